@@ -1,0 +1,44 @@
+//! Command-line surface. Kept apart from the library so tests drive `flinkgen::generate`
+//! without clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "flinkgen",
+    version,
+    about = "Generate Dockerfiles and Kubernetes manifests for Apache Flink jobs"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render every job in jobs/ into out/.
+    Render(RenderArgs),
+    /// Fail with a diff if out/ is not what `render` would write (same as `render --check`).
+    Check(CommonArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Write nothing; exit 1 with a unified diff if out/ is stale.
+    #[arg(long)]
+    pub check: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Project root: the folder holding flinkgen.yaml, jobs/ and profiles/.
+    #[arg(long, short = 'C', default_value = ".")]
+    pub root: PathBuf,
+    /// Print only problems.
+    #[arg(long, short)]
+    pub quiet: bool,
+}

@@ -1,0 +1,203 @@
+//! Diagnostics: every problem flinkgen finds is collected here, so one run reports all of them,
+//! each with the file, position and field a user has to change.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A position in a source file, 1-based, as editors count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Path relative to the project root, with `/` separators, so output is the same everywhere.
+    pub file: String,
+    pub pos: Option<Pos>,
+    /// Dotted field path inside the file (`taskManager.replicas`), when the problem has one.
+    pub field: Option<String>,
+    pub message: String,
+    pub help: Option<String>,
+    /// The source line the position points at, shown under the message.
+    pub excerpt: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            file: file.into(),
+            pos: None,
+            field: None,
+            message: message.into(),
+            help: None,
+            excerpt: None,
+        }
+    }
+
+    pub fn warning(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(file, message)
+        }
+    }
+
+    pub fn at(mut self, pos: Option<Pos>) -> Self {
+        self.pos = pos;
+        self
+    }
+
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        match &self.field {
+            Some(field) => writeln!(f, "{kind}: {field}: {}", self.message)?,
+            None => writeln!(f, "{kind}: {}", self.message)?,
+        }
+        match self.pos {
+            Some(p) => writeln!(f, "  --> {}:{}:{}", self.file, p.line, p.col)?,
+            None => writeln!(f, "  --> {}", self.file)?,
+        }
+        if let (Some(text), Some(p)) = (&self.excerpt, self.pos) {
+            let gutter = p.line.to_string();
+            let pad = " ".repeat(gutter.len());
+            writeln!(f, "{pad} |")?;
+            writeln!(f, "{gutter} | {text}")?;
+            // Columns count characters, so the caret lines up for non-ASCII text too.
+            let lead: String = text
+                .chars()
+                .take(p.col.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            writeln!(f, "{pad} | {lead}^")?;
+        }
+        if let Some(help) = &self.help {
+            writeln!(f, "  = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Problems found so far, in the order a user should read them.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.items.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// Sorted by file and position so the report does not depend on discovery order.
+    pub fn into_sorted(mut self) -> Vec<Diagnostic> {
+        self.items.sort_by(|a, b| {
+            (&a.file, a.pos, a.severity, &a.field, &a.message)
+                .cmp(&(&b.file, b.pos, b.severity, &b.field, &b.message))
+        });
+        self.items.dedup();
+        self.items
+    }
+}
+
+/// Edit distance, to suggest the intended name for a misspelt field, profile or key.
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The closest candidate, if it is close enough to be a plausible typo.
+pub fn did_you_mean<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let wrong_lower = wrong.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (levenshtein(&wrong_lower, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.chars().count().max(wrong.chars().count()) / 3).max(1))
+        .min()
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(
+            did_you_mean("replica", ["profile", "replicas", "slots"]),
+            Some("replicas")
+        );
+        assert_eq!(
+            did_you_mean("paralelism", ["parallelism", "args"]),
+            Some("parallelism")
+        );
+        assert_eq!(did_you_mean("zzz", ["parallelism", "args"]), None);
+        assert_eq!(
+            did_you_mean("TaskManager", ["taskManager"]),
+            Some("taskManager")
+        );
+    }
+
+    #[test]
+    fn renders_position_and_caret() {
+        let mut d = Diagnostic::error("jobs/a.yaml", "must be at least 1")
+            .field("taskManager.replicas")
+            .at(Some(Pos { line: 7, col: 13 }))
+            .help("set 1 or more");
+        d.excerpt = Some("  replicas: 0".into());
+        assert_eq!(
+            d.to_string(),
+            "error: taskManager.replicas: must be at least 1\n  --> jobs/a.yaml:7:13\n  |\n7 |   replicas: 0\n  |             ^\n  = help: set 1 or more\n"
+        );
+    }
+}

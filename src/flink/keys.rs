@@ -1,0 +1,230 @@
+//! Which option keys exist in which Flink version, and which ones flinkgen owns.
+
+use super::Version;
+
+/// A typed spec field that writes option keys; such keys may not also be set by hand.
+pub struct Owned {
+    pub key: &'static str,
+    pub field: &'static str,
+}
+
+/// Keys flinkgen always writes or derives from typed fields. Setting them in `flinkConfig` would
+/// silently fight the generated value, so it is an error that names the field to use instead.
+pub const OWNED: &[Owned] = &[
+    Owned { key: "jobmanager.rpc.address", field: "(fixed: the JobManager Service)" },
+    Owned { key: "jobmanager.rpc.port", field: "(fixed: 6123, the Service and probes use it)" },
+    Owned { key: "blob.server.port", field: "(fixed: 6124, the Service uses it)" },
+    Owned { key: "taskmanager.rpc.port", field: "(fixed: 6122, the probe uses it)" },
+    Owned { key: "rest.port", field: "(fixed: 8081, the Service uses it)" },
+    Owned { key: "jobmanager.memory.process.size", field: "the JobManager profile's memory.process" },
+    Owned { key: "taskmanager.memory.process.size", field: "the TaskManager profile's memory.process" },
+    Owned { key: "taskmanager.numberOfTaskSlots", field: "taskManager.slots" },
+    Owned { key: "parallelism.default", field: "parallelism" },
+    Owned { key: "state.backend.type", field: "stateBackend" },
+    Owned { key: "state.backend", field: "stateBackend" },
+    Owned { key: "env.java.opts.all", field: "(fixed: the JVM flags Flink needs on Java 17+; add yours with env.java.opts.jobmanager or env.java.opts.taskmanager)" },
+    Owned { key: "execution.checkpointing.interval", field: "checkpoints.interval" },
+    Owned { key: "execution.checkpointing.mode", field: "checkpoints.mode" },
+    Owned { key: "execution.checkpointing.timeout", field: "checkpoints.timeout" },
+    Owned { key: "execution.checkpointing.min-pause", field: "checkpoints.minPause" },
+    Owned { key: "execution.checkpointing.max-concurrent-checkpoints", field: "checkpoints.maxConcurrent" },
+    Owned { key: "execution.checkpointing.tolerable-failed-checkpoints", field: "checkpoints.tolerableFailures" },
+    Owned { key: "execution.checkpointing.externalized-checkpoint-retention", field: "checkpoints.retention" },
+    Owned { key: "execution.checkpointing.dir", field: "checkpoints.dir" },
+    Owned { key: "state.checkpoints.dir", field: "checkpoints.dir" },
+    Owned { key: "execution.checkpointing.num-retained", field: "checkpoints.retained" },
+    Owned { key: "state.checkpoints.num-retained", field: "checkpoints.retained" },
+    Owned { key: "execution.checkpointing.incremental", field: "checkpoints.incremental" },
+    Owned { key: "state.backend.incremental", field: "checkpoints.incremental" },
+    Owned { key: "execution.checkpointing.savepoint-dir", field: "savepoints.dir" },
+    Owned { key: "state.savepoints.dir", field: "savepoints.dir" },
+    Owned { key: "execution.state-recovery.path", field: "savepoints.restoreFrom" },
+    Owned { key: "execution.savepoint.path", field: "savepoints.restoreFrom" },
+    Owned { key: "execution.state-recovery.claim-mode", field: "savepoints.claimMode" },
+    Owned { key: "execution.savepoint-restore-mode", field: "savepoints.claimMode" },
+    Owned { key: "execution.savepoint.ignore-unclaimed-state", field: "savepoints.allowNonRestoredState" },
+    Owned { key: "execution.state-recovery.ignore-unclaimed-state", field: "savepoints.allowNonRestoredState" },
+    Owned { key: "jobmanager.heap.size", field: "the JobManager profile's memory" },
+    Owned { key: "jobmanager.heap.mb", field: "the JobManager profile's memory" },
+    Owned { key: "taskmanager.heap.size", field: "the TaskManager profile's memory" },
+    Owned { key: "taskmanager.heap.mb", field: "the TaskManager profile's memory" },
+];
+
+/// Keys introduced in 1.20 (new, old): the old one is a deprecated fallback from then on.
+const RENAMED_IN_1_20: &[(&str, &str)] = &[
+    ("execution.checkpointing.dir", "state.checkpoints.dir"),
+    (
+        "execution.checkpointing.savepoint-dir",
+        "state.savepoints.dir",
+    ),
+    (
+        "execution.checkpointing.incremental",
+        "state.backend.incremental",
+    ),
+    (
+        "execution.checkpointing.num-retained",
+        "state.checkpoints.num-retained",
+    ),
+    (
+        "execution.checkpointing.storage",
+        "state.checkpoint-storage",
+    ),
+    (
+        "execution.checkpointing.local-backup.enabled",
+        "state.backend.local-recovery",
+    ),
+    ("execution.state-recovery.path", "execution.savepoint.path"),
+    (
+        "execution.state-recovery.claim-mode",
+        "execution.savepoint-restore-mode",
+    ),
+    (
+        "execution.state-recovery.ignore-unclaimed-state",
+        "execution.savepoint.ignore-unclaimed-state",
+    ),
+];
+
+/// Renames older than every supported version (new, old).
+const RENAMED_BEFORE: &[(&str, &str)] = &[
+    ("restart-strategy.type", "restart-strategy"),
+    ("high-availability.type", "high-availability"),
+    ("env.java.opts.all", "env.java.opts"),
+    (
+        "kubernetes.container.image.ref",
+        "kubernetes.container.image",
+    ),
+];
+
+/// Keys that 2.0 removed: 2.x refuses or ignores them.
+const REMOVED_IN_2_0: &[&str] = &[
+    "state.backend.async",
+    "security.ssl.enabled",
+    "web.ssl.enabled",
+    "cluster.evenly-spread-out-slots",
+    "high-availability.job.delay",
+    "pipeline.default-kryo-serializers",
+    "pipeline.registered-kryo-types",
+    "pipeline.registered-pojo-types",
+    "pipeline.time-characteristic",
+    "taskmanager.network.numberOfBuffers",
+    "taskmanager.network.memory.buffers-per-channel",
+    "taskmanager.network.memory.floating-buffers-per-gate",
+];
+
+pub enum Verdict {
+    Ok,
+    /// Accepted but deprecated; the message names the replacement.
+    Deprecated(String),
+    /// Not usable on this version; the message says why and what to use.
+    Invalid(String),
+}
+
+pub fn owned(key: &str) -> Option<&'static Owned> {
+    OWNED.iter().find(|o| o.key == key)
+}
+
+/// Judges a user-supplied key for the job's Flink version.
+pub fn check(key: &str, v: Version) -> Verdict {
+    let removed = REMOVED_IN_2_0.contains(&key) || key.starts_with("taskmanager.network.netty.");
+    if v.major >= 2 && removed {
+        return Verdict::Invalid(format!("`{key}` was removed in Flink 2.0"));
+    }
+    let akka = key.strip_prefix("akka.");
+    if let (true, Some(rest)) = (v.major >= 2, akka) {
+        return Verdict::Invalid(format!(
+            "`{key}` is unknown since Flink 2.0; use `pekko.{rest}`"
+        ));
+    }
+    for (new, old) in RENAMED_IN_1_20 {
+        if key == *new && !v.at_least(1, 20) {
+            return Verdict::Invalid(format!(
+                "`{new}` exists from Flink 1.20; on {} use `{old}`",
+                v.minor_str()
+            ));
+        }
+        if key == *old && v.at_least(1, 20) {
+            return Verdict::Deprecated(format!(
+                "`{old}` is deprecated since Flink 1.20; use `{new}`"
+            ));
+        }
+    }
+    if let Some((new, _)) = RENAMED_BEFORE.iter().find(|(_, old)| *old == key) {
+        return Verdict::Deprecated(format!("`{key}` is deprecated; use `{new}`"));
+    }
+    if let Some(rest) = akka {
+        return Verdict::Deprecated(format!(
+            "`{key}` is deprecated since Flink 1.18; use `pekko.{rest}`"
+        ));
+    }
+    Verdict::Ok
+}
+
+/// Every key flinkgen knows by name, for did-you-mean suggestions on misspelt keys.
+pub fn known_keys() -> impl Iterator<Item = &'static str> {
+    OWNED
+        .iter()
+        .map(|o| o.key)
+        .chain(RENAMED_IN_1_20.iter().flat_map(|(a, b)| [*a, *b]))
+        .chain(RENAMED_BEFORE.iter().map(|(a, _)| *a))
+}
+
+/// A key that Flink could read: letters, digits and `.-_`, not starting or ending with a dot.
+pub fn valid_key(key: &str) -> bool {
+    !key.is_empty()
+        && !key.starts_with('.')
+        && !key.ends_with('.')
+        && !key.contains("..")
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn version_rules() {
+        assert!(matches!(
+            check("taskmanager.network.numberOfBuffers", v("2.0")),
+            Verdict::Invalid(_)
+        ));
+        assert!(matches!(
+            check("taskmanager.network.numberOfBuffers", v("1.20")),
+            Verdict::Ok
+        ));
+        assert!(matches!(
+            check("execution.checkpointing.storage", v("1.19")),
+            Verdict::Invalid(_)
+        ));
+        assert!(matches!(
+            check("state.checkpoint-storage", v("1.20")),
+            Verdict::Deprecated(_)
+        ));
+        assert!(matches!(
+            check("state.checkpoint-storage", v("1.18")),
+            Verdict::Ok
+        ));
+        assert!(matches!(
+            check("restart-strategy", v("1.18")),
+            Verdict::Deprecated(_)
+        ));
+        assert!(matches!(
+            check("akka.ask.timeout", v("2.1")),
+            Verdict::Invalid(_)
+        ));
+    }
+
+    #[test]
+    fn key_syntax() {
+        assert!(valid_key("metrics.reporter.prom.port"));
+        assert!(valid_key("containerized.master.env.JAVA_TOOL_OPTIONS"));
+        assert!(!valid_key("a..b"));
+        assert!(!valid_key("a: b"));
+        assert!(!valid_key(""));
+    }
+}

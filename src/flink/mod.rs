@@ -1,0 +1,227 @@
+//! What flinkgen knows about Flink releases: images, config file names, and which option keys
+//! exist, were renamed or were removed in each version. Facts are from the released jars and
+//! the apache/flink-docker release metadata (see README, "Sources").
+
+pub mod config;
+pub mod keys;
+
+use std::fmt;
+
+/// A supported Flink release line and the patch release its images are pinned to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+struct Line {
+    major: u32,
+    minor: u32,
+    pinned_patch: u32,
+    java: &'static [u32],
+    default_java: u32,
+}
+
+/// Release lines with official images. The pinned patch is the newest one we verified;
+/// a spec may name any other patch of a listed line.
+const LINES: &[Line] = &[
+    Line {
+        major: 1,
+        minor: 18,
+        pinned_patch: 1,
+        java: &[8, 11, 17],
+        default_java: 11,
+    },
+    Line {
+        major: 1,
+        minor: 19,
+        pinned_patch: 3,
+        java: &[8, 11, 17],
+        default_java: 11,
+    },
+    Line {
+        major: 1,
+        minor: 20,
+        pinned_patch: 3,
+        java: &[8, 11, 17, 21],
+        default_java: 11,
+    },
+    Line {
+        major: 2,
+        minor: 0,
+        pinned_patch: 1,
+        java: &[11, 17, 21],
+        default_java: 17,
+    },
+    Line {
+        major: 2,
+        minor: 1,
+        pinned_patch: 1,
+        java: &[11, 17, 21],
+        default_java: 17,
+    },
+    Line {
+        major: 2,
+        minor: 2,
+        pinned_patch: 1,
+        java: &[11, 17, 21],
+        default_java: 17,
+    },
+];
+
+/// The `env.java.opts.all` value Flink ships in its default configuration. A ConfigMap replaces
+/// that file, so the flags must be restated or Java 17+ fails with illegal-access errors.
+const JAVA_OPTS_1X: &str = "--add-exports=java.base/sun.net.util=ALL-UNNAMED --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED --add-exports=jdk.compiler/com.sun.tools.javac.api=ALL-UNNAMED --add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED --add-exports=jdk.compiler/com.sun.tools.javac.parser=ALL-UNNAMED --add-exports=jdk.compiler/com.sun.tools.javac.tree=ALL-UNNAMED --add-exports=jdk.compiler/com.sun.tools.javac.util=ALL-UNNAMED --add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.text=ALL-UNNAMED --add-opens=java.base/java.time=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED";
+
+impl Version {
+    /// Parses "1.20" or "1.20.3"; the error lists what is supported.
+    pub fn parse(text: &str) -> Result<Version, String> {
+        let parts: Vec<&str> = text.trim().split('.').collect();
+        let nums: Option<Vec<u32>> = parts.iter().map(|p| p.parse().ok()).collect();
+        let (major, minor, patch) = match nums.as_deref() {
+            Some([a, b]) => (*a, *b, None),
+            Some([a, b, c]) => (*a, *b, Some(*c)),
+            _ => return Err(format!("`{text}` is not a Flink version")),
+        };
+        let line = LINES
+            .iter()
+            .find(|l| l.major == major && l.minor == minor)
+            .ok_or_else(|| format!("Flink {major}.{minor} is not supported"))?;
+        Ok(Version {
+            major,
+            minor,
+            patch: patch.unwrap_or(line.pinned_patch),
+        })
+    }
+
+    pub fn supported_list() -> String {
+        LINES
+            .iter()
+            .map(|l| format!("\"{}.{}\"", l.major, l.minor))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn line(&self) -> &'static Line {
+        LINES
+            .iter()
+            .find(|l| l.major == self.major && l.minor == self.minor)
+            .expect("versions are only built by parse")
+    }
+
+    /// Is this release at least `major.minor`?
+    pub fn at_least(&self, major: u32, minor: u32) -> bool {
+        (self.major, self.minor) >= (major, minor)
+    }
+
+    pub fn minor_str(&self) -> String {
+        format!("{}.{}", self.major, self.minor)
+    }
+
+    pub fn java_versions(&self) -> &'static [u32] {
+        self.line().java
+    }
+
+    pub fn default_java(&self) -> u32 {
+        self.line().default_java
+    }
+
+    /// The official image, pinned to the patch release and Java version.
+    pub fn image(&self, java: u32) -> String {
+        format!("flink:{self}-scala_2.12-java{java}")
+    }
+
+    /// 1.18 reads only the legacy flat file; 1.19 and 1.20 prefer it when present; 2.x reads
+    /// only config.yaml. So each version gets the one file it is sure to read.
+    pub fn config_format(&self) -> config::Format {
+        if self.at_least(1, 19) {
+            config::Format::ConfigYaml
+        } else {
+            config::Format::Legacy
+        }
+    }
+
+    pub fn java_opts(&self) -> String {
+        if self.major >= 2 {
+            // 2.x dropped the sun.net.util export from its shipped configuration.
+            JAVA_OPTS_1X.replace("--add-exports=java.base/sun.net.util=ALL-UNNAMED ", "")
+        } else {
+            JAVA_OPTS_1X.to_string()
+        }
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// Plugins an official image carries in `opt/`, with the sub-folder they get in `plugins/`.
+pub const OPTIONAL_PLUGINS: &[&str] = &[
+    "s3-fs-hadoop",
+    "s3-fs-presto",
+    "gs-fs-hadoop",
+    "azure-fs-hadoop",
+    "oss-fs-hadoop",
+];
+
+/// The filesystem plugins that serve a URI scheme, for checking checkpoint and savepoint paths.
+pub fn plugins_for_scheme(scheme: &str) -> Option<&'static [&'static str]> {
+    Some(match scheme {
+        "s3" => &["s3-fs-hadoop", "s3-fs-presto"],
+        "s3a" => &["s3-fs-hadoop"],
+        "s3p" => &["s3-fs-presto"],
+        "gs" => &["gs-fs-hadoop"],
+        "wasb" | "wasbs" | "abfs" | "abfss" => &["azure-fs-hadoop"],
+        "oss" => &["oss-fs-hadoop"],
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_pins() {
+        let v = Version::parse("1.20").unwrap();
+        assert_eq!(v.to_string(), "1.20.3");
+        assert_eq!(v.image(17), "flink:1.20.3-scala_2.12-java17");
+        assert_eq!(Version::parse("2.2.0").unwrap().to_string(), "2.2.0");
+        assert!(Version::parse("1.17")
+            .unwrap_err()
+            .contains("not supported"));
+        assert!(Version::parse("1.2").is_err());
+        assert!(Version::parse("latest").is_err());
+    }
+
+    #[test]
+    fn config_file_by_version() {
+        assert_eq!(
+            Version::parse("1.18").unwrap().config_format(),
+            config::Format::Legacy
+        );
+        assert_eq!(
+            Version::parse("1.19").unwrap().config_format(),
+            config::Format::ConfigYaml
+        );
+        assert_eq!(
+            Version::parse("2.0").unwrap().config_format(),
+            config::Format::ConfigYaml
+        );
+    }
+
+    #[test]
+    fn java_opts_match_shipped_defaults() {
+        let v1 = Version::parse("1.20").unwrap().java_opts();
+        let v2 = Version::parse("2.2").unwrap().java_opts();
+        assert!(v1.starts_with(
+            "--add-exports=java.base/sun.net.util=ALL-UNNAMED --add-exports=java.rmi"
+        ));
+        assert!(v2.starts_with("--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED"));
+        assert_eq!(v1.split(' ').count(), 20);
+        assert_eq!(v2.split(' ').count(), 19);
+    }
+}

@@ -1,0 +1,94 @@
+//! flinkgen: Flink job specs and resource profiles in, reviewable Kubernetes manifests and
+//! Dockerfiles out. The pipeline is load → validate → plan → render → emit, one module each.
+
+pub mod diag;
+pub mod emit;
+pub mod flink;
+pub mod load;
+pub mod model;
+pub mod plan;
+pub mod render;
+pub mod validate;
+
+use std::path::Path;
+
+use diag::{Diagnostic, Diagnostics};
+
+/// The whole output, rendered in memory, plus any warnings.
+#[derive(Debug)]
+pub struct Generated {
+    /// The output folder relative to the project root (`out`).
+    pub out_dir: String,
+    pub files: emit::Files,
+    pub warnings: Vec<Diagnostic>,
+    pub jobs: usize,
+}
+
+/// Runs every stage but emit. Either everything renders, or nothing is returned but the
+/// problems, all of them, sorted by file and line.
+pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
+    let mut diags = Diagnostics::default();
+    let inputs = load::load(root, &mut diags);
+    let out_dir = inputs.out_dir.clone();
+    check_out_dir(&out_dir, &mut diags);
+    let jobs = validate::validate(&inputs, &mut diags);
+    if diags.has_errors() {
+        return Err(diags.into_sorted());
+    }
+    let renderer = render::Renderer::new();
+    let mut files = emit::Files::new();
+    for job in &jobs {
+        match renderer.job(job) {
+            Ok(rendered) => files.extend(rendered),
+            Err(e) => diags.push(
+                Diagnostic::error(
+                    &job.source,
+                    format!("internal error while rendering: {e:#}"),
+                )
+                .help("this is a flinkgen bug; please report it with the spec"),
+            ),
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags.into_sorted());
+    }
+    Ok(Generated {
+        out_dir,
+        files,
+        warnings: diags.into_sorted(),
+        jobs: jobs.len(),
+    })
+}
+
+/// The output folder must stay inside the project: flinkgen writes and compares there.
+fn check_out_dir(out: &str, diags: &mut Diagnostics) {
+    let bad = out.is_empty()
+        || out.starts_with('/')
+        || out
+            .split('/')
+            .any(|s| s == ".." || s.is_empty() || s == ".");
+    if bad {
+        diags.push(
+            Diagnostic::error(
+                load::PROJECT_FILE,
+                format!("outDir `{out}` must be a folder inside the project"),
+            )
+            .field("outDir"),
+        );
+    }
+}
+
+/// The text printed for a failed run: each problem, then a count.
+pub fn error_report(diags: &[Diagnostic]) -> String {
+    let mut s = String::new();
+    for d in diags {
+        s.push_str(&d.to_string());
+        s.push('\n');
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let plural = if errors == 1 { "" } else { "s" };
+    s.push_str(&format!(
+        "error: {errors} problem{plural} found; nothing was written\n"
+    ));
+    s
+}

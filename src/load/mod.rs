@@ -1,0 +1,139 @@
+//! Stage 1, load: find the project file, job specs and profiles, and parse them into raw types.
+
+pub mod profile;
+pub mod project;
+pub mod scalar;
+pub mod spec;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::diag::{Diagnostic, Diagnostics};
+pub use yaml::Source;
+
+pub const PROJECT_FILE: &str = "flinkgen.yaml";
+
+/// Everything read from disk, still as the user wrote it.
+#[derive(Debug)]
+pub struct Inputs {
+    pub project: project::ProjectSpec,
+    pub project_src: Option<Source>,
+    pub jobs: Vec<(Source, spec::JobSpec)>,
+    pub profiles: BTreeMap<String, (Source, profile::ProfileSpec)>,
+    pub out_dir: String,
+}
+
+pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
+    let (project, project_src) = load_project(root, diags);
+    let jobs_dir = project.jobs_dir.clone().unwrap_or_else(|| "jobs".into());
+    let profiles_dir = project
+        .profiles_dir
+        .clone()
+        .unwrap_or_else(|| "profiles".into());
+    let out_dir = project.out_dir.clone().unwrap_or_else(|| "out".into());
+
+    let mut jobs = Vec::new();
+    let job_files = yaml_files(root, &jobs_dir, usize::MAX, diags);
+    if job_files.is_empty() && !diags.has_errors() {
+        diags.push(
+            Diagnostic::error(&jobs_dir, "no job specs found")
+                .help(format!("add a job spec such as {jobs_dir}/my-job.yaml")),
+        );
+    }
+    for rel in job_files {
+        if let Some(mut src) = read(root, &rel, diags) {
+            if let Some(spec) = src.parse(diags) {
+                jobs.push((src, spec));
+            }
+        }
+    }
+
+    let mut profiles = BTreeMap::new();
+    for rel in yaml_files(root, &profiles_dir, 1, diags) {
+        let name = Path::new(&rel)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some((other, _)) = profiles.get(&name) {
+            let other: &Source = other;
+            diags.push(Diagnostic::error(
+                &rel,
+                format!("profile `{name}` is also defined by {}", other.path),
+            ));
+            continue;
+        }
+        if let Some(mut src) = read(root, &rel, diags) {
+            if let Some(p) = src.parse(diags) {
+                profiles.insert(name, (src, p));
+            }
+        }
+    }
+    Inputs {
+        project,
+        project_src,
+        jobs,
+        profiles,
+        out_dir,
+    }
+}
+
+fn load_project(root: &Path, diags: &mut Diagnostics) -> (project::ProjectSpec, Option<Source>) {
+    if !root.join(PROJECT_FILE).is_file() {
+        return (project::ProjectSpec::default(), None);
+    }
+    let Some(mut src) = read(root, PROJECT_FILE, diags) else {
+        return (project::ProjectSpec::default(), None);
+    };
+    let spec = src.parse(diags).unwrap_or_default();
+    (spec, Some(src))
+}
+
+/// YAML files below `dir`, as sorted root-relative paths, so output never depends on the
+/// order the file system lists them in.
+fn yaml_files(root: &Path, dir: &str, depth: usize, diags: &mut Diagnostics) -> Vec<String> {
+    let base = root.join(dir);
+    if !base.is_dir() {
+        diags.push(Diagnostic::error(dir, "directory not found").help(format!(
+            "create {dir}/ or set its location in {PROJECT_FILE}"
+        )));
+        return Vec::new();
+    }
+    let mut files: Vec<PathBuf> = WalkDir::new(&base)
+        .max_depth(depth)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .collect();
+    files.sort();
+    files.into_iter().map(|p| relative(root, &p)).collect()
+}
+
+pub fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn read(root: &Path, rel: &str, diags: &mut Diagnostics) -> Option<Source> {
+    match std::fs::read(root.join(rel)) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Some(Source::new(rel, text)),
+            Err(_) => {
+                diags.push(Diagnostic::error(rel, "the file is not valid UTF-8"));
+                None
+            }
+        },
+        Err(e) => {
+            diags.push(Diagnostic::error(rel, format!("cannot read the file: {e}")));
+            None
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! The optional project file `flinkgen.yaml`: defaults shared by all jobs.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::scalar::Scalar;
+use super::spec::PullPolicy;
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProjectSpec {
+    /// Default namespace of all jobs (default `default`).
+    pub namespace: Option<String>,
+    /// Default Flink version, quoted ("1.20").
+    pub flink_version: Option<Scalar>,
+    #[serde(default)]
+    pub image: ProjectImage,
+    /// Default JobManager and TaskManager profiles.
+    #[serde(default)]
+    pub profiles: DefaultProfiles,
+    /// Labels on every resource of every job.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Where job specs are read from (default `jobs`).
+    pub jobs_dir: Option<String>,
+    /// Where profiles are read from (default `profiles`).
+    pub profiles_dir: Option<String>,
+    /// Where output is written (default `out`).
+    pub out_dir: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProjectImage {
+    /// Registry and path prefix of job images: a job's image is `<registry>/<job name>`.
+    pub registry: Option<String>,
+    /// Default Java version of base images.
+    pub java: Option<u32>,
+    pub pull_policy: Option<PullPolicy>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DefaultProfiles {
+    pub job_manager: Option<String>,
+    pub task_manager: Option<String>,
+}

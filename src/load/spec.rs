@@ -1,0 +1,176 @@
+//! Job specs (`jobs/**/*.yaml`) as written by users. Every field is optional where a project
+//! default or a Flink default exists; `validate` resolves them into `model::Job`.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::scalar::Scalar;
+
+/// One Flink job, deployed as its own application cluster.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JobSpec {
+    /// Job name: a DNS-1123 label of at most 45 characters. Defaults to the file name.
+    pub name: Option<String>,
+    /// Flink version, quoted: "1.20", or a full release such as "1.20.3".
+    pub flink_version: Option<Scalar>,
+    /// The image built for this job.
+    pub image: Option<ImageSpec>,
+    /// Path of the job jar relative to the project root. It need not exist at render time.
+    pub jar: String,
+    /// Main class; needed unless the jar's manifest names one.
+    pub entry_class: Option<String>,
+    /// Program arguments, passed after all Flink options.
+    #[serde(default)]
+    pub args: Vec<Scalar>,
+    /// Default parallelism; defaults to TaskManager replicas x slots.
+    pub parallelism: Option<u32>,
+    #[serde(default)]
+    pub job_manager: JobManagerSpec,
+    #[serde(default)]
+    pub task_manager: TaskManagerSpec,
+    pub checkpoints: Option<CheckpointSpec>,
+    pub savepoints: Option<SavepointSpec>,
+    pub state_backend: Option<StateBackend>,
+    /// Optional Flink plugins from the image's `opt/` folder, e.g. `s3-fs-presto`.
+    #[serde(default)]
+    pub plugins: Vec<String>,
+    /// Further Flink options, flat (`a.b.c: v`) or nested.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
+    pub flink_config: BTreeMap<String, serde_yaml::Value>,
+    /// Kubernetes namespace; defaults to the project's.
+    pub namespace: Option<String>,
+    /// Extra labels on every resource and pod.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    pub logging: Option<LoggingSpec>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ImageSpec {
+    /// Repository of the built image; defaults to `<project image.registry>/<job name>`.
+    pub repository: Option<String>,
+    /// Tag of the built image.
+    pub tag: Option<Scalar>,
+    /// Digest of the built image (`sha256:…`), pinned in the manifests when given.
+    pub digest: Option<String>,
+    /// Base image reference; defaults to the official image for the Flink version and Java.
+    pub base: Option<String>,
+    /// Java version of the official base image (8, 11, 17 or 21, as the Flink version allows).
+    pub java: Option<u32>,
+    pub pull_policy: Option<PullPolicy>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+pub enum PullPolicy {
+    Always,
+    IfNotPresent,
+    Never,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JobManagerSpec {
+    /// Resource profile name (a file in `profiles/`); defaults to the project's.
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TaskManagerSpec {
+    /// Resource profile name (a file in `profiles/`); defaults to the project's.
+    pub profile: Option<String>,
+    /// Number of TaskManager pods (default 1).
+    pub replicas: Option<u32>,
+    /// Task slots per TaskManager (default 1).
+    pub slots: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CheckpointSpec {
+    /// Checkpoint interval as a Flink duration (`30s`, `5 min`).
+    pub interval: Scalar,
+    /// Durable checkpoint location (`s3://bucket/path`).
+    pub dir: Option<String>,
+    pub mode: Option<CheckpointMode>,
+    pub timeout: Option<Scalar>,
+    pub min_pause: Option<Scalar>,
+    pub max_concurrent: Option<u32>,
+    pub tolerable_failures: Option<u32>,
+    /// What happens to the last checkpoint when the job is cancelled.
+    pub retention: Option<Retention>,
+    /// Completed checkpoints to keep.
+    pub retained: Option<u32>,
+    /// Incremental checkpoints (RocksDB / ForSt).
+    pub incremental: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckpointMode {
+    ExactlyOnce,
+    AtLeastOnce,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Retention {
+    RetainOnCancellation,
+    DeleteOnCancellation,
+    None,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SavepointSpec {
+    /// Default savepoint target directory.
+    pub dir: Option<String>,
+    /// Savepoint or retained checkpoint to start the job from.
+    pub restore_from: Option<String>,
+    /// Skip state that maps to no operator when restoring.
+    #[serde(default)]
+    pub allow_non_restored_state: bool,
+    /// Who owns the restored snapshot's files.
+    pub claim_mode: Option<ClaimMode>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClaimMode {
+    Claim,
+    NoClaim,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StateBackend {
+    Hashmap,
+    Rocksdb,
+    Forst,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LoggingSpec {
+    /// Root log level.
+    pub level: Option<LogLevel>,
+    /// Levels of single loggers, by logger name.
+    #[serde(default)]
+    pub loggers: BTreeMap<String, LogLevel>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+    Off,
+}

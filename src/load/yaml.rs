@@ -1,0 +1,394 @@
+//! YAML reading with positions. serde_yaml does the typing but keeps no spans and silently lets
+//! a repeated map key win, so a yaml-rust2 event pass first indexes where every field is and
+//! rejects duplicate keys; later stages use that index to point errors at the right line.
+
+use std::collections::HashMap;
+
+use serde::de::DeserializeOwned;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Pos};
+
+/// One input file, read once, with the positions of its fields.
+#[derive(Debug)]
+pub struct Source {
+    /// Relative to the project root, `/`-separated.
+    pub path: String,
+    pub text: String,
+    index: HashMap<String, (Pos, Pos)>,
+}
+
+impl Source {
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
+        Source {
+            path: path.into(),
+            text: text.into(),
+            index: HashMap::new(),
+        }
+    }
+
+    /// Position of a field's value (`taskManager.replicas`, `args[1]`); for a field that is
+    /// not there, the key of the closest enclosing field, so a missing field points at its parent.
+    pub fn value_pos(&self, field: &str) -> Option<Pos> {
+        match self.index.get(field) {
+            Some((_, v)) => Some(*v),
+            None => self.key_pos(field),
+        }
+    }
+
+    /// Position of a field's key, for errors about the field itself rather than its value.
+    pub fn key_pos(&self, field: &str) -> Option<Pos> {
+        self.lookup(field).map(|(k, _)| k)
+    }
+
+    fn lookup(&self, field: &str) -> Option<(Pos, Pos)> {
+        let mut f = field;
+        loop {
+            if let Some(p) = self.index.get(f) {
+                return Some(*p);
+            }
+            let cut = f.rfind(['.', '['])?;
+            f = &f[..cut];
+        }
+    }
+
+    pub fn line(&self, line: usize) -> Option<String> {
+        self.text
+            .lines()
+            .nth(line.checked_sub(1)?)
+            .map(|l| l.trim_end().to_string())
+    }
+
+    /// An error about `field`, pointing at its value.
+    pub fn error(&self, field: &str, message: impl Into<String>) -> Diagnostic {
+        self.attach(
+            Diagnostic::error(&self.path, message).field(field),
+            self.value_pos(field),
+        )
+    }
+
+    /// A warning about `field`, pointing at its key.
+    pub fn warning(&self, field: &str, message: impl Into<String>) -> Diagnostic {
+        self.attach(
+            Diagnostic::warning(&self.path, message).field(field),
+            self.key_pos(field),
+        )
+    }
+
+    /// An error about a field's key (an unknown or misplaced name).
+    pub fn key_error(&self, field: &str, message: impl Into<String>) -> Diagnostic {
+        self.attach(
+            Diagnostic::error(&self.path, message).field(field),
+            self.key_pos(field),
+        )
+    }
+
+    fn attach(&self, mut d: Diagnostic, pos: Option<Pos>) -> Diagnostic {
+        d.pos = pos;
+        d.excerpt = pos.and_then(|p| self.line(p.line));
+        d
+    }
+
+    /// Indexes the file and deserializes it into `T`; problems go to `diags`.
+    pub fn parse<T: DeserializeOwned>(&mut self, diags: &mut Diagnostics) -> Option<T> {
+        let meaningful = self
+            .text
+            .lines()
+            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#') && l.trim() != "---");
+        if !meaningful {
+            diags.push(
+                Diagnostic::error(&self.path, "the file is empty")
+                    .help("write the fields in YAML, or delete the file"),
+            );
+            return None;
+        }
+        if !self.build_index(diags) {
+            return None;
+        }
+        match serde_yaml::from_str::<T>(&self.text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                diags.push(self.serde_error(&e));
+                None
+            }
+        }
+    }
+
+    fn build_index(&mut self, diags: &mut Diagnostics) -> bool {
+        let mut indexer = Indexer::default();
+        let mut parser = Parser::new_from_str(&self.text);
+        if let Err(e) = parser.load(&mut indexer, true) {
+            let m = e.marker();
+            let pos = Some(Pos {
+                line: m.line(),
+                col: m.col() + 1,
+            });
+            let d = Diagnostic::error(&self.path, format!("invalid YAML: {}", e.info()))
+                .help("check indentation, quoting and brackets around this position");
+            diags.push(self.attach(d, pos));
+            return false;
+        }
+        if indexer.documents > 1 {
+            diags.push(
+                Diagnostic::error(&self.path, "the file holds more than one YAML document")
+                    .help("put each job or profile in its own file"),
+            );
+            return false;
+        }
+        let ok = indexer.duplicates.is_empty();
+        for (field, pos, first) in indexer.duplicates {
+            let d = Diagnostic::error(
+                &self.path,
+                format!("this key is given twice (first at line {})", first.line),
+            )
+            .field(field)
+            .help("remove one of them: YAML parsers disagree on which one wins");
+            diags.push(self.attach(d, Some(pos)));
+        }
+        self.index = indexer.index;
+        ok
+    }
+
+    fn serde_error(&self, e: &serde_yaml::Error) -> Diagnostic {
+        let full = e.to_string();
+        // serde_yaml appends the location; we print it our own way.
+        let text = match full.rfind(" at line ") {
+            Some(i) => &full[..i],
+            None => &full[..],
+        };
+        let (field, message) = split_field(text);
+        let mut d = Diagnostic::error(&self.path, message.to_string());
+        if let Some(f) = field {
+            d = d.field(f);
+        }
+        if let Some(help) = suggestion(message) {
+            d = d.help(help);
+        }
+        let mut pos = e.location().map(|l| Pos {
+            line: l.line(),
+            col: l.column(),
+        });
+        // serde_yaml reports struct-level problems (missing field) at the start of the file.
+        if pos == Some(Pos { line: 1, col: 1 }) || pos.is_none() {
+            pos = field.and_then(|f| self.key_pos(f)).or(pos);
+        }
+        self.attach(d, pos)
+    }
+}
+
+/// `taskManager.replicas: invalid type…` → (Some("taskManager.replicas"), "invalid type…").
+fn split_field(text: &str) -> (Option<&str>, &str) {
+    if let Some((head, rest)) = text.split_once(": ") {
+        let looks_like_path = !head.is_empty()
+            && head
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '[' | ']' | '_' | '-'));
+        if looks_like_path {
+            return (Some(head), rest);
+        }
+    }
+    (None, text)
+}
+
+/// For "unknown field `x`, expected one of `a`, `b`": the closest allowed name, and the list.
+fn suggestion(message: &str) -> Option<String> {
+    let kind = ["unknown field `", "unknown variant `"]
+        .into_iter()
+        .find(|k| message.starts_with(k))?;
+    let rest = &message[kind.len()..];
+    let (wrong, expected) = rest.split_once('`')?;
+    let allowed: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    if allowed.is_empty() {
+        return None;
+    }
+    let list = allowed.join(", ");
+    Some(match did_you_mean(wrong, allowed.iter().copied()) {
+        Some(best) => format!("did you mean `{best}`? allowed: {list}"),
+        None => format!("allowed: {list}"),
+    })
+}
+
+enum Frame {
+    Map {
+        pending_key: Option<(String, Pos)>,
+        seen: HashMap<String, Pos>,
+        path: String,
+    },
+    Seq {
+        next: usize,
+        path: String,
+    },
+}
+
+#[derive(Default)]
+struct Indexer {
+    stack: Vec<Frame>,
+    index: HashMap<String, (Pos, Pos)>,
+    duplicates: Vec<(String, Pos, Pos)>,
+    documents: usize,
+}
+
+fn join(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_string()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+impl Indexer {
+    /// Called for every node; returns the path the node lives at, or None for a mapping key.
+    /// A block collection's start marker sits on the `:` before it, so a container's value
+    /// position is its key's.
+    fn place(&mut self, pos: Pos, scalar: Option<&str>, container: bool) -> Option<String> {
+        match self.stack.last_mut() {
+            None => Some(String::new()),
+            Some(Frame::Seq { next, path }) => {
+                let p = format!("{path}[{next}]");
+                *next += 1;
+                self.index.insert(p.clone(), (pos, pos));
+                Some(p)
+            }
+            Some(Frame::Map {
+                pending_key,
+                seen,
+                path,
+            }) => match pending_key.take() {
+                Some((key, key_pos)) => {
+                    let p = join(path, &key);
+                    let value_pos = if container { key_pos } else { pos };
+                    self.index.entry(p.clone()).or_insert((key_pos, value_pos));
+                    Some(p)
+                }
+                None => {
+                    let key = scalar.unwrap_or("?").to_string();
+                    if let Some(first) = seen.get(&key) {
+                        self.duplicates.push((join(path, &key), pos, *first));
+                    } else {
+                        seen.insert(key.clone(), pos);
+                    }
+                    *pending_key = Some((key, pos));
+                    None
+                }
+            },
+        }
+    }
+}
+
+impl MarkedEventReceiver for Indexer {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        let pos = Pos {
+            line: mark.line(),
+            col: mark.col() + 1,
+        };
+        match ev {
+            Event::DocumentStart => self.documents += 1,
+            Event::Scalar(value, ..) => {
+                self.place(pos, Some(&value), false);
+            }
+            Event::Alias(_) => {
+                self.place(pos, None, false);
+            }
+            Event::MappingStart(..) => {
+                // A mapping used as a key has no sensible path; index its content under "?".
+                let path = self.place(pos, None, true).unwrap_or_else(|| "?".into());
+                self.stack.push(Frame::Map {
+                    pending_key: None,
+                    seen: HashMap::new(),
+                    path,
+                });
+            }
+            Event::SequenceStart(..) => {
+                let path = self.place(pos, None, true).unwrap_or_else(|| "?".into());
+                self.stack.push(Frame::Seq { next: 0, path });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.stack.pop();
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Doc {
+        #[allow(dead_code)]
+        task_manager: Tm,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    struct Tm {
+        #[allow(dead_code)]
+        replicas: u32,
+    }
+
+    #[test]
+    fn indexes_nested_fields_and_items() {
+        let mut s = Source::new(
+            "a.yaml",
+            "taskManager:\n  replicas: 3\nargs:\n  - x\n  - y\n",
+        );
+        let mut d = Diagnostics::default();
+        assert!(s.build_index(&mut d));
+        assert_eq!(
+            s.value_pos("taskManager.replicas"),
+            Some(Pos { line: 2, col: 13 })
+        );
+        assert_eq!(
+            s.key_pos("taskManager.replicas"),
+            Some(Pos { line: 2, col: 3 })
+        );
+        assert_eq!(s.value_pos("args[1]"), Some(Pos { line: 5, col: 5 }));
+        assert_eq!(
+            s.value_pos("taskManager.nothing"),
+            Some(Pos { line: 1, col: 1 })
+        );
+    }
+
+    #[test]
+    fn rejects_duplicate_keys_with_both_lines() {
+        let mut s = Source::new("a.yaml", "flinkConfig:\n  a: 1\n  a: 2\n");
+        let mut d = Diagnostics::default();
+        assert!(s.parse::<serde_yaml::Value>(&mut d).is_none());
+        let all = d.into_sorted();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].field.as_deref(), Some("flinkConfig.a"));
+        assert_eq!(all[0].pos, Some(Pos { line: 3, col: 3 }));
+        assert!(all[0].message.contains("first at line 2"));
+    }
+
+    #[test]
+    fn unknown_field_gets_suggestion_and_position() {
+        let mut s = Source::new("a.yaml", "taskManager:\n  replica: 3\n");
+        let mut d = Diagnostics::default();
+        assert!(s.parse::<Doc>(&mut d).is_none());
+        let e = &d.into_sorted()[0];
+        assert_eq!(e.field.as_deref(), Some("taskManager"));
+        assert_eq!(e.pos, Some(Pos { line: 2, col: 3 }));
+        assert_eq!(
+            e.help.as_deref(),
+            Some("did you mean `replicas`? allowed: replicas")
+        );
+    }
+
+    #[test]
+    fn empty_and_broken_files() {
+        let mut d = Diagnostics::default();
+        assert!(Source::new("a.yaml", "# nothing\n")
+            .parse::<Doc>(&mut d)
+            .is_none());
+        assert!(Source::new("b.yaml", "a: [\n")
+            .parse::<Doc>(&mut d)
+            .is_none());
+        let all = d.into_sorted();
+        assert_eq!(all[0].message, "the file is empty");
+        assert!(all[1].message.starts_with("invalid YAML"));
+        assert!(all[1].pos.is_some());
+    }
+}

@@ -1,0 +1,78 @@
+//! Resolved, validated jobs: every default applied, every value checked. Later stages never
+//! see raw input, so they cannot mis-handle it.
+
+use std::collections::BTreeMap;
+
+use crate::flink::{config, Version};
+use crate::load::spec::{LogLevel, PullPolicy};
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub name: String,
+    /// The spec file, relative to the project root.
+    pub source: String,
+    pub namespace: String,
+    pub version: Version,
+    pub base_image: String,
+    /// Reference of the built job image, with tag and, when pinned, digest.
+    pub image: String,
+    pub image_repository: String,
+    pub image_tag: String,
+    pub pull_policy: PullPolicy,
+    /// Jar path relative to the project root (the Docker build context).
+    pub jar: String,
+    pub entry_class: Option<String>,
+    pub args: Vec<String>,
+    pub restore: Option<Restore>,
+    pub job_manager: Process,
+    pub task_manager: Process,
+    pub task_manager_replicas: u32,
+    pub plugins: Vec<String>,
+    /// The complete Flink configuration, including everything flinkgen pins.
+    pub options: config::Options,
+    pub labels: BTreeMap<String, String>,
+    pub logging: Logging,
+}
+
+#[derive(Debug, Clone)]
+pub struct Restore {
+    pub path: String,
+    pub allow_non_restored_state: bool,
+}
+
+/// One JobManager or TaskManager process, sized by a profile.
+#[derive(Debug, Clone)]
+pub struct Process {
+    pub profile: String,
+    pub cpu_millis: u64,
+    pub process_bytes: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Logging {
+    pub root: LogLevel,
+    pub loggers: BTreeMap<String, LogLevel>,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Trace => "TRACE",
+            LogLevel::Debug => "DEBUG",
+            LogLevel::Info => "INFO",
+            LogLevel::Warn => "WARN",
+            LogLevel::Error => "ERROR",
+            LogLevel::Off => "OFF",
+        }
+    }
+}
+
+impl PullPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullPolicy::Always => "Always",
+            PullPolicy::IfNotPresent => "IfNotPresent",
+            PullPolicy::Never => "Never",
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! Stage 4, render: templates from `templates/`, embedded in the binary, filled with plan
+//! view-models. In `.yaml` templates every `{{ value }}` is escaped as a YAML scalar (plain when
+//! unambiguous, double-quoted otherwise), so user text can never change a manifest's structure.
+
+use std::collections::BTreeMap;
+
+use minijinja::value::ValueKind;
+use minijinja::{
+    AutoEscape, Environment, Error, ErrorKind, Output, State, UndefinedBehavior, Value,
+};
+
+use crate::flink::config::yaml_string;
+
+use crate::plan::{self, Artifact, JobView};
+
+/// Every template, embedded so the binary needs no files beside it.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "Dockerfile.j2",
+        include_str!("../../templates/Dockerfile.j2"),
+    ),
+    (
+        "configmap.yaml.j2",
+        include_str!("../../templates/configmap.yaml.j2"),
+    ),
+    (
+        "jobmanager-job.yaml.j2",
+        include_str!("../../templates/jobmanager-job.yaml.j2"),
+    ),
+    (
+        "jobmanager-service.yaml.j2",
+        include_str!("../../templates/jobmanager-service.yaml.j2"),
+    ),
+    (
+        "kustomization.yaml.j2",
+        include_str!("../../templates/kustomization.yaml.j2"),
+    ),
+    (
+        "log4j-console.properties.j2",
+        include_str!("../../templates/log4j-console.properties.j2"),
+    ),
+    (
+        "taskmanager-deployment.yaml.j2",
+        include_str!("../../templates/taskmanager-deployment.yaml.j2"),
+    ),
+    (
+        "_macros.yaml.j2",
+        include_str!("../../templates/_macros.yaml.j2"),
+    ),
+];
+
+pub struct Renderer {
+    env: Environment<'static>,
+}
+
+impl Default for Renderer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Renderer {
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_debug(true);
+        env.set_keep_trailing_newline(true);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".yaml.j2") {
+                AutoEscape::Custom("yaml")
+            } else {
+                AutoEscape::None
+            }
+        });
+        env.set_formatter(yaml_formatter);
+        env.add_filter("block", block_filter);
+        env.add_filter("yaml_map", yaml_map_filter);
+        env.add_filter("comment", comment_filter);
+        env.add_filter("dockerquote", docker_quote_filter);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .expect("embedded templates parse (tested)");
+        }
+        Renderer { env }
+    }
+
+    pub fn render(&self, template: &str, ctx: &JobView) -> Result<String, minijinja::Error> {
+        self.env.get_template(template)?.render(ctx)
+    }
+
+    /// Plans and renders one job into (path below out dir → file text).
+    pub fn job(
+        &self,
+        job: &crate::model::Job,
+    ) -> Result<BTreeMap<String, String>, minijinja::Error> {
+        let artifacts: Vec<Artifact> =
+            plan::plan(job, |v| self.render("log4j-console.properties.j2", v))?;
+        artifacts
+            .into_iter()
+            .map(|a| Ok((a.path, self.render(a.template, &a.context)?)))
+            .collect()
+    }
+}
+
+/// Writes values into YAML templates: strings as safe scalars, numbers and bools as they are.
+/// A missing value is an error, so `null` can never slip into a manifest.
+fn yaml_formatter(out: &mut Output, state: &State, value: &Value) -> Result<(), Error> {
+    if state.auto_escape() != AutoEscape::Custom("yaml") || value.is_safe() {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let text = match value.kind() {
+        ValueKind::String => yaml_string(value.as_str().unwrap_or_default()),
+        ValueKind::Number | ValueKind::Bool => value.to_string(),
+        kind => {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("a {kind} cannot be written as a YAML scalar"),
+            ))
+        }
+    };
+    out.write_str(&text).map_err(Error::from)
+}
+
+/// A mapping of strings as block-style YAML lines at `indent`, keys sorted.
+fn yaml_map_filter(map: Value, indent: usize) -> Result<Value, Error> {
+    let pad = " ".repeat(indent);
+    let mut lines = Vec::new();
+    for key in map.try_iter()? {
+        let value = map.get_item(&key)?;
+        let (Some(k), Some(v)) = (key.as_str(), value.as_str()) else {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "yaml_map takes a map of strings",
+            ));
+        };
+        lines.push((
+            k.to_string(),
+            format!("{pad}{}: {}", yaml_string(k), yaml_string(v)),
+        ));
+    }
+    lines.sort();
+    let lines: Vec<String> = lines.into_iter().map(|(_, line)| line).collect();
+    if lines.is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "yaml_map needs at least one entry",
+        ));
+    }
+    Ok(Value::from_safe_string(lines.join("\n")))
+}
+
+/// A YAML block scalar (`|`), indented by `indent`, so embedded files stay readable in review.
+/// Text a literal block cannot carry exactly falls back to a double-quoted JSON string.
+fn block_filter(text: String, indent: usize) -> Value {
+    let representable = !text.is_empty()
+        && !text.starts_with([' ', '\t', '\n'])
+        && !text.contains('\r')
+        && text.ends_with('\n')
+        && !text.ends_with("\n\n")
+        && !text
+            .chars()
+            .any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\u{feff}')
+        && !text.lines().any(|l| l.ends_with([' ', '\t']));
+    if !representable {
+        return Value::from_safe_string(serde_json::to_string(&text).expect("strings serialize"));
+    }
+    let pad = " ".repeat(indent);
+    let mut out = String::from("|");
+    for line in text.lines() {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&pad);
+            out.push_str(line);
+        }
+    }
+    Value::from_safe_string(out)
+}
+
+/// Text for a `#` comment: one line, no control characters.
+fn comment_filter(text: String) -> Value {
+    Value::from_safe_string(
+        text.chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect(),
+    )
+}
+
+/// A double-quoted Dockerfile string (LABEL values): JSON quoting, with `$` escaped so the
+/// builder does not expand it.
+fn docker_quote_filter(text: String) -> Value {
+    let json = serde_json::to_string(&text).expect("strings serialize");
+    Value::from_safe_string(json.replace('$', "\\$"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_file_is_embedded() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = TEMPLATES.iter().map(|(n, _)| n.to_string()).collect();
+        embedded.sort();
+        assert_eq!(on_disk, embedded);
+        Renderer::new();
+    }
+
+    #[test]
+    fn block_scalar_round_trips() {
+        for text in [
+            "a: 1\nb: 2\n",
+            "x\n\ny\n",
+            " leading\n",
+            "no newline",
+            "tabs\tin\n",
+            "trailing \n",
+            "a\r\nb\n",
+            "",
+        ] {
+            let rendered = block_filter(text.to_string(), 4).to_string();
+            let doc = format!("k: {rendered}\n").replace("\n    ", "\n    ");
+            let back: BTreeMap<String, String> = serde_yaml::from_str(&doc).unwrap();
+            assert_eq!(back["k"], text, "{doc}");
+        }
+    }
+}

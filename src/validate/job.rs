@@ -1,0 +1,719 @@
+//! Validation of one job spec into a `model::Job`.
+
+use std::collections::BTreeMap;
+
+use super::{image_part, process, units, version, Defaults, Profiles};
+use crate::diag::{did_you_mean, Diagnostics};
+use crate::flink::config::{Options, Value};
+use crate::flink::{self, Version};
+use crate::load::scalar::Scalar;
+use crate::load::spec::{
+    CheckpointMode, CheckpointSpec, ClaimMode, ImageSpec, JobSpec, LogLevel, Retention,
+    SavepointSpec, StateBackend,
+};
+use crate::load::Source;
+use crate::model::{Job, Logging, Restore};
+
+/// Ports flinkgen pins; the Services and probes use the same numbers.
+pub const RPC_PORT: i64 = 6123;
+pub const BLOB_PORT: i64 = 6124;
+pub const TM_RPC_PORT: i64 = 6122;
+pub const REST_PORT: i64 = 8081;
+
+/// Labels flinkgen sets itself; user labels may not replace them.
+const RESERVED_LABELS: &[&str] = &["app", "component"];
+
+pub fn validate(
+    src: &Source,
+    spec: &JobSpec,
+    defaults: &Defaults,
+    profiles: &Profiles,
+    diags: &mut Diagnostics,
+) -> Option<Job> {
+    let before = diags.error_count();
+    let name = name(src, spec, diags);
+    let version = job_version(src, spec, defaults, diags);
+    let namespace = spec
+        .namespace
+        .clone()
+        .unwrap_or_else(|| defaults.namespace.clone());
+    if let Err(e) = units::dns_label(&namespace, 63) {
+        diags.push(src.error("namespace", e));
+    }
+    let jar = jar(src, &spec.jar, diags);
+    let entry_class = spec.entry_class.clone();
+    if let Some(c) = &entry_class {
+        if !java_class(c) {
+            diags.push(
+                src.error("entryClass", format!("`{c}` is not a Java class name"))
+                    .help("write the fully qualified name, such as com.example.WordCount"),
+            );
+        }
+    }
+    let args = args(src, &spec.args, diags);
+    let jm = process(
+        src,
+        "jobManager.profile",
+        spec.job_manager.profile.as_ref(),
+        defaults.jm_profile.as_ref(),
+        profiles,
+        diags,
+    );
+    let tm = process(
+        src,
+        "taskManager.profile",
+        spec.task_manager.profile.as_ref(),
+        defaults.tm_profile.as_ref(),
+        profiles,
+        diags,
+    );
+    let replicas = at_least_one(
+        src,
+        "taskManager.replicas",
+        spec.task_manager.replicas.unwrap_or(1),
+        diags,
+    );
+    let slots = at_least_one(
+        src,
+        "taskManager.slots",
+        spec.task_manager.slots.unwrap_or(1),
+        diags,
+    );
+    let parallelism = parallelism(src, spec.parallelism, replicas, slots, diags);
+    let plugins = plugins(src, &spec.plugins, diags);
+    let labels = labels(src, &spec.labels, &defaults.labels, diags);
+    let logging = logging(src, spec, diags);
+    let version = version?;
+    let name = name?;
+    let image = image(src, spec.image.as_ref(), &name, version, defaults, diags);
+
+    let mut options = Options::new();
+    let text = |s: &str| Value::Text(s.to_string());
+    options.insert(
+        "jobmanager.rpc.address".into(),
+        text(&format!("{name}-jobmanager")),
+    );
+    options.insert("jobmanager.rpc.port".into(), Value::Int(RPC_PORT));
+    options.insert("blob.server.port".into(), Value::Int(BLOB_PORT));
+    options.insert("taskmanager.rpc.port".into(), Value::Int(TM_RPC_PORT));
+    options.insert("rest.port".into(), Value::Int(REST_PORT));
+    options.insert(
+        "taskmanager.numberOfTaskSlots".into(),
+        Value::Int(slots.into()),
+    );
+    options.insert("parallelism.default".into(), Value::Int(parallelism.into()));
+    options.insert("env.java.opts.all".into(), Value::Text(version.java_opts()));
+    if let Some(jm) = &jm {
+        options.insert(
+            "jobmanager.memory.process.size".into(),
+            text(&units::flink_size(jm.process_bytes)),
+        );
+    }
+    if let Some(tm) = &tm {
+        options.insert(
+            "taskmanager.memory.process.size".into(),
+            text(&units::flink_size(tm.process_bytes)),
+        );
+    }
+    state_backend(src, spec.state_backend, version, &mut options, diags);
+    if let Some(c) = &spec.checkpoints {
+        checkpoints(src, c, version, &plugins, &mut options, diags);
+    }
+    let restore = spec
+        .savepoints
+        .as_ref()
+        .and_then(|s| savepoints(src, s, version, &plugins, &mut options, diags));
+    for (k, v) in super::options::user_options(src, &spec.flink_config, version, diags) {
+        options.insert(k, v);
+    }
+
+    if diags.error_count() > before {
+        return None;
+    }
+    let (base_image, image_repository, image_tag, image_ref, pull_policy) = image?;
+    Some(Job {
+        name,
+        source: src.path.clone(),
+        namespace,
+        version,
+        base_image,
+        image: image_ref,
+        image_repository,
+        image_tag,
+        pull_policy,
+        jar: jar?,
+        entry_class,
+        args,
+        restore,
+        job_manager: jm?,
+        task_manager: tm?,
+        task_manager_replicas: replicas,
+        plugins,
+        options,
+        labels,
+        logging,
+    })
+}
+
+fn name(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Option<String> {
+    let from_file = spec.name.is_none();
+    let name = spec.name.clone().unwrap_or_else(|| {
+        let file = src.path.rsplit('/').next().unwrap_or(&src.path);
+        file.trim_end_matches(".yaml")
+            .trim_end_matches(".yml")
+            .to_string()
+    });
+    // 45 characters, as the Flink operator allows, leaves room for `-taskmanager` within
+    // Kubernetes' 63-character limit on names and label values.
+    match units::dns_label(&name, 45) {
+        Ok(()) => Some(name),
+        Err(e) => {
+            let d = src.error("name", e);
+            diags.push(if from_file {
+                d.help("the job is named after its file; rename the file or set `name:`")
+            } else {
+                d
+            });
+            None
+        }
+    }
+}
+
+fn job_version(
+    src: &Source,
+    spec: &JobSpec,
+    defaults: &Defaults,
+    diags: &mut Diagnostics,
+) -> Option<Version> {
+    match &spec.flink_version {
+        Some(v) => version(v)
+            .map_err(|(msg, help)| diags.push(src.error("flinkVersion", msg).help(help)))
+            .ok(),
+        None if defaults.version.is_some() => defaults.version,
+        None => {
+            diags.push(
+                src.key_error("", "no Flink version given")
+                    .field("flinkVersion")
+                    .help(format!(
+                        "set flinkVersion in the job or in flinkgen.yaml; supported: {}",
+                        Version::supported_list()
+                    )),
+            );
+            None
+        }
+    }
+}
+
+type ImageParts = (
+    String,
+    String,
+    String,
+    String,
+    crate::load::spec::PullPolicy,
+);
+
+fn image(
+    src: &Source,
+    spec: Option<&ImageSpec>,
+    name: &str,
+    version: Version,
+    defaults: &Defaults,
+    diags: &mut Diagnostics,
+) -> Option<ImageParts> {
+    let empty = ImageSpec::default();
+    let spec = spec.unwrap_or(&empty);
+    let java = spec
+        .java
+        .or(defaults.java)
+        .unwrap_or_else(|| version.default_java());
+    let mut ok = true;
+    if !version.java_versions().contains(&java) {
+        let allowed: Vec<String> = version.java_versions().iter().map(u32::to_string).collect();
+        diags.push(
+            src.error(
+                "image.java",
+                format!(
+                    "there is no Flink {} image for Java {java}",
+                    version.minor_str()
+                ),
+            )
+            .help(format!("use one of: {}", allowed.join(", "))),
+        );
+        ok = false;
+    }
+    let base = match &spec.base {
+        Some(b) if b.is_empty() || b.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+            diags.push(src.error(
+                "image.base",
+                "the base image reference is empty or contains spaces",
+            ));
+            ok = false;
+            String::new()
+        }
+        Some(b) => b.clone(),
+        None => version.image(java),
+    };
+    let repository = match (&spec.repository, &defaults.registry) {
+        (Some(r), _) => r.clone(),
+        (None, Some(reg)) => format!("{}/{name}", reg.trim_end_matches('/')),
+        (None, None) => {
+            diags.push(
+                src.key_error("image", "no image repository for the job image")
+                    .field("image.repository")
+                    .help("set image.repository here, or image.registry in flinkgen.yaml"),
+            );
+            return None;
+        }
+    };
+    if let Err(e) = image_part(&repository) {
+        diags.push(src.error("image.repository", e));
+        ok = false;
+    }
+    let tag =
+        match &spec.tag {
+            Some(Scalar::Text(t)) => t.clone(),
+            Some(Scalar::Int(i)) => i.to_string(),
+            Some(other) => {
+                diags.push(
+                    src.error(
+                        "image.tag",
+                        format!("the tag `{}` must be quoted", other.as_text()),
+                    )
+                    .help("YAML reads 1.10 as the number 1.1: write tag: \"1.10\""),
+                );
+                return None;
+            }
+            None => {
+                diags.push(src.key_error("image", "the job image has no tag").field("image.tag")
+                .help("set image.tag, such as \"1.0.0\"; `latest` makes renders irreproducible"));
+                return None;
+            }
+        };
+    let tag_ok = !tag.is_empty()
+        && tag.len() <= 128
+        && !tag.starts_with(['.', '-'])
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !tag_ok {
+        diags.push(
+            src.error("image.tag", format!("`{tag}` is not an image tag"))
+                .help(
+                    "at most 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`",
+                ),
+        );
+        ok = false;
+    }
+    let mut reference = format!("{repository}:{tag}");
+    if let Some(d) = &spec.digest {
+        let hex = d.strip_prefix("sha256:").unwrap_or("");
+        if hex.len() == 64
+            && hex
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        {
+            reference = format!("{reference}@{d}");
+        } else {
+            diags.push(
+                src.error("image.digest", format!("`{d}` is not an image digest"))
+                    .help("write sha256: and 64 lowercase hex digits"),
+            );
+            ok = false;
+        }
+    }
+    let pull = spec.pull_policy.unwrap_or(defaults.pull_policy);
+    ok.then_some((base, repository, tag, reference, pull))
+}
+
+/// The jar path becomes a `COPY` source: it must stay inside the build context (the project
+/// root) and be plain enough to need no quoting in a Dockerfile.
+fn jar(src: &Source, jar: &str, diags: &mut Diagnostics) -> Option<String> {
+    let err = |msg: String| {
+        src.error("jar", msg)
+            .help("give the path of the built jar relative to the project root, such as target/my-job.jar")
+    };
+    if jar.starts_with('/') || jar.contains('\\') || jar.contains(':') {
+        diags.push(err(format!("`{jar}` is not a relative path")));
+        return None;
+    }
+    if jar
+        .split('/')
+        .any(|seg| seg == ".." || seg.is_empty() || seg == ".")
+    {
+        diags.push(err(format!(
+            "`{jar}` must stay inside the project (no `..`, `.` or empty parts)"
+        )));
+        return None;
+    }
+    if !jar
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | '+'))
+    {
+        diags.push(err(format!(
+            "`{jar}` may only use letters, digits and `._-+/`"
+        )));
+        return None;
+    }
+    if !jar.ends_with(".jar") {
+        diags.push(err(format!("`{jar}` is not a .jar file")));
+        return None;
+    }
+    Some(jar.to_string())
+}
+
+fn java_class(c: &str) -> bool {
+    c.split('.').all(|part| {
+        part.starts_with(|ch: char| ch.is_ascii_alphabetic() || ch == '_' || ch == '$')
+            && part
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '$')
+    })
+}
+
+fn args(src: &Source, args: &[Scalar], diags: &mut Diagnostics) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        match a {
+            Scalar::Float(f) => diags.push(
+                src.error(
+                    &format!("args[{i}]"),
+                    format!("the number {f} must be quoted"),
+                )
+                .help("YAML may change how a float is written (1.10 becomes 1.1); quote it"),
+            ),
+            other => out.push(other.as_text()),
+        }
+    }
+    out
+}
+
+fn at_least_one(src: &Source, field: &str, n: u32, diags: &mut Diagnostics) -> u32 {
+    if n == 0 {
+        diags.push(src.error(field, "must be at least 1"));
+    }
+    n.max(1)
+}
+
+fn parallelism(
+    src: &Source,
+    p: Option<u32>,
+    replicas: u32,
+    slots: u32,
+    diags: &mut Diagnostics,
+) -> u32 {
+    let total = replicas.saturating_mul(slots);
+    let Some(p) = p else {
+        return total;
+    };
+    if p == 0 {
+        diags.push(src.error("parallelism", "must be at least 1"));
+    } else if p > total {
+        diags.push(
+            src.error(
+                "parallelism",
+                format!("{p} needs {p} task slots, but {replicas} TaskManager(s) x {slots} slot(s) offer {total}"),
+            )
+            .help("raise taskManager.replicas or taskManager.slots, or lower parallelism: the job would wait for slots forever"),
+        );
+    }
+    p.max(1)
+}
+
+fn plugins(src: &Source, names: &[String], diags: &mut Diagnostics) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, p) in names.iter().enumerate() {
+        let field = format!("plugins[{i}]");
+        if out.contains(p) {
+            diags.push(src.error(&field, format!("plugin `{p}` is listed twice")));
+        } else if flink::OPTIONAL_PLUGINS.contains(&p.as_str()) {
+            out.push(p.clone());
+        } else {
+            let list = flink::OPTIONAL_PLUGINS.join(", ");
+            let help = match did_you_mean(p, flink::OPTIONAL_PLUGINS.iter().copied()) {
+                Some(best) => format!("did you mean `{best}`? available: {list}"),
+                None => format!("available: {list} (metrics reporters are enabled already)"),
+            };
+            diags.push(
+                src.error(&field, format!("unknown plugin `{p}`"))
+                    .help(help),
+            );
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A durable location: `scheme://…`, with the filesystem plugin its scheme needs.
+fn location(
+    src: &Source,
+    field: &str,
+    uri: &str,
+    plugins: &[String],
+    diags: &mut Diagnostics,
+) -> bool {
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        diags.push(
+            src.error(field, format!("`{uri}` has no scheme"))
+                .help("write a URI such as s3://bucket/path or file:///data/path"),
+        );
+        return false;
+    };
+    let scheme_ok = !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok || rest.is_empty() || uri.chars().any(char::is_whitespace) {
+        diags.push(src.error(field, format!("`{uri}` is not a valid URI")));
+        return false;
+    }
+    if let Some(needed) = flink::plugins_for_scheme(scheme) {
+        if !needed.iter().any(|n| plugins.iter().any(|p| p == n)) {
+            diags.push(
+                src.error(
+                    field,
+                    format!("no filesystem plugin for `{scheme}://` is enabled"),
+                )
+                .help(format!(
+                    "add {} to plugins",
+                    needed
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )),
+            );
+            return false;
+        }
+    }
+    true
+}
+
+fn state_backend(
+    src: &Source,
+    b: Option<StateBackend>,
+    v: Version,
+    options: &mut Options,
+    diags: &mut Diagnostics,
+) {
+    let Some(b) = b else { return };
+    let name = match b {
+        StateBackend::Hashmap => "hashmap",
+        StateBackend::Rocksdb => "rocksdb",
+        StateBackend::Forst if v.major < 2 => {
+            diags.push(
+                src.error(
+                    "stateBackend",
+                    "the ForSt state backend exists from Flink 2.0",
+                )
+                .help("use rocksdb or hashmap"),
+            );
+            return;
+        }
+        StateBackend::Forst => "forst",
+    };
+    options.insert("state.backend.type".into(), Value::Text(name.into()));
+}
+
+fn checkpoints(
+    src: &Source,
+    c: &CheckpointSpec,
+    v: Version,
+    plugins: &[String],
+    options: &mut Options,
+    diags: &mut Diagnostics,
+) {
+    let new_keys = v.at_least(1, 20);
+    let mut duration =
+        |field: &str, key: &str, value: &Scalar, min_ms: u64| match units::duration(value) {
+            Ok(ms) if ms < min_ms => {
+                diags.push(src.error(field, format!("must be at least {min_ms}ms")))
+            }
+            Ok(_) => {
+                options.insert(key.into(), Value::Text(value.as_text().trim().to_string()));
+            }
+            Err(e) => diags.push(src.error(field, e)),
+        };
+    // Flink refuses intervals under 10 ms.
+    duration(
+        "checkpoints.interval",
+        "execution.checkpointing.interval",
+        &c.interval,
+        10,
+    );
+    if let Some(t) = &c.timeout {
+        duration(
+            "checkpoints.timeout",
+            "execution.checkpointing.timeout",
+            t,
+            1,
+        );
+    }
+    if let Some(p) = &c.min_pause {
+        duration(
+            "checkpoints.minPause",
+            "execution.checkpointing.min-pause",
+            p,
+            0,
+        );
+    }
+    if let Some(m) = c.mode {
+        let s = match m {
+            CheckpointMode::ExactlyOnce => "EXACTLY_ONCE",
+            CheckpointMode::AtLeastOnce => "AT_LEAST_ONCE",
+        };
+        options.insert("execution.checkpointing.mode".into(), Value::Text(s.into()));
+    }
+    if let Some(n) = c.max_concurrent {
+        at_least_one(src, "checkpoints.maxConcurrent", n, diags);
+        options.insert(
+            "execution.checkpointing.max-concurrent-checkpoints".into(),
+            Value::Int(n.into()),
+        );
+    }
+    if let Some(n) = c.tolerable_failures {
+        options.insert(
+            "execution.checkpointing.tolerable-failed-checkpoints".into(),
+            Value::Int(n.into()),
+        );
+    }
+    if let Some(r) = c.retention {
+        let s = match r {
+            Retention::RetainOnCancellation => "RETAIN_ON_CANCELLATION",
+            Retention::DeleteOnCancellation => "DELETE_ON_CANCELLATION",
+            Retention::None => "NO_EXTERNALIZED_CHECKPOINTS",
+        };
+        options.insert(
+            "execution.checkpointing.externalized-checkpoint-retention".into(),
+            Value::Text(s.into()),
+        );
+    }
+    if let Some(n) = c.retained {
+        at_least_one(src, "checkpoints.retained", n, diags);
+        let key = if new_keys {
+            "execution.checkpointing.num-retained"
+        } else {
+            "state.checkpoints.num-retained"
+        };
+        options.insert(key.into(), Value::Int(n.into()));
+    }
+    if let Some(b) = c.incremental {
+        let key = if new_keys {
+            "execution.checkpointing.incremental"
+        } else {
+            "state.backend.incremental"
+        };
+        options.insert(key.into(), Value::Bool(b));
+    }
+    if let Some(dir) = &c.dir {
+        if location(src, "checkpoints.dir", dir, plugins, diags) {
+            let key = if new_keys {
+                "execution.checkpointing.dir"
+            } else {
+                "state.checkpoints.dir"
+            };
+            options.insert(key.into(), Value::Text(dir.clone()));
+        }
+    }
+}
+
+fn savepoints(
+    src: &Source,
+    s: &SavepointSpec,
+    v: Version,
+    plugins: &[String],
+    options: &mut Options,
+    diags: &mut Diagnostics,
+) -> Option<Restore> {
+    let new_keys = v.at_least(1, 20);
+    if let Some(dir) = &s.dir {
+        if location(src, "savepoints.dir", dir, plugins, diags) {
+            let key = if new_keys {
+                "execution.checkpointing.savepoint-dir"
+            } else {
+                "state.savepoints.dir"
+            };
+            options.insert(key.into(), Value::Text(dir.clone()));
+        }
+    }
+    if let Some(mode) = s.claim_mode {
+        if s.restore_from.is_none() {
+            diags.push(src.warning(
+                "savepoints.claimMode",
+                "has no effect without savepoints.restoreFrom",
+            ));
+        }
+        let key = if new_keys {
+            "execution.state-recovery.claim-mode"
+        } else {
+            "execution.savepoint-restore-mode"
+        };
+        let value = match mode {
+            ClaimMode::Claim => "CLAIM",
+            ClaimMode::NoClaim => "NO_CLAIM",
+        };
+        options.insert(key.into(), Value::Text(value.into()));
+    }
+    if s.allow_non_restored_state && s.restore_from.is_none() {
+        diags.push(src.warning(
+            "savepoints.allowNonRestoredState",
+            "has no effect without savepoints.restoreFrom",
+        ));
+    }
+    let path = s.restore_from.as_ref()?;
+    location(src, "savepoints.restoreFrom", path, plugins, diags).then(|| Restore {
+        path: path.clone(),
+        allow_non_restored_state: s.allow_non_restored_state,
+    })
+}
+
+fn labels(
+    src: &Source,
+    own: &BTreeMap<String, String>,
+    project: &BTreeMap<String, String>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, String> {
+    let mut out = project.clone();
+    for (k, v) in own {
+        let field = format!("labels.{k}");
+        if RESERVED_LABELS.contains(&k.as_str()) || k.starts_with("app.kubernetes.io/") {
+            diags.push(
+                src.key_error(&field, format!("label `{k}` is set by flinkgen"))
+                    .help("the selectors use it; choose another key"),
+            );
+            continue;
+        }
+        if let Err(e) = units::label_key(k).and_then(|_| units::label_value(v)) {
+            diags.push(src.error(&field, e));
+            continue;
+        }
+        out.insert(k.clone(), v.clone());
+    }
+    out
+}
+
+fn logging(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Logging {
+    let mut out = Logging {
+        root: LogLevel::Info,
+        loggers: BTreeMap::new(),
+    };
+    let Some(l) = &spec.logging else { return out };
+    out.root = l.level.unwrap_or(LogLevel::Info);
+    for (name, level) in &l.loggers {
+        let ok = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '$' | '-'));
+        if ok {
+            out.loggers.insert(name.clone(), *level);
+        } else {
+            diags.push(
+                src.key_error(
+                    &format!("logging.loggers.{name}"),
+                    format!("`{name}` is not a logger name"),
+                )
+                .help("use a Java package or class name, such as org.apache.kafka"),
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,197 @@
+//! Stage 2, validate: raw specs → `model::Job`, collecting every problem with its position.
+
+mod job;
+pub use job::{BLOB_PORT, REST_PORT, RPC_PORT, TM_RPC_PORT};
+mod options;
+pub mod units;
+
+use std::collections::BTreeMap;
+
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
+use crate::flink::Version;
+use crate::load::profile::ProfileSpec;
+use crate::load::scalar::Scalar;
+use crate::load::spec::PullPolicy;
+use crate::load::{Inputs, Source};
+use crate::model::{Job, Process};
+
+/// Project-wide defaults after validation.
+pub struct Defaults {
+    pub namespace: String,
+    pub version: Option<Version>,
+    pub registry: Option<String>,
+    pub java: Option<u32>,
+    pub pull_policy: PullPolicy,
+    pub labels: BTreeMap<String, String>,
+    pub jm_profile: Option<String>,
+    pub tm_profile: Option<String>,
+}
+
+/// A profile after validation: `None` when the profile itself has errors (already reported).
+pub type Profiles = BTreeMap<String, Option<Profile>>;
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub cpu_millis: u64,
+    pub process_bytes: u64,
+}
+
+pub fn validate(inputs: &Inputs, diags: &mut Diagnostics) -> Vec<Job> {
+    let defaults = defaults(inputs, diags);
+    let profiles: Profiles = inputs
+        .profiles
+        .iter()
+        .map(|(name, (src, spec))| (name.clone(), profile(src, spec, diags)))
+        .collect();
+    let mut jobs: Vec<Job> = Vec::new();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (src, spec) in &inputs.jobs {
+        let Some(job) = job::validate(src, spec, &defaults, &profiles, diags) else {
+            continue;
+        };
+        if let Some(first) = seen.get(&job.name) {
+            let field = if spec.name.is_some() { "name" } else { "" };
+            let d = src.key_error(
+                field,
+                format!("job `{}` is also defined by {first}", job.name),
+            );
+            diags.push(d.help("job names must be unique: they name the output folder and the Kubernetes resources"));
+            continue;
+        }
+        seen.insert(job.name.clone(), src.path.clone());
+        jobs.push(job);
+    }
+    jobs
+}
+
+fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
+    let p = &inputs.project;
+    let src = inputs.project_src.as_ref();
+    let report = |diags: &mut Diagnostics, field: &str, msg: String| match src {
+        Some(s) => diags.push(s.error(field, msg)),
+        None => diags.push(Diagnostic::error(crate::load::PROJECT_FILE, msg).field(field)),
+    };
+    let namespace = p.namespace.clone().unwrap_or_else(|| "default".into());
+    if let Err(e) = units::dns_label(&namespace, 63) {
+        report(diags, "namespace", e);
+    }
+    let version = p.flink_version.as_ref().and_then(|v| match version(v) {
+        Ok(v) => Some(v),
+        Err((msg, help)) => {
+            let d = match src {
+                Some(s) => s.error("flinkVersion", msg),
+                None => Diagnostic::error(crate::load::PROJECT_FILE, msg),
+            };
+            diags.push(d.help(help));
+            None
+        }
+    });
+    if let Some(r) = &p.image.registry {
+        if let Err(e) = image_part(r) {
+            report(diags, "image.registry", e);
+        }
+    }
+    let mut labels = BTreeMap::new();
+    for (k, v) in &p.labels {
+        if let Err(e) = units::label_key(k).and_then(|_| units::label_value(v)) {
+            report(diags, &format!("labels.{k}"), e);
+        }
+        labels.insert(k.clone(), v.clone());
+    }
+    Defaults {
+        namespace,
+        version,
+        registry: p.image.registry.clone(),
+        java: p.image.java,
+        pull_policy: p.image.pull_policy.unwrap_or(PullPolicy::IfNotPresent),
+        labels,
+        jm_profile: p.profiles.job_manager.clone(),
+        tm_profile: p.profiles.task_manager.clone(),
+    }
+}
+
+/// A Flink version as written; YAML turns an unquoted `1.20` into the number 1.2, so numbers
+/// are refused with a hint rather than silently misread.
+pub fn version(v: &Scalar) -> Result<Version, (String, String)> {
+    let supported = format!("supported: {}", Version::supported_list());
+    match v {
+        Scalar::Text(t) => Version::parse(t).map_err(|e| (e, supported)),
+        other => Err((
+            format!(
+                "the Flink version must be a quoted string, not the number {}",
+                other.as_text()
+            ),
+            format!("YAML reads 1.20 as 1.2: write flinkVersion: \"1.20\"; {supported}"),
+        )),
+    }
+}
+
+fn profile(src: &Source, spec: &ProfileSpec, diags: &mut Diagnostics) -> Option<Profile> {
+    let cpu = units::cpu(&spec.cpu).map_err(|e| diags.push(src.error("cpu", e)));
+    let mem =
+        units::memory(&spec.memory.process).map_err(|e| diags.push(src.error("memory.process", e)));
+    Some(Profile {
+        cpu_millis: cpu.ok()?,
+        process_bytes: mem.ok()?,
+    })
+}
+
+/// Resolves a profile reference for one process of a job.
+fn process(
+    src: &Source,
+    field: &str,
+    name: Option<&String>,
+    default: Option<&String>,
+    profiles: &Profiles,
+    diags: &mut Diagnostics,
+) -> Option<Process> {
+    let Some(name) = name.or(default) else {
+        let d = src.key_error(field, "no profile given, and the project sets no default");
+        diags.push(d.help(format!(
+            "set {field} to one of: {}",
+            profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+        )));
+        return None;
+    };
+    match profiles.get(name) {
+        Some(Some(p)) => Some(Process {
+            profile: name.clone(),
+            cpu_millis: p.cpu_millis,
+            process_bytes: p.process_bytes,
+        }),
+        Some(None) => None,
+        None => {
+            let known: Vec<&str> = profiles.keys().map(String::as_str).collect();
+            let mut d = src.error(field, format!("unknown profile `{name}`"));
+            d = d.help(match did_you_mean(name, known.iter().copied()) {
+                Some(best) => format!("did you mean `{best}`? profiles: {}", known.join(", ")),
+                None if known.is_empty() => {
+                    "there are no profiles; add profiles/<name>.yaml".into()
+                }
+                None => format!("profiles: {}", known.join(", ")),
+            });
+            diags.push(d);
+            None
+        }
+    }
+}
+
+/// One `/`-separated part of an image reference: registry host, path or repository.
+fn image_part(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg.chars().all(|c| {
+                    c.is_ascii_lowercase()
+                        || c.is_ascii_digit()
+                        || matches!(c, '.' | '-' | '_' | ':')
+                })
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not an image repository: use lowercase letters, digits, `.`, `-`, `_`, separated by `/`"
+        ))
+    }
+}

@@ -1,0 +1,149 @@
+//! User-supplied Flink options (`flinkConfig`): flattened, checked against the job's Flink
+//! version and against the keys flinkgen owns, and converted to typed values.
+
+use serde_yaml::Value as Yaml;
+
+use crate::diag::{did_you_mean, Diagnostics};
+use crate::flink::config::{self, Format, Options, Value};
+use crate::flink::keys::{self, Verdict};
+use crate::flink::Version;
+use crate::load::Source;
+
+pub fn user_options(
+    src: &Source,
+    map: &std::collections::BTreeMap<String, Yaml>,
+    version: Version,
+    diags: &mut Diagnostics,
+) -> Options {
+    let mut out = Options::new();
+    // Where each flattened key came from, to explain a key given both flat and nested.
+    let mut origin: std::collections::BTreeMap<String, String> = Default::default();
+    let mut leaves = Vec::new();
+    for (k, v) in map {
+        flatten(k, &format!("flinkConfig.{k}"), v, &mut leaves);
+    }
+    for (key, field, value) in leaves {
+        let Some(value) = convert(src, &field, &key, value, version, diags) else {
+            continue;
+        };
+        if let Some(first) = origin.get(&key) {
+            diags.push(
+                src.key_error(&field, format!("`{key}` is set twice (also as {first})"))
+                    .help("give each option once, either flat or nested: Flink keeps one silently"),
+            );
+            continue;
+        }
+        origin.insert(key.clone(), field);
+        out.insert(key, value);
+    }
+    out
+}
+
+fn flatten<'a>(key: &str, field: &str, v: &'a Yaml, out: &mut Vec<(String, String, &'a Yaml)>) {
+    match v {
+        Yaml::Mapping(m) => {
+            for (k, child) in m {
+                let k = scalar_text(k).unwrap_or_else(|| "?".into());
+                flatten(&format!("{key}.{k}"), &format!("{field}.{k}"), child, out);
+            }
+        }
+        _ => out.push((key.to_string(), field.to_string(), v)),
+    }
+}
+
+fn scalar_text(v: &Yaml) -> Option<String> {
+    match v {
+        Yaml::String(s) => Some(s.clone()),
+        Yaml::Number(n) => Some(n.to_string()),
+        Yaml::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn convert(
+    src: &Source,
+    field: &str,
+    key: &str,
+    v: &Yaml,
+    version: Version,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    if !keys::valid_key(key) {
+        diags.push(
+            src.key_error(field, format!("`{key}` is not a Flink option key"))
+                .help(
+                    "keys are letters, digits, `.`, `-` and `_`, such as `restart-strategy.type`",
+                ),
+        );
+        return None;
+    }
+    if let Some(owned) = keys::owned(key) {
+        let d = src.key_error(field, format!("`{key}` is set by flinkgen"));
+        diags.push(d.help(format!("use {} instead", owned.field)));
+        return None;
+    }
+    match keys::check(key, version) {
+        Verdict::Ok => {}
+        Verdict::Deprecated(msg) => diags.push(src.warning(field, msg)),
+        Verdict::Invalid(msg) => {
+            diags.push(src.key_error(field, msg));
+            return None;
+        }
+    }
+    if let Some(best) = did_you_mean(key, keys::known_keys()) {
+        if best != key {
+            diags.push(src.warning(
+                field,
+                format!("`{key}` is not an option flinkgen knows; did you mean `{best}`?"),
+            ));
+        }
+    }
+    let value = match v {
+        Yaml::Null => {
+            diags.push(src.error(field, "the value is empty").help(
+                "Flink refuses empty values (config.yaml fails to load); give a value or remove the key",
+            ));
+            return None;
+        }
+        Yaml::Bool(b) => Value::Bool(*b),
+        Yaml::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Yaml::String(s) => Value::Text(s.clone()),
+        Yaml::Sequence(items) => {
+            let texts: Option<Vec<String>> = items.iter().map(scalar_text).collect();
+            match texts {
+                Some(t) if !t.is_empty() => Value::List(t),
+                _ => {
+                    diags
+                        .push(src.error(field, "a list option must hold one or more plain values"));
+                    return None;
+                }
+            }
+        }
+        Yaml::Tagged(_) | Yaml::Mapping(_) => {
+            diags.push(src.error(field, "YAML tags are not supported in Flink options"));
+            return None;
+        }
+    };
+    if let Value::Float(f) = value {
+        if !f.is_finite() {
+            diags.push(src.error(field, "the number is not finite"));
+            return None;
+        }
+    }
+    let format = version.config_format();
+    if let Some(why) = config::unwritable(&value, format) {
+        let mut d = src.error(field, why);
+        if format == Format::Legacy {
+            d = d.help(format!(
+                "Flink {} reads flink-conf.yaml",
+                version.minor_str()
+            ));
+        }
+        diags.push(d);
+        return None;
+    }
+    Some(value)
+}
