@@ -78,6 +78,11 @@ fn check_out_dir(out: &str, diags: &mut Diagnostics) {
     }
 }
 
+/// The text printed for warnings of a successful run.
+pub fn warning_report(warnings: &[Diagnostic]) -> String {
+    warnings.iter().map(|w| format!("{w}\n")).collect()
+}
+
 /// The text printed for a failed run: each problem, then a count.
 pub fn error_report(diags: &[Diagnostic]) -> String {
     let mut s = String::new();

@@ -19,9 +19,7 @@ fn main() -> ExitCode {
 fn generate(common: &CommonArgs) -> Result<flinkgen::Generated, ExitCode> {
     match flinkgen::generate(&common.root) {
         Ok(g) => {
-            for w in &g.warnings {
-                eprintln!("{w}");
-            }
+            eprint!("{}", flinkgen::warning_report(&g.warnings));
             Ok(g)
         }
         Err(diags) => {

@@ -2,52 +2,161 @@
 
 use super::Version;
 
-/// A typed spec field that writes option keys; such keys may not also be set by hand.
+/// A key flinkgen writes itself; setting it by hand would silently fight the generated value.
 pub struct Owned {
     pub key: &'static str,
+    /// The spec field that sets it, or why flinkgen pins it.
     pub field: &'static str,
+}
+
+/// Keys pinned to one value because other generated files depend on it.
+const FIXED: &[(&str, &str)] = &[
+    ("jobmanager.rpc.address", "it is the JobManager Service's name"),
+    ("jobmanager.rpc.port", "the JobManager Service and probe use 6123"),
+    ("blob.server.port", "the JobManager Service exposes 6124"),
+    ("taskmanager.rpc.port", "the TaskManager probe uses 6122"),
+    ("rest.port", "the JobManager Service exposes 8081"),
+    ("env.java.opts.all", "it carries the JVM flags Flink needs on Java 17+; add yours with env.java.opts.jobmanager or env.java.opts.taskmanager"),
+];
+
+/// Why a user may not set `key`, as help text, if flinkgen owns it.
+pub fn owner_help(key: &str) -> Option<String> {
+    if let Some((_, why)) = FIXED.iter().find(|(k, _)| *k == key) {
+        return Some(format!("flinkgen pins it: {why}"));
+    }
+    OWNED
+        .iter()
+        .find(|o| o.key == key)
+        .map(|o| format!("use {} instead", o.field))
 }
 
 /// Keys flinkgen always writes or derives from typed fields. Setting them in `flinkConfig` would
 /// silently fight the generated value, so it is an error that names the field to use instead.
 pub const OWNED: &[Owned] = &[
-    Owned { key: "jobmanager.rpc.address", field: "(fixed: the JobManager Service)" },
-    Owned { key: "jobmanager.rpc.port", field: "(fixed: 6123, the Service and probes use it)" },
-    Owned { key: "blob.server.port", field: "(fixed: 6124, the Service uses it)" },
-    Owned { key: "taskmanager.rpc.port", field: "(fixed: 6122, the probe uses it)" },
-    Owned { key: "rest.port", field: "(fixed: 8081, the Service uses it)" },
-    Owned { key: "jobmanager.memory.process.size", field: "the JobManager profile's memory.process" },
-    Owned { key: "taskmanager.memory.process.size", field: "the TaskManager profile's memory.process" },
-    Owned { key: "taskmanager.numberOfTaskSlots", field: "taskManager.slots" },
-    Owned { key: "parallelism.default", field: "parallelism" },
-    Owned { key: "state.backend.type", field: "stateBackend" },
-    Owned { key: "state.backend", field: "stateBackend" },
-    Owned { key: "env.java.opts.all", field: "(fixed: the JVM flags Flink needs on Java 17+; add yours with env.java.opts.jobmanager or env.java.opts.taskmanager)" },
-    Owned { key: "execution.checkpointing.interval", field: "checkpoints.interval" },
-    Owned { key: "execution.checkpointing.mode", field: "checkpoints.mode" },
-    Owned { key: "execution.checkpointing.timeout", field: "checkpoints.timeout" },
-    Owned { key: "execution.checkpointing.min-pause", field: "checkpoints.minPause" },
-    Owned { key: "execution.checkpointing.max-concurrent-checkpoints", field: "checkpoints.maxConcurrent" },
-    Owned { key: "execution.checkpointing.tolerable-failed-checkpoints", field: "checkpoints.tolerableFailures" },
-    Owned { key: "execution.checkpointing.externalized-checkpoint-retention", field: "checkpoints.retention" },
-    Owned { key: "execution.checkpointing.dir", field: "checkpoints.dir" },
-    Owned { key: "state.checkpoints.dir", field: "checkpoints.dir" },
-    Owned { key: "execution.checkpointing.num-retained", field: "checkpoints.retained" },
-    Owned { key: "state.checkpoints.num-retained", field: "checkpoints.retained" },
-    Owned { key: "execution.checkpointing.incremental", field: "checkpoints.incremental" },
-    Owned { key: "state.backend.incremental", field: "checkpoints.incremental" },
-    Owned { key: "execution.checkpointing.savepoint-dir", field: "savepoints.dir" },
-    Owned { key: "state.savepoints.dir", field: "savepoints.dir" },
-    Owned { key: "execution.state-recovery.path", field: "savepoints.restoreFrom" },
-    Owned { key: "execution.savepoint.path", field: "savepoints.restoreFrom" },
-    Owned { key: "execution.state-recovery.claim-mode", field: "savepoints.claimMode" },
-    Owned { key: "execution.savepoint-restore-mode", field: "savepoints.claimMode" },
-    Owned { key: "execution.savepoint.ignore-unclaimed-state", field: "savepoints.allowNonRestoredState" },
-    Owned { key: "execution.state-recovery.ignore-unclaimed-state", field: "savepoints.allowNonRestoredState" },
-    Owned { key: "jobmanager.heap.size", field: "the JobManager profile's memory" },
-    Owned { key: "jobmanager.heap.mb", field: "the JobManager profile's memory" },
-    Owned { key: "taskmanager.heap.size", field: "the TaskManager profile's memory" },
-    Owned { key: "taskmanager.heap.mb", field: "the TaskManager profile's memory" },
+    Owned {
+        key: "jobmanager.memory.process.size",
+        field: "the JobManager profile's memory.process",
+    },
+    Owned {
+        key: "taskmanager.memory.process.size",
+        field: "the TaskManager profile's memory.process",
+    },
+    Owned {
+        key: "taskmanager.numberOfTaskSlots",
+        field: "taskManager.slots",
+    },
+    Owned {
+        key: "parallelism.default",
+        field: "parallelism",
+    },
+    Owned {
+        key: "state.backend.type",
+        field: "stateBackend",
+    },
+    Owned {
+        key: "state.backend",
+        field: "stateBackend",
+    },
+    Owned {
+        key: "execution.checkpointing.interval",
+        field: "checkpoints.interval",
+    },
+    Owned {
+        key: "execution.checkpointing.mode",
+        field: "checkpoints.mode",
+    },
+    Owned {
+        key: "execution.checkpointing.timeout",
+        field: "checkpoints.timeout",
+    },
+    Owned {
+        key: "execution.checkpointing.min-pause",
+        field: "checkpoints.minPause",
+    },
+    Owned {
+        key: "execution.checkpointing.max-concurrent-checkpoints",
+        field: "checkpoints.maxConcurrent",
+    },
+    Owned {
+        key: "execution.checkpointing.tolerable-failed-checkpoints",
+        field: "checkpoints.tolerableFailures",
+    },
+    Owned {
+        key: "execution.checkpointing.externalized-checkpoint-retention",
+        field: "checkpoints.retention",
+    },
+    Owned {
+        key: "execution.checkpointing.dir",
+        field: "checkpoints.dir",
+    },
+    Owned {
+        key: "state.checkpoints.dir",
+        field: "checkpoints.dir",
+    },
+    Owned {
+        key: "execution.checkpointing.num-retained",
+        field: "checkpoints.retained",
+    },
+    Owned {
+        key: "state.checkpoints.num-retained",
+        field: "checkpoints.retained",
+    },
+    Owned {
+        key: "execution.checkpointing.incremental",
+        field: "checkpoints.incremental",
+    },
+    Owned {
+        key: "state.backend.incremental",
+        field: "checkpoints.incremental",
+    },
+    Owned {
+        key: "execution.checkpointing.savepoint-dir",
+        field: "savepoints.dir",
+    },
+    Owned {
+        key: "state.savepoints.dir",
+        field: "savepoints.dir",
+    },
+    Owned {
+        key: "execution.state-recovery.path",
+        field: "savepoints.restoreFrom",
+    },
+    Owned {
+        key: "execution.savepoint.path",
+        field: "savepoints.restoreFrom",
+    },
+    Owned {
+        key: "execution.state-recovery.claim-mode",
+        field: "savepoints.claimMode",
+    },
+    Owned {
+        key: "execution.savepoint-restore-mode",
+        field: "savepoints.claimMode",
+    },
+    Owned {
+        key: "execution.savepoint.ignore-unclaimed-state",
+        field: "savepoints.allowNonRestoredState",
+    },
+    Owned {
+        key: "execution.state-recovery.ignore-unclaimed-state",
+        field: "savepoints.allowNonRestoredState",
+    },
+    Owned {
+        key: "jobmanager.heap.size",
+        field: "the JobManager profile's memory",
+    },
+    Owned {
+        key: "jobmanager.heap.mb",
+        field: "the JobManager profile's memory",
+    },
+    Owned {
+        key: "taskmanager.heap.size",
+        field: "the TaskManager profile's memory",
+    },
+    Owned {
+        key: "taskmanager.heap.mb",
+        field: "the TaskManager profile's memory",
+    },
 ];
 
 /// Keys introduced in 1.20 (new, old): the old one is a deprecated fallback from then on.
@@ -119,10 +228,6 @@ pub enum Verdict {
     Invalid(String),
 }
 
-pub fn owned(key: &str) -> Option<&'static Owned> {
-    OWNED.iter().find(|o| o.key == key)
-}
-
 /// Judges a user-supplied key for the job's Flink version.
 pub fn check(key: &str, v: Version) -> Verdict {
     let removed = REMOVED_IN_2_0.contains(&key) || key.starts_with("taskmanager.network.netty.");
@@ -164,6 +269,7 @@ pub fn known_keys() -> impl Iterator<Item = &'static str> {
     OWNED
         .iter()
         .map(|o| o.key)
+        .chain(FIXED.iter().map(|(k, _)| *k))
         .chain(RENAMED_IN_1_20.iter().flat_map(|(a, b)| [*a, *b]))
         .chain(RENAMED_BEFORE.iter().map(|(a, _)| *a))
 }

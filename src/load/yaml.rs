@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::de::DeserializeOwned;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
+use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Pos};
 
@@ -16,7 +16,7 @@ pub struct Source {
     /// Relative to the project root, `/`-separated.
     pub path: String,
     pub text: String,
-    index: HashMap<String, (Pos, Pos)>,
+    index: HashMap<String, Vec<(Pos, Pos)>>,
 }
 
 impl Source {
@@ -31,7 +31,7 @@ impl Source {
     /// Position of a field's value (`taskManager.replicas`, `args[1]`); for a field that is
     /// not there, the key of the closest enclosing field, so a missing field points at its parent.
     pub fn value_pos(&self, field: &str) -> Option<Pos> {
-        match self.index.get(field) {
+        match self.index.get(field).and_then(|all| all.first()) {
             Some((_, v)) => Some(*v),
             None => self.key_pos(field),
         }
@@ -42,10 +42,19 @@ impl Source {
         self.lookup(field).map(|(k, _)| k)
     }
 
+    /// Key position of the `n`th field spelled `field` (flat `a.b` and nested `a: {b}` both
+    /// index as `a.b`), for errors about the second occurrence.
+    pub fn nth_key_pos(&self, field: &str, n: usize) -> Option<Pos> {
+        self.index
+            .get(field)
+            .and_then(|all| all.get(n))
+            .map(|(k, _)| *k)
+    }
+
     fn lookup(&self, field: &str) -> Option<(Pos, Pos)> {
         let mut f = field;
         loop {
-            if let Some(p) = self.index.get(f) {
+            if let Some(p) = self.index.get(f).and_then(|all| all.first()) {
                 return Some(*p);
             }
             let cut = f.rfind(['.', '['])?;
@@ -125,7 +134,7 @@ impl Source {
                 col: m.col() + 1,
             });
             let d = Diagnostic::error(&self.path, format!("invalid YAML: {}", e.info()))
-                .help("check indentation, quoting and brackets around this position");
+                .help("check indentation, quotes and brackets at or above this position");
             diags.push(self.attach(d, pos));
             return false;
         }
@@ -158,11 +167,17 @@ impl Source {
             None => &full[..],
         };
         let (field, message) = split_field(text);
+        let help = suggestion(message);
+        // The help lists what is allowed; the message need not repeat it.
+        let message = match (&help, message.find(", expected")) {
+            (Some(_), Some(cut)) => &message[..cut],
+            _ => message,
+        };
         let mut d = Diagnostic::error(&self.path, message.to_string());
         if let Some(f) = field {
             d = d.field(f);
         }
-        if let Some(help) = suggestion(message) {
+        if let Some(help) = help {
             d = d.help(help);
         }
         let mut pos = e.location().map(|l| Pos {
@@ -224,7 +239,7 @@ enum Frame {
 #[derive(Default)]
 struct Indexer {
     stack: Vec<Frame>,
-    index: HashMap<String, (Pos, Pos)>,
+    index: HashMap<String, Vec<(Pos, Pos)>>,
     duplicates: Vec<(String, Pos, Pos)>,
     documents: usize,
 }
@@ -247,7 +262,7 @@ impl Indexer {
             Some(Frame::Seq { next, path }) => {
                 let p = format!("{path}[{next}]");
                 *next += 1;
-                self.index.insert(p.clone(), (pos, pos));
+                self.index.entry(p.clone()).or_default().push((pos, pos));
                 Some(p)
             }
             Some(Frame::Map {
@@ -258,7 +273,10 @@ impl Indexer {
                 Some((key, key_pos)) => {
                     let p = join(path, &key);
                     let value_pos = if container { key_pos } else { pos };
-                    self.index.entry(p.clone()).or_insert((key_pos, value_pos));
+                    self.index
+                        .entry(p.clone())
+                        .or_default()
+                        .push((key_pos, value_pos));
                     Some(p)
                 }
                 None => {
@@ -284,8 +302,11 @@ impl MarkedEventReceiver for Indexer {
         };
         match ev {
             Event::DocumentStart => self.documents += 1,
-            Event::Scalar(value, ..) => {
-                self.place(pos, Some(&value), false);
+            Event::Scalar(value, style, ..) => {
+                // An empty plain scalar (`key:` with nothing after it) is marked at the next
+                // token, often on the next line; the key is the better place to point at.
+                let empty = value.is_empty() && style == TScalarStyle::Plain;
+                self.place(pos, Some(&value), empty);
             }
             Event::Alias(_) => {
                 self.place(pos, None, false);

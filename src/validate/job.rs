@@ -682,7 +682,11 @@ fn labels(
             );
             continue;
         }
-        if let Err(e) = units::label_key(k).and_then(|_| units::label_value(v)) {
+        if let Err(e) = units::label_key(k) {
+            diags.push(src.key_error(&field, e));
+            continue;
+        }
+        if let Err(e) = units::label_value(v) {
             diags.push(src.error(&field, e));
             continue;
         }

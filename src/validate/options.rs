@@ -16,38 +16,56 @@ pub fn user_options(
     diags: &mut Diagnostics,
 ) -> Options {
     let mut out = Options::new();
-    // Where each flattened key came from, to explain a key given both flat and nested.
+    // How each flattened key was spelled, to explain a key given both flat and nested.
     let mut origin: std::collections::BTreeMap<String, String> = Default::default();
     let mut leaves = Vec::new();
     for (k, v) in map {
-        flatten(k, &format!("flinkConfig.{k}"), v, &mut leaves);
+        flatten(k, &format!("flinkConfig.{k}"), k, v, &mut leaves);
     }
-    for (key, field, value) in leaves {
+    for (key, field, value, spelling) in leaves {
         let Some(value) = convert(src, &field, &key, value, version, diags) else {
             continue;
         };
         if let Some(first) = origin.get(&key) {
-            diags.push(
-                src.key_error(&field, format!("`{key}` is set twice (also as {first})"))
-                    .help("give each option once, either flat or nested: Flink keeps one silently"),
+            let pos = src.nth_key_pos(&field, 1);
+            let d = src.key_error(
+                &field,
+                format!("`{key}` is given twice, written `{first}` and `{spelling}`"),
             );
+            let mut d =
+                d.help("give each option once, either flat or nested: Flink keeps one silently");
+            if pos.is_some() {
+                d.pos = pos;
+                d.excerpt = pos.and_then(|p| src.line(p.line));
+            }
+            diags.push(d);
             continue;
         }
-        origin.insert(key.clone(), field);
+        origin.insert(key.clone(), spelling);
         out.insert(key, value);
     }
     out
 }
 
-fn flatten<'a>(key: &str, field: &str, v: &'a Yaml, out: &mut Vec<(String, String, &'a Yaml)>) {
+/// (flat key, field path, value, how the user spelled it: nesting shown as `a: {b}`).
+type Leaf<'a> = (String, String, &'a Yaml, String);
+
+fn flatten<'a>(key: &str, field: &str, spelling: &str, v: &'a Yaml, out: &mut Vec<Leaf<'a>>) {
     match v {
         Yaml::Mapping(m) => {
             for (k, child) in m {
                 let k = scalar_text(k).unwrap_or_else(|| "?".into());
-                flatten(&format!("{key}.{k}"), &format!("{field}.{k}"), child, out);
+                let spelled = format!("{spelling}: {{{k}}}");
+                flatten(
+                    &format!("{key}.{k}"),
+                    &format!("{field}.{k}"),
+                    &spelled,
+                    child,
+                    out,
+                );
             }
         }
-        _ => out.push((key.to_string(), field.to_string(), v)),
+        _ => out.push((key.to_string(), field.to_string(), v, spelling.to_string())),
     }
 }
 
@@ -77,34 +95,34 @@ fn convert(
         );
         return None;
     }
-    if let Some(owned) = keys::owned(key) {
-        let d = src.key_error(field, format!("`{key}` is set by flinkgen"));
-        diags.push(d.help(format!("use {} instead", owned.field)));
+    if let Some(help) = keys::owner_help(key) {
+        diags.push(
+            src.key_error(field, format!("`{key}` is set by flinkgen"))
+                .help(help),
+        );
         return None;
     }
     match keys::check(key, version) {
-        Verdict::Ok => {}
+        Verdict::Ok => {
+            if let Some(best) = did_you_mean(key, keys::known_keys()).filter(|b| *b != key) {
+                let msg =
+                    format!("`{key}` is not an option flinkgen knows; did you mean `{best}`?");
+                diags.push(src.warning(field, msg));
+            }
+        }
         Verdict::Deprecated(msg) => diags.push(src.warning(field, msg)),
         Verdict::Invalid(msg) => {
             diags.push(src.key_error(field, msg));
             return None;
         }
     }
-    if let Some(best) = did_you_mean(key, keys::known_keys()) {
-        if best != key {
-            diags.push(src.warning(
-                field,
-                format!("`{key}` is not an option flinkgen knows; did you mean `{best}`?"),
-            ));
-        }
+    if v.is_null() || v.as_str() == Some("") {
+        diags.push(src.error(field, "the value is empty").help(
+            "Flink refuses empty values (config.yaml fails to load); give a value or remove the key",
+        ));
+        return None;
     }
     let value = match v {
-        Yaml::Null => {
-            diags.push(src.error(field, "the value is empty").help(
-                "Flink refuses empty values (config.yaml fails to load); give a value or remove the key",
-            ));
-            return None;
-        }
         Yaml::Bool(b) => Value::Bool(*b),
         Yaml::Number(n) => match n.as_i64() {
             Some(i) => Value::Int(i),
@@ -122,7 +140,7 @@ fn convert(
                 }
             }
         }
-        Yaml::Tagged(_) | Yaml::Mapping(_) => {
+        Yaml::Null | Yaml::Tagged(_) | Yaml::Mapping(_) => {
             diags.push(src.error(field, "YAML tags are not supported in Flink options"));
             return None;
         }

@@ -19,7 +19,9 @@ pub fn memory(v: &Scalar) -> Result<u64, String> {
                 v.as_text()
             ))
         }
-        _ => return Err(format!("`{}` is not a memory size", v.as_text())),
+        _ => {
+            return Err("a number is not a memory size; write for example `1728m` or `2Gi`".into())
+        }
     };
     let digits: String = text.chars().take_while(|c| c.is_ascii_digit()).collect();
     let unit = text[digits.len()..].trim();
