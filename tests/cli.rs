@@ -1,0 +1,178 @@
+//! The binary as users and hooks run it: exit codes, the `--check` diff, and that a failed
+//! run leaves `out/` exactly as it was.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::SystemTime;
+
+fn flinkgen(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flinkgen"))
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A scratch copy of a golden case's input.
+fn project(case: &str) -> tempfile::TempDir {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cases")
+        .join(case)
+        .join("input");
+    let dir = tempfile::tempdir().unwrap();
+    for e in walkdir::WalkDir::new(&src) {
+        let e = e.unwrap();
+        let dest = dir.path().join(e.path().strip_prefix(&src).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+    dir
+}
+
+/// Every file below `dir` with its bytes and modification time.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let p = e.path().to_path_buf();
+            (
+                p.clone(),
+                (
+                    std::fs::read(&p).unwrap(),
+                    e.metadata().unwrap().modified().unwrap(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn render_then_check_then_rerender_writes_nothing() {
+    let p = project("stateful-s3-1-20");
+    let out = flinkgen(p.path(), &["render"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("6 file(s) written, 0 unchanged"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(p.path().join("out/payments/jobmanager-job.yaml").is_file());
+
+    let before = snapshot(&p.path().join("out"));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let again = flinkgen(p.path(), &["render"]);
+    assert!(text(&again.stderr).contains("0 file(s) written, 6 unchanged"));
+    assert_eq!(
+        snapshot(&p.path().join("out")),
+        before,
+        "an unchanged render must not touch files"
+    );
+
+    for args in [&["check"][..], &["render", "--check"][..]] {
+        let c = flinkgen(p.path(), args);
+        assert_eq!(c.status.code(), Some(0), "{}", text(&c.stderr));
+        assert!(text(&c.stderr).contains("out/ is up to date"));
+    }
+    let quiet = flinkgen(p.path(), &["check", "--quiet"]);
+    assert_eq!((quiet.status.code(), quiet.stderr.len()), (Some(0), 0));
+}
+
+#[test]
+fn check_reports_stale_and_missing_files_with_a_diff_and_writes_nothing() {
+    let p = project("stateful-s3-1-20");
+    assert!(flinkgen(p.path(), &["render"]).status.success());
+    let spec = p.path().join("jobs/payments.yaml");
+    let edited = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("replicas: 2", "replicas: 3");
+    std::fs::write(&spec, edited).unwrap();
+    std::fs::remove_file(p.path().join("out/payments/Dockerfile")).unwrap();
+    let before = snapshot(&p.path().join("out"));
+
+    let c = flinkgen(p.path(), &["check"]);
+    assert_eq!(c.status.code(), Some(1));
+    let (stdout, stderr) = (text(&c.stdout), text(&c.stderr));
+    assert!(stdout.contains("--- a/out/payments/taskmanager-deployment.yaml\n+++ b/out/payments/taskmanager-deployment.yaml"), "{stdout}");
+    assert!(
+        stdout.contains("-  replicas: 2\n+  replicas: 3\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--- /dev/null\n+++ b/out/payments/Dockerfile"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("stale: out/payments/taskmanager-deployment.yaml"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("missing: out/payments/Dockerfile"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("run `flinkgen render`"), "{stderr}");
+    assert_eq!(
+        snapshot(&p.path().join("out")),
+        before,
+        "check writes nothing"
+    );
+}
+
+#[test]
+fn a_bad_spec_fails_with_position_and_leaves_out_untouched() {
+    let p = project("stateful-s3-1-20");
+    assert!(flinkgen(p.path(), &["render"]).status.success());
+    let before = snapshot(&p.path().join("out"));
+    let spec = p.path().join("jobs/payments.yaml");
+    let broken = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("slots: 2", "slots: [2");
+    std::fs::write(&spec, broken).unwrap();
+    // Another job that is fine must not be written either: all or nothing.
+    std::fs::write(
+        p.path().join("jobs/other.yaml"),
+        "jar: target/o.jar\nimage:\n  tag: \"1\"\n",
+    )
+    .unwrap();
+
+    let r = flinkgen(p.path(), &["render"]);
+    assert_eq!(r.status.code(), Some(1));
+    let stderr = text(&r.stderr);
+    assert!(stderr.contains("--> jobs/payments.yaml:"), "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert_eq!(snapshot(&p.path().join("out")), before);
+    assert!(!p.path().join("out/other").exists());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let p = project("minimal-no-project-file");
+    assert_eq!(
+        flinkgen(p.path(), &["render", "--no-such-flag"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let none = Command::new(env!("CARGO_BIN_EXE_flinkgen"))
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2));
+}
+
+#[test]
+fn warnings_do_not_fail_the_run() {
+    let p = project("warnings-deprecated-keys");
+    let r = flinkgen(p.path(), &["render"]);
+    assert_eq!(r.status.code(), Some(0));
+    assert!(text(&r.stderr).contains("warning: flinkConfig.akka.ask.timeout"));
+}
