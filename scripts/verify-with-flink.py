@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Feeds each rendered job's Flink configuration to the real Flink release it targets.
+
+For every out/<job>/configmap.yaml this extracts the Flink config file, puts it in a conf
+folder exactly as the ConfigMap mount does, and runs Flink's own BashJavaUtils
+(GET_JM_RESOURCE_PARAMS and GET_TM_RESOURCE_PARAMS --configDir), the code the start scripts run
+before a JobManager or TaskManager starts. That proves the file loads with the version's own
+parser and that its memory settings are accepted. Flink comes from PyPI
+(apache-flink-libraries) and is cached in ~/.cache/flinkgen; Java 11+ must be on PATH.
+
+Usage: scripts/verify-with-flink.py [OUT_DIR]   (default: out)
+"""
+import glob
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+
+CACHE = os.path.expanduser("~/.cache/flinkgen")
+
+
+def flink_lib(version):
+    """Folder with flink-dist and its lib jars for `version`, downloading it once."""
+    home = os.path.join(CACHE, f"flink-{version}")
+    if not glob.glob(os.path.join(home, "**", "flink-dist-*.jar"), recursive=True):
+        os.makedirs(home, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
+                        f"apache-flink-libraries=={version}", "-d", home], check=True)
+        for archive in glob.glob(os.path.join(home, "apache*flink*libraries*")):
+            if archive.endswith(".whl"):
+                with zipfile.ZipFile(archive) as z:
+                    z.extractall(home, [n for n in z.namelist() if "/lib/" in n or "/bin/" in n])
+            elif archive.endswith(".tar.gz"):
+                with tarfile.open(archive) as t:
+                    t.extractall(home, [m for m in t.getmembers() if "/deps/lib/" in m.name or "/deps/bin/" in m.name])
+            os.remove(archive)
+    dist = glob.glob(os.path.join(home, "**", "flink-dist-*.jar"), recursive=True)[0]
+    return os.path.dirname(dist)
+
+
+def block(text, key):
+    """The literal block scalar under `  <key>: |` in a ConfigMap."""
+    lines = text.splitlines()
+    start = lines.index(f"  {key}: |") + 1
+    out = []
+    for line in lines[start:]:
+        if line and not line.startswith("    "):
+            break
+        out.append(line[4:])
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def run(lib, conf_dir, command):
+    cp = os.pathsep.join([os.path.join(lib, "*"), os.path.join(os.path.dirname(lib), "bin", "*")])
+    p = subprocess.run(["java", "-cp", cp, "org.apache.flink.runtime.util.bash.BashJavaUtils",
+                        command, "--configDir", conf_dir], capture_output=True, text=True)
+    results = [l.split("BASH_JAVA_UTILS_EXEC_RESULT:", 1)[1] for l in p.stdout.splitlines()
+               if "BASH_JAVA_UTILS_EXEC_RESULT:" in l]
+    return p.returncode, results, p.stdout + p.stderr
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "out"
+    failures = 0
+    for cm in sorted(glob.glob(os.path.join(out, "**", "configmap.yaml"), recursive=True)):
+        job_dir = os.path.dirname(cm)
+        text = open(cm).read()
+        version = re.search(r'org\.apache\.flink\.version="([^"]+)"',
+                            open(os.path.join(job_dir, "Dockerfile")).read()).group(1)
+        name = "config.yaml" if "  config.yaml: |" in text else "flink-conf.yaml"
+        lib = flink_lib(version)
+        with tempfile.TemporaryDirectory() as conf:
+            with open(os.path.join(conf, name), "w") as f:
+                f.write(block(text, name))
+            for command in ["GET_JM_RESOURCE_PARAMS", "GET_TM_RESOURCE_PARAMS"]:
+                code, results, log = run(lib, conf, command)
+                if code != 0 or not results:
+                    failures += 1
+                    print(f"FAIL {job_dir} Flink {version} {command}\n{log}")
+                else:
+                    print(f"ok   {job_dir} Flink {version} {name} {command}: {results[0]}")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
