@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod keys;
+pub mod memory;
 
 use std::fmt;
 
