@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::flink::{config, Version};
+use crate::flink::{config, memory, Version};
 use crate::load::spec::{LogLevel, PullPolicy};
 
 #[derive(Debug, Clone)]
@@ -45,7 +45,40 @@ pub struct Restore {
 pub struct Process {
     pub profile: String,
     pub cpu_millis: u64,
-    pub process_bytes: u64,
+    pub memory: Memory,
+    /// Flink options this process's profile contributes (memory, external resources).
+    pub options: config::Options,
+    /// Container requests and limits, as Kubernetes quantities by resource name.
+    pub requests: BTreeMap<String, String>,
+    pub limits: BTreeMap<String, String>,
+    /// Pod labels naming the profile and its requirements, plus the profile's own labels.
+    pub pod_labels: BTreeMap<String, String>,
+    pub node_selector: BTreeMap<String, String>,
+    /// Kubernetes `Toleration` and `Affinity` objects, already checked against the API types.
+    pub tolerations: Vec<serde_json::Value>,
+    pub affinity: Option<serde_json::Value>,
+}
+
+/// The derived memory of a process, as Flink computes it.
+#[derive(Debug, Clone, Copy)]
+pub enum Memory {
+    JobManager(memory::JobManagerMemory),
+    TaskManager(memory::TaskManagerMemory),
+}
+
+impl Memory {
+    pub fn total_process(&self) -> u64 {
+        match self {
+            Memory::JobManager(m) => m.total_process(),
+            Memory::TaskManager(m) => m.total_process(),
+        }
+    }
+    pub fn jvm_flags(&self) -> String {
+        match self {
+            Memory::JobManager(m) => m.jvm_flags(),
+            Memory::TaskManager(m) => m.jvm_flags(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -21,6 +21,14 @@ const FIXED: &[(&str, &str)] = &[
 
 /// Why a user may not set `key`, as help text, if flinkgen owns it.
 pub fn owner_help(key: &str) -> Option<String> {
+    if key.starts_with("taskmanager.memory.") || key.starts_with("jobmanager.memory.") {
+        return Some(
+            "memory is set by the profile's memory fields (or the job's profile overrides)".into(),
+        );
+    }
+    if key == "external-resources" || key.starts_with("external-resource.gpu.") {
+        return Some("GPUs are declared by the TaskManager profile's resources (nvidia.com/gpu or amd.com/gpu)".into());
+    }
     if let Some((_, why)) = FIXED.iter().find(|(k, _)| *k == key) {
         return Some(format!("flinkgen pins it: {why}"));
     }
@@ -33,14 +41,6 @@ pub fn owner_help(key: &str) -> Option<String> {
 /// Keys flinkgen always writes or derives from typed fields. Setting them in `flinkConfig` would
 /// silently fight the generated value, so it is an error that names the field to use instead.
 pub const OWNED: &[Owned] = &[
-    Owned {
-        key: "jobmanager.memory.process.size",
-        field: "the JobManager profile's memory.process",
-    },
-    Owned {
-        key: "taskmanager.memory.process.size",
-        field: "the TaskManager profile's memory.process",
-    },
     Owned {
         key: "taskmanager.numberOfTaskSlots",
         field: "taskManager.slots",

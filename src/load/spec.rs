@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::profile::ProfileSpec;
 use super::scalar::Scalar;
 
 /// One Flink job, deployed as its own application cluster.
@@ -77,6 +78,8 @@ pub enum PullPolicy {
 pub struct JobManagerSpec {
     /// Resource profile name (a file in `profiles/`); defaults to the project's.
     pub profile: Option<String>,
+    /// Single profile fields to change for this job.
+    pub overrides: Option<ProfileSpec>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -88,6 +91,8 @@ pub struct TaskManagerSpec {
     pub replicas: Option<u32>,
     /// Task slots per TaskManager (default 1).
     pub slots: Option<u32>,
+    /// Single profile fields to change for this job.
+    pub overrides: Option<ProfileSpec>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -42,6 +42,11 @@ impl Source {
         self.lookup(field).map(|(k, _)| k)
     }
 
+    /// Whether the file spells out this exact field.
+    pub fn has(&self, field: &str) -> bool {
+        self.index.contains_key(field)
+    }
+
     /// Key position of the `n`th field spelled `field` (flat `a.b` and nested `a: {b}` both
     /// index as `a.b`), for errors about the second occurrence.
     pub fn nth_key_pos(&self, field: &str, n: usize) -> Option<Pos> {

@@ -10,7 +10,6 @@ use sha2::{Digest, Sha256};
 use crate::flink::config;
 use crate::load::spec::LogLevel;
 use crate::model::{Job, Logging, Process};
-use crate::validate::units;
 
 pub const GENERATOR: &str = concat!("flinkgen ", env!("CARGO_PKG_VERSION"));
 
@@ -85,12 +84,17 @@ pub struct PluginView {
 pub struct ProcessView {
     pub name: String,
     pub profile: String,
-    pub cpu: String,
-    pub memory: String,
-    /// Labels on the workload and its pods.
+    pub requests: BTreeMap<String, String>,
+    pub limits: BTreeMap<String, String>,
+    /// Labels on the workload.
     pub labels: BTreeMap<String, String>,
+    /// Labels on its pods: the workload's plus the profile's.
+    pub pod_labels: BTreeMap<String, String>,
     /// The stable subset used as selector.
     pub selector: BTreeMap<String, String>,
+    pub node_selector: BTreeMap<String, String>,
+    pub tolerations: Vec<serde_json::Value>,
+    pub affinity: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -212,13 +216,19 @@ fn process(job: &Job, component: &str, p: &Process) -> ProcessView {
     let mut labels = common_labels(job);
     labels.extend(selector.clone());
     labels.insert("app.kubernetes.io/component".into(), component.into());
+    let mut pod_labels = labels.clone();
+    pod_labels.extend(p.pod_labels.clone());
     ProcessView {
         name: format!("{}-{component}", job.name),
         profile: p.profile.clone(),
-        cpu: units::k8s_cpu(p.cpu_millis),
-        memory: units::k8s_memory(p.process_bytes),
+        requests: p.requests.clone(),
+        limits: p.limits.clone(),
         labels,
+        pod_labels,
         selector,
+        node_selector: p.node_selector.clone(),
+        tolerations: p.tolerations.clone(),
+        affinity: p.affinity.clone(),
     }
 }
 

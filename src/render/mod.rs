@@ -77,6 +77,7 @@ impl Renderer {
         env.set_formatter(yaml_formatter);
         env.add_filter("block", block_filter);
         env.add_filter("yaml_map", yaml_map_filter);
+        env.add_filter("yaml_block", yaml_block_filter);
         env.add_filter("comment", comment_filter);
         env.add_filter("dockerquote", docker_quote_filter);
         for (name, source) in TEMPLATES {
@@ -148,6 +149,20 @@ fn yaml_map_filter(map: Value, indent: usize) -> Result<Value, Error> {
             "yaml_map needs at least one entry",
         ));
     }
+    Ok(Value::from_safe_string(lines.join("\n")))
+}
+
+/// Any structured value as block-style YAML lines at `indent`, for Kubernetes objects that
+/// arrive whole (tolerations, affinity). serde_yaml does the quoting.
+fn yaml_block_filter(value: Value, indent: usize) -> Result<Value, Error> {
+    let text = serde_yaml::to_string(&value).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("cannot write YAML: {e}"),
+        )
+    })?;
+    let pad = " ".repeat(indent);
+    let lines: Vec<String> = text.lines().map(|l| format!("{pad}{l}")).collect();
     Ok(Value::from_safe_string(lines.join("\n")))
 }
 

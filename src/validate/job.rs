@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::profile::Component;
 use super::{image_part, process, units, version, Defaults, Profiles};
 use crate::diag::{did_you_mean, Diagnostics};
 use crate::flink::config::{Options, Value};
@@ -53,16 +54,20 @@ pub fn validate(
     let args = args(src, &spec.args, diags);
     let jm = process(
         src,
-        "jobManager.profile",
+        Component::JobManager,
+        "jobManager",
         spec.job_manager.profile.as_ref(),
+        spec.job_manager.overrides.as_ref(),
         defaults.jm_profile.as_ref(),
         profiles,
         diags,
     );
     let tm = process(
         src,
-        "taskManager.profile",
+        Component::TaskManager,
+        "taskManager",
         spec.task_manager.profile.as_ref(),
+        spec.task_manager.overrides.as_ref(),
         defaults.tm_profile.as_ref(),
         profiles,
         diags,
@@ -103,17 +108,8 @@ pub fn validate(
     );
     options.insert("parallelism.default".into(), Value::Int(parallelism.into()));
     options.insert("env.java.opts.all".into(), Value::Text(version.java_opts()));
-    if let Some(jm) = &jm {
-        options.insert(
-            "jobmanager.memory.process.size".into(),
-            text(&units::flink_size(jm.process_bytes)),
-        );
-    }
-    if let Some(tm) = &tm {
-        options.insert(
-            "taskmanager.memory.process.size".into(),
-            text(&units::flink_size(tm.process_bytes)),
-        );
+    for p in jm.iter().chain(&tm) {
+        options.extend(p.options.clone());
     }
     state_backend(src, spec.state_backend, version, &mut options, diags);
     if let Some(c) = &spec.checkpoints {

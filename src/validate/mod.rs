@@ -1,6 +1,7 @@
 //! Stage 2, validate: raw specs → `model::Job`, collecting every problem with its position.
 
 mod job;
+pub mod profile;
 pub use job::{BLOB_PORT, REST_PORT, RPC_PORT, TM_RPC_PORT};
 mod options;
 pub mod units;
@@ -14,6 +15,7 @@ use crate::load::scalar::Scalar;
 use crate::load::spec::PullPolicy;
 use crate::load::{Inputs, Source};
 use crate::model::{Job, Process};
+use profile::Component;
 
 /// Project-wide defaults after validation.
 pub struct Defaults {
@@ -27,26 +29,17 @@ pub struct Defaults {
     pub tm_profile: Option<String>,
 }
 
-/// A profile after validation: `None` when the profile itself has errors (already reported).
-pub type Profiles = BTreeMap<String, Option<Profile>>;
-
-#[derive(Debug, Clone)]
-pub struct Profile {
-    pub cpu_millis: u64,
-    pub process_bytes: u64,
-}
+/// Profiles by name, as loaded; each use resolves them for its process and overrides.
+pub type Profiles = BTreeMap<String, (Source, ProfileSpec)>;
 
 pub fn validate(inputs: &Inputs, diags: &mut Diagnostics) -> Vec<Job> {
     let defaults = defaults(inputs, diags);
-    let profiles: Profiles = inputs
-        .profiles
-        .iter()
-        .map(|(name, (src, spec))| (name.clone(), profile(src, spec, diags)))
-        .collect();
+    let profiles = &inputs.profiles;
+    check_unused_profiles(inputs, &defaults, diags);
     let mut jobs: Vec<Job> = Vec::new();
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for (src, spec) in &inputs.jobs {
-        let Some(job) = job::validate(src, spec, &defaults, &profiles, diags) else {
+        let Some(job) = job::validate(src, spec, &defaults, profiles, diags) else {
             continue;
         };
         if let Some(first) = seen.get(&job.name) {
@@ -126,54 +119,87 @@ pub fn version(v: &Scalar) -> Result<Version, (String, String)> {
     }
 }
 
-fn profile(src: &Source, spec: &ProfileSpec, diags: &mut Diagnostics) -> Option<Profile> {
-    let cpu = units::cpu(&spec.cpu).map_err(|e| diags.push(src.error("cpu", e)));
-    let mem =
-        units::memory(&spec.memory.process).map_err(|e| diags.push(src.error("memory.process", e)));
-    Some(Profile {
-        cpu_millis: cpu.ok()?,
-        process_bytes: mem.ok()?,
-    })
+/// Profiles no job uses are still checked, so a broken one fails before anyone adopts it.
+/// A profile with JobManager-only memory fields is checked as a JobManager's, others as a
+/// TaskManager's.
+fn check_unused_profiles(inputs: &Inputs, defaults: &Defaults, diags: &mut Diagnostics) {
+    let mut used: Vec<&str> = [&defaults.jm_profile, &defaults.tm_profile]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    for (_, spec) in &inputs.jobs {
+        used.extend(spec.job_manager.profile.as_deref());
+        used.extend(spec.task_manager.profile.as_deref());
+    }
+    for (name, (src, spec)) in &inputs.profiles {
+        if used.contains(&name.as_str()) {
+            continue;
+        }
+        let jm_only = spec.memory.as_ref().is_some_and(|m| {
+            m.heap.is_some() || m.off_heap.is_some() || m.direct_memory_limit.is_some()
+        });
+        let component = if jm_only {
+            Component::JobManager
+        } else {
+            Component::TaskManager
+        };
+        let origin = profile::Origin {
+            name,
+            profile: src,
+            job: None,
+        };
+        profile::resolve(component, &origin, spec, diags);
+    }
 }
 
-/// Resolves a profile reference for one process of a job.
+/// Resolves the profile of one process of a job, with the job's overrides on top.
+#[allow(clippy::too_many_arguments)]
 fn process(
     src: &Source,
+    component: Component,
     field: &str,
     name: Option<&String>,
+    overrides: Option<&ProfileSpec>,
     default: Option<&String>,
     profiles: &Profiles,
     diags: &mut Diagnostics,
 ) -> Option<Process> {
     let Some(name) = name.or(default) else {
-        let d = src.key_error(field, "no profile given, and the project sets no default");
+        let d = src.key_error(
+            &format!("{field}.profile"),
+            "no profile given, and the project sets no default",
+        );
         diags.push(d.help(format!(
-            "set {field} to one of: {}",
+            "set {field}.profile to one of: {}",
             profiles.keys().cloned().collect::<Vec<_>>().join(", ")
         )));
         return None;
     };
-    match profiles.get(name) {
-        Some(Some(p)) => Some(Process {
-            profile: name.clone(),
-            cpu_millis: p.cpu_millis,
-            process_bytes: p.process_bytes,
-        }),
-        Some(None) => None,
-        None => {
-            let known: Vec<&str> = profiles.keys().map(String::as_str).collect();
-            let mut d = src.error(field, format!("unknown profile `{name}`"));
-            d = d.help(match did_you_mean(name, known.iter().copied()) {
-                Some(best) => format!("did you mean `{best}`? profiles: {}", known.join(", ")),
-                None if known.is_empty() => {
-                    "there are no profiles; add profiles/<name>.yaml".into()
-                }
-                None => format!("profiles: {}", known.join(", ")),
-            });
-            diags.push(d);
-            None
-        }
-    }
+    let Some((profile_src, spec)) = profiles.get(name) else {
+        let known: Vec<&str> = profiles.keys().map(String::as_str).collect();
+        let mut d = src.error(
+            &format!("{field}.profile"),
+            format!("unknown profile `{name}`"),
+        );
+        d = d.help(match did_you_mean(name, known.iter().copied()) {
+            Some(best) => format!("did you mean `{best}`? profiles: {}", known.join(", ")),
+            None if known.is_empty() => "there are no profiles; add profiles/<name>.yaml".into(),
+            None => format!("profiles: {}", known.join(", ")),
+        });
+        diags.push(d);
+        return None;
+    };
+    let merged = match overrides {
+        Some(o) => spec.overlay(o),
+        None => spec.clone(),
+    };
+    let origin = profile::Origin {
+        name,
+        profile: profile_src,
+        job: overrides.map(|_| (src, format!("{field}.overrides"))),
+    };
+    profile::resolve(component, &origin, &merged, diags)
 }
 
 /// One `/`-separated part of an image reference: registry host, path or repository.

@@ -1,0 +1,708 @@
+//! Resolving a profile for one process of one job: the job's overrides on top of the profile,
+//! Flink's memory derivation, and the container resources, labels and scheduling it implies.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::units;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::flink::config::{Options, Value};
+use crate::flink::memory::{self, JobManagerOptions, JvmOptions, MemoryError, TaskManagerOptions};
+use crate::load::profile::{MemorySpec, ProfileSpec};
+use crate::load::scalar::Scalar;
+use crate::load::Source;
+use crate::model::{Memory, Process};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Component {
+    JobManager,
+    TaskManager,
+}
+
+impl Component {
+    fn prefix(self) -> &'static str {
+        match self {
+            Component::JobManager => "jobmanager",
+            Component::TaskManager => "taskmanager",
+        }
+    }
+    fn title(self) -> &'static str {
+        match self {
+            Component::JobManager => "JobManager",
+            Component::TaskManager => "TaskManager",
+        }
+    }
+}
+
+/// Where each field of the merged profile was written: the job's overrides win.
+pub struct Origin<'a> {
+    pub name: &'a str,
+    pub profile: &'a Source,
+    pub job: Option<(&'a Source, String)>,
+}
+
+impl Origin<'_> {
+    fn locate(&self, field: &str) -> (&Source, String) {
+        if let Some((src, base)) = &self.job {
+            let path = format!("{base}.{field}");
+            if src.has(&path) {
+                return (src, path);
+            }
+        }
+        (self.profile, field.to_string())
+    }
+    fn error(&self, field: &str, msg: impl Into<String>) -> Diagnostic {
+        let (src, path) = self.locate(field);
+        src.error(&path, msg)
+    }
+    fn key_error(&self, field: &str, msg: impl Into<String>) -> Diagnostic {
+        let (src, path) = self.locate(field);
+        src.key_error(&path, msg)
+    }
+    fn is_set(&self, field: &str) -> bool {
+        self.profile.has(field)
+            || self
+                .job
+                .as_ref()
+                .is_some_and(|(s, b)| s.has(&format!("{b}.{field}")))
+    }
+}
+
+/// Memory fields only one kind of process has, with the profile spelling.
+const TM_ONLY: &[&str] = &[
+    "taskHeap",
+    "taskOffHeap",
+    "managed",
+    "managedFraction",
+    "network",
+    "networkMin",
+    "networkMax",
+    "networkFraction",
+    "frameworkHeap",
+    "frameworkOffHeap",
+];
+const JM_ONLY: &[&str] = &["heap", "offHeap", "directMemoryLimit"];
+
+/// Flink's short option keys (as in `MemoryError::keys`) and the profile fields that set them.
+const FIELD_OF_KEY: &[(&str, &str)] = &[
+    ("process.size", "process"),
+    ("flink.size", "flink"),
+    ("jvm-metaspace.size", "metaspace"),
+    ("jvm-overhead.min", "overheadMin"),
+    ("jvm-overhead.max", "overheadMax"),
+    ("jvm-overhead.fraction", "overheadFraction"),
+    ("task.heap.size", "taskHeap"),
+    ("task.off-heap.size", "taskOffHeap"),
+    ("managed.size", "managed"),
+    ("managed.fraction", "managedFraction"),
+    ("network.min", "networkMin"),
+    ("network.max", "networkMax"),
+    ("network.fraction", "networkFraction"),
+    ("framework.heap.size", "frameworkHeap"),
+    ("framework.off-heap.size", "frameworkOffHeap"),
+    ("heap.size", "heap"),
+    ("off-heap.size", "offHeap"),
+];
+
+/// GPU resource names Flink's GPU plugin serves, and its shipped discovery script.
+const GPUS: &[&str] = &["nvidia.com/gpu", "amd.com/gpu"];
+const NVIDIA_SCRIPT: &str = "plugins/external-resource-gpu/nvidia-gpu-discovery.sh";
+
+pub fn resolve(
+    component: Component,
+    origin: &Origin,
+    spec: &ProfileSpec,
+    diags: &mut Diagnostics,
+) -> Option<Process> {
+    let before = diags.error_count();
+    let cpu = match &spec.cpu {
+        Some(c) => units::cpu(c)
+            .map_err(|e| diags.push(origin.error("cpu", e)))
+            .ok(),
+        None => {
+            diags.push(
+                origin
+                    .profile
+                    .key_error("", format!("profile `{}` gives no cpu", origin.name))
+                    .field("cpu"),
+            );
+            None
+        }
+    };
+    let empty = MemorySpec::default();
+    let mem_spec = spec.memory.as_ref().unwrap_or(&empty);
+    let mut options = Options::new();
+    let memory =
+        memory_options(component, origin, mem_spec, &mut options, diags).and_then(|opts| {
+            derive(&opts)
+                .map_err(|e| diags.push(refusal(component, origin, &e)))
+                .ok()
+        });
+    let (requests, limits, labels) =
+        resources(component, origin, spec, cpu, memory, &mut options, diags);
+    let scheduling = scheduling(origin, spec, diags);
+    if diags.error_count() > before {
+        return None;
+    }
+    let memory = memory?;
+    let process = memory.total_process();
+    options.insert(
+        format!("{}.memory.process.size", component.prefix()),
+        Value::Text(units::flink_size(process)),
+    );
+    let (node_selector, tolerations, affinity, extra_labels) = scheduling?;
+    let mut pod_labels = labels;
+    pod_labels.extend(extra_labels);
+    Some(Process {
+        profile: origin.name.to_string(),
+        cpu_millis: cpu?,
+        memory,
+        options,
+        requests,
+        limits,
+        pod_labels,
+        node_selector,
+        tolerations,
+        affinity,
+    })
+}
+
+enum Opts {
+    Jm(JobManagerOptions),
+    Tm(TaskManagerOptions),
+}
+
+fn derive(opts: &Opts) -> Result<Memory, MemoryError> {
+    match opts {
+        Opts::Jm(o) => memory::job_manager(o).map(Memory::JobManager),
+        Opts::Tm(o) => memory::task_manager(o).map(Memory::TaskManager),
+    }
+}
+
+fn refusal(component: Component, origin: &Origin, e: &MemoryError) -> Diagnostic {
+    let fields: Vec<&str> = e
+        .keys
+        .iter()
+        .filter_map(|k| {
+            FIELD_OF_KEY
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, f)| *f)
+        })
+        .collect();
+    let set: Vec<&str> = fields
+        .iter()
+        .copied()
+        .filter(|f| origin.is_set(&format!("memory.{f}")))
+        .collect();
+    let msg = format!(
+        "Flink refuses this {} memory: {}",
+        component.title(),
+        e.message
+    );
+    let mut d = match set.first() {
+        Some(f) => origin.error(&format!("memory.{f}"), msg),
+        None => origin.key_error("memory", msg),
+    };
+    let mut help = String::new();
+    if let Some(detail) = &e.detail {
+        help.push_str(detail);
+        help.push_str("; ");
+    }
+    let list = if set.is_empty() { &fields } else { &set };
+    if list.is_empty() {
+        help.push_str("change the profile's memory sizes");
+    } else {
+        // Group the fields by the file that sets them: the profile, or the job's overrides.
+        let mut by_file: Vec<(String, Vec<String>)> = Vec::new();
+        for f in list {
+            let (src, path) = origin.locate(&format!("memory.{f}"));
+            match by_file.iter_mut().find(|(file, _)| *file == src.path) {
+                Some((_, paths)) => paths.push(path),
+                None => by_file.push((src.path.clone(), vec![path])),
+            }
+        }
+        let parts: Vec<String> = by_file
+            .iter()
+            .map(|(file, paths)| format!("{} in {file}", paths.join(" or ")))
+            .collect();
+        help.push_str(&format!("change {}", parts.join(", or ")));
+    }
+    d.help = Some(help);
+    d
+}
+
+/// Parses every size and fraction into Flink's options, and records the Flink keys the user set.
+fn memory_options(
+    component: Component,
+    origin: &Origin,
+    m: &MemorySpec,
+    options: &mut Options,
+    diags: &mut Diagnostics,
+) -> Option<Opts> {
+    let before = diags.error_count();
+    let wrong_kind = match component {
+        Component::JobManager => TM_ONLY,
+        Component::TaskManager => JM_ONLY,
+    };
+    for f in wrong_kind {
+        let field = format!("memory.{f}");
+        if origin.is_set(&field) {
+            let other = if component == Component::JobManager {
+                "a TaskManager"
+            } else {
+                "a JobManager"
+            };
+            diags.push(origin.key_error(
+                &field,
+                format!(
+                    "`{f}` is {other} option, but profile `{}` is used for the {}",
+                    origin.name,
+                    component.title()
+                ),
+            ));
+        }
+    }
+    let prefix = component.prefix();
+    let mut size = |field: &str, value: &Option<Scalar>, keys: &[&str]| -> Option<u64> {
+        let v = value.as_ref()?;
+        match units::memory(v) {
+            Ok(bytes) => {
+                for key in keys {
+                    options.insert(
+                        format!("{prefix}.memory.{key}"),
+                        Value::Text(units::flink_size(bytes)),
+                    );
+                }
+                Some(bytes)
+            }
+            Err(e) => {
+                diags.push(origin.error(&format!("memory.{field}"), e));
+                None
+            }
+        }
+    };
+    let process = size("process", &m.process, &["process.size"]);
+    let flink = size("flink", &m.flink, &["flink.size"]);
+    let metaspace = size("metaspace", &m.metaspace, &["jvm-metaspace.size"]);
+    let overhead = size(
+        "overhead",
+        &m.overhead,
+        &["jvm-overhead.min", "jvm-overhead.max"],
+    );
+    let overhead_min = size("overheadMin", &m.overhead_min, &["jvm-overhead.min"]).or(overhead);
+    let overhead_max = size("overheadMax", &m.overhead_max, &["jvm-overhead.max"]).or(overhead);
+    let task_heap = size("taskHeap", &m.task_heap, &["task.heap.size"]);
+    let task_off_heap = size("taskOffHeap", &m.task_off_heap, &["task.off-heap.size"]);
+    let managed = size("managed", &m.managed, &["managed.size"]);
+    let network = size("network", &m.network, &["network.min", "network.max"]);
+    let network_min = size("networkMin", &m.network_min, &["network.min"]).or(network);
+    let network_max = size("networkMax", &m.network_max, &["network.max"]).or(network);
+    let framework_heap = size("frameworkHeap", &m.framework_heap, &["framework.heap.size"]);
+    let framework_off_heap = size(
+        "frameworkOffHeap",
+        &m.framework_off_heap,
+        &["framework.off-heap.size"],
+    );
+    let heap = size("heap", &m.heap, &["heap.size"]);
+    let off_heap = size("offHeap", &m.off_heap, &["off-heap.size"]);
+    for (fixed, parts) in [
+        ("overhead", ["overheadMin", "overheadMax"]),
+        ("network", ["networkMin", "networkMax"]),
+    ] {
+        let f = format!("memory.{fixed}");
+        if origin.is_set(&f) && parts.iter().any(|p| origin.is_set(&format!("memory.{p}"))) {
+            diags.push(origin.key_error(
+                &f,
+                format!(
+                    "give either `{fixed}` (a fixed size) or `{}`/`{}`, not both",
+                    parts[0], parts[1]
+                ),
+            ));
+        }
+    }
+    let mut fraction = |field: &str, v: Option<f64>, key: &str| -> Option<f32> {
+        let f = v?;
+        if !f.is_finite() {
+            diags.push(origin.error(
+                &format!("memory.{field}"),
+                "must be a number between 0 and 1",
+            ));
+            return None;
+        }
+        // Flink reads fractions as Java floats.
+        let f32v = f as f32;
+        options.insert(format!("{prefix}.memory.{key}"), Value::Float(f));
+        Some(f32v)
+    };
+    let overhead_fraction = fraction(
+        "overheadFraction",
+        m.overhead_fraction,
+        "jvm-overhead.fraction",
+    );
+    let managed_fraction = fraction("managedFraction", m.managed_fraction, "managed.fraction");
+    let network_fraction = fraction("networkFraction", m.network_fraction, "network.fraction");
+    if let Some(b) = m.direct_memory_limit {
+        options.insert(
+            format!("{prefix}.memory.enable-jvm-direct-memory-limit"),
+            Value::Bool(b),
+        );
+    }
+    if diags.error_count() > before {
+        return None;
+    }
+    let jvm = JvmOptions {
+        process,
+        flink,
+        metaspace,
+        overhead_min,
+        overhead_max,
+        overhead_fraction,
+    };
+    Some(match component {
+        Component::JobManager => Opts::Jm(JobManagerOptions {
+            jvm,
+            heap,
+            off_heap,
+            direct_memory_limit: m.direct_memory_limit,
+        }),
+        Component::TaskManager => Opts::Tm(TaskManagerOptions {
+            jvm,
+            framework_heap,
+            framework_off_heap,
+            task_heap,
+            task_off_heap,
+            managed,
+            managed_fraction,
+            network_min,
+            network_max,
+            network_fraction,
+        }),
+    })
+}
+
+type Quantities = BTreeMap<String, String>;
+
+/// Container requests and limits, the profile labels, and Flink's external-resource options.
+fn resources(
+    component: Component,
+    origin: &Origin,
+    spec: &ProfileSpec,
+    cpu: Option<u64>,
+    memory: Option<Memory>,
+    options: &mut Options,
+    diags: &mut Diagnostics,
+) -> (Quantities, Quantities, Quantities) {
+    let (mut requests, mut limits, mut labels) =
+        (Quantities::new(), Quantities::new(), Quantities::new());
+    labels.insert("flinkgen/profile".into(), origin.name.to_string());
+    let factor = |field: &str, f: Option<f64>, diags: &mut Diagnostics| -> f64 {
+        match f {
+            Some(f) if !(f.is_finite() && f >= 1.0) => {
+                diags.push(
+                    origin
+                        .error(
+                            &format!("limitFactor.{field}"),
+                            format!("{f} is below 1: the limit would be smaller than the request"),
+                        )
+                        .help("use 1 for limit = request, or more to allow bursts"),
+                );
+                1.0
+            }
+            Some(f) => f,
+            None => 1.0,
+        }
+    };
+    let cpu_factor = factor("cpu", spec.limit_factor.as_ref().and_then(|l| l.cpu), diags);
+    let mem_factor = factor(
+        "memory",
+        spec.limit_factor.as_ref().and_then(|l| l.memory),
+        diags,
+    );
+    if let Some(millis) = cpu {
+        requests.insert("cpu".into(), units::k8s_cpu(millis));
+        limits.insert(
+            "cpu".into(),
+            units::k8s_cpu((millis as f64 * cpu_factor) as u64),
+        );
+        labels.insert("flinkgen/cpu".into(), units::k8s_cpu(millis));
+    }
+    if let Some(m) = memory {
+        let process = m.total_process();
+        let limit = (process as f64 * mem_factor) as u64;
+        requests.insert("memory".into(), units::k8s_memory(process));
+        limits.insert("memory".into(), units::k8s_memory(limit.max(process)));
+        labels.insert("flinkgen/memory".into(), units::k8s_memory(process));
+    }
+    if let Some(e) = &spec.ephemeral_storage {
+        let q = e.as_text();
+        if k8s_quantity(&q) {
+            requests.insert("ephemeral-storage".into(), q.clone());
+            limits.insert("ephemeral-storage".into(), q);
+        } else {
+            diags.push(
+                origin
+                    .error(
+                        "ephemeralStorage",
+                        format!("`{q}` is not a Kubernetes quantity"),
+                    )
+                    .help("write for example 10Gi"),
+            );
+        }
+    }
+    let mut gpu: Option<(String, u64)> = None;
+    for (name, amount) in &spec.resources {
+        let field = format!("resources.{name}");
+        if matches!(name.as_str(), "cpu" | "memory" | "ephemeral-storage") {
+            diags.push(
+                origin
+                    .key_error(
+                        &field,
+                        format!("`{name}` is set by the profile's own field"),
+                    )
+                    .help("use cpu, memory or ephemeralStorage"),
+            );
+            continue;
+        }
+        if !extended_resource_name(name) {
+            diags.push(
+                origin
+                    .key_error(&field, format!("`{name}` is not an extended resource name"))
+                    .help("use a domain-qualified name such as nvidia.com/gpu"),
+            );
+            continue;
+        }
+        let n = match amount {
+            Scalar::Int(n) if *n > 0 => *n as u64,
+            _ => {
+                diags.push(
+                    origin
+                        .error(
+                            &field,
+                            format!("`{}` is not a whole number of at least 1", amount.as_text()),
+                        )
+                        .help("extended resources are counted in whole units"),
+                );
+                continue;
+            }
+        };
+        requests.insert(name.clone(), n.to_string());
+        limits.insert(name.clone(), n.to_string());
+        labels.insert(
+            format!("flinkgen/{}", name.replace('/', "-")),
+            n.to_string(),
+        );
+        if GPUS.contains(&name.as_str()) {
+            if component == Component::JobManager {
+                diags.push(origin.key_error(
+                    &field,
+                    "GPUs are used by TaskManagers; a JobManager profile cannot request them",
+                ));
+            } else if let Some((other, _)) = &gpu {
+                diags.push(origin.key_error(
+                    &field,
+                    format!("only one GPU kind per TaskManager (also `{other}`)"),
+                ));
+            } else {
+                gpu = Some((name.clone(), n));
+            }
+        }
+    }
+    match (&gpu, &spec.gpu) {
+        (Some((name, amount)), g) => {
+            let g = g.clone().unwrap_or_default();
+            let script = match (g.discovery_script, name.as_str()) {
+                (Some(s), _) => Some(s),
+                (None, "nvidia.com/gpu") => Some(NVIDIA_SCRIPT.to_string()),
+                (None, _) => {
+                    diags.push(
+                        origin
+                            .key_error(
+                                &format!("resources.{name}"),
+                                "Flink ships a discovery script for NVIDIA GPUs only",
+                            )
+                            .help("set gpu.discoveryScript to a script in the image"),
+                    );
+                    None
+                }
+            };
+            let text = |s: &str| Value::Text(s.to_string());
+            options.insert("external-resources".into(), text("gpu"));
+            options.insert(
+                "external-resource.gpu.amount".into(),
+                Value::Int(*amount as i64),
+            );
+            options.insert(
+                "external-resource.gpu.driver-factory.class".into(),
+                text("org.apache.flink.externalresource.gpu.GPUDriverFactory"),
+            );
+            options.insert(
+                "external-resource.gpu.kubernetes.config-key".into(),
+                text(name),
+            );
+            if let Some(s) = script {
+                options.insert(
+                    "external-resource.gpu.param.discovery-script.path".into(),
+                    text(&s),
+                );
+            }
+            if let Some(a) = g.discovery_args {
+                options.insert(
+                    "external-resource.gpu.param.discovery-script.args".into(),
+                    text(&a),
+                );
+            }
+        }
+        (None, Some(_)) => diags.push(
+            origin
+                .key_error("gpu", "`gpu` is set but the profile requests no GPU")
+                .help("add nvidia.com/gpu or amd.com/gpu to resources"),
+        ),
+        (None, None) => {}
+    }
+    (requests, limits, labels)
+}
+
+type Scheduling = (
+    BTreeMap<String, String>,
+    Vec<serde_json::Value>,
+    Option<serde_json::Value>,
+    BTreeMap<String, String>,
+);
+
+fn scheduling(origin: &Origin, spec: &ProfileSpec, diags: &mut Diagnostics) -> Option<Scheduling> {
+    let before = diags.error_count();
+    let Some(s) = &spec.scheduling else {
+        return Some(Default::default());
+    };
+    for (k, v) in s.node_selector.iter().chain(&s.labels) {
+        let field = if s.node_selector.contains_key(k) {
+            format!("scheduling.nodeSelector.{k}")
+        } else {
+            format!("scheduling.labels.{k}")
+        };
+        if let Err(e) = units::label_key(k) {
+            diags.push(origin.key_error(&field, e));
+        } else if let Err(e) = units::label_value(v) {
+            diags.push(origin.error(&field, e));
+        }
+    }
+    for k in s.labels.keys() {
+        if k == "app"
+            || k == "component"
+            || k.starts_with("app.kubernetes.io/")
+            || k.starts_with("flinkgen/")
+        {
+            diags.push(origin.key_error(
+                &format!("scheduling.labels.{k}"),
+                format!("label `{k}` is set by flinkgen"),
+            ));
+        }
+    }
+    let tolerations: Vec<serde_json::Value> = s
+        .tolerations
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| {
+            typed::<k8s_openapi::api::core::v1::Toleration>(
+                origin,
+                &format!("scheduling.tolerations[{i}]"),
+                t,
+                diags,
+            )
+        })
+        .collect();
+    let affinity = s.affinity.as_ref().and_then(|a| {
+        typed::<k8s_openapi::api::core::v1::Affinity>(origin, "scheduling.affinity", a, diags)
+    });
+    (diags.error_count() == before).then(|| {
+        (
+            s.node_selector.clone(),
+            tolerations,
+            affinity,
+            s.labels.clone(),
+        )
+    })
+}
+
+/// Reads a Kubernetes object and refuses any field the API type does not know, so a typo in
+/// an affinity fails here rather than being dropped by the API server.
+fn typed<T: DeserializeOwned + Serialize>(
+    origin: &Origin,
+    field: &str,
+    v: &serde_yaml::Value,
+    diags: &mut Diagnostics,
+) -> Option<serde_json::Value> {
+    let json: serde_json::Value = match serde_json::to_value(v) {
+        Ok(j) => j,
+        Err(e) => {
+            diags.push(origin.error(field, format!("cannot be read: {e}")));
+            return None;
+        }
+    };
+    let obj: T = match serde_json::from_value(json.clone()) {
+        Ok(o) => o,
+        Err(e) => {
+            diags.push(origin.error(field, format!("is not a valid {}: {e}", short_type::<T>())));
+            return None;
+        }
+    };
+    let back = serde_json::to_value(&obj).expect("API types serialize");
+    if let Some(path) = dropped(&json, &back, "") {
+        diags.push(
+            origin
+                .key_error(
+                    &format!("{field}{path}"),
+                    format!("unknown field in {}", short_type::<T>()),
+                )
+                .help("see the Kubernetes API reference for the allowed fields"),
+        );
+        return None;
+    }
+    Some(back)
+}
+
+fn short_type<T>() -> &'static str {
+    std::any::type_name::<T>()
+        .rsplit("::")
+        .next()
+        .unwrap_or("object")
+}
+
+/// The first path present in `a` but lost in `b`.
+fn dropped(a: &serde_json::Value, b: &serde_json::Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+            x.iter().find_map(|(k, v)| match y.get(k) {
+                None => Some(format!("{path}.{k}")),
+                Some(w) => dropped(v, w, &format!("{path}.{k}")),
+            })
+        }
+        (serde_json::Value::Array(x), serde_json::Value::Array(y)) => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (v, w))| dropped(v, w, &format!("{path}[{i}]"))),
+        _ => None,
+    }
+}
+
+fn extended_resource_name(name: &str) -> bool {
+    match name.split_once('/') {
+        Some((domain, n)) => {
+            units::label_key(name).is_ok() && domain.contains('.') && !n.is_empty()
+        }
+        None => false,
+    }
+}
+
+fn k8s_quantity(q: &str) -> bool {
+    let digits: String = q.chars().take_while(|c| c.is_ascii_digit()).collect();
+    !digits.is_empty()
+        && matches!(
+            &q[digits.len()..],
+            "" | "k" | "M" | "G" | "T" | "P" | "E" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei"
+        )
+}
