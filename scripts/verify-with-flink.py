@@ -5,12 +5,14 @@ For every out/<job>/configmap.yaml this extracts the Flink config file, puts it 
 folder exactly as the ConfigMap mount does, and runs Flink's own BashJavaUtils
 (GET_JM_RESOURCE_PARAMS and GET_TM_RESOURCE_PARAMS --configDir), the code the start scripts run
 before a JobManager or TaskManager starts. That proves the file loads with the version's own
-parser and that its memory settings are accepted. Flink comes from PyPI
+parser and that its memory settings are accepted, and the JVM flags Flink derives must equal
+those `flinkgen explain` reports. Flink comes from PyPI
 (apache-flink-libraries) and is cached in ~/.cache/flinkgen; Java 11+ must be on PATH.
 
 Usage: scripts/verify-with-flink.py [OUT_DIR]   (default: out)
 """
 import glob
+import json
 import os
 import re
 import subprocess
@@ -62,6 +64,28 @@ def run(lib, conf_dir, command):
     return p.returncode, results, p.stdout + p.stderr
 
 
+def project_root(job_dir):
+    """The project a rendered job folder came from: <root>/out/<job> or a golden case."""
+    out_dir = os.path.dirname(os.path.abspath(job_dir))
+    parent = os.path.dirname(out_dir)
+    if os.path.basename(out_dir) == "expected":
+        return os.path.join(parent, "input")
+    return parent
+
+
+def flinkgen_flags(job_dir):
+    """JVM flags flinkgen derived for the job, from `flinkgen explain --format json`."""
+    repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    name = os.path.basename(os.path.normpath(job_dir))
+    p = subprocess.run(["cargo", "run", "-q", "--release", "--manifest-path", os.path.join(repo, "Cargo.toml"),
+                        "--", "explain", name, "--format", "json", "--root", project_root(job_dir)],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        return None
+    e = json.loads(p.stdout)
+    return {"GET_JM_RESOURCE_PARAMS": e["jobManager"]["jvmFlags"], "GET_TM_RESOURCE_PARAMS": e["taskManager"]["jvmFlags"]}
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "out"
     failures = 0
@@ -72,6 +96,7 @@ def main():
                             open(os.path.join(job_dir, "Dockerfile")).read()).group(1)
         name = "config.yaml" if "  config.yaml: |" in text else "flink-conf.yaml"
         lib = flink_lib(version)
+        ours = flinkgen_flags(job_dir)
         with tempfile.TemporaryDirectory() as conf:
             with open(os.path.join(conf, name), "w") as f:
                 f.write(block(text, name))
@@ -80,8 +105,11 @@ def main():
                 if code != 0 or not results:
                     failures += 1
                     print(f"FAIL {job_dir} Flink {version} {command}\n{log}")
+                elif ours is None or ours[command] != results[0].strip():
+                    failures += 1
+                    print(f"FAIL {job_dir} Flink {version} {command}: Flink {results[0]} but flinkgen explain says {ours and ours[command]}")
                 else:
-                    print(f"ok   {job_dir} Flink {version} {name} {command}: {results[0]}")
+                    print(f"ok   {job_dir} Flink {version} {name} {command}: {results[0]} (= flinkgen explain)")
     sys.exit(1 if failures else 0)
 
 

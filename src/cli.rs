@@ -22,6 +22,24 @@ pub enum Command {
     Render(RenderArgs),
     /// Fail with a diff if out/ is not what `render` would write (same as `render --check`).
     Check(CommonArgs),
+    /// Show a job's memory breakdown, JVM flags, cpu and container resources; writes nothing.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The job's name.
+    pub job: String,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Args)]

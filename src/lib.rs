@@ -3,6 +3,7 @@
 
 pub mod diag;
 pub mod emit;
+pub mod explain;
 pub mod flink;
 pub mod load;
 pub mod model;
@@ -24,9 +25,15 @@ pub struct Generated {
     pub jobs: usize,
 }
 
-/// Runs every stage but emit. Either everything renders, or nothing is returned but the
-/// problems, all of them, sorted by file and line.
-pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
+/// Validated jobs, the output folder, and the warnings found on the way.
+pub struct Resolved {
+    pub jobs: Vec<model::Job>,
+    pub out_dir: String,
+    diags: Diagnostics,
+}
+
+/// Load and validate: every job resolved, or every problem found.
+pub fn resolve(root: &Path) -> Result<Resolved, Vec<Diagnostic>> {
     let mut diags = Diagnostics::default();
     let inputs = load::load(root, &mut diags);
     let out_dir = inputs.out_dir.clone();
@@ -35,6 +42,27 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
     if diags.has_errors() {
         return Err(diags.into_sorted());
     }
+    Ok(Resolved {
+        jobs,
+        out_dir,
+        diags,
+    })
+}
+
+impl Resolved {
+    pub fn warnings(self) -> Vec<Diagnostic> {
+        self.diags.into_sorted()
+    }
+}
+
+/// Runs every stage but emit. Either everything renders, or nothing is returned but the
+/// problems, all of them, sorted by file and line.
+pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
+    let Resolved {
+        jobs,
+        out_dir,
+        mut diags,
+    } = resolve(root)?;
     let renderer = render::Renderer::new();
     let mut files = emit::Files::new();
     for job in &jobs {

@@ -13,7 +13,49 @@ fn main() -> ExitCode {
         Command::Render(args) if args.check => check(&args.common),
         Command::Render(args) => render(&args.common),
         Command::Check(common) => check(&common),
+        Command::Explain(args) => explain(&args),
     }
+}
+
+fn explain(args: &cli::ExplainArgs) -> ExitCode {
+    let resolved = match flinkgen::resolve(&args.common.root) {
+        Ok(r) => r,
+        Err(diags) => {
+            eprint!("{}", flinkgen::error_report(&diags));
+            return ExitCode::from(1);
+        }
+    };
+    let Some(job) = resolved.jobs.iter().find(|j| j.name == args.job) else {
+        let names: Vec<&str> = resolved.jobs.iter().map(|j| j.name.as_str()).collect();
+        let prefixed: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| n.starts_with(&args.job))
+            .collect();
+        let best = match prefixed.as_slice() {
+            [one] => Some(*one),
+            _ => flinkgen::diag::did_you_mean(&args.job, names.iter().copied()),
+        };
+        let hint = best
+            .map(|b| format!("did you mean `{b}`? "))
+            .unwrap_or_default();
+        eprintln!(
+            "error: there is no job `{}`
+  = help: {hint}jobs: {}",
+            args.job,
+            names.join(", ")
+        );
+        return ExitCode::from(1);
+    };
+    let e = flinkgen::explain::explain(job);
+    match args.format {
+        cli::Format::Table => print!("{}", flinkgen::explain::table(&e)),
+        cli::Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&e).expect("explanations serialize")
+        ),
+    }
+    ExitCode::SUCCESS
 }
 
 fn generate(common: &CommonArgs) -> Result<flinkgen::Generated, ExitCode> {

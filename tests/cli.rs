@@ -176,3 +176,69 @@ fn warnings_do_not_fail_the_run() {
     assert_eq!(r.status.code(), Some(0));
     assert!(text(&r.stderr).contains("warning: flinkConfig.akka.ask.timeout"));
 }
+
+#[test]
+fn explain_shows_what_flink_computes_and_writes_nothing() {
+    let p = project("fine-grained-profile");
+    let json = flinkgen(p.path(), &["explain", "rocks", "--format", "json"]);
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    let e: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    // These flags are what Flink 1.20.3's BashJavaUtils derives from the rendered config
+    // (scripts/verify-with-flink.py checks the same agreement against real Flink).
+    assert_eq!(e["taskManager"]["jvmFlags"], "-Xmx2281701376 -Xms2281701376 -XX:MaxDirectMemorySize=805306368 -XX:MaxMetaspaceSize=335544320");
+    assert_eq!(e["jobManager"]["jvmFlags"], "-Xmx1073741824 -Xms1073741824 -XX:MaxDirectMemorySize=268435456 -XX:MaxMetaspaceSize=201326592");
+    assert_eq!(
+        e["taskManager"]["memory"]["managed"],
+        4u64 << 30,
+        "the job's override wins"
+    );
+    assert_eq!(e["taskManager"]["memory"]["totalProcess"], 8384u64 << 20);
+    assert_eq!(e["taskManager"]["requests"]["cpu"], "5");
+    assert_eq!(e["taskManager"]["requests"]["memory"], "8384Mi");
+
+    let table = flinkgen(p.path(), &["explain", "rocks"]);
+    let t = text(&table.stdout);
+    assert!(
+        t.starts_with("rocks (jobs/rocks.yaml), Flink 1.20.3\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("  Managed memory            4096.000 MiB     4294967296 bytes\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("  Container requests    cpu=5 memory=8384Mi\n"),
+        "{t}"
+    );
+    assert!(!p.path().join("out").exists(), "explain writes nothing");
+}
+
+#[test]
+fn explain_unknown_job_suggests_one() {
+    let p = project("fine-grained-profile");
+    let r = flinkgen(p.path(), &["explain", "rock"]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(
+        text(&r.stderr).contains("there is no job `rock`\n  = help: did you mean `rocks`?"),
+        "{}",
+        text(&r.stderr)
+    );
+}
+
+#[test]
+fn a_profile_flink_refuses_fails_render_and_leaves_out_untouched() {
+    let p = project("stateful-s3-1-20");
+    assert!(flinkgen(p.path(), &["render"]).status.success());
+    let before = snapshot(&p.path().join("out"));
+    std::fs::write(
+        p.path().join("profiles/tm-big.yaml"),
+        "cpu: 1\nmemory:\n  process: 600m\n",
+    )
+    .unwrap();
+    let r = flinkgen(p.path(), &["render"]);
+    assert_eq!(r.status.code(), Some(1));
+    let stderr = text(&r.stderr);
+    assert!(stderr.contains("error: memory.process: Flink refuses this TaskManager memory: Sum of configured Framework Heap Memory"), "{stderr}");
+    assert!(stderr.contains("--> profiles/tm-big.yaml:3:12"), "{stderr}");
+    assert_eq!(snapshot(&p.path().join("out")), before);
+}
