@@ -147,6 +147,21 @@ pub fn resolve(
         return None;
     }
     let memory = memory?;
+    if let Memory::JobManager(m) = memory {
+        // Flink only logs a warning for this, but the JobManager then fails to start.
+        if m.heap < 128 * memory::MIB {
+            let field = if origin.is_set("memory.heap") {
+                "memory.heap"
+            } else {
+                "memory"
+            };
+            let (src, path) = origin.locate(field);
+            diags.push(src.warning(&path, format!(
+                "the JobManager heap would be {}; Flink accepts it with a warning, but a JobManager needs at least 128m to start",
+                memory::human(m.heap)
+            )));
+        }
+    }
     let process = memory.total_process();
     options.insert(
         format!("{}.memory.process.size", component.prefix()),
