@@ -32,6 +32,18 @@ pub struct Job {
     pub options: config::Options,
     pub labels: BTreeMap<String, String>,
     pub logging: Logging,
+    /// NetworkPolicy peers allowed to reach the REST port, when a policy is wanted.
+    pub network_policy: Option<Vec<serde_json::Value>>,
+    /// The PodDisruptionBudget's field (`maxUnavailable`/`minAvailable`) and value.
+    pub disruption_budget: Option<(&'static str, DisruptionValue)>,
+}
+
+/// A PodDisruptionBudget bound: a pod count or a percentage.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
+pub enum DisruptionValue {
+    Count(u32),
+    Percent(String),
 }
 
 #[derive(Debug, Clone)]

@@ -9,7 +9,9 @@ use std::process::Command;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, PodTemplateSpec, Service};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -158,6 +160,24 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
         let jm: Job = round_trip(&dir.join("jobmanager-job.yaml"));
         let tm: Deployment = round_trip(&dir.join("taskmanager-deployment.yaml"));
         let ctx = dir.display();
+        for policy in [
+            "jobmanager-networkpolicy.yaml",
+            "taskmanager-networkpolicy.yaml",
+        ] {
+            if dir.join(policy).exists() {
+                let np: NetworkPolicy = round_trip(&dir.join(policy));
+                assert!(np.spec.unwrap().ingress.is_some(), "{ctx}");
+            }
+        }
+        if dir.join("taskmanager-pdb.yaml").exists() {
+            let pdb: PodDisruptionBudget = round_trip(&dir.join("taskmanager-pdb.yaml"));
+            let sel = pdb.spec.unwrap().selector.unwrap().match_labels.unwrap();
+            assert_eq!(
+                sel.get("component").map(String::as_str),
+                Some("taskmanager"),
+                "{ctx}: a PDB must never select the JobManager"
+            );
+        }
 
         let data = cm.data.clone().unwrap();
         let (file, conf) = match (data.get("config.yaml"), data.get("flink-conf.yaml")) {
@@ -282,6 +302,89 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
     }
 }
 
+/// The defaults every generated pod must have, whatever the spec says.
+fn assert_hardened(pod: &PodTemplateSpec, ctx: &str) {
+    let spec = pod.spec.as_ref().unwrap();
+    let psc = spec.security_context.as_ref().unwrap();
+    assert_eq!(psc.run_as_non_root, Some(true), "{ctx}");
+    assert_eq!(
+        (psc.run_as_user, psc.run_as_group, psc.fs_group),
+        (Some(9999), Some(9999), Some(9999)),
+        "{ctx}"
+    );
+    assert_eq!(
+        psc.seccomp_profile.as_ref().unwrap().type_,
+        "RuntimeDefault",
+        "{ctx}"
+    );
+    assert_eq!(
+        spec.automount_service_account_token,
+        Some(false),
+        "{ctx}: no API access without need"
+    );
+    let writable: Vec<&str> = spec
+        .volumes
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter(|v| v.empty_dir.is_some())
+        .map(|v| v.name.as_str())
+        .collect();
+    for c in &spec.containers {
+        let sc = c.security_context.as_ref().unwrap();
+        assert_eq!(sc.allow_privilege_escalation, Some(false), "{ctx}");
+        assert_eq!(sc.read_only_root_filesystem, Some(true), "{ctx}");
+        assert_eq!(
+            sc.capabilities.as_ref().unwrap().drop.as_deref(),
+            Some(&["ALL".to_string()][..]),
+            "{ctx}"
+        );
+        let res = c.resources.as_ref().unwrap();
+        for k in ["cpu", "memory"] {
+            assert!(
+                res.requests.as_ref().unwrap().contains_key(k)
+                    && res.limits.as_ref().unwrap().contains_key(k),
+                "{ctx}: {k}"
+            );
+        }
+        assert!(
+            c.liveness_probe.is_some() && c.readiness_probe.is_some(),
+            "{ctx}: probes"
+        );
+        let image = c.image.as_deref().unwrap();
+        assert!(
+            image.contains(':') && !image.ends_with(":latest"),
+            "{ctx}: pinned image {image}"
+        );
+        assert!(c.image_pull_policy.is_some(), "{ctx}");
+        let mounts: Vec<(&str, &str)> = c
+            .volume_mounts
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|m| (m.name.as_str(), m.mount_path.as_str()))
+            .collect();
+        for path in ["/tmp", "/opt/flink/log"] {
+            let m = mounts
+                .iter()
+                .find(|(_, p)| *p == path)
+                .unwrap_or_else(|| panic!("{ctx}: {path} not writable"));
+            assert!(writable.contains(&m.0), "{ctx}: {path} must be an emptyDir");
+        }
+    }
+}
+
+#[test]
+fn every_pod_is_hardened() {
+    for dir in job_dirs() {
+        let ctx = dir.display().to_string();
+        let jm: Job = round_trip(&dir.join("jobmanager-job.yaml"));
+        let tm: Deployment = round_trip(&dir.join("taskmanager-deployment.yaml"));
+        assert_hardened(&jm.spec.unwrap().template, &ctx);
+        assert_hardened(&tm.spec.unwrap().template, &ctx);
+    }
+}
+
 #[test]
 fn dockerfiles_copy_the_jar_into_usrlib() {
     for dir in job_dirs() {
@@ -327,7 +430,13 @@ fn kustomize_builds_every_job_folder() {
         );
         let docs = String::from_utf8(out.stdout).unwrap();
         let kinds: Vec<&str> = docs.lines().filter(|l| l.starts_with("kind: ")).collect();
-        assert_eq!(kinds.len(), 4, "{}: {kinds:?}", dir.display());
+        let listed = std::fs::read_to_string(dir.join("kustomization.yaml"))
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("  - "))
+            .count();
+        assert_eq!(kinds.len(), listed, "{}: {kinds:?}", dir.display());
+        assert!(listed >= 4, "{}", dir.display());
     }
 }
 

@@ -48,6 +48,32 @@ pub struct JobSpec {
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     pub logging: Option<LoggingSpec>,
+    /// Restrict ingress to the job's pods (off unless given).
+    pub network_policy: Option<NetworkPolicySpec>,
+    /// Limit voluntary disruption of TaskManagers (off unless given).
+    pub pod_disruption_budget: Option<PodDisruptionBudgetSpec>,
+}
+
+/// With a network policy, JobManager ports accept only the job's own pods, the web UI / REST
+/// port also the peers in `restFrom`, and TaskManagers only the job's own pods. Egress is not
+/// restricted (sources, sinks and checkpoint storage vary too much).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NetworkPolicySpec {
+    /// Kubernetes NetworkPolicyPeer objects allowed to reach port 8081.
+    #[serde(default)]
+    #[schemars(with = "Vec<serde_json::Value>")]
+    pub rest_from: Vec<serde_yaml::Value>,
+}
+
+/// A PodDisruptionBudget for the TaskManagers only: it never selects the JobManager's pods.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodDisruptionBudgetSpec {
+    /// Pods that may be down at once: a number or a percentage ("25%"). Default 1.
+    pub max_unavailable: Option<Scalar>,
+    /// Pods that must stay up: a number or a percentage. Excludes maxUnavailable.
+    pub min_available: Option<Scalar>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

@@ -49,8 +49,17 @@ pub struct JobView {
     pub taskmanager_replicas: u32,
     pub ports: Ports,
     pub resources: Vec<&'static str>,
+    /// Peers allowed to reach the REST port; `None` when no network policy is wanted.
+    pub network_policy: Option<Vec<serde_json::Value>>,
+    pub disruption_budget: Option<DisruptionBudgetView>,
     pub root_level: &'static str,
     pub loggers: Vec<LoggerView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DisruptionBudgetView {
+    pub field: &'static str,
+    pub value: crate::model::DisruptionValue,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,6 +125,30 @@ const MANIFESTS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Manifests only some jobs ask for.
+const NETWORK_POLICIES: &[(&str, &str)] = &[
+    (
+        "jobmanager-networkpolicy.yaml",
+        "jobmanager-networkpolicy.yaml.j2",
+    ),
+    (
+        "taskmanager-networkpolicy.yaml",
+        "taskmanager-networkpolicy.yaml.j2",
+    ),
+];
+const DISRUPTION_BUDGET: (&str, &str) = ("taskmanager-pdb.yaml", "taskmanager-pdb.yaml.j2");
+
+fn manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
+    let mut all = MANIFESTS.to_vec();
+    if job.network_policy.is_some() {
+        all.extend_from_slice(NETWORK_POLICIES);
+    }
+    if job.disruption_budget.is_some() {
+        all.push(DISRUPTION_BUDGET);
+    }
+    all
+}
+
 /// The log4j file is rendered first because its bytes feed the config hash.
 pub fn plan(
     job: &Job,
@@ -124,8 +157,8 @@ pub fn plan(
     let mut view = view(job);
     view.log4j_text = log4j(&view)?;
     view.config_hash = config_hash(&view);
-    let mut out: Vec<Artifact> = MANIFESTS
-        .iter()
+    let mut out: Vec<Artifact> = manifests(job)
+        .into_iter()
         .map(|(file, template)| Artifact {
             path: format!("{}/{file}", job.name),
             template,
@@ -189,7 +222,12 @@ fn view(job: &Job) -> JobView {
             rest: crate::validate::REST_PORT,
             taskmanager_rpc: crate::validate::TM_RPC_PORT,
         },
-        resources: MANIFESTS.iter().map(|(f, _)| *f).collect(),
+        resources: manifests(job).iter().map(|(f, _)| *f).collect(),
+        network_policy: job.network_policy.clone(),
+        disruption_budget: job
+            .disruption_budget
+            .clone()
+            .map(|(field, value)| DisruptionBudgetView { field, value }),
         root_level: job.logging.root.as_str(),
         loggers: loggers(&job.logging),
     }

@@ -47,6 +47,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "_macros.yaml.j2",
         include_str!("../../templates/_macros.yaml.j2"),
     ),
+    (
+        "jobmanager-networkpolicy.yaml.j2",
+        include_str!("../../templates/jobmanager-networkpolicy.yaml.j2"),
+    ),
+    (
+        "taskmanager-networkpolicy.yaml.j2",
+        include_str!("../../templates/taskmanager-networkpolicy.yaml.j2"),
+    ),
+    (
+        "taskmanager-pdb.yaml.j2",
+        include_str!("../../templates/taskmanager-pdb.yaml.j2"),
+    ),
 ];
 
 pub struct Renderer {

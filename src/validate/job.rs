@@ -8,12 +8,13 @@ use crate::diag::{did_you_mean, Diagnostics};
 use crate::flink::config::{Options, Value};
 use crate::flink::{self, Version};
 use crate::load::scalar::Scalar;
+use crate::load::spec::PodDisruptionBudgetSpec;
 use crate::load::spec::{
     CheckpointMode, CheckpointSpec, ClaimMode, ImageSpec, JobSpec, LogLevel, Retention,
     SavepointSpec, StateBackend,
 };
 use crate::load::Source;
-use crate::model::{Job, Logging, Restore};
+use crate::model::{DisruptionValue, Job, Logging, Restore};
 
 /// Ports flinkgen pins; the Services and probes use the same numbers.
 pub const RPC_PORT: i64 = 6123;
@@ -88,6 +89,22 @@ pub fn validate(
     let plugins = plugins(src, &spec.plugins, diags);
     let labels = labels(src, &spec.labels, &defaults.labels, diags);
     let logging = logging(src, spec, diags);
+    let network_policy = spec.network_policy.as_ref().map(|n| {
+        n.rest_from
+            .iter()
+            .enumerate()
+            .filter_map(|(i, peer)| {
+                let field = format!("networkPolicy.restFrom[{i}]");
+                super::kube::typed::<k8s_openapi::api::networking::v1::NetworkPolicyPeer>(
+                    src, &field, peer, diags,
+                )
+            })
+            .collect::<Vec<_>>()
+    });
+    let disruption_budget = spec
+        .pod_disruption_budget
+        .as_ref()
+        .and_then(|p| disruption_budget(src, p, diags));
     let version = version?;
     let name = name?;
     let image = image(src, spec.image.as_ref(), &name, version, defaults, diags);
@@ -148,7 +165,53 @@ pub fn validate(
         options,
         labels,
         logging,
+        network_policy,
+        disruption_budget,
     })
+}
+
+fn disruption_budget(
+    src: &Source,
+    p: &PodDisruptionBudgetSpec,
+    diags: &mut Diagnostics,
+) -> Option<(&'static str, DisruptionValue)> {
+    let (field, value) = match (&p.max_unavailable, &p.min_available) {
+        (Some(_), Some(_)) => {
+            diags.push(src.key_error(
+                "podDisruptionBudget.minAvailable",
+                "give either maxUnavailable or minAvailable, not both",
+            ));
+            return None;
+        }
+        (None, Some(v)) => ("minAvailable", v),
+        (Some(v), None) => ("maxUnavailable", v),
+        (None, None) => return Some(("maxUnavailable", DisruptionValue::Count(1))),
+    };
+    let path = format!("podDisruptionBudget.{field}");
+    let parsed = match value {
+        Scalar::Int(n) if (0..=i64::from(u32::MAX)).contains(n) => {
+            Some(DisruptionValue::Count(*n as u32))
+        }
+        Scalar::Text(t) => t
+            .strip_suffix('%')
+            .and_then(|n| n.parse::<u8>().ok())
+            .filter(|n| *n <= 100)
+            .map(|_| DisruptionValue::Percent(t.clone())),
+        _ => None,
+    };
+    if parsed.is_none() {
+        diags.push(
+            src.error(
+                &path,
+                format!(
+                    "`{}` is neither a pod count nor a percentage",
+                    value.as_text()
+                ),
+            )
+            .help("write a number such as 1, or a percentage such as \"25%\""),
+        );
+    }
+    parsed.map(|v| (field, v))
 }
 
 fn name(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Option<String> {

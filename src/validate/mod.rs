@@ -1,6 +1,7 @@
 //! Stage 2, validate: raw specs → `model::Job`, collecting every problem with its position.
 
 mod job;
+mod kube;
 pub mod profile;
 pub use job::{BLOB_PORT, REST_PORT, RPC_PORT, TM_RPC_PORT};
 mod options;

@@ -3,10 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
-use super::units;
+use super::{kube, units};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::flink::config::{Options, Value};
 use crate::flink::memory::{self, JobManagerOptions, JvmOptions, MemoryError, TaskManagerOptions};
@@ -44,7 +41,7 @@ pub struct Origin<'a> {
 }
 
 impl Origin<'_> {
-    fn locate(&self, field: &str) -> (&Source, String) {
+    pub fn locate(&self, field: &str) -> (&Source, String) {
         if let Some((src, base)) = &self.job {
             let path = format!("{base}.{field}");
             if src.has(&path) {
@@ -621,16 +618,13 @@ fn scheduling(origin: &Origin, spec: &ProfileSpec, diags: &mut Diagnostics) -> O
         .iter()
         .enumerate()
         .filter_map(|(i, t)| {
-            typed::<k8s_openapi::api::core::v1::Toleration>(
-                origin,
-                &format!("scheduling.tolerations[{i}]"),
-                t,
-                diags,
-            )
+            let (src, path) = origin.locate(&format!("scheduling.tolerations[{i}]"));
+            kube::typed::<k8s_openapi::api::core::v1::Toleration>(src, &path, t, diags)
         })
         .collect();
     let affinity = s.affinity.as_ref().and_then(|a| {
-        typed::<k8s_openapi::api::core::v1::Affinity>(origin, "scheduling.affinity", a, diags)
+        let (src, path) = origin.locate("scheduling.affinity");
+        kube::typed::<k8s_openapi::api::core::v1::Affinity>(src, &path, a, diags)
     });
     (diags.error_count() == before).then(|| {
         (
@@ -640,68 +634,6 @@ fn scheduling(origin: &Origin, spec: &ProfileSpec, diags: &mut Diagnostics) -> O
             s.labels.clone(),
         )
     })
-}
-
-/// Reads a Kubernetes object and refuses any field the API type does not know, so a typo in
-/// an affinity fails here rather than being dropped by the API server.
-fn typed<T: DeserializeOwned + Serialize>(
-    origin: &Origin,
-    field: &str,
-    v: &serde_yaml::Value,
-    diags: &mut Diagnostics,
-) -> Option<serde_json::Value> {
-    let json: serde_json::Value = match serde_json::to_value(v) {
-        Ok(j) => j,
-        Err(e) => {
-            diags.push(origin.error(field, format!("cannot be read: {e}")));
-            return None;
-        }
-    };
-    let obj: T = match serde_json::from_value(json.clone()) {
-        Ok(o) => o,
-        Err(e) => {
-            diags.push(origin.error(field, format!("is not a valid {}: {e}", short_type::<T>())));
-            return None;
-        }
-    };
-    let back = serde_json::to_value(&obj).expect("API types serialize");
-    if let Some(path) = dropped(&json, &back, "") {
-        diags.push(
-            origin
-                .key_error(
-                    &format!("{field}{path}"),
-                    format!("unknown field in {}", short_type::<T>()),
-                )
-                .help("see the Kubernetes API reference for the allowed fields"),
-        );
-        return None;
-    }
-    Some(back)
-}
-
-fn short_type<T>() -> &'static str {
-    std::any::type_name::<T>()
-        .rsplit("::")
-        .next()
-        .unwrap_or("object")
-}
-
-/// The first path present in `a` but lost in `b`.
-fn dropped(a: &serde_json::Value, b: &serde_json::Value, path: &str) -> Option<String> {
-    match (a, b) {
-        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
-            x.iter().find_map(|(k, v)| match y.get(k) {
-                None => Some(format!("{path}.{k}")),
-                Some(w) => dropped(v, w, &format!("{path}.{k}")),
-            })
-        }
-        (serde_json::Value::Array(x), serde_json::Value::Array(y)) => x
-            .iter()
-            .zip(y)
-            .enumerate()
-            .find_map(|(i, (v, w))| dropped(v, w, &format!("{path}[{i}]"))),
-        _ => None,
-    }
 }
 
 fn extended_resource_name(name: &str) -> bool {
