@@ -76,9 +76,10 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
+        let message = printable(&self.message);
         match &self.field {
-            Some(field) => writeln!(f, "{kind}: {field}: {}", self.message)?,
-            None => writeln!(f, "{kind}: {}", self.message)?,
+            Some(field) => writeln!(f, "{kind}: {}: {message}", printable(field))?,
+            None => writeln!(f, "{kind}: {message}")?,
         }
         match self.pos {
             Some(p) => writeln!(f, "  --> {}:{}:{}", self.file, p.line, p.col)?,
@@ -98,10 +99,26 @@ impl fmt::Display for Diagnostic {
             writeln!(f, "{pad} | {lead}^")?;
         }
         if let Some(help) = &self.help {
-            writeln!(f, "  = help: {help}")?;
+            writeln!(f, "  = help: {}", printable(help))?;
         }
         Ok(())
     }
+}
+
+/// Messages quote user text; control characters in it (a newline in a label value) would
+/// break the report's layout, so they are shown escaped.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Problems found so far, in the order a user should read them.

@@ -213,6 +213,10 @@ fn split_field(text: &str) -> (Option<&str>, &str) {
 
 /// For "unknown field `x`, expected one of `a`, `b`": the closest allowed name, and the list.
 fn suggestion(message: &str) -> Option<String> {
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.split('`').next()?;
+        return Some(format!("add `{name}:`; it is required"));
+    }
     let kind = ["unknown field `", "unknown variant `"]
         .into_iter()
         .find(|k| message.starts_with(k))?;

@@ -39,7 +39,8 @@ pub fn validate(
         .namespace
         .clone()
         .unwrap_or_else(|| defaults.namespace.clone());
-    if let Err(e) = units::dns_label(&namespace, 63) {
+    // An inherited namespace was checked with the project file.
+    if let (Some(_), Err(e)) = (&spec.namespace, units::dns_label(&namespace, 63)) {
         diags.push(src.error("namespace", e));
     }
     let jar = jar(src, &spec.jar, diags);
