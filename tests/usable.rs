@@ -14,6 +14,8 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use serde_json::Value;
 
+mod common;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -41,48 +43,8 @@ fn yaml_json(path: &Path) -> Value {
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The first place where two JSON trees differ, as a path.
-fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for k in x.keys().chain(y.keys()) {
-                let (l, r) = (
-                    x.get(k).unwrap_or(&Value::Null),
-                    y.get(k).unwrap_or(&Value::Null),
-                );
-                if let Some(d) = first_difference(l, r, &format!("{path}.{k}")) {
-                    return Some(d);
-                }
-            }
-            None
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
-            .iter()
-            .zip(y)
-            .enumerate()
-            .find_map(|(i, (l, r))| first_difference(l, r, &format!("{path}[{i}]"))),
-        _ if a == b => None,
-        _ => Some(format!("{path}: generated {a} but the API type keeps {b}")),
-    }
-}
-
 fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(path: &Path) -> T {
-    let original = yaml_json(path);
-    let typed: T = serde_json::from_value(original.clone()).unwrap_or_else(|e| {
-        panic!(
-            "{} is not a valid {}: {e}",
-            path.display(),
-            std::any::type_name::<T>()
-        )
-    });
-    let back = serde_json::to_value(&typed).unwrap();
-    if let Some(d) = first_difference(&original, &back, "") {
-        panic!(
-            "{}: a field does not survive the Kubernetes types: {d}",
-            path.display()
-        );
-    }
-    typed
+    common::round_trip(&yaml_json(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Flink's legacy `flink-conf.yaml` reading: cut at `#`, split at the first `": "`.

@@ -1,0 +1,63 @@
+//! Checks shared by the test suites that read generated output.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+
+/// The first place where two JSON trees differ, as a path.
+pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys()) {
+                let (l, r) = (
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                );
+                if let Some(d) = first_difference(l, r, &format!("{path}.{k}")) {
+                    return Some(d);
+                }
+            }
+            None
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (l, r))| first_difference(l, r, &format!("{path}[{i}]"))),
+        _ if a == b => None,
+        _ => Some(format!("{path}: generated {a} but the API type keeps {b}")),
+    }
+}
+
+/// Parses `json` as the Kubernetes type `T` and requires that nothing is lost on the way back.
+pub fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(
+    json: &Value,
+) -> Result<T, String> {
+    let typed: T = serde_json::from_value(json.clone())
+        .map_err(|e| format!("not a valid {}: {e}", std::any::type_name::<T>()))?;
+    let back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+    match first_difference(json, &back, "") {
+        Some(d) => Err(format!(
+            "a field does not survive the Kubernetes types: {d}"
+        )),
+        None => Ok(typed),
+    }
+}
+
+/// Round-trips any generated manifest through the API type its `kind` names.
+pub fn check_manifest(json: &Value) -> Result<(), String> {
+    use k8s_openapi::api::{
+        apps::v1::Deployment, batch::v1::Job, core::v1, networking::v1::NetworkPolicy,
+        policy::v1::PodDisruptionBudget,
+    };
+    match json["kind"].as_str() {
+        Some("Job") => round_trip::<Job>(json).map(drop),
+        Some("Deployment") => round_trip::<Deployment>(json).map(drop),
+        Some("Service") => round_trip::<v1::Service>(json).map(drop),
+        Some("ConfigMap") => round_trip::<v1::ConfigMap>(json).map(drop),
+        Some("NetworkPolicy") => round_trip::<NetworkPolicy>(json).map(drop),
+        Some("PodDisruptionBudget") => round_trip::<PodDisruptionBudget>(json).map(drop),
+        Some("Kustomization") => Ok(()),
+        other => Err(format!("unexpected kind {other:?}")),
+    }
+}
