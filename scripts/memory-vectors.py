@@ -67,6 +67,9 @@ CASES = [
     ("tm-process-overhead-min-gt-max", "tm", {"process.size": "4g", "jvm-overhead.min": "2g", "jvm-overhead.max": "1g"}),
     ("tm-process-overhead-fraction-1", "tm", {"process.size": "4g", "jvm-overhead.fraction": "1.0"}),
     ("tm-process-overhead-0", "tm", {"process.size": "2g", "jvm-overhead.min": "0", "jvm-overhead.max": "0"}),
+    ("tm-process-overhead-fraction-huge", "tm", {"process.size": "4g", "jvm-overhead.fraction": "1e99"}),
+    ("tm-process-network-fraction-negative", "tm", {"process.size": "4g", "network.fraction": "-0.1"}),
+    ("tm-process-managed-fraction-1", "tm", {"process.size": "4g", "managed.fraction": "1"}),
     # --- TaskManager: total Flink memory (case B)
     ("tm-flink-1280m", "tm", {"flink.size": "1280m"}),
     ("tm-flink-4g", "tm", {"flink.size": "4g"}),
@@ -123,6 +126,7 @@ CASES = [
     ("jm-heap-with-process-overhead-range", "jm", {"heap.size": "1g", "process.size": "3g"}),
     ("jm-heap-direct-limit", "jm", {"heap.size": "512m", "off-heap.size": "256m", "enable-jvm-direct-memory-limit": "true"}),
     ("jm-nothing-configured", "jm", {}),
+    ("jm-process-overhead-fraction-huge", "jm", {"process.size": "2g", "jvm-overhead.fraction": "1e99"}),
 ]
 
 

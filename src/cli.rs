@@ -47,6 +47,9 @@ pub struct RenderArgs {
     /// Write nothing; exit 1 with a unified diff if out/ is stale.
     #[arg(long)]
     pub check: bool,
+    /// Overwrite or delete files flinkgen does not own or that were edited by hand.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -59,4 +62,7 @@ pub struct CommonArgs {
     /// Print only problems.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Only these jobs' files (repeatable); everything is still validated.
+    #[arg(long = "job", value_name = "NAME")]
+    pub jobs: Vec<String>,
 }

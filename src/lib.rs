@@ -20,7 +20,12 @@ use diag::{Diagnostic, Diagnostics};
 pub struct Generated {
     /// The output folder relative to the project root (`out`).
     pub out_dir: String,
+    /// Every file of the output folder, `flinkgen.lock` included.
     pub files: emit::Files,
+    /// The spec each file comes from.
+    pub sources: emit::Sources,
+    /// Each job's name and spec file.
+    pub job_sources: std::collections::BTreeMap<String, String>,
     pub warnings: Vec<Diagnostic>,
     pub jobs: usize,
 }
@@ -65,9 +70,13 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
     } = resolve(root)?;
     let renderer = render::Renderer::new();
     let mut files = emit::Files::new();
+    let mut sources = emit::Sources::new();
     for job in &jobs {
         match renderer.job(job) {
-            Ok(rendered) => files.extend(rendered),
+            Ok(rendered) => {
+                sources.extend(rendered.keys().map(|p| (p.clone(), job.source.clone())));
+                files.extend(rendered);
+            }
             Err(e) => diags.push(
                 Diagnostic::error(
                     &job.source,
@@ -80,9 +89,23 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
     if diags.has_errors() {
         return Err(diags.into_sorted());
     }
+    let lock = emit::lock_for(
+        &files,
+        &sources,
+        &Default::default(),
+        &emit::Scope::default(),
+    );
+    files.insert(emit::lock::LOCK_FILE.into(), emit::lock::render(&lock));
+    sources.insert(emit::lock::LOCK_FILE.into(), load::PROJECT_FILE.into());
+    let job_sources = jobs
+        .iter()
+        .map(|j| (j.name.clone(), j.source.clone()))
+        .collect();
     Ok(Generated {
         out_dir,
         files,
+        sources,
+        job_sources,
         warnings: diags.into_sorted(),
         jobs: jobs.len(),
     })

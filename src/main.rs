@@ -1,27 +1,169 @@
 mod cli;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use cli::{Cli, Command, CommonArgs};
+use flinkgen::emit::{self, DriftKind, Scope};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Render(args) if args.check => check(&args.common),
-        Command::Render(args) => render(&args.common),
+        Command::Render(args) => render(&args.common, args.force),
         Command::Check(common) => check(&common),
         Command::Explain(args) => explain(&args),
     }
+}
+
+/// Diagnostics go to stderr, colored when it is a terminal (and NO_COLOR is unset).
+fn eprint_report(text: &str) {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut err = std::io::stderr().lock();
+    for line in text.lines() {
+        let painted = if !color {
+            line.to_string()
+        } else if let Some(rest) = line.strip_prefix("error:") {
+            format!("\x1b[1;31merror:\x1b[0m\x1b[1m{rest}\x1b[0m")
+        } else if let Some(rest) = line.strip_prefix("warning:") {
+            format!("\x1b[1;33mwarning:\x1b[0m\x1b[1m{rest}\x1b[0m")
+        } else if line.starts_with("  -->") || line.starts_with("  = help:") {
+            format!("\x1b[36m{line}\x1b[0m")
+        } else {
+            line.to_string()
+        };
+        let _ = writeln!(err, "{painted}");
+    }
+}
+
+fn generate(common: &CommonArgs) -> Result<(flinkgen::Generated, Scope), ExitCode> {
+    let g = match flinkgen::generate(&common.root) {
+        Ok(g) => g,
+        Err(diags) => {
+            eprint_report(&flinkgen::error_report(&diags));
+            return Err(ExitCode::from(1));
+        }
+    };
+    eprint_report(&flinkgen::warning_report(&g.warnings));
+    if common.jobs.is_empty() {
+        return Ok((g, Scope::default()));
+    }
+    let mut sources = Vec::new();
+    for name in &common.jobs {
+        match g.job_sources.get(name) {
+            Some(s) => sources.push(s.clone()),
+            None => {
+                let names: Vec<&str> = g.job_sources.keys().map(String::as_str).collect();
+                eprint_report(&format!(
+                    "error: --job {name}: there is no such job\n  = help: jobs: {}",
+                    names.join(", ")
+                ));
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    Ok((
+        g,
+        Scope {
+            sources: Some(sources),
+        },
+    ))
+}
+
+fn render(common: &CommonArgs, force: bool) -> ExitCode {
+    let (g, scope) = match generate(common) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let out = common.root.join(&g.out_dir);
+    match emit::write(&out, &g.files, &g.sources, &scope, force) {
+        Err(conflicts) => {
+            let mut text = String::new();
+            for c in &conflicts {
+                text.push_str(&format!("error: {}/{c}\n", g.out_dir));
+            }
+            text.push_str(&format!(
+                "error: {} file(s) are not flinkgen's to change; nothing was written\n  = help: move the change into the spec, or run `flinkgen render --force` to overwrite\n",
+                conflicts.len()
+            ));
+            eprint_report(&text);
+            ExitCode::from(1)
+        }
+        Ok(Err(e)) => {
+            eprint_report(&format!("error: cannot write {}/: {e}", g.out_dir));
+            ExitCode::from(1)
+        }
+        Ok(Ok(report)) => {
+            if !common.quiet {
+                eprintln!(
+                    "rendered {} job(s) into {}/: {} file(s) written, {} unchanged, {} deleted",
+                    g.jobs,
+                    g.out_dir,
+                    report.written.len(),
+                    report.unchanged,
+                    report.deleted.len()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn check(common: &CommonArgs) -> ExitCode {
+    let (g, scope) = match generate(common) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let drifts = emit::check(
+        &common.root.join(&g.out_dir),
+        &g.out_dir,
+        &g.files,
+        &g.sources,
+        &scope,
+    );
+    if drifts.is_empty() {
+        if !common.quiet {
+            eprintln!(
+                "{}/ is up to date ({} files, {} job(s))",
+                g.out_dir,
+                g.files.len(),
+                g.jobs
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
+    let mut stdout = std::io::stdout().lock();
+    for d in &drifts {
+        let _ = stdout.write_all(d.diff.as_bytes());
+    }
+    let _ = stdout.flush();
+    let mut text = String::new();
+    for d in &drifts {
+        let what = match d.kind {
+            DriftKind::Missing => "missing",
+            DriftKind::Stale => "stale",
+            DriftKind::HandEdited => "edited by hand",
+            DriftKind::NotOwned => "not written by flinkgen",
+            DriftKind::Orphaned => "orphaned (no spec produces it; render deletes it)",
+        };
+        text.push_str(&format!("{what}: {}\n", d.path));
+    }
+    text.push_str(&format!(
+        "error: {} file(s) in {}/ differ from the specs; run `flinkgen render` (cargo run --release -- render) and commit the result\n",
+        drifts.len(),
+        g.out_dir
+    ));
+    eprint_report(&text);
+    ExitCode::from(1)
 }
 
 fn explain(args: &cli::ExplainArgs) -> ExitCode {
     let resolved = match flinkgen::resolve(&args.common.root) {
         Ok(r) => r,
         Err(diags) => {
-            eprint!("{}", flinkgen::error_report(&diags));
+            eprint_report(&flinkgen::error_report(&diags));
             return ExitCode::from(1);
         }
     };
@@ -39,12 +181,11 @@ fn explain(args: &cli::ExplainArgs) -> ExitCode {
         let hint = best
             .map(|b| format!("did you mean `{b}`? "))
             .unwrap_or_default();
-        eprintln!(
-            "error: there is no job `{}`
-  = help: {hint}jobs: {}",
+        eprint_report(&format!(
+            "error: there is no job `{}`\n  = help: {hint}jobs: {}",
             args.job,
             names.join(", ")
-        );
+        ));
         return ExitCode::from(1);
     };
     let e = flinkgen::explain::explain(job);
@@ -56,76 +197,4 @@ fn explain(args: &cli::ExplainArgs) -> ExitCode {
         ),
     }
     ExitCode::SUCCESS
-}
-
-fn generate(common: &CommonArgs) -> Result<flinkgen::Generated, ExitCode> {
-    match flinkgen::generate(&common.root) {
-        Ok(g) => {
-            eprint!("{}", flinkgen::warning_report(&g.warnings));
-            Ok(g)
-        }
-        Err(diags) => {
-            eprint!("{}", flinkgen::error_report(&diags));
-            Err(ExitCode::from(1))
-        }
-    }
-}
-
-fn render(common: &CommonArgs) -> ExitCode {
-    let g = match generate(common) {
-        Ok(g) => g,
-        Err(code) => return code,
-    };
-    match flinkgen::emit::write(&common.root.join(&g.out_dir), &g.files) {
-        Ok(report) => {
-            if !common.quiet {
-                eprintln!(
-                    "rendered {} job(s) into {}/: {} file(s) written, {} unchanged",
-                    g.jobs,
-                    g.out_dir,
-                    report.written.len(),
-                    report.unchanged
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: cannot write {}/: {e}", g.out_dir);
-            ExitCode::from(1)
-        }
-    }
-}
-
-fn check(common: &CommonArgs) -> ExitCode {
-    let g = match generate(common) {
-        Ok(g) => g,
-        Err(code) => return code,
-    };
-    let drifts = flinkgen::emit::check(&common.root.join(&g.out_dir), &g.out_dir, &g.files);
-    if drifts.is_empty() {
-        if !common.quiet {
-            eprintln!(
-                "{}/ is up to date ({} files, {} job(s))",
-                g.out_dir,
-                g.files.len(),
-                g.jobs
-            );
-        }
-        return ExitCode::SUCCESS;
-    }
-    let mut stdout = std::io::stdout().lock();
-    for d in &drifts {
-        let _ = stdout.write_all(d.diff.as_bytes());
-    }
-    let _ = stdout.flush();
-    for d in &drifts {
-        let what = if d.missing { "missing" } else { "stale" };
-        eprintln!("{what}: {}", d.path);
-    }
-    eprintln!(
-        "error: {} file(s) in {}/ differ from the specs; run `flinkgen render` (cargo run --release -- render) and commit the result",
-        drifts.len(),
-        g.out_dir
-    );
-    ExitCode::from(1)
 }

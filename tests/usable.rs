@@ -406,7 +406,13 @@ fn kustomize_builds_every_job_folder() {
 fn committed_examples_are_current() {
     let g =
         flinkgen::generate(&root()).unwrap_or_else(|d| panic!("{}", flinkgen::error_report(&d)));
-    let drift = flinkgen::emit::check(&root().join(&g.out_dir), &g.out_dir, &g.files);
+    let drift = flinkgen::emit::check(
+        &root().join(&g.out_dir),
+        &g.out_dir,
+        &g.files,
+        &g.sources,
+        &Default::default(),
+    );
     assert!(
         drift.is_empty(),
         "out/ is stale; run `cargo run -- render`:\n{}",

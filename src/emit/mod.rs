@@ -8,25 +8,183 @@ use std::path::Path;
 
 use similar::TextDiff;
 
+pub mod lock;
+
+use lock::{Entry, Lock, LOCK_FILE};
+
 /// Files to write, by path relative to the output folder.
 pub type Files = BTreeMap<String, String>;
+
+/// Which spec each output file comes from (`flinkgen.yaml` for shared files).
+pub type Sources = BTreeMap<String, String>;
+
+/// The part of the output a run may touch: all of it, or the files of some specs (`--job`).
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub sources: Option<Vec<String>>,
+}
+
+impl Scope {
+    fn contains(&self, source: &str) -> bool {
+        self.sources
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|x| x == source))
+    }
+}
+
+/// The lock for the rendered files, keeping the entries of out-of-scope files as they were.
+pub fn lock_for(files: &Files, sources: &Sources, old: &Lock, scope: &Scope) -> Lock {
+    let mut lock: Lock = old
+        .iter()
+        .filter(|(_, e)| !scope.contains(&e.source))
+        .map(|(p, e)| (p.clone(), e.clone()))
+        .collect();
+    for (path, text) in files.iter().filter(|(p, _)| *p != LOCK_FILE) {
+        let source = &sources[path];
+        if scope.contains(source) {
+            lock.insert(
+                path.clone(),
+                Entry {
+                    sha256: lock::sha256(text.as_bytes()),
+                    source: source.clone(),
+                },
+            );
+        }
+    }
+    lock
+}
+
+/// Why render refuses to touch a file (without `--force`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conflict {
+    /// A file flinkgen would write exists but flinkgen did not write it.
+    NotOwned(String),
+    /// A file flinkgen wrote was changed since; its new bytes would be lost.
+    HandEdited(String),
+    /// Like HandEdited, for a file no spec produces any more (it would be deleted).
+    HandEditedOrphan(String),
+    /// The lock file cannot be read, so ownership is unknown.
+    BadLock(String),
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Conflict::NotOwned(p) => write!(
+                f,
+                "{p} exists but was not written by flinkgen; it would be overwritten"
+            ),
+            Conflict::HandEdited(p) => write!(
+                f,
+                "{p} was edited by hand since flinkgen wrote it; the edit would be lost"
+            ),
+            Conflict::HandEditedOrphan(p) => write!(
+                f,
+                "{p} is no longer produced by any spec and was edited by hand; it would be deleted"
+            ),
+            Conflict::BadLock(why) => write!(
+                f,
+                "{LOCK_FILE} cannot be read ({why}); which files flinkgen owns is unknown"
+            ),
+        }
+    }
+}
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct WriteReport {
     pub written: Vec<String>,
+    pub deleted: Vec<String>,
     pub unchanged: usize,
 }
 
-/// Writes each file whose bytes differ, through a temporary file and a rename, so a reader
-/// (or a crash) never sees a partly written file; identical files are not touched at all.
-pub fn write(out_dir: &Path, files: &Files) -> std::io::Result<WriteReport> {
-    let mut report = WriteReport::default();
-    for (rel, text) in files {
-        let path = out_dir.join(rel);
-        if std::fs::read(&path).is_ok_and(|old| old == text.as_bytes()) {
-            report.unchanged += 1;
+/// What a render would do, decided before anything is written.
+#[derive(Debug, Default)]
+struct Changes {
+    write: Vec<String>,
+    delete: Vec<String>,
+    unchanged: usize,
+    conflicts: Vec<Conflict>,
+}
+
+fn read(out_dir: &Path, rel: &str) -> Option<Vec<u8>> {
+    std::fs::read(out_dir.join(rel)).ok()
+}
+
+fn old_lock(out_dir: &Path) -> Result<Lock, Conflict> {
+    match read(out_dir, LOCK_FILE) {
+        None => Ok(Lock::new()),
+        Some(bytes) => lock::parse(&String::from_utf8_lossy(&bytes)).map_err(Conflict::BadLock),
+    }
+}
+
+fn changes(out_dir: &Path, files: &Files, sources: &Sources, old: &Lock, scope: &Scope) -> Changes {
+    let mut c = Changes::default();
+    for (path, text) in files {
+        if path != LOCK_FILE && !scope.contains(&sources[path]) {
             continue;
         }
+        match read(out_dir, path) {
+            Some(disk) if disk == text.as_bytes() => c.unchanged += 1,
+            None => c.write.push(path.clone()),
+            Some(_) if path == LOCK_FILE => c.write.push(path.clone()),
+            Some(disk) => match old.get(path) {
+                Some(e) if e.sha256 == lock::sha256(&disk) => c.write.push(path.clone()),
+                Some(_) => {
+                    c.conflicts.push(Conflict::HandEdited(path.clone()));
+                    c.write.push(path.clone());
+                }
+                None => {
+                    c.conflicts.push(Conflict::NotOwned(path.clone()));
+                    c.write.push(path.clone());
+                }
+            },
+        }
+    }
+    for (path, e) in old {
+        if files.contains_key(path) || !scope.contains(&e.source) {
+            continue;
+        }
+        if let Some(disk) = read(out_dir, path) {
+            if e.sha256 != lock::sha256(&disk) {
+                c.conflicts.push(Conflict::HandEditedOrphan(path.clone()));
+            }
+            c.delete.push(path.clone());
+        }
+    }
+    c
+}
+
+/// Writes the rendered tree: changed files through a temporary file and a rename (a reader
+/// or a crash never sees a partial file), identical files untouched, orphans pruned, and the
+/// lock updated. Refuses, writing nothing, if that would clobber a file flinkgen does not own
+/// or one edited by hand, unless `force`.
+pub fn write(
+    out_dir: &Path,
+    files: &Files,
+    sources: &Sources,
+    scope: &Scope,
+    force: bool,
+) -> Result<std::io::Result<WriteReport>, Vec<Conflict>> {
+    let old = match old_lock(out_dir) {
+        Ok(l) => l,
+        Err(c) if !force => return Err(vec![c]),
+        Err(_) => Lock::new(),
+    };
+    let mut files = files.clone();
+    files.insert(
+        LOCK_FILE.into(),
+        lock::render(&lock_for(&files, sources, &old, scope)),
+    );
+    let c = changes(out_dir, &files, sources, &old, scope);
+    if !c.conflicts.is_empty() && !force {
+        return Err(c.conflicts);
+    }
+    Ok(apply(out_dir, &files, c))
+}
+
+fn apply(out_dir: &Path, files: &Files, c: Changes) -> std::io::Result<WriteReport> {
+    for rel in &c.write {
+        let path = out_dir.join(rel);
         let dir = path.parent().expect("output files live in a folder");
         std::fs::create_dir_all(dir)?;
         let file_name = path
@@ -35,79 +193,213 @@ pub fn write(out_dir: &Path, files: &Files) -> std::io::Result<WriteReport> {
             .to_string_lossy();
         let tmp = dir.join(format!(".{file_name}.flinkgen-tmp"));
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
+        f.write_all(files[rel].as_bytes())?;
         drop(f);
         std::fs::rename(&tmp, &path)?;
-        report.written.push(rel.clone());
     }
-    Ok(report)
+    for rel in &c.delete {
+        std::fs::remove_file(out_dir.join(rel))?;
+        // Remove folders the prune emptied, up to the output folder itself.
+        let mut dir = out_dir.join(rel).parent().map(Path::to_path_buf);
+        while let Some(d) = dir.filter(|d| d != out_dir && d.starts_with(out_dir)) {
+            if std::fs::remove_dir(&d).is_err() {
+                break;
+            }
+            dir = d.parent().map(Path::to_path_buf);
+        }
+    }
+    let written = c.write.into_iter().filter(|p| p != LOCK_FILE).collect();
+    Ok(WriteReport {
+        written,
+        deleted: c.delete,
+        unchanged: c.unchanged,
+    })
 }
 
-/// A file on disk that differs from what would be rendered.
+/// How a file on disk differs from what render would leave there.
+#[derive(Debug, PartialEq, Eq)]
+pub enum DriftKind {
+    Missing,
+    Stale,
+    /// Stale, and not as flinkgen wrote it: edited by hand, or never owned.
+    HandEdited,
+    NotOwned,
+    /// No spec produces it any more; render would delete it.
+    Orphaned,
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub struct Drift {
     pub path: String,
-    pub missing: bool,
+    pub kind: DriftKind,
     pub diff: String,
 }
 
-/// Compares the rendered tree with the output folder, writing nothing.
-pub fn check(out_dir: &Path, out_name: &str, files: &Files) -> Vec<Drift> {
+/// Compares the output folder with what render would leave there, writing nothing.
+pub fn check(
+    out_dir: &Path,
+    out_name: &str,
+    files: &Files,
+    sources: &Sources,
+    scope: &Scope,
+) -> Vec<Drift> {
+    let old = match old_lock(out_dir) {
+        Ok(l) => l,
+        Err(_) => Lock::new(),
+    };
+    let mut files = files.clone();
+    files.insert(
+        LOCK_FILE.into(),
+        lock::render(&lock_for(&files, sources, &old, scope)),
+    );
     let mut drifts = Vec::new();
-    for (rel, text) in files {
-        let shown = format!("{out_name}/{rel}");
-        let old = std::fs::read(out_dir.join(rel)).ok();
-        let old_text = old.as_deref().map(String::from_utf8_lossy);
-        if old_text.as_deref() == Some(text.as_str()) {
+    for (rel, text) in &files {
+        if rel != LOCK_FILE && !scope.contains(&sources[rel]) {
             continue;
         }
-        let before = old_text.as_deref().unwrap_or("");
-        let diff = TextDiff::from_lines(before, text.as_str())
-            .unified_diff()
-            .context_radius(3)
-            .header(
-                &if old.is_some() {
-                    format!("a/{shown}")
-                } else {
-                    "/dev/null".into()
-                },
-                &format!("b/{shown}"),
-            )
-            .to_string();
+        let disk = read(out_dir, rel);
+        if disk.as_deref() == Some(text.as_bytes()) {
+            continue;
+        }
+        let kind = match (&disk, old.get(rel)) {
+            (None, _) => DriftKind::Missing,
+            (Some(_), _) if rel == LOCK_FILE => DriftKind::Stale,
+            (Some(d), Some(e)) if e.sha256 == lock::sha256(d) => DriftKind::Stale,
+            (Some(_), Some(_)) => DriftKind::HandEdited,
+            (Some(_), None) => DriftKind::NotOwned,
+        };
         drifts.push(Drift {
-            path: shown,
-            missing: old.is_none(),
-            diff,
+            path: format!("{out_name}/{rel}"),
+            kind,
+            diff: diff(out_name, rel, disk.as_deref(), Some(text)),
         });
     }
+    for (rel, e) in &old {
+        if files.contains_key(rel) || !scope.contains(&e.source) {
+            continue;
+        }
+        if let Some(disk) = read(out_dir, rel) {
+            drifts.push(Drift {
+                path: format!("{out_name}/{rel}"),
+                kind: DriftKind::Orphaned,
+                diff: diff(out_name, rel, Some(&disk), None),
+            });
+        }
+    }
     drifts
+}
+
+fn diff(out_name: &str, rel: &str, old: Option<&[u8]>, new: Option<&str>) -> String {
+    let shown = format!("{out_name}/{rel}");
+    let before = old.map(String::from_utf8_lossy).unwrap_or_default();
+    TextDiff::from_lines(before.as_ref(), new.unwrap_or(""))
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            &if old.is_some() {
+                format!("a/{shown}")
+            } else {
+                "/dev/null".into()
+            },
+            &if new.is_some() {
+                format!("b/{shown}")
+            } else {
+                "/dev/null".into()
+            },
+        )
+        .to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn files(pairs: &[(&str, &str)]) -> (Files, Sources) {
+        let f: Files = pairs
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect();
+        let s: Sources = pairs
+            .iter()
+            .map(|(p, _)| (p.to_string(), format!("jobs/{}.yaml", &p[..1])))
+            .collect();
+        (f, s)
+    }
+
     #[test]
-    fn writes_only_changed_files_and_checks() {
+    fn writes_prunes_and_refuses_hand_edits() {
         let dir = tempfile::tempdir().unwrap();
-        let mut files = Files::new();
-        files.insert("a/x.yaml".into(), "one\n".into());
-        files.insert("a/y.yaml".into(), "two\n".into());
-        assert_eq!(check(dir.path(), "out", &files).len(), 2);
-        let r = write(dir.path(), &files).unwrap();
-        assert_eq!(r.written, vec!["a/x.yaml", "a/y.yaml"]);
-        assert!(check(dir.path(), "out", &files).is_empty());
-        files.insert("a/y.yaml".into(), "three\n".into());
-        let drift = check(dir.path(), "out", &files);
-        assert_eq!(drift.len(), 1);
+        let out = dir.path();
+        let all = Scope::default();
+        let (f, s) = files(&[("a/x.yaml", "one\n"), ("b/y.yaml", "two\n")]);
         assert_eq!(
-            drift[0].diff,
-            "--- a/out/a/y.yaml\n+++ b/out/a/y.yaml\n@@ -1 +1 @@\n-two\n+three\n"
+            check(out, "out", &f, &s, &all).len(),
+            3,
+            "two files and the lock are missing"
         );
-        let r = write(dir.path(), &files).unwrap();
-        assert_eq!((r.written.len(), r.unchanged), (1, 1));
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("a")).unwrap().collect();
-        assert_eq!(leftovers.len(), 2, "no temporary files remain");
+        let r = write(out, &f, &s, &all, false).unwrap().unwrap();
+        assert_eq!(r.written, vec!["a/x.yaml", "b/y.yaml"]);
+        assert!(check(out, "out", &f, &s, &all).is_empty());
+
+        // A hand edit is reported and protected.
+        std::fs::write(out.join("a/x.yaml"), "edited\n").unwrap();
+        let d = check(out, "out", &f, &s, &all);
+        assert_eq!((d.len(), &d[0].kind), (1, &DriftKind::HandEdited));
+        assert_eq!(
+            write(out, &f, &s, &all, false).unwrap_err(),
+            vec![Conflict::HandEdited("a/x.yaml".into())]
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("a/x.yaml")).unwrap(),
+            "edited\n"
+        );
+        write(out, &f, &s, &all, true).unwrap().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("a/x.yaml")).unwrap(),
+            "one\n"
+        );
+
+        // A job that is gone is pruned, with its folder; a foreign file is never touched.
+        std::fs::write(out.join("b/notes.txt"), "mine").unwrap();
+        let (f2, s2) = files(&[("a/x.yaml", "one\n")]);
+        let d = check(out, "out", &f2, &s2, &all);
+        assert!(d
+            .iter()
+            .any(|x| x.path == "out/b/y.yaml" && x.kind == DriftKind::Orphaned));
+        let r = write(out, &f2, &s2, &all, false).unwrap().unwrap();
+        assert_eq!(r.deleted, vec!["b/y.yaml"]);
+        assert!(out.join("b/notes.txt").exists());
+        std::fs::remove_file(out.join("b/notes.txt")).unwrap();
+
+        // A file flinkgen never wrote is not overwritten.
+        let (f3, s3) = files(&[("a/x.yaml", "one\n"), ("c/z.yaml", "three\n")]);
+        std::fs::create_dir_all(out.join("c")).unwrap();
+        std::fs::write(out.join("c/z.yaml"), "someone else's\n").unwrap();
+        assert_eq!(
+            write(out, &f3, &s3, &all, false).unwrap_err(),
+            vec![Conflict::NotOwned("c/z.yaml".into())]
+        );
+    }
+
+    #[test]
+    fn a_scope_leaves_other_jobs_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let (f, s) = files(&[("a/x.yaml", "one\n"), ("b/y.yaml", "two\n")]);
+        write(out, &f, &s, &Scope::default(), false)
+            .unwrap()
+            .unwrap();
+        let only_a = Scope {
+            sources: Some(vec!["jobs/a.yaml".into()]),
+        };
+        let (f2, s2) = files(&[("a/x.yaml", "uno\n")]);
+        let r = write(out, &f2, &s2, &only_a, false).unwrap().unwrap();
+        assert_eq!((r.written.len(), r.deleted.len()), (1, 0));
+        assert_eq!(
+            std::fs::read_to_string(out.join("b/y.yaml")).unwrap(),
+            "two\n"
+        );
+        let lock = lock::parse(&std::fs::read_to_string(out.join(LOCK_FILE)).unwrap()).unwrap();
+        assert_eq!(lock.len(), 2, "b's entry is kept");
     }
 }

@@ -64,6 +64,12 @@ fn err(message: String, keys: &[&'static str]) -> MemoryError {
 
 /// `Double.toString`: Flink prints fractions this way in its messages.
 fn java_double(d: f64) -> String {
+    if d.is_nan() {
+        return "NaN".into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
     if d == 0.0 || (1e-3..1e7).contains(&d.abs()) {
         let s = format!("{d}");
         if s.contains('.') {
@@ -664,6 +670,15 @@ mod tests {
             human(UNLIMITED),
             "8388608.000tb (9223372036854775807 bytes)"
         );
+    }
+
+    #[test]
+    fn doubles_print_like_java() {
+        assert_eq!(java_double(fraction(0.1)), "0.10000000149011612");
+        assert_eq!(java_double(1.0), "1.0");
+        assert_eq!(java_double(fraction(1e99_f64 as f32)), "Infinity");
+        assert_eq!(java_double(f64::NAN), "NaN");
+        assert_eq!(java_double(1e-4), "1.0E-4");
     }
 
     #[test]
