@@ -243,10 +243,7 @@ pub fn check(
     sources: &Sources,
     scope: &Scope,
 ) -> Vec<Drift> {
-    let old = match old_lock(out_dir) {
-        Ok(l) => l,
-        Err(_) => Lock::new(),
-    };
+    let old = old_lock(out_dir).unwrap_or_default();
     let mut files = files.clone();
     files.insert(
         LOCK_FILE.into(),
