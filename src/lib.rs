@@ -72,7 +72,7 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
     let mut files = emit::Files::new();
     let mut sources = emit::Sources::new();
     for job in &jobs {
-        match renderer.job(job) {
+        match renderer.job(job, &out_dir) {
             Ok(rendered) => {
                 sources.extend(rendered.keys().map(|p| (p.clone(), job.source.clone())));
                 files.extend(rendered);
@@ -89,6 +89,7 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
     if diags.has_errors() {
         return Err(diags.into_sorted());
     }
+    environment_kustomizations(&renderer, &jobs, &mut files, &mut sources);
     let lock = emit::lock_for(
         &files,
         &sources,
@@ -109,6 +110,36 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
         warnings: diags.into_sorted(),
         jobs: jobs.len(),
     })
+}
+
+/// One `<environment>/kustomization.yaml` per environment, listing its jobs.
+fn environment_kustomizations(
+    renderer: &render::Renderer,
+    jobs: &[model::Job],
+    files: &mut emit::Files,
+    sources: &mut emit::Sources,
+) {
+    let mut by_env: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for j in jobs {
+        if let Some(env) = &j.environment {
+            by_env.entry(env).or_default().push(j.name.clone());
+        }
+    }
+    for (env, mut names) in by_env {
+        names.sort();
+        let view = plan::EnvironmentView {
+            generator: plan::GENERATOR,
+            source: load::PROJECT_FILE,
+            environment: env.to_string(),
+            jobs: names,
+        };
+        let text = renderer
+            .environment(&view)
+            .expect("the environment template renders (tested)");
+        let path = format!("{env}/kustomization.yaml");
+        sources.insert(path.clone(), load::PROJECT_FILE.into());
+        files.insert(path, text);
+    }
 }
 
 /// The output folder must stay inside the project: flinkgen writes and compares there.

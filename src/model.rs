@@ -9,6 +9,8 @@ use crate::load::spec::{LogLevel, PullPolicy};
 #[derive(Debug, Clone)]
 pub struct Job {
     pub name: String,
+    /// The environment this rendering of the job is for, if the project declares any.
+    pub environment: Option<String>,
     /// The spec file, relative to the project root.
     pub source: String,
     pub namespace: String,
@@ -44,6 +46,16 @@ pub struct Job {
 pub enum DisruptionValue {
     Count(u32),
     Percent(String),
+}
+
+impl Job {
+    /// The job's folder below the output folder: `<job>` or `<environment>/<job>`.
+    pub fn out_path(&self) -> String {
+        match &self.environment {
+            Some(env) => format!("{env}/{}", self.name),
+            None => self.name.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

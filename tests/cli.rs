@@ -252,14 +252,31 @@ fn removing_a_job_prunes_its_files_but_never_foreign_ones() {
 
     let c = flinkgen(p.path(), &["check"]);
     assert_eq!(c.status.code(), Some(1));
-    assert!(text(&c.stderr).contains("orphaned (no spec produces it; render deletes it): out/flinksize/Dockerfile"), "{}", text(&c.stderr));
-    assert!(text(&c.stdout).contains("--- a/out/flinksize/Dockerfile\n+++ /dev/null"), "{}", text(&c.stdout));
+    assert!(
+        text(&c.stderr).contains(
+            "orphaned (no spec produces it; render deletes it): out/flinksize/Dockerfile"
+        ),
+        "{}",
+        text(&c.stderr)
+    );
+    assert!(
+        text(&c.stdout).contains("--- a/out/flinksize/Dockerfile\n+++ /dev/null"),
+        "{}",
+        text(&c.stdout)
+    );
 
     let r = flinkgen(p.path(), &["render"]);
     assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
-    assert!(text(&r.stderr).contains(", 6 deleted"), "{}", text(&r.stderr));
+    assert!(
+        text(&r.stderr).contains(", 6 deleted"),
+        "{}",
+        text(&r.stderr)
+    );
     assert!(!p.path().join("out/flinksize/Dockerfile").exists());
-    assert_eq!(std::fs::read_to_string(p.path().join("out/flinksize/NOTES.md")).unwrap(), "mine\n");
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("out/flinksize/NOTES.md")).unwrap(),
+        "mine\n"
+    );
     assert!(flinkgen(p.path(), &["check"]).status.success());
 }
 
@@ -271,21 +288,37 @@ fn hand_edits_are_refused_until_forced() {
     std::fs::write(&edited, "# my tweak\n").unwrap();
     // A spec change that touches the same file.
     let spec = p.path().join("jobs/rocks.yaml");
-    std::fs::write(&spec, std::fs::read_to_string(&spec).unwrap().replace("cpu: 5", "cpu: 6")).unwrap();
+    std::fs::write(
+        &spec,
+        std::fs::read_to_string(&spec)
+            .unwrap()
+            .replace("cpu: 5", "cpu: 6"),
+    )
+    .unwrap();
     let before = snapshot(&p.path().join("out"));
 
     let c = flinkgen(p.path(), &["check"]);
-    assert!(text(&c.stderr).contains("edited by hand: out/rocks/taskmanager-deployment.yaml"), "{}", text(&c.stderr));
+    assert!(
+        text(&c.stderr).contains("edited by hand: out/rocks/taskmanager-deployment.yaml"),
+        "{}",
+        text(&c.stderr)
+    );
     let r = flinkgen(p.path(), &["render"]);
     assert_eq!(r.status.code(), Some(1));
     let stderr = text(&r.stderr);
     assert!(stderr.contains("error: out/rocks/taskmanager-deployment.yaml was edited by hand since flinkgen wrote it; the edit would be lost"), "{stderr}");
     assert!(stderr.contains("run `flinkgen render --force`"), "{stderr}");
-    assert_eq!(snapshot(&p.path().join("out")), before, "nothing is written when a file is protected");
+    assert_eq!(
+        snapshot(&p.path().join("out")),
+        before,
+        "nothing is written when a file is protected"
+    );
 
     let f = flinkgen(p.path(), &["render", "--force"]);
     assert_eq!(f.status.code(), Some(0), "{}", text(&f.stderr));
-    assert!(std::fs::read_to_string(&edited).unwrap().contains("cpu: \"6\""));
+    assert!(std::fs::read_to_string(&edited)
+        .unwrap()
+        .contains("cpu: \"6\""));
     assert!(flinkgen(p.path(), &["check"]).status.success());
 }
 
@@ -293,16 +326,29 @@ fn hand_edits_are_refused_until_forced() {
 fn job_selection_touches_only_that_job() {
     let p = project("fine-grained-profile");
     assert!(flinkgen(p.path(), &["render"]).status.success());
-    for (job, from, to) in [("rocks", "cpu: 5", "cpu: 6"), ("flinksize", "tag: \"1\"", "tag: \"2\"")] {
+    for (job, from, to) in [
+        ("rocks", "cpu: 5", "cpu: 6"),
+        ("flinksize", "tag: \"1\"", "tag: \"2\""),
+    ] {
         let spec = p.path().join(format!("jobs/{job}.yaml"));
-        std::fs::write(&spec, std::fs::read_to_string(&spec).unwrap().replace(from, to)).unwrap();
+        std::fs::write(
+            &spec,
+            std::fs::read_to_string(&spec).unwrap().replace(from, to),
+        )
+        .unwrap();
     }
     let flinksize_before = snapshot(&p.path().join("out/flinksize"));
     let r = flinkgen(p.path(), &["render", "--job", "rocks"]);
     assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
     assert_eq!(snapshot(&p.path().join("out/flinksize")), flinksize_before);
-    assert!(flinkgen(p.path(), &["check", "--job", "rocks"]).status.success());
-    assert_eq!(flinkgen(p.path(), &["check"]).status.code(), Some(1), "flinksize is still stale");
+    assert!(flinkgen(p.path(), &["check", "--job", "rocks"])
+        .status
+        .success());
+    assert_eq!(
+        flinkgen(p.path(), &["check"]).status.code(),
+        Some(1),
+        "flinksize is still stale"
+    );
     let bad = flinkgen(p.path(), &["render", "--job", "nope"]);
     assert_eq!(bad.status.code(), Some(2));
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::scalar::Scalar;
 use super::spec::PullPolicy;
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProjectSpec {
     /// Default namespace of all jobs (default `default`).
@@ -29,9 +29,31 @@ pub struct ProjectSpec {
     pub profiles_dir: Option<String>,
     /// Where output is written (default `out`).
     pub out_dir: Option<String>,
+    /// Deployment environments (dev, staging, prod…). With any, every job is rendered once per
+    /// environment into `<outDir>/<environment>/<job>/`.
+    #[serde(default)]
+    pub environments: BTreeMap<String, EnvironmentSpec>,
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+/// Settings of one environment, for all its jobs. A job adds its own changes under
+/// `environments.<name>` in its spec.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EnvironmentSpec {
+    pub namespace: Option<String>,
+    /// Labels on every resource of the environment.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Default profiles in this environment.
+    #[serde(default)]
+    pub profiles: DefaultProfiles,
+    /// Flink options for every job of the environment.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
+    pub flink_config: BTreeMap<String, serde_yaml::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProjectImage {
     /// Registry and path prefix of job images: a job's image is `<registry>/<job name>`.
@@ -41,7 +63,7 @@ pub struct ProjectImage {
     pub pull_policy: Option<PullPolicy>,
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DefaultProfiles {
     pub job_manager: Option<String>,

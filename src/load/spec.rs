@@ -10,7 +10,7 @@ use super::profile::ProfileSpec;
 use super::scalar::Scalar;
 
 /// One Flink job, deployed as its own application cluster.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct JobSpec {
     /// Job name: a DNS-1123 label of at most 45 characters. Defaults to the file name.
@@ -52,12 +52,97 @@ pub struct JobSpec {
     pub network_policy: Option<NetworkPolicySpec>,
     /// Limit voluntary disruption of TaskManagers (off unless given).
     pub pod_disruption_budget: Option<PodDisruptionBudgetSpec>,
+    /// Changes for single environments declared in flinkgen.yaml, by environment name.
+    #[serde(default)]
+    pub environments: BTreeMap<String, JobOverlay>,
+}
+
+/// What a job may change per environment. Maps merge by key; other fields replace.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JobOverlay {
+    pub namespace: Option<String>,
+    pub image: Option<ImageSpec>,
+    pub args: Option<Vec<Scalar>>,
+    pub parallelism: Option<u32>,
+    pub job_manager: Option<JobManagerSpec>,
+    pub task_manager: Option<TaskManagerSpec>,
+    pub savepoints: Option<SavepointSpec>,
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
+    pub flink_config: BTreeMap<String, serde_yaml::Value>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl JobSpec {
+    /// This spec as one environment sees it. Flink options are not merged here: validation
+    /// reads them from each place separately, so errors point at the line that set them.
+    /// Destructured so that a new overlay field that is not merged fails to compile.
+    pub fn with_overlay(&self, o: &JobOverlay) -> JobSpec {
+        let JobOverlay {
+            namespace,
+            image,
+            args,
+            parallelism,
+            job_manager,
+            task_manager,
+            savepoints,
+            flink_config: _,
+            labels,
+        } = o.clone();
+        let mut s = self.clone();
+        s.namespace = namespace.or(s.namespace);
+        if let Some(i) = image {
+            let base = s.image.unwrap_or_default();
+            s.image = Some(ImageSpec {
+                repository: i.repository.or(base.repository),
+                tag: i.tag.or(base.tag),
+                digest: i.digest.or(base.digest),
+                base: i.base.or(base.base),
+                java: i.java.or(base.java),
+                pull_policy: i.pull_policy.or(base.pull_policy),
+            });
+        }
+        s.args = args.unwrap_or(s.args);
+        s.parallelism = parallelism.or(s.parallelism);
+        if let Some(jm) = job_manager {
+            s.job_manager.profile = jm.profile.or(s.job_manager.profile);
+            s.job_manager.overrides = overlay_profile(s.job_manager.overrides, jm.overrides);
+        }
+        if let Some(tm) = task_manager {
+            s.task_manager.profile = tm.profile.or(s.task_manager.profile);
+            s.task_manager.replicas = tm.replicas.or(s.task_manager.replicas);
+            s.task_manager.slots = tm.slots.or(s.task_manager.slots);
+            s.task_manager.overrides = overlay_profile(s.task_manager.overrides, tm.overrides);
+        }
+        if let Some(sp) = savepoints {
+            let base = s.savepoints.unwrap_or_default();
+            s.savepoints = Some(SavepointSpec {
+                dir: sp.dir.or(base.dir),
+                restore_from: sp.restore_from.or(base.restore_from),
+                allow_non_restored_state: sp
+                    .allow_non_restored_state
+                    .or(base.allow_non_restored_state),
+                claim_mode: sp.claim_mode.or(base.claim_mode),
+            });
+        }
+        s.labels.extend(labels);
+        s
+    }
+}
+
+fn overlay_profile(base: Option<ProfileSpec>, over: Option<ProfileSpec>) -> Option<ProfileSpec> {
+    match (base, over) {
+        (Some(b), Some(o)) => Some(b.overlay(&o)),
+        (b, o) => o.or(b),
+    }
 }
 
 /// With a network policy, JobManager ports accept only the job's own pods, the web UI / REST
 /// port also the peers in `restFrom`, and TaskManagers only the job's own pods. Egress is not
 /// restricted (sources, sinks and checkpoint storage vary too much).
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NetworkPolicySpec {
     /// Kubernetes NetworkPolicyPeer objects allowed to reach port 8081.
@@ -67,7 +152,7 @@ pub struct NetworkPolicySpec {
 }
 
 /// A PodDisruptionBudget for the TaskManagers only: it never selects the JobManager's pods.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PodDisruptionBudgetSpec {
     /// Pods that may be down at once: a number or a percentage ("25%"). Default 1.
@@ -76,7 +161,7 @@ pub struct PodDisruptionBudgetSpec {
     pub min_available: Option<Scalar>,
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ImageSpec {
     /// Repository of the built image; defaults to `<project image.registry>/<job name>`.
@@ -99,7 +184,7 @@ pub enum PullPolicy {
     Never,
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct JobManagerSpec {
     /// Resource profile name (a file in `profiles/`); defaults to the project's.
@@ -108,7 +193,7 @@ pub struct JobManagerSpec {
     pub overrides: Option<ProfileSpec>,
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TaskManagerSpec {
     /// Resource profile name (a file in `profiles/`); defaults to the project's.
@@ -121,7 +206,7 @@ pub struct TaskManagerSpec {
     pub overrides: Option<ProfileSpec>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CheckpointSpec {
     /// Checkpoint interval as a Flink duration (`30s`, `5 min`).
@@ -156,16 +241,15 @@ pub enum Retention {
     None,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SavepointSpec {
     /// Default savepoint target directory.
     pub dir: Option<String>,
     /// Savepoint or retained checkpoint to start the job from.
     pub restore_from: Option<String>,
-    /// Skip state that maps to no operator when restoring.
-    #[serde(default)]
-    pub allow_non_restored_state: bool,
+    /// Skip state that maps to no operator when restoring (default false).
+    pub allow_non_restored_state: Option<bool>,
     /// Who owns the restored snapshot's files.
     pub claim_mode: Option<ClaimMode>,
 }
@@ -185,7 +269,7 @@ pub enum StateBackend {
     Forst,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LoggingSpec {
     /// Root log level.

@@ -11,12 +11,14 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Pos};
 
 /// One input file, read once, with the positions of its fields.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Source {
     /// Relative to the project root, `/`-separated.
     pub path: String,
     pub text: String,
     index: HashMap<String, Vec<(Pos, Pos)>>,
+    /// For an environment view: the override prefix, and the fields it shadows.
+    overlay: Option<(String, std::collections::HashSet<String>)>,
 }
 
 impl Source {
@@ -25,6 +27,7 @@ impl Source {
             path: path.into(),
             text: text.into(),
             index: HashMap::new(),
+            overlay: None,
         }
     }
 
@@ -40,6 +43,22 @@ impl Source {
     /// Position of a field's key, for errors about the field itself rather than its value.
     pub fn key_pos(&self, field: &str) -> Option<Pos> {
         self.lookup(field).map(|(k, _)| k)
+    }
+
+    /// A view of this file in which the fields under `prefix` (`environments.prod`) stand in
+    /// for the same fields at the top, so errors about overridden values point at the override.
+    pub fn overlaid(&self, prefix: &str) -> Source {
+        let mut view = self.clone();
+        let lead = format!("{prefix}.");
+        let mut shadowed = std::collections::HashSet::new();
+        for (key, pos) in &self.index {
+            if let Some(rest) = key.strip_prefix(&lead) {
+                view.index.insert(rest.to_string(), pos.clone());
+                shadowed.insert(rest.to_string());
+            }
+        }
+        view.overlay = Some((prefix.to_string(), shadowed));
+        view
     }
 
     /// Whether the file spells out this exact field.
@@ -77,7 +96,7 @@ impl Source {
     /// An error about `field`, pointing at its value.
     pub fn error(&self, field: &str, message: impl Into<String>) -> Diagnostic {
         self.attach(
-            Diagnostic::error(&self.path, message).field(field),
+            Diagnostic::error(&self.path, message).field(self.shown(field)),
             self.value_pos(field),
         )
     }
@@ -85,7 +104,7 @@ impl Source {
     /// A warning about `field`, pointing at its key.
     pub fn warning(&self, field: &str, message: impl Into<String>) -> Diagnostic {
         self.attach(
-            Diagnostic::warning(&self.path, message).field(field),
+            Diagnostic::warning(&self.path, message).field(self.shown(field)),
             self.key_pos(field),
         )
     }
@@ -93,9 +112,18 @@ impl Source {
     /// An error about a field's key (an unknown or misplaced name).
     pub fn key_error(&self, field: &str, message: impl Into<String>) -> Diagnostic {
         self.attach(
-            Diagnostic::error(&self.path, message).field(field),
+            Diagnostic::error(&self.path, message).field(self.shown(field)),
             self.key_pos(field),
         )
+    }
+
+    /// The field as the user wrote it: in an environment view, an overridden field is named
+    /// with its `environments.<env>.` prefix.
+    fn shown(&self, field: &str) -> String {
+        match &self.overlay {
+            Some((prefix, shadowed)) if shadowed.contains(field) => format!("{prefix}.{field}"),
+            _ => field.to_string(),
+        }
     }
 
     fn attach(&self, mut d: Diagnostic, pos: Option<Pos>) -> Diagnostic {

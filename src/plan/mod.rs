@@ -24,6 +24,8 @@ pub struct Artifact {
 #[derive(Debug, Clone, Serialize)]
 pub struct JobView {
     pub generator: &'static str,
+    /// The Dockerfile's path from the project root, for the build hint in its header.
+    pub dockerfile: String,
     pub source: String,
     pub name: String,
     pub namespace: String,
@@ -151,27 +153,29 @@ fn manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
 
 /// The log4j file is rendered first because its bytes feed the config hash.
 pub fn plan(
+    out_dir: &str,
     job: &Job,
     log4j: impl Fn(&JobView) -> Result<String, minijinja::Error>,
 ) -> Result<Vec<Artifact>, minijinja::Error> {
     let mut view = view(job);
+    view.dockerfile = format!("{out_dir}/{}/Dockerfile", job.out_path());
     view.log4j_text = log4j(&view)?;
     view.config_hash = config_hash(&view);
     let mut out: Vec<Artifact> = manifests(job)
         .into_iter()
         .map(|(file, template)| Artifact {
-            path: format!("{}/{file}", job.name),
+            path: format!("{}/{file}", job.out_path()),
             template,
             context: view.clone(),
         })
         .collect();
     out.push(Artifact {
-        path: format!("{}/kustomization.yaml", job.name),
+        path: format!("{}/kustomization.yaml", job.out_path()),
         template: "kustomization.yaml.j2",
         context: view.clone(),
     });
     out.push(Artifact {
-        path: format!("{}/Dockerfile", job.name),
+        path: format!("{}/Dockerfile", job.out_path()),
         template: "Dockerfile.j2",
         context: view,
     });
@@ -187,6 +191,7 @@ fn view(job: &Job) -> JobView {
     let config_text = config::render(&job.options, format, &header);
     JobView {
         generator: GENERATOR,
+        dockerfile: String::new(),
         source: job.source.clone(),
         name: job.name.clone(),
         namespace: job.namespace.clone(),
@@ -328,4 +333,13 @@ fn config_hash(v: &JobView) -> String {
         h.update(part.as_bytes());
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The `kustomization.yaml` of one environment folder: all its jobs.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvironmentView {
+    pub generator: &'static str,
+    pub source: &'static str,
+    pub environment: String,
+    pub jobs: Vec<String>,
 }

@@ -11,7 +11,7 @@ use minijinja::{
 
 use crate::flink::config::yaml_string;
 
-use crate::plan::{self, Artifact, JobView};
+use crate::plan::{self, Artifact};
 
 /// Every template, embedded so the binary needs no files beside it.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -54,6 +54,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "taskmanager-networkpolicy.yaml.j2",
         include_str!("../../templates/taskmanager-networkpolicy.yaml.j2"),
+    ),
+    (
+        "environment-kustomization.yaml.j2",
+        include_str!("../../templates/environment-kustomization.yaml.j2"),
     ),
     (
         "taskmanager-pdb.yaml.j2",
@@ -99,17 +103,28 @@ impl Renderer {
         Renderer { env }
     }
 
-    pub fn render(&self, template: &str, ctx: &JobView) -> Result<String, minijinja::Error> {
+    pub fn render(
+        &self,
+        template: &str,
+        ctx: &impl serde::Serialize,
+    ) -> Result<String, minijinja::Error> {
         self.env.get_template(template)?.render(ctx)
+    }
+
+    /// The `kustomization.yaml` that aggregates one environment's jobs.
+    pub fn environment(&self, view: &plan::EnvironmentView) -> Result<String, minijinja::Error> {
+        self.render("environment-kustomization.yaml.j2", view)
     }
 
     /// Plans and renders one job into (path below out dir → file text).
     pub fn job(
         &self,
         job: &crate::model::Job,
+        out_dir: &str,
     ) -> Result<BTreeMap<String, String>, minijinja::Error> {
-        let artifacts: Vec<Artifact> =
-            plan::plan(job, |v| self.render("log4j-console.properties.j2", v))?;
+        let artifacts: Vec<Artifact> = plan::plan(out_dir, job, |v| {
+            self.render("log4j-console.properties.j2", v)
+        })?;
         artifacts
             .into_iter()
             .map(|a| Ok((a.path, self.render(a.template, &a.context)?)))

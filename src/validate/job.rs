@@ -25,11 +25,21 @@ pub const REST_PORT: i64 = 8081;
 /// Labels flinkgen sets itself; user labels may not replace them.
 const RESERVED_LABELS: &[&str] = &["app", "component"];
 
+/// The environment a job is validated for, and the Flink options it adds.
+pub struct Environment<'a> {
+    pub name: &'a str,
+    /// Options for all jobs of the environment, with the project file that sets them.
+    pub project: Option<(&'a Source, &'a BTreeMap<String, serde_yaml::Value>)>,
+    /// The job's own options for this environment.
+    pub job: Option<&'a BTreeMap<String, serde_yaml::Value>>,
+}
+
 pub fn validate(
     src: &Source,
     spec: &JobSpec,
     defaults: &Defaults,
     profiles: &Profiles,
+    env: Option<&Environment>,
     diags: &mut Diagnostics,
 ) -> Option<Job> {
     let before = diags.error_count();
@@ -137,8 +147,30 @@ pub fn validate(
         .savepoints
         .as_ref()
         .and_then(|s| savepoints(src, s, version, &plugins, &mut options, diags));
-    for (k, v) in super::options::user_options(src, &spec.flink_config, version, diags) {
-        options.insert(k, v);
+    options.extend(super::options::user_options(
+        src,
+        "flinkConfig",
+        &spec.flink_config,
+        version,
+        diags,
+    ));
+    if let Some(env) = env {
+        // Later places win: the project's environment options, then the job's own.
+        let prefix = format!("environments.{}.flinkConfig", env.name);
+        if let Some((project_src, map)) = env.project {
+            options.extend(super::options::user_options(
+                project_src,
+                &prefix,
+                map,
+                version,
+                diags,
+            ));
+        }
+        if let Some(map) = env.job {
+            options.extend(super::options::user_options(
+                src, &prefix, map, version, diags,
+            ));
+        }
     }
 
     if diags.error_count() > before {
@@ -147,6 +179,7 @@ pub fn validate(
     let (base_image, image_repository, image_tag, image_ref, pull_policy) = image?;
     Some(Job {
         name,
+        environment: env.map(|e| e.name.to_string()),
         source: src.path.clone(),
         namespace,
         version,
@@ -713,7 +746,7 @@ fn savepoints(
         };
         options.insert(key.into(), Value::Text(value.into()));
     }
-    if s.allow_non_restored_state && s.restore_from.is_none() {
+    if s.allow_non_restored_state == Some(true) && s.restore_from.is_none() {
         diags.push(src.warning(
             "savepoints.allowNonRestoredState",
             "has no effect without savepoints.restoreFrom",
@@ -722,7 +755,7 @@ fn savepoints(
     let path = s.restore_from.as_ref()?;
     location(src, "savepoints.restoreFrom", path, plugins, diags).then(|| Restore {
         path: path.clone(),
-        allow_non_restored_state: s.allow_non_restored_state,
+        allow_non_restored_state: s.allow_non_restored_state.unwrap_or(false),
     })
 }
 

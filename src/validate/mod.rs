@@ -12,13 +12,16 @@ use std::collections::BTreeMap;
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
 use crate::flink::Version;
 use crate::load::profile::ProfileSpec;
+use crate::load::project::EnvironmentSpec;
 use crate::load::scalar::Scalar;
+use crate::load::spec::JobSpec;
 use crate::load::spec::PullPolicy;
 use crate::load::{Inputs, Source};
 use crate::model::{Job, Process};
 use profile::Component;
 
 /// Project-wide defaults after validation.
+#[derive(Clone)]
 pub struct Defaults {
     pub namespace: String,
     pub version: Option<Version>,
@@ -37,25 +40,112 @@ pub fn validate(inputs: &Inputs, diags: &mut Diagnostics) -> Vec<Job> {
     let defaults = defaults(inputs, diags);
     let profiles = &inputs.profiles;
     check_unused_profiles(inputs, &defaults, diags);
+    let envs = &inputs.project.environments;
+    check_environment_names(inputs, diags);
     let mut jobs: Vec<Job> = Vec::new();
-    let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    for (src, spec) in &inputs.jobs {
-        let Some(job) = job::validate(src, spec, &defaults, profiles, diags) else {
-            continue;
-        };
-        if let Some(first) = seen.get(&job.name) {
-            let field = if spec.name.is_some() { "name" } else { "" };
-            let d = src.key_error(
-                field,
-                format!("job `{}` is also defined by {first}", job.name),
-            );
-            diags.push(d.help("job names must be unique: they name the output folder and the Kubernetes resources"));
-            continue;
+    if envs.is_empty() {
+        for (src, spec) in &inputs.jobs {
+            let job = job::validate(src, spec, &defaults, profiles, None, diags);
+            add_unique(&mut jobs, job, src, spec, diags);
         }
-        seen.insert(job.name.clone(), src.path.clone());
-        jobs.push(job);
+        return jobs;
+    }
+    for (env_name, env_spec) in envs {
+        let env_defaults = defaults.for_environment(env_spec);
+        for (src, spec) in &inputs.jobs {
+            let overlay = spec.environments.get(env_name);
+            let (view, merged) = match overlay {
+                Some(o) => (
+                    src.overlaid(&format!("environments.{env_name}")),
+                    spec.with_overlay(o),
+                ),
+                None => (src.clone(), spec.clone()),
+            };
+            let env = job::Environment {
+                name: env_name,
+                project: inputs
+                    .project_src
+                    .as_ref()
+                    .map(|ps| (ps, &env_spec.flink_config)),
+                job: overlay.map(|o| &o.flink_config),
+            };
+            let job = job::validate(&view, &merged, &env_defaults, profiles, Some(&env), diags);
+            add_unique(&mut jobs, job, src, spec, diags);
+        }
     }
     jobs
+}
+
+/// Keeps a validated job unless another spec already uses its name (in its environment).
+fn add_unique(
+    jobs: &mut Vec<Job>,
+    job: Option<Job>,
+    src: &Source,
+    spec: &JobSpec,
+    diags: &mut Diagnostics,
+) {
+    let Some(job) = job else { return };
+    if let Some(first) = jobs
+        .iter()
+        .find(|j| j.name == job.name && j.environment == job.environment)
+    {
+        let field = if spec.name.is_some() { "name" } else { "" };
+        let d = src.key_error(
+            field,
+            format!("job `{}` is also defined by {}", job.name, first.source),
+        );
+        diags.push(d.help(
+            "job names must be unique: they name the output folder and the Kubernetes resources",
+        ));
+        return;
+    }
+    jobs.push(job);
+}
+
+/// Environment names become folder names; a job may only refine declared environments.
+fn check_environment_names(inputs: &Inputs, diags: &mut Diagnostics) {
+    let envs = &inputs.project.environments;
+    if let Some(ps) = &inputs.project_src {
+        for name in envs.keys() {
+            if let Err(e) = units::dns_label(name, 63) {
+                diags.push(ps.key_error(&format!("environments.{name}"), e));
+            }
+        }
+    }
+    let declared: Vec<&str> = envs.keys().map(String::as_str).collect();
+    for (src, spec) in &inputs.jobs {
+        for name in spec.environments.keys().filter(|n| !envs.contains_key(*n)) {
+            let help = match did_you_mean(name, declared.iter().copied()) {
+                Some(best) => format!(
+                    "did you mean `{best}`? environments: {}",
+                    declared.join(", ")
+                ),
+                None if declared.is_empty() => "declare environments in flinkgen.yaml first".into(),
+                None => format!("environments: {}", declared.join(", ")),
+            };
+            diags.push(
+                src.key_error(
+                    &format!("environments.{name}"),
+                    format!("unknown environment `{name}`"),
+                )
+                .help(help),
+            );
+        }
+    }
+}
+
+impl Defaults {
+    /// The defaults as one environment changes them.
+    fn for_environment(&self, e: &EnvironmentSpec) -> Defaults {
+        let mut d = self.clone();
+        if let Some(ns) = &e.namespace {
+            d.namespace = ns.clone();
+        }
+        d.labels.extend(e.labels.clone());
+        d.jm_profile = e.profiles.job_manager.clone().or(d.jm_profile);
+        d.tm_profile = e.profiles.task_manager.clone().or(d.tm_profile);
+        d
+    }
 }
 
 fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
@@ -83,6 +173,18 @@ fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
     if let Some(r) = &p.image.registry {
         if let Err(e) = image_part(r) {
             report(diags, "image.registry", e);
+        }
+    }
+    for (name, e) in &p.environments {
+        if let Some(ns) = &e.namespace {
+            if let Err(err) = units::dns_label(ns, 63) {
+                report(diags, &format!("environments.{name}.namespace"), err);
+            }
+        }
+        for (k, v) in &e.labels {
+            if let Err(err) = units::label_key(k).and_then(|_| units::label_value(v)) {
+                report(diags, &format!("environments.{name}.labels.{k}"), err);
+            }
         }
     }
     let mut labels = BTreeMap::new();
@@ -129,9 +231,17 @@ fn check_unused_profiles(inputs: &Inputs, defaults: &Defaults, diags: &mut Diagn
         .flatten()
         .map(String::as_str)
         .collect();
+    for e in inputs.project.environments.values() {
+        used.extend(e.profiles.job_manager.as_deref());
+        used.extend(e.profiles.task_manager.as_deref());
+    }
     for (_, spec) in &inputs.jobs {
         used.extend(spec.job_manager.profile.as_deref());
         used.extend(spec.task_manager.profile.as_deref());
+        for o in spec.environments.values() {
+            used.extend(o.job_manager.as_ref().and_then(|j| j.profile.as_deref()));
+            used.extend(o.task_manager.as_ref().and_then(|t| t.profile.as_deref()));
+        }
     }
     for (name, (src, spec)) in &inputs.profiles {
         if used.contains(&name.as_str()) {

@@ -9,8 +9,10 @@ use crate::flink::keys::{self, Verdict};
 use crate::flink::Version;
 use crate::load::Source;
 
+/// Reads the options at `prefix` (`flinkConfig`, or `environments.prod.flinkConfig`) of `src`.
 pub fn user_options(
     src: &Source,
+    prefix: &str,
     map: &std::collections::BTreeMap<String, Yaml>,
     version: Version,
     diags: &mut Diagnostics,
@@ -20,7 +22,7 @@ pub fn user_options(
     let mut origin: std::collections::BTreeMap<String, String> = Default::default();
     let mut leaves = Vec::new();
     for (k, v) in map {
-        flatten(k, &format!("flinkConfig.{k}"), k, v, &mut leaves);
+        flatten(k, &format!("{prefix}.{k}"), k, v, &mut leaves);
     }
     for (key, field, value, spelling) in leaves {
         let Some(value) = convert(src, &field, &key, value, version, diags) else {
