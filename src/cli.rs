@@ -24,6 +24,24 @@ pub enum Command {
     Check(CommonArgs),
     /// Show a job's memory breakdown, JVM flags, cpu and container resources; writes nothing.
     Explain(ExplainArgs),
+    /// Write the JSON Schemas of job specs, profiles and flinkgen.yaml.
+    Schema(SchemaArgs),
+    /// Start a new flinkgen project: flinkgen.yaml, an example job, profiles, .gitignore.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Folder to write the schemas to.
+    #[arg(long, default_value = "schema")]
+    pub out: std::path::PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folder of the new project (created if missing).
+    #[arg(default_value = ".")]
+    pub dir: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -5,10 +5,12 @@ pub mod diag;
 pub mod emit;
 pub mod explain;
 pub mod flink;
+pub mod init;
 pub mod load;
 pub mod model;
 pub mod plan;
 pub mod render;
+pub mod schema;
 pub mod validate;
 
 use std::path::Path;

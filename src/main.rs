@@ -15,6 +15,45 @@ fn main() -> ExitCode {
         Command::Render(args) => render(&args.common, args.force),
         Command::Check(common) => check(&common),
         Command::Explain(args) => explain(&args),
+        Command::Schema(args) => schema(&args),
+        Command::Init(args) => init(&args),
+    }
+}
+
+fn schema(args: &cli::SchemaArgs) -> ExitCode {
+    for (name, text) in flinkgen::schema::schemas() {
+        let path = args.out.join(name);
+        let same = std::fs::read_to_string(&path).is_ok_and(|old| old == text);
+        let written = same
+            || std::fs::create_dir_all(&args.out)
+                .and_then(|_| std::fs::write(&path, &text))
+                .is_ok();
+        if !written {
+            eprint_report(&format!("error: cannot write {}", path.display()));
+            return ExitCode::from(1);
+        }
+        eprintln!(
+            "{} {}",
+            if same { "unchanged" } else { "wrote" },
+            path.display()
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn init(args: &cli::InitArgs) -> ExitCode {
+    match flinkgen::init::scaffold(&args.dir) {
+        Ok(created) => {
+            for f in &created {
+                eprintln!("created {}", f);
+            }
+            eprintln!("next: put your jar path and main class in jobs/my-job.yaml, then run `flinkgen render`");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprint_report(&format!("error: {e}"));
+            ExitCode::from(1)
+        }
     }
 }
 

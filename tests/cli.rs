@@ -352,3 +352,33 @@ fn job_selection_touches_only_that_job() {
     let bad = flinkgen(p.path(), &["render", "--job", "nope"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn init_scaffolds_a_project_that_renders_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("new");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_flinkgen"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let i = run(&["init", root.to_str().unwrap()]);
+    assert_eq!(i.status.code(), Some(0), "{}", text(&i.stderr));
+    assert!(text(&i.stderr).contains("created jobs/my-job.yaml"));
+    let r = flinkgen(&root, &["render"]);
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    assert!(root
+        .join("out/my-job/taskmanager-deployment.yaml")
+        .is_file());
+    assert!(std::fs::read_to_string(root.join(".gitignore"))
+        .unwrap()
+        .contains(".flinkgen-tmp"));
+    let again = run(&["init", root.to_str().unwrap()]);
+    assert!(
+        !text(&again.stderr).contains("created"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert!(flinkgen(&root, &["check", "--quiet"]).status.success());
+}

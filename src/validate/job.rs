@@ -147,6 +147,7 @@ pub fn validate(
         .savepoints
         .as_ref()
         .and_then(|s| savepoints(src, s, version, &plugins, &mut options, diags));
+    writable(src, &options, version, diags);
     options.extend(super::options::user_options(
         src,
         "flinkConfig",
@@ -813,4 +814,37 @@ fn logging(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Logging {
         }
     }
     out
+}
+
+/// Every value flinkgen derived from typed fields must survive the config file format of the
+/// version (the legacy flink-conf.yaml cuts lines at `#`); user options are checked as read.
+fn writable(src: &Source, options: &Options, version: Version, diags: &mut Diagnostics) {
+    let format = version.config_format();
+    for (key, value) in options {
+        let Some(why) = crate::flink::config::unwritable(value, format) else {
+            continue;
+        };
+        let field = match key.as_str() {
+            "execution.checkpointing.dir" | "state.checkpoints.dir" => "checkpoints.dir",
+            "execution.checkpointing.savepoint-dir" | "state.savepoints.dir" => "savepoints.dir",
+            k if k.starts_with("external-resource") => "taskManager.profile",
+            _ => "",
+        };
+        let mut d = src.error(
+            field,
+            format!("the value of `{key}` cannot be written: {why}"),
+        );
+        if field == "taskManager.profile" {
+            d = d.help(
+                "change the GPU discovery script or its arguments in the TaskManager profile",
+            );
+        } else {
+            d = d.help(format!(
+                "Flink {} reads {}",
+                version.minor_str(),
+                format.file_name()
+            ));
+        }
+        diags.push(d);
+    }
 }
