@@ -159,27 +159,37 @@ impl Diagnostics {
 pub fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
     for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
+        cur[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cost = usize::from(ca != *cb);
             cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
         }
-        prev = cur;
+        std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
 }
 
-/// The closest candidate, if it is close enough to be a plausible typo.
+/// The closest candidate, if it is close enough to be a plausible typo. Runs on every user
+/// option key of every job, so candidates whose length alone rules them out are skipped.
 pub fn did_you_mean<'a>(
     wrong: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let wrong_lower = wrong.to_ascii_lowercase();
+    let wrong_len = wrong.chars().count();
     candidates
         .into_iter()
-        .map(|c| (levenshtein(&wrong_lower, &c.to_ascii_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.chars().count().max(wrong.chars().count()) / 3).max(1))
+        .filter_map(|c| {
+            let len = c.chars().count();
+            let limit = (len.max(wrong_len) / 3).max(1);
+            if len.abs_diff(wrong_len) > limit {
+                return None;
+            }
+            let d = levenshtein(&wrong_lower, &c.to_ascii_lowercase());
+            (d <= limit).then_some((d, c))
+        })
         .min()
         .map(|(_, c)| c)
 }

@@ -8,6 +8,7 @@ pub mod flink;
 pub mod init;
 pub mod load;
 pub mod model;
+pub mod par;
 pub mod plan;
 pub mod render;
 pub mod schema;
@@ -24,8 +25,8 @@ pub struct Generated {
     pub out_dir: String,
     /// Every file of the output folder, `flinkgen.lock` included.
     pub files: emit::Files,
-    /// The spec each file comes from.
-    pub sources: emit::Sources,
+    /// Each file's sha256 and the spec it comes from.
+    pub sources: emit::Owners,
     /// Each job's name and spec file.
     pub job_sources: std::collections::BTreeMap<String, String>,
     pub warnings: Vec<Diagnostic>,
@@ -71,35 +72,27 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
         mut diags,
     } = resolve(root)?;
     let renderer = render::Renderer::new();
-    let mut files = emit::Files::new();
-    let mut sources = emit::Sources::new();
-    for job in &jobs {
-        match renderer.job(job, &out_dir) {
-            Ok(rendered) => {
-                sources.extend(rendered.keys().map(|p| (p.clone(), job.source.clone())));
-                files.extend(rendered);
+    let (mut files, mut sources) = (emit::Files::new(), emit::Owners::new());
+    for rendered in render_all(&renderer, &jobs, &out_dir) {
+        match rendered {
+            Ok((f, o)) => {
+                files.extend(f);
+                sources.extend(o);
             }
-            Err(e) => diags.push(
-                Diagnostic::error(
-                    &job.source,
-                    format!("internal error while rendering: {e:#}"),
-                )
-                .help("this is a flinkgen bug; please report it with the spec"),
-            ),
+            Err(d) => diags.push(d),
         }
     }
     if diags.has_errors() {
         return Err(diags.into_sorted());
     }
     environment_kustomizations(&renderer, &jobs, &mut files, &mut sources);
-    let lock = emit::lock_for(
-        &files,
-        &sources,
-        &Default::default(),
-        &emit::Scope::default(),
+    let lock = emit::lock_for(&sources, &Default::default(), &emit::Scope::default());
+    let lock_text = emit::lock::render(&lock);
+    sources.insert(
+        emit::lock::LOCK_FILE.into(),
+        emit::owner(&lock_text, load::PROJECT_FILE),
     );
-    files.insert(emit::lock::LOCK_FILE.into(), emit::lock::render(&lock));
-    sources.insert(emit::lock::LOCK_FILE.into(), load::PROJECT_FILE.into());
+    files.insert(emit::lock::LOCK_FILE.into(), lock_text);
     let job_sources = jobs
         .iter()
         .map(|j| (j.name.clone(), j.source.clone()))
@@ -114,12 +107,34 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
     })
 }
 
+type RenderedJob = Result<(emit::Files, emit::Owners), Diagnostic>;
+
+/// Renders and hashes every job, split across the machine's cores: this is most of the work of
+/// a pre-commit run.
+fn render_all(renderer: &render::Renderer, jobs: &[model::Job], out_dir: &str) -> Vec<RenderedJob> {
+    let one = |job: &model::Job| -> RenderedJob {
+        let files = renderer.job(job, out_dir).map_err(|e| {
+            Diagnostic::error(
+                &job.source,
+                format!("internal error while rendering: {e:#}"),
+            )
+            .help("this is a flinkgen bug; please report it with the spec")
+        })?;
+        let owners = files
+            .iter()
+            .map(|(p, t)| (p.clone(), emit::owner(t, &job.source)))
+            .collect();
+        Ok((files, owners))
+    };
+    par::map(jobs, one)
+}
+
 /// One `<environment>/kustomization.yaml` per environment, listing its jobs.
 fn environment_kustomizations(
     renderer: &render::Renderer,
     jobs: &[model::Job],
     files: &mut emit::Files,
-    sources: &mut emit::Sources,
+    sources: &mut emit::Owners,
 ) {
     let mut by_env: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
     for j in jobs {
@@ -139,7 +154,7 @@ fn environment_kustomizations(
             .environment(&view)
             .expect("the environment template renders (tested)");
         let path = format!("{env}/kustomization.yaml");
-        sources.insert(path.clone(), load::PROJECT_FILE.into());
+        sources.insert(path.clone(), emit::owner(&text, load::PROJECT_FILE));
         files.insert(path, text);
     }
 }

@@ -15,8 +15,17 @@ use lock::{Entry, Lock, LOCK_FILE};
 /// Files to write, by path relative to the output folder.
 pub type Files = BTreeMap<String, String>;
 
-/// Which spec each output file comes from (`flinkgen.yaml` for shared files).
-pub type Sources = BTreeMap<String, String>;
+/// Each output file's sha256 and the spec it comes from (`flinkgen.yaml` for shared files),
+/// computed once when the file is rendered.
+pub type Owners = BTreeMap<String, Entry>;
+
+/// The owner entry of a rendered file.
+pub fn owner(text: &str, source: &str) -> Entry {
+    Entry {
+        sha256: lock::sha256(text.as_bytes()),
+        source: source.to_string(),
+    }
+}
 
 /// The part of the output a run may touch: all of it, or the files of some specs (`--job`).
 #[derive(Debug, Clone, Default)]
@@ -33,23 +42,17 @@ impl Scope {
 }
 
 /// The lock for the rendered files, keeping the entries of out-of-scope files as they were.
-pub fn lock_for(files: &Files, sources: &Sources, old: &Lock, scope: &Scope) -> Lock {
+pub fn lock_for(owners: &Owners, old: &Lock, scope: &Scope) -> Lock {
     let mut lock: Lock = old
         .iter()
         .filter(|(_, e)| !scope.contains(&e.source))
         .map(|(p, e)| (p.clone(), e.clone()))
         .collect();
-    for (path, text) in files.iter().filter(|(p, _)| *p != LOCK_FILE) {
-        let source = &sources[path];
-        if scope.contains(source) {
-            lock.insert(
-                path.clone(),
-                Entry {
-                    sha256: lock::sha256(text.as_bytes()),
-                    source: source.clone(),
-                },
-            );
-        }
+    for (path, e) in owners
+        .iter()
+        .filter(|(p, e)| *p != LOCK_FILE && scope.contains(&e.source))
+    {
+        lock.insert(path.clone(), e.clone());
     }
     lock
 }
@@ -117,13 +120,16 @@ fn old_lock(out_dir: &Path) -> Result<Lock, Conflict> {
     }
 }
 
-fn changes(out_dir: &Path, files: &Files, sources: &Sources, old: &Lock, scope: &Scope) -> Changes {
+fn changes(out_dir: &Path, files: &Files, sources: &Owners, old: &Lock, scope: &Scope) -> Changes {
     let mut c = Changes::default();
-    for (path, text) in files {
-        if path != LOCK_FILE && !scope.contains(&sources[path]) {
-            continue;
-        }
-        match read(out_dir, path) {
+    let in_scope: Vec<(&String, &String)> = files
+        .iter()
+        .filter(|(p, _)| *p == LOCK_FILE || scope.contains(&sources[*p].source))
+        .collect();
+    // Reading thousands of files dominates a no-op run; do it on all cores.
+    let on_disk = crate::par::map(&in_scope, |(path, _)| read(out_dir, path));
+    for ((path, text), disk) in in_scope.into_iter().zip(on_disk) {
+        match disk {
             Some(disk) if disk == text.as_bytes() => c.unchanged += 1,
             None => c.write.push(path.clone()),
             Some(_) if path == LOCK_FILE => c.write.push(path.clone()),
@@ -161,7 +167,7 @@ fn changes(out_dir: &Path, files: &Files, sources: &Sources, old: &Lock, scope: 
 pub fn write(
     out_dir: &Path,
     files: &Files,
-    sources: &Sources,
+    sources: &Owners,
     scope: &Scope,
     force: bool,
 ) -> Result<std::io::Result<WriteReport>, Vec<Conflict>> {
@@ -173,7 +179,7 @@ pub fn write(
     let mut files = files.clone();
     files.insert(
         LOCK_FILE.into(),
-        lock::render(&lock_for(&files, sources, &old, scope)),
+        lock::render(&lock_for(sources, &old, scope)),
     );
     let c = changes(out_dir, &files, sources, &old, scope);
     if !c.conflicts.is_empty() && !force {
@@ -183,10 +189,14 @@ pub fn write(
 }
 
 fn apply(out_dir: &Path, files: &Files, c: Changes) -> std::io::Result<WriteReport> {
+    // A job folder holds several files; create each folder once.
+    let mut made = std::collections::HashSet::new();
     for rel in &c.write {
         let path = out_dir.join(rel);
         let dir = path.parent().expect("output files live in a folder");
-        std::fs::create_dir_all(dir)?;
+        if made.insert(dir.to_path_buf()) {
+            std::fs::create_dir_all(dir)?;
+        }
         let file_name = path
             .file_name()
             .expect("output files have names")
@@ -240,18 +250,18 @@ pub fn check(
     out_dir: &Path,
     out_name: &str,
     files: &Files,
-    sources: &Sources,
+    sources: &Owners,
     scope: &Scope,
 ) -> Vec<Drift> {
     let old = old_lock(out_dir).unwrap_or_default();
     let mut files = files.clone();
     files.insert(
         LOCK_FILE.into(),
-        lock::render(&lock_for(&files, sources, &old, scope)),
+        lock::render(&lock_for(sources, &old, scope)),
     );
     let mut drifts = Vec::new();
     for (rel, text) in &files {
-        if rel != LOCK_FILE && !scope.contains(&sources[rel]) {
+        if rel != LOCK_FILE && !scope.contains(&sources[rel].source) {
             continue;
         }
         let disk = read(out_dir, rel);
@@ -311,14 +321,14 @@ fn diff(out_name: &str, rel: &str, old: Option<&[u8]>, new: Option<&str>) -> Str
 mod tests {
     use super::*;
 
-    fn files(pairs: &[(&str, &str)]) -> (Files, Sources) {
+    fn files(pairs: &[(&str, &str)]) -> (Files, Owners) {
         let f: Files = pairs
             .iter()
             .map(|(p, t)| (p.to_string(), t.to_string()))
             .collect();
-        let s: Sources = pairs
+        let s: Owners = pairs
             .iter()
-            .map(|(p, _)| (p.to_string(), format!("jobs/{}.yaml", &p[..1])))
+            .map(|(p, t)| (p.to_string(), owner(t, &format!("jobs/{}.yaml", &p[..1]))))
             .collect();
         (f, s)
     }

@@ -141,27 +141,30 @@ fn flow_string(s: &str) -> String {
 }
 
 fn plain_safe(s: &str, in_flow: bool) -> bool {
-    let Some(first) = s.chars().next() else {
+    let bytes = s.as_bytes();
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
-    if s.trim() != s || s.contains(": ") || s.contains(" #") || s.ends_with(':') {
-        return false;
-    }
     // `-`, `?` and `:` only start an indicator when a space follows (`--add-opens=…` is plain).
-    let second = s.chars().nth(1);
-    if "-?:".contains(first) && second.is_none_or(|c| c == ' ') {
+    let second = bytes.get(1).copied();
+    if b"-?:".contains(&first) && second.is_none_or(|c| c == b' ') {
         return false;
     }
-    if ",[]{}#&*!|>'\"%@`~ ".contains(first) {
+    if b",[]{}#&*!|>'\"%@`~ \t".contains(&first) || matches!(last, b' ' | b'\t' | b':') {
         return false;
     }
-    if in_flow && s.contains([',', '[', ']', '{', '}']) {
-        return false;
+    // One pass over the bytes: `: ` and ` #` change the structure, flow indicators matter in
+    // flow context, and control characters (and a BOM) need escapes.
+    let mut prev = 0u8;
+    for &b in bytes {
+        let structural = (prev == b':' && b == b' ') || (prev == b' ' && b == b'#');
+        let flow = in_flow && matches!(b, b',' | b'[' | b']' | b'{' | b'}');
+        if structural || flow || b < 0x20 || b == 0x7f {
+            return false;
+        }
+        prev = b;
     }
-    if !s.chars().all(|c| !c.is_control() && c != '\u{feff}') {
-        return false;
-    }
-    !looks_typed(s)
+    !s.contains('\u{feff}') && !s.chars().any(char::is_control) && !looks_typed(s)
 }
 
 /// Would a YAML 1.1 or 1.2 reader take this plain scalar for a bool, null or number?

@@ -43,12 +43,16 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
                 .help(format!("add a job spec such as {jobs_dir}/my-job.yaml")),
         );
     }
-    for rel in job_files {
-        if let Some(mut src) = read(root, &rel, diags) {
-            if let Some(spec) = src.parse(diags) {
-                jobs.push((src, spec));
-            }
-        }
+    // Reading and parsing are independent per file; large projects parse on all cores.
+    let parsed = crate::par::map(&job_files, |rel| {
+        let mut d = Diagnostics::default();
+        let job =
+            read(root, rel, &mut d).and_then(|mut src| src.parse(&mut d).map(|spec| (src, spec)));
+        (job, d)
+    });
+    for (job, d) in parsed {
+        diags.extend(d);
+        jobs.extend(job);
     }
 
     let mut profiles = BTreeMap::new();

@@ -13,12 +13,12 @@ use crate::model::{Job, Logging, Process};
 
 pub const GENERATOR: &str = concat!("flinkgen ", env!("CARGO_PKG_VERSION"));
 
-/// One output file: its path below the output folder, and how to make it.
+/// A job's files: each path below the output folder with its template, all rendered from
+/// the one view.
 #[derive(Debug)]
-pub struct Artifact {
-    pub path: String,
-    pub template: &'static str,
-    pub context: JobView,
+pub struct Plan {
+    pub view: JobView,
+    pub files: Vec<(String, &'static str)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -156,30 +156,21 @@ pub fn plan(
     out_dir: &str,
     job: &Job,
     log4j: impl Fn(&JobView) -> Result<String, minijinja::Error>,
-) -> Result<Vec<Artifact>, minijinja::Error> {
+) -> Result<Plan, minijinja::Error> {
     let mut view = view(job);
     view.dockerfile = format!("{out_dir}/{}/Dockerfile", job.out_path());
     view.log4j_text = log4j(&view)?;
     view.config_hash = config_hash(&view);
-    let mut out: Vec<Artifact> = manifests(job)
+    let mut files: Vec<(String, &'static str)> = manifests(job)
         .into_iter()
-        .map(|(file, template)| Artifact {
-            path: format!("{}/{file}", job.out_path()),
-            template,
-            context: view.clone(),
-        })
+        .map(|(file, template)| (format!("{}/{file}", job.out_path()), template))
         .collect();
-    out.push(Artifact {
-        path: format!("{}/kustomization.yaml", job.out_path()),
-        template: "kustomization.yaml.j2",
-        context: view.clone(),
-    });
-    out.push(Artifact {
-        path: format!("{}/Dockerfile", job.out_path()),
-        template: "Dockerfile.j2",
-        context: view,
-    });
-    Ok(out)
+    files.push((
+        format!("{}/kustomization.yaml", job.out_path()),
+        "kustomization.yaml.j2",
+    ));
+    files.push((format!("{}/Dockerfile", job.out_path()), "Dockerfile.j2"));
+    Ok(Plan { view, files })
 }
 
 fn view(job: &Job) -> JobView {

@@ -11,7 +11,7 @@ use minijinja::{
 
 use crate::flink::config::yaml_string;
 
-use crate::plan::{self, Artifact};
+use crate::plan;
 
 /// Every template, embedded so the binary needs no files beside it.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -122,12 +122,14 @@ impl Renderer {
         job: &crate::model::Job,
         out_dir: &str,
     ) -> Result<BTreeMap<String, String>, minijinja::Error> {
-        let artifacts: Vec<Artifact> = plan::plan(out_dir, job, |v| {
+        let plan = plan::plan(out_dir, job, |v| {
             self.render("log4j-console.properties.j2", v)
         })?;
-        artifacts
+        // One conversion of the view serves every template of the job.
+        let ctx = Value::from_serialize(&plan.view);
+        plan.files
             .into_iter()
-            .map(|a| Ok((a.path, self.render(a.template, &a.context)?)))
+            .map(|(path, template)| Ok((path, self.env.get_template(template)?.render(&ctx)?)))
             .collect()
     }
 }

@@ -43,35 +43,52 @@ pub fn validate(inputs: &Inputs, diags: &mut Diagnostics) -> Vec<Job> {
     let envs = &inputs.project.environments;
     check_environment_names(inputs, diags);
     let mut jobs: Vec<Job> = Vec::new();
-    if envs.is_empty() {
-        for (src, spec) in &inputs.jobs {
-            let job = job::validate(src, spec, &defaults, profiles, None, diags);
-            add_unique(&mut jobs, job, src, spec, diags);
-        }
-        return jobs;
-    }
-    for (env_name, env_spec) in envs {
-        let env_defaults = defaults.for_environment(env_spec);
-        for (src, spec) in &inputs.jobs {
-            let overlay = spec.environments.get(env_name);
-            let (view, merged) = match overlay {
-                Some(o) => (
-                    src.overlaid(&format!("environments.{env_name}")),
-                    spec.with_overlay(o),
-                ),
-                None => (src.clone(), spec.clone()),
-            };
-            let env = job::Environment {
-                name: env_name,
-                project: inputs
-                    .project_src
-                    .as_ref()
-                    .map(|ps| (ps, &env_spec.flink_config)),
-                job: overlay.map(|o| &o.flink_config),
-            };
-            let job = job::validate(&view, &merged, &env_defaults, profiles, Some(&env), diags);
-            add_unique(&mut jobs, job, src, spec, diags);
-        }
+    // One (environment, job) pair per rendering; without environments, one per job.
+    let env_list: Vec<Option<(&String, &EnvironmentSpec)>> = if envs.is_empty() {
+        vec![None]
+    } else {
+        envs.iter().map(Some).collect()
+    };
+    let pairs: Vec<(Option<(&String, &EnvironmentSpec)>, &(Source, JobSpec))> = env_list
+        .iter()
+        .flat_map(|e| inputs.jobs.iter().map(move |j| (*e, j)))
+        .collect();
+    let validated = crate::par::map(&pairs, |(env, (src, spec))| {
+        let mut d = Diagnostics::default();
+        let job = match env {
+            None => job::validate(src, spec, &defaults, profiles, None, &mut d),
+            Some((env_name, env_spec)) => {
+                let overlay = spec.environments.get(*env_name);
+                let (view, merged) = match overlay {
+                    Some(o) => (
+                        src.overlaid(&format!("environments.{env_name}")),
+                        spec.with_overlay(o),
+                    ),
+                    None => (src.clone(), spec.clone()),
+                };
+                let env = job::Environment {
+                    name: env_name,
+                    project: inputs
+                        .project_src
+                        .as_ref()
+                        .map(|ps| (ps, &env_spec.flink_config)),
+                    job: overlay.map(|o| &o.flink_config),
+                };
+                job::validate(
+                    &view,
+                    &merged,
+                    &defaults.for_environment(env_spec),
+                    profiles,
+                    Some(&env),
+                    &mut d,
+                )
+            }
+        };
+        (job, d)
+    });
+    for ((_, (src, spec)), (job, d)) in pairs.iter().zip(validated) {
+        diags.extend(d);
+        add_unique(&mut jobs, job, src, spec, diags);
     }
     jobs
 }

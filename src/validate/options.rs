@@ -105,8 +105,9 @@ fn convert(
         return None;
     }
     match keys::check(key, version) {
+        Verdict::Ok if keys::known_keys().any(|k| k == key) => {}
         Verdict::Ok => {
-            if let Some(best) = did_you_mean(key, keys::known_keys()).filter(|b| *b != key) {
+            if let Some(best) = did_you_mean(key, keys::known_keys()) {
                 let msg =
                     format!("`{key}` is not an option flinkgen knows; did you mean `{best}`?");
                 diags.push(src.warning(field, msg));
