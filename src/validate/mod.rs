@@ -49,7 +49,7 @@ pub fn validate(inputs: &Inputs, diags: &mut Diagnostics) -> Vec<Job> {
     } else {
         envs.iter().map(Some).collect()
     };
-    let pairs: Vec<(Option<(&String, &EnvironmentSpec)>, &(Source, JobSpec))> = env_list
+    let pairs: Vec<Rendering> = env_list
         .iter()
         .flat_map(|e| inputs.jobs.iter().map(move |j| (*e, j)))
         .collect();
@@ -92,6 +92,9 @@ pub fn validate(inputs: &Inputs, diags: &mut Diagnostics) -> Vec<Job> {
     }
     jobs
 }
+
+/// One rendering of a job: the environment (if the project has any) and the job's spec.
+type Rendering<'a> = (Option<(&'a String, &'a EnvironmentSpec)>, &'a (Source, JobSpec));
 
 /// Keeps a validated job unless another spec already uses its name (in its environment).
 fn add_unique(
