@@ -79,7 +79,7 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
                 files.extend(f);
                 sources.extend(o);
             }
-            Err(d) => diags.push(d),
+            Err(d) => diags.push(*d),
         }
     }
     if diags.has_errors() {
@@ -107,18 +107,20 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
     })
 }
 
-type RenderedJob = Result<(emit::Files, emit::Owners), Diagnostic>;
+type RenderedJob = Result<(emit::Files, emit::Owners), Box<Diagnostic>>;
 
 /// Renders and hashes every job, split across the machine's cores: this is most of the work of
 /// a pre-commit run.
 fn render_all(renderer: &render::Renderer, jobs: &[model::Job], out_dir: &str) -> Vec<RenderedJob> {
     let one = |job: &model::Job| -> RenderedJob {
         let files = renderer.job(job, out_dir).map_err(|e| {
-            Diagnostic::error(
-                &job.source,
-                format!("internal error while rendering: {e:#}"),
+            Box::new(
+                Diagnostic::error(
+                    &job.source,
+                    format!("internal error while rendering: {e:#}"),
+                )
+                .help("this is a flinkgen bug; please report it with the spec"),
             )
-            .help("this is a flinkgen bug; please report it with the spec")
         })?;
         let owners = files
             .iter()

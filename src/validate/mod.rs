@@ -94,7 +94,10 @@ pub fn validate(inputs: &Inputs, diags: &mut Diagnostics) -> Vec<Job> {
 }
 
 /// One rendering of a job: the environment (if the project has any) and the job's spec.
-type Rendering<'a> = (Option<(&'a String, &'a EnvironmentSpec)>, &'a (Source, JobSpec));
+type Rendering<'a> = (
+    Option<(&'a String, &'a EnvironmentSpec)>,
+    &'a (Source, JobSpec),
+);
 
 /// Keeps a validated job unless another spec already uses its name (in its environment).
 fn add_unique(
