@@ -452,6 +452,37 @@ fn network_out_of_range(network: u64, r: &Range, total_flink: u64) -> MemoryErro
     e
 }
 
+/// Network memory as the rest of total Flink memory once the other components are given
+/// (framework heap and off-heap, task heap and off-heap, managed); it must fit its range.
+fn network_rest(
+    o: &TaskManagerOptions,
+    parts: [u64; 5],
+    total_flink: u64,
+) -> Result<u64, MemoryError> {
+    let [framework_heap, framework_off_heap, task_heap, task_off_heap, managed] = parts;
+    let used = add(&parts)?;
+    if used > total_flink {
+        return Err(err(
+            format!(
+                "Sum of configured Framework Heap Memory ({}), Framework Off-Heap Memory ({}), Task Heap Memory ({}), Task Off-Heap Memory ({}) and Managed Memory ({}) exceed configured Total Flink Memory ({}).",
+                human(framework_heap), human(framework_off_heap), human(task_heap), human(task_off_heap), human(managed), human(total_flink)
+            ),
+            &[
+                "task.heap.size",
+                "managed.size",
+                "managed.fraction",
+                "flink.size",
+                "process.size", "task.off-heap.size", "framework.heap.size", "framework.off-heap.size"],
+        ));
+    }
+    let network = total_flink - used;
+    let r = network_range(o)?;
+    if !r.contains(network) {
+        return Err(network_out_of_range(network, &r, total_flink));
+    }
+    Ok(network)
+}
+
 /// Both task heap and managed memory given: network is the rest of total Flink memory if that
 /// is given too, else a fraction of the whole.
 fn tm_fine_grained(
@@ -470,23 +501,17 @@ fn tm_fine_grained(
         managed,
     ])?;
     let network = match o.jvm.flink {
-        Some(total_flink) => {
-            if base > total_flink {
-                return Err(err(
-                    format!(
-                        "Sum of configured Framework Heap Memory ({}), Framework Off-Heap Memory ({}), Task Heap Memory ({}), Task Off-Heap Memory ({}) and Managed Memory ({}) exceed configured Total Flink Memory ({}).",
-                        human(framework_heap), human(framework_off_heap), human(task_heap), human(task_off_heap), human(managed), human(total_flink)
-                    ),
-                    &["flink.size", "task.heap.size", "managed.size", "task.off-heap.size", "framework.heap.size", "framework.off-heap.size"],
-                ));
-            }
-            let network = total_flink - base;
-            let r = network_range(o)?;
-            if !r.contains(network) {
-                return Err(network_out_of_range(network, &r, total_flink));
-            }
-            network
-        }
+        Some(total_flink) => network_rest(
+            o,
+            [
+                framework_heap,
+                framework_off_heap,
+                task_heap,
+                task_off_heap,
+                managed,
+            ],
+            total_flink,
+        )?,
         None => network_range(o)?.inverse_of(base)?,
     };
     Ok(TaskManagerMemory {
@@ -521,27 +546,17 @@ fn tm_split_flink(
     };
     let (task_heap, network) = match o.task_heap {
         Some(task_heap) => {
-            let used = add(&[
-                framework_heap,
-                framework_off_heap,
-                task_heap,
-                task_off_heap,
-                managed,
-            ])?;
-            if used > total_flink {
-                return Err(err(
-                    format!(
-                        "Sum of configured Framework Heap Memory ({}), Framework Off-Heap Memory ({}), Task Heap Memory ({}), Task Off-Heap Memory ({}) and Managed Memory ({}) exceed configured Total Flink Memory ({}).",
-                        human(framework_heap), human(framework_off_heap), human(task_heap), human(task_off_heap), human(managed), human(total_flink)
-                    ),
-                    &["task.heap.size", "managed.size", "managed.fraction", "flink.size", "process.size"],
-                ));
-            }
-            let network = total_flink - used;
-            let r = network_range(o)?;
-            if !r.contains(network) {
-                return Err(network_out_of_range(network, &r, total_flink));
-            }
+            let network = network_rest(
+                o,
+                [
+                    framework_heap,
+                    framework_off_heap,
+                    task_heap,
+                    task_off_heap,
+                    managed,
+                ],
+                total_flink,
+            )?;
             (task_heap, network)
         }
         None => {
