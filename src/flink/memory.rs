@@ -397,34 +397,58 @@ fn nothing_configured(p: &Process) -> MemoryError {
 
 pub fn task_manager(o: &TaskManagerOptions) -> Result<TaskManagerMemory, MemoryError> {
     let j = &o.jvm;
-    if let (Some(task_heap), Some(managed)) = (o.task_heap, o.managed) {
-        let flink = tm_fine_grained(o, task_heap, managed)?;
-        let (metaspace, overhead) = overhead_from_flink(&TM, j, flink.total_flink())?;
-        return Ok(TaskManagerMemory {
-            metaspace,
-            overhead,
-            ..flink
-        });
+    let f = Fixed::of(o);
+    let ((task_heap, managed, network), (metaspace, overhead)) =
+        if let (Some(th), Some(mm)) = (o.task_heap, o.managed) {
+            let network = tm_fine_grained_network(o, &f, th, mm)?;
+            let total_flink = add(&[
+                f.framework_heap,
+                f.framework_off_heap,
+                th,
+                f.task_off_heap,
+                mm,
+                network,
+            ])?;
+            ((th, mm, network), overhead_from_flink(&TM, j, total_flink)?)
+        } else if let Some(total_flink) = j.flink {
+            (
+                tm_split_flink(o, &f, total_flink)?,
+                overhead_from_flink(&TM, j, total_flink)?,
+            )
+        } else if let Some(process) = j.process {
+            let (metaspace, overhead, total_flink) = split_process(&TM, j, process)?;
+            (tm_split_flink(o, &f, total_flink)?, (metaspace, overhead))
+        } else {
+            return Err(nothing_configured(&TM));
+        };
+    Ok(TaskManagerMemory {
+        framework_heap: f.framework_heap,
+        task_heap,
+        managed,
+        network,
+        framework_off_heap: f.framework_off_heap,
+        task_off_heap: f.task_off_heap,
+        metaspace,
+        overhead,
+    })
+}
+
+/// The TaskManager components every derivation path takes as configured or defaulted.
+#[derive(Clone, Copy)]
+struct Fixed {
+    framework_heap: u64,
+    framework_off_heap: u64,
+    task_off_heap: u64,
+}
+
+impl Fixed {
+    fn of(o: &TaskManagerOptions) -> Fixed {
+        Fixed {
+            framework_heap: o.framework_heap.unwrap_or(128 * MIB),
+            framework_off_heap: o.framework_off_heap.unwrap_or(128 * MIB),
+            task_off_heap: o.task_off_heap.unwrap_or(0),
+        }
     }
-    if let Some(total_flink) = j.flink {
-        let flink = tm_split_flink(o, total_flink)?;
-        let (metaspace, overhead) = overhead_from_flink(&TM, j, total_flink)?;
-        return Ok(TaskManagerMemory {
-            metaspace,
-            overhead,
-            ..flink
-        });
-    }
-    if let Some(process) = j.process {
-        let (metaspace, overhead, total_flink) = split_process(&TM, j, process)?;
-        let flink = tm_split_flink(o, total_flink)?;
-        return Ok(TaskManagerMemory {
-            metaspace,
-            overhead,
-            ..flink
-        });
-    }
-    Err(nothing_configured(&TM))
 }
 
 fn network_range(o: &TaskManagerOptions) -> Result<Range, MemoryError> {
@@ -485,54 +509,36 @@ fn network_rest(
 
 /// Both task heap and managed memory given: network is the rest of total Flink memory if that
 /// is given too, else a fraction of the whole.
-fn tm_fine_grained(
+fn tm_fine_grained_network(
     o: &TaskManagerOptions,
+    f: &Fixed,
     task_heap: u64,
     managed: u64,
-) -> Result<TaskManagerMemory, MemoryError> {
-    let framework_heap = o.framework_heap.unwrap_or(128 * MIB);
-    let framework_off_heap = o.framework_off_heap.unwrap_or(128 * MIB);
-    let task_off_heap = o.task_off_heap.unwrap_or(0);
-    let base = add(&[
-        framework_heap,
-        framework_off_heap,
+) -> Result<u64, MemoryError> {
+    let parts = [
+        f.framework_heap,
+        f.framework_off_heap,
         task_heap,
-        task_off_heap,
+        f.task_off_heap,
         managed,
-    ])?;
-    let network = match o.jvm.flink {
-        Some(total_flink) => network_rest(
-            o,
-            [
-                framework_heap,
-                framework_off_heap,
-                task_heap,
-                task_off_heap,
-                managed,
-            ],
-            total_flink,
-        )?,
-        None => network_range(o)?.inverse_of(base)?,
-    };
-    Ok(TaskManagerMemory {
-        framework_heap,
-        task_heap,
-        managed,
-        network,
-        framework_off_heap,
-        task_off_heap,
-        metaspace: 0,
-        overhead: 0,
-    })
+    ];
+    match o.jvm.flink {
+        Some(total_flink) => network_rest(o, parts, total_flink),
+        None => network_range(o)?.inverse_of(add(&parts)?),
+    }
 }
 
+/// Total Flink memory split into task heap, managed and network memory.
 fn tm_split_flink(
     o: &TaskManagerOptions,
+    f: &Fixed,
     total_flink: u64,
-) -> Result<TaskManagerMemory, MemoryError> {
-    let framework_heap = o.framework_heap.unwrap_or(128 * MIB);
-    let framework_off_heap = o.framework_off_heap.unwrap_or(128 * MIB);
-    let task_off_heap = o.task_off_heap.unwrap_or(0);
+) -> Result<(u64, u64, u64), MemoryError> {
+    let Fixed {
+        framework_heap,
+        framework_off_heap,
+        task_off_heap,
+    } = *f;
     let managed = match o.managed {
         Some(m) => m,
         None => range(
@@ -580,16 +586,7 @@ fn tm_split_flink(
             (total_flink - others, network)
         }
     };
-    Ok(TaskManagerMemory {
-        framework_heap,
-        task_heap,
-        managed,
-        network,
-        framework_off_heap,
-        task_off_heap,
-        metaspace: 0,
-        overhead: 0,
-    })
+    Ok((task_heap, managed, network))
 }
 
 pub fn job_manager(o: &JobManagerOptions) -> Result<JobManagerMemory, MemoryError> {
