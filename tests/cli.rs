@@ -63,7 +63,7 @@ fn render_then_check_then_rerender_writes_nothing() {
     let out = flinkgen(p.path(), &["render"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("9 file(s) written, 0 unchanged, 0 deleted"),
+        text(&out.stderr).contains("10 file(s) written, 0 unchanged, 0 deleted"),
         "{}",
         text(&out.stderr)
     );

@@ -218,7 +218,7 @@ fn apply(out_dir: &Path, files: &Files, c: Changes) -> std::io::Result<WriteRepo
             dir = d.parent().map(Path::to_path_buf);
         }
     }
-    let written = c.write.into_iter().filter(|p| p != LOCK_FILE).collect();
+    let written = c.write;
     Ok(WriteReport {
         written,
         deleted: c.delete,
@@ -345,7 +345,7 @@ mod tests {
             "two files and the lock are missing"
         );
         let r = write(out, &f, &s, &all, false).unwrap().unwrap();
-        assert_eq!(r.written, vec!["a/x.yaml", "b/y.yaml"]);
+        assert_eq!(r.written, vec!["a/x.yaml", "b/y.yaml", LOCK_FILE]);
         assert!(check(out, "out", &f, &s, &all).is_empty());
 
         // A hand edit is reported and protected.
@@ -401,7 +401,11 @@ mod tests {
         };
         let (f2, s2) = files(&[("a/x.yaml", "uno\n")]);
         let r = write(out, &f2, &s2, &only_a, false).unwrap().unwrap();
-        assert_eq!((r.written.len(), r.deleted.len()), (1, 0));
+        assert_eq!(
+            (r.written.len(), r.deleted.len()),
+            (2, 0),
+            "a's file and the lock"
+        );
         assert_eq!(
             std::fs::read_to_string(out.join("b/y.yaml")).unwrap(),
             "two\n"
