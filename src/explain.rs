@@ -54,19 +54,16 @@ fn as_map<S: serde::Serializer>(parts: &[Part], s: S) -> Result<S::Ok, S::Error>
 }
 
 pub fn explain(job: &Job) -> Explanation {
-    let slots = job
-        .options
-        .get("taskmanager.numberOfTaskSlots")
-        .and_then(|v| match v {
-            crate::flink::config::Value::Int(i) => u32::try_from(*i).ok(),
-            _ => None,
-        });
     Explanation {
         job: job.name.clone(),
         source: job.source.clone(),
         flink_version: job.version.to_string(),
         job_manager: process(&job.job_manager, 1, None),
-        task_manager: process(&job.task_manager, job.task_manager_replicas, slots),
+        task_manager: process(
+            &job.task_manager,
+            job.task_manager_replicas,
+            Some(job.task_manager_slots),
+        ),
     }
 }
 

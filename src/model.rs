@@ -18,7 +18,6 @@ pub struct Job {
     pub base_image: String,
     /// Reference of the built job image, with tag and, when pinned, digest.
     pub image: String,
-    pub image_repository: String,
     pub image_tag: String,
     pub pull_policy: PullPolicy,
     /// Jar path relative to the project root (the Docker build context).
@@ -29,6 +28,7 @@ pub struct Job {
     pub job_manager: Process,
     pub task_manager: Process,
     pub task_manager_replicas: u32,
+    pub task_manager_slots: u32,
     pub plugins: Vec<String>,
     /// The complete Flink configuration, including everything flinkgen pins.
     pub options: config::Options,

@@ -177,18 +177,17 @@ pub fn validate(
     if diags.error_count() > before {
         return None;
     }
-    let (base_image, image_repository, image_tag, image_ref, pull_policy) = image?;
+    let image = image?;
     Some(Job {
         name,
         environment: env.map(|e| e.name.to_string()),
         source: src.path.clone(),
         namespace,
         version,
-        base_image,
-        image: image_ref,
-        image_repository,
-        image_tag,
-        pull_policy,
+        base_image: image.base,
+        image: image.reference,
+        image_tag: image.tag,
+        pull_policy: image.pull_policy,
         jar: jar?,
         entry_class,
         args,
@@ -196,6 +195,7 @@ pub fn validate(
         job_manager: jm?,
         task_manager: tm?,
         task_manager_replicas: replicas,
+        task_manager_slots: slots,
         plugins,
         options,
         labels,
@@ -298,13 +298,14 @@ fn job_version(
     }
 }
 
-type ImageParts = (
-    String,
-    String,
-    String,
-    String,
-    crate::load::spec::PullPolicy,
-);
+/// The job image, resolved.
+struct Image {
+    base: String,
+    tag: String,
+    /// `repository:tag`, with `@digest` when pinned.
+    reference: String,
+    pull_policy: crate::load::spec::PullPolicy,
+}
 
 fn image(
     src: &Source,
@@ -313,7 +314,7 @@ fn image(
     version: Version,
     defaults: &Defaults,
     diags: &mut Diagnostics,
-) -> Option<ImageParts> {
+) -> Option<Image> {
     let empty = ImageSpec::default();
     let spec = spec.unwrap_or(&empty);
     let java = spec
@@ -416,7 +417,12 @@ fn image(
         }
     }
     let pull = spec.pull_policy.unwrap_or(defaults.pull_policy);
-    ok.then_some((base, repository, tag, reference, pull))
+    ok.then_some(Image {
+        base,
+        tag,
+        reference,
+        pull_policy: pull,
+    })
 }
 
 /// The jar path becomes a `COPY` source: it must stay inside the build context (the project
