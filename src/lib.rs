@@ -26,7 +26,7 @@ pub struct Generated {
     /// Every file of the output folder, `flinkgen.lock` included.
     pub files: emit::Files,
     /// Each file's sha256 and the spec it comes from.
-    pub sources: emit::Owners,
+    pub owners: emit::Owners,
     /// Each job's name and spec file.
     pub job_sources: std::collections::BTreeMap<String, String>,
     pub warnings: Vec<Diagnostic>,
@@ -72,12 +72,12 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
         mut diags,
     } = resolve(root)?;
     let renderer = render::Renderer::new();
-    let (mut files, mut sources) = (emit::Files::new(), emit::Owners::new());
+    let (mut files, mut owners) = (emit::Files::new(), emit::Owners::new());
     for rendered in render_all(&renderer, &jobs, &out_dir) {
         match rendered {
             Ok((f, o)) => {
                 files.extend(f);
-                sources.extend(o);
+                owners.extend(o);
             }
             Err(d) => diags.push(*d),
         }
@@ -85,10 +85,10 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
     if diags.has_errors() {
         return Err(diags.into_sorted());
     }
-    environment_kustomizations(&renderer, &jobs, &mut files, &mut sources);
-    let lock = emit::lock_for(&sources, &Default::default(), &emit::Scope::default());
+    environment_kustomizations(&renderer, &jobs, &mut files, &mut owners);
+    let lock = emit::lock_for(&owners, &Default::default(), &emit::Scope::default());
     let lock_text = emit::lock::render(&lock);
-    sources.insert(
+    owners.insert(
         emit::lock::LOCK_FILE.into(),
         emit::owner(&lock_text, load::PROJECT_FILE),
     );
@@ -100,7 +100,7 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
     Ok(Generated {
         out_dir,
         files,
-        sources,
+        owners,
         job_sources,
         warnings: diags.into_sorted(),
         jobs: jobs.len(),
@@ -136,7 +136,7 @@ fn environment_kustomizations(
     renderer: &render::Renderer,
     jobs: &[model::Job],
     files: &mut emit::Files,
-    sources: &mut emit::Owners,
+    owners: &mut emit::Owners,
 ) {
     let mut by_env: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
     for j in jobs {
@@ -156,7 +156,7 @@ fn environment_kustomizations(
             .environment(&view)
             .expect("the environment template renders (tested)");
         let path = format!("{env}/kustomization.yaml");
-        sources.insert(path.clone(), emit::owner(&text, load::PROJECT_FILE));
+        owners.insert(path.clone(), emit::owner(&text, load::PROJECT_FILE));
         files.insert(path, text);
     }
 }

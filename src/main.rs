@@ -117,8 +117,8 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
         Err(code) => return code,
     };
     let out = common.root.join(&g.out_dir);
-    match emit::write(&out, &g.files, &g.sources, &scope, force) {
-        Err(conflicts) => {
+    match emit::write(&out, &g.files, &g.owners, &scope, force) {
+        Err(emit::WriteError::Conflicts(conflicts)) => {
             let mut text = String::new();
             for c in &conflicts {
                 text.push_str(&format!("error: {}/{c}\n", g.out_dir));
@@ -130,11 +130,11 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
             eprint_report(&text);
             ExitCode::from(1)
         }
-        Ok(Err(e)) => {
+        Err(emit::WriteError::Io(e)) => {
             eprint_report(&format!("error: cannot write {}/: {e}", g.out_dir));
             ExitCode::from(1)
         }
-        Ok(Ok(report)) => {
+        Ok(report) => {
             if !common.quiet {
                 eprintln!(
                     "rendered {} job(s) into {}/: {} file(s) written, {} unchanged, {} deleted",
@@ -159,7 +159,7 @@ fn check(common: &CommonArgs) -> ExitCode {
         &common.root.join(&g.out_dir),
         &g.out_dir,
         &g.files,
-        &g.sources,
+        &g.owners,
         &scope,
     );
     if drifts.is_empty() {

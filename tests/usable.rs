@@ -430,7 +430,7 @@ fn committed_examples_are_current() {
         &root().join(&g.out_dir),
         &g.out_dir,
         &g.files,
-        &g.sources,
+        &g.owners,
         &Default::default(),
     );
     assert!(

@@ -120,11 +120,11 @@ fn old_lock(out_dir: &Path) -> Result<Lock, Conflict> {
     }
 }
 
-fn changes(out_dir: &Path, files: &Files, sources: &Owners, old: &Lock, scope: &Scope) -> Changes {
+fn changes(out_dir: &Path, files: &Files, owners: &Owners, old: &Lock, scope: &Scope) -> Changes {
     let mut c = Changes::default();
     let in_scope: Vec<(&String, &String)> = files
         .iter()
-        .filter(|(p, _)| *p == LOCK_FILE || scope.contains(&sources[*p].source))
+        .filter(|(p, _)| *p == LOCK_FILE || scope.contains(&owners[*p].source))
         .collect();
     // Reading thousands of files dominates a no-op run; do it on all cores.
     let on_disk = crate::par::map(&in_scope, |(path, _)| read(out_dir, path));
@@ -167,25 +167,38 @@ fn changes(out_dir: &Path, files: &Files, sources: &Owners, old: &Lock, scope: &
 pub fn write(
     out_dir: &Path,
     files: &Files,
-    sources: &Owners,
+    owners: &Owners,
     scope: &Scope,
     force: bool,
-) -> Result<std::io::Result<WriteReport>, Vec<Conflict>> {
+) -> Result<WriteReport, WriteError> {
     let old = match old_lock(out_dir) {
         Ok(l) => l,
-        Err(c) if !force => return Err(vec![c]),
+        Err(c) if !force => return Err(WriteError::Conflicts(vec![c])),
         Err(_) => Lock::new(),
     };
+    let files = with_lock(files, owners, &old, scope);
+    let c = changes(out_dir, &files, owners, &old, scope);
+    if !c.conflicts.is_empty() && !force {
+        return Err(WriteError::Conflicts(c.conflicts));
+    }
+    apply(out_dir, &files, c).map_err(WriteError::Io)
+}
+
+#[derive(Debug)]
+pub enum WriteError {
+    /// Files render may not touch without `--force`; nothing was written.
+    Conflicts(Vec<Conflict>),
+    Io(std::io::Error),
+}
+
+/// The rendered files plus the lock a run in `scope` leaves behind.
+fn with_lock(files: &Files, owners: &Owners, old: &Lock, scope: &Scope) -> Files {
     let mut files = files.clone();
     files.insert(
         LOCK_FILE.into(),
-        lock::render(&lock_for(sources, &old, scope)),
+        lock::render(&lock_for(owners, old, scope)),
     );
-    let c = changes(out_dir, &files, sources, &old, scope);
-    if !c.conflicts.is_empty() && !force {
-        return Err(c.conflicts);
-    }
-    Ok(apply(out_dir, &files, c))
+    files
 }
 
 fn apply(out_dir: &Path, files: &Files, c: Changes) -> std::io::Result<WriteReport> {
@@ -250,18 +263,14 @@ pub fn check(
     out_dir: &Path,
     out_name: &str,
     files: &Files,
-    sources: &Owners,
+    owners: &Owners,
     scope: &Scope,
 ) -> Vec<Drift> {
     let old = old_lock(out_dir).unwrap_or_default();
-    let mut files = files.clone();
-    files.insert(
-        LOCK_FILE.into(),
-        lock::render(&lock_for(sources, &old, scope)),
-    );
+    let files = with_lock(files, owners, &old, scope);
     let mut drifts = Vec::new();
     for (rel, text) in &files {
-        if rel != LOCK_FILE && !scope.contains(&sources[rel].source) {
+        if rel != LOCK_FILE && !scope.contains(&owners[rel].source) {
             continue;
         }
         let disk = read(out_dir, rel);
@@ -344,7 +353,7 @@ mod tests {
             3,
             "two files and the lock are missing"
         );
-        let r = write(out, &f, &s, &all, false).unwrap().unwrap();
+        let r = write(out, &f, &s, &all, false).unwrap();
         assert_eq!(r.written, vec!["a/x.yaml", "b/y.yaml", LOCK_FILE]);
         assert!(check(out, "out", &f, &s, &all).is_empty());
 
@@ -352,15 +361,14 @@ mod tests {
         std::fs::write(out.join("a/x.yaml"), "edited\n").unwrap();
         let d = check(out, "out", &f, &s, &all);
         assert_eq!((d.len(), &d[0].kind), (1, &DriftKind::HandEdited));
-        assert_eq!(
-            write(out, &f, &s, &all, false).unwrap_err(),
-            vec![Conflict::HandEdited("a/x.yaml".into())]
+        assert!(
+            matches!(write(out, &f, &s, &all, false), Err(WriteError::Conflicts(c)) if c == vec![Conflict::HandEdited("a/x.yaml".into())])
         );
         assert_eq!(
             std::fs::read_to_string(out.join("a/x.yaml")).unwrap(),
             "edited\n"
         );
-        write(out, &f, &s, &all, true).unwrap().unwrap();
+        write(out, &f, &s, &all, true).unwrap();
         assert_eq!(
             std::fs::read_to_string(out.join("a/x.yaml")).unwrap(),
             "one\n"
@@ -373,7 +381,7 @@ mod tests {
         assert!(d
             .iter()
             .any(|x| x.path == "out/b/y.yaml" && x.kind == DriftKind::Orphaned));
-        let r = write(out, &f2, &s2, &all, false).unwrap().unwrap();
+        let r = write(out, &f2, &s2, &all, false).unwrap();
         assert_eq!(r.deleted, vec!["b/y.yaml"]);
         assert!(out.join("b/notes.txt").exists());
         std::fs::remove_file(out.join("b/notes.txt")).unwrap();
@@ -382,9 +390,8 @@ mod tests {
         let (f3, s3) = files(&[("a/x.yaml", "one\n"), ("c/z.yaml", "three\n")]);
         std::fs::create_dir_all(out.join("c")).unwrap();
         std::fs::write(out.join("c/z.yaml"), "someone else's\n").unwrap();
-        assert_eq!(
-            write(out, &f3, &s3, &all, false).unwrap_err(),
-            vec![Conflict::NotOwned("c/z.yaml".into())]
+        assert!(
+            matches!(write(out, &f3, &s3, &all, false), Err(WriteError::Conflicts(c)) if c == vec![Conflict::NotOwned("c/z.yaml".into())])
         );
     }
 
@@ -393,14 +400,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path();
         let (f, s) = files(&[("a/x.yaml", "one\n"), ("b/y.yaml", "two\n")]);
-        write(out, &f, &s, &Scope::default(), false)
-            .unwrap()
-            .unwrap();
+        write(out, &f, &s, &Scope::default(), false).unwrap();
         let only_a = Scope {
             sources: Some(vec!["jobs/a.yaml".into()]),
         };
         let (f2, s2) = files(&[("a/x.yaml", "uno\n")]);
-        let r = write(out, &f2, &s2, &only_a, false).unwrap().unwrap();
+        let r = write(out, &f2, &s2, &only_a, false).unwrap();
         assert_eq!(
             (r.written.len(), r.deleted.len()),
             (2, 0),
