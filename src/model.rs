@@ -4,11 +4,20 @@
 use std::collections::BTreeMap;
 
 use crate::flink::{config, memory, Version};
-use crate::load::spec::{LogLevel, PullPolicy};
+use crate::load::spec::{LogLevel, Mode, PullPolicy};
 
 #[derive(Debug, Clone)]
 pub struct Job {
     pub name: String,
+    pub kind: Kind,
+    pub mode: Mode,
+    /// Kubernetes HA's storage directory, when HA is on.
+    pub ha: Option<String>,
+    /// JobManager pods; more than one only with HA.
+    pub job_manager_replicas: u32,
+    /// The optional REST Service and Ingress.
+    pub rest: Option<Rest>,
+    pub ingress: Option<Ingress>,
     /// The environment this rendering of the job is for, if the project declares any.
     pub environment: Option<String>,
     /// The spec file, relative to the project root.
@@ -40,6 +49,74 @@ pub struct Job {
     pub disruption_budget: Option<(&'static str, DisruptionValue)>,
 }
 
+/// What a spec deploys.
+#[derive(Debug, Clone)]
+pub enum Kind {
+    /// A job with a cluster of its own (Flink's application mode).
+    Application,
+    /// A session cluster that jobs are submitted to.
+    SessionCluster,
+    /// A job submitted to a session cluster by a Kubernetes Job.
+    SessionJob(Submission),
+}
+
+/// How a session job reaches its cluster, and what it submits.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub cluster: String,
+    /// The cluster's spec file, for messages.
+    pub cluster_source: String,
+    /// `host:port` of the cluster's REST endpoint.
+    pub rest_host: String,
+    pub rest_port: i64,
+    /// Fixed Flink job id: the first half names the job, the second the submission, so a
+    /// running copy is recognised and an unchanged submission is never repeated.
+    pub job_id: String,
+    /// `flink run` options and the program arguments.
+    pub run_args: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rest {
+    pub service_type: &'static str,
+    pub node_port: Option<u32>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ingress {
+    pub host: String,
+    pub path: String,
+    pub class_name: Option<String>,
+    pub tls_secret: Option<String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Job {
+    pub fn is_native(&self) -> bool {
+        self.mode == Mode::Native
+    }
+    /// Whether the spec runs Flink processes (a session job only runs its submitter).
+    pub fn has_cluster(&self) -> bool {
+        !matches!(self.kind, Kind::SessionJob(_))
+    }
+    /// The service account of Flink's pods: native JobManagers create pods, and HA elects
+    /// leaders through ConfigMaps; other pods need no Kubernetes API access.
+    pub fn service_account(&self) -> Option<String> {
+        (self.has_cluster() && (self.is_native() || self.ha.is_some()))
+            .then(|| format!("{}-flink", self.name))
+    }
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Standalone => "standalone",
+            Mode::Native => "native",
+        }
+    }
+}
+
 /// A PodDisruptionBudget bound: a pod count or a percentage.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(untagged)]
@@ -69,6 +146,9 @@ pub struct Restore {
 pub struct Process {
     pub profile: String,
     pub cpu_millis: u64,
+    /// Limit / request, which native mode passes to Flink for the pods it creates.
+    pub cpu_limit_factor: f64,
+    pub memory_limit_factor: f64,
     pub memory: Memory,
     /// Flink options this process's profile contributes (memory, external resources).
     pub options: config::Options,

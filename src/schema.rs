@@ -4,7 +4,11 @@
 
 use schemars::schema_for;
 
-use crate::load::{profile::ProfileSpec, project::ProjectSpec, spec::JobSpec};
+use crate::load::{
+    profile::ProfileSpec,
+    project::ProjectSpec,
+    spec::{ClusterSpec, JobSpec},
+};
 
 /// (file name, schema text) for each input kind, pretty-printed with a final newline.
 pub fn schemas() -> Vec<(&'static str, String)> {
@@ -13,6 +17,7 @@ pub fn schemas() -> Vec<(&'static str, String)> {
     };
     vec![
         ("job.schema.json", pretty(schema_for!(JobSpec))),
+        ("cluster.schema.json", pretty(schema_for!(ClusterSpec))),
         ("profile.schema.json", pretty(schema_for!(ProfileSpec))),
         ("project.schema.json", pretty(schema_for!(ProjectSpec))),
     ]

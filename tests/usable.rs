@@ -9,9 +9,10 @@ use std::process::Command;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{ConfigMap, PodTemplateSpec, Service};
-use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, PodTemplateSpec, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use serde_json::Value;
 
 mod common;
@@ -41,10 +42,6 @@ fn job_dirs() -> Vec<PathBuf> {
 fn yaml_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap();
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(path: &Path) -> T {
-    common::round_trip(&yaml_json(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Flink's legacy `flink-conf.yaml` reading: cut at `#`, split at the first `": "`.
@@ -114,25 +111,91 @@ fn flink_bytes(size: &str) -> u64 {
     }
 }
 
+/// One rendered folder's manifests, parsed by kind.
+struct Folder {
+    dir: PathBuf,
+    docs: Vec<(String, Value)>,
+}
+
+impl Folder {
+    fn read(dir: &Path) -> Folder {
+        let mut docs = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".yaml") && name != "kustomization.yaml" {
+                let json = yaml_json(&path);
+                common::check_manifest(&json).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                docs.push((name, json));
+            }
+        }
+        docs.sort_by(|a, b| a.0.cmp(&b.0));
+        Folder {
+            dir: dir.to_path_buf(),
+            docs,
+        }
+    }
+    fn of_kind<T: serde::de::DeserializeOwned>(&self, kind: &str) -> Vec<(String, T)> {
+        self.docs
+            .iter()
+            .filter(|(_, j)| j["kind"] == kind)
+            .map(|(n, j)| (n.clone(), serde_json::from_value(j.clone()).unwrap()))
+            .collect()
+    }
+    fn one<T: serde::de::DeserializeOwned>(&self, kind: &str) -> Option<T> {
+        let mut all = self.of_kind::<T>(kind);
+        assert!(all.len() <= 1, "{}: one {kind}", self.dir.display());
+        all.pop().map(|(_, t)| t)
+    }
+    /// Every pod template: Jobs, Deployments, and native TaskManager pod templates.
+    fn pods(&self) -> Vec<(String, PodTemplateSpec, bool)> {
+        let mut pods = Vec::new();
+        for (n, j) in self.of_kind::<Job>("Job") {
+            pods.push((n, j.spec.unwrap().template, true));
+        }
+        for (n, d) in self.of_kind::<Deployment>("Deployment") {
+            pods.push((n, d.spec.unwrap().template, true));
+        }
+        for (n, cm) in self.of_kind::<ConfigMap>("ConfigMap") {
+            for (key, text) in cm.data.unwrap_or_default() {
+                if key.ends_with("pod-template.yaml") {
+                    let pod: Pod = serde_yaml::from_str(&text).unwrap();
+                    let t = PodTemplateSpec {
+                        metadata: Some(pod.metadata),
+                        spec: pod.spec,
+                    };
+                    pods.push((format!("{n}:{key}"), t, false));
+                }
+            }
+        }
+        pods
+    }
+}
+
 #[test]
 fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
     for dir in job_dirs() {
-        let cm: ConfigMap = round_trip(&dir.join("configmap.yaml"));
-        let svc: Service = round_trip(&dir.join("jobmanager-service.yaml"));
-        let jm: Job = round_trip(&dir.join("jobmanager-job.yaml"));
-        let tm: Deployment = round_trip(&dir.join("taskmanager-deployment.yaml"));
+        let f = Folder::read(&dir);
         let ctx = dir.display();
-        for policy in [
-            "jobmanager-networkpolicy.yaml",
-            "taskmanager-networkpolicy.yaml",
-        ] {
-            if dir.join(policy).exists() {
-                let np: NetworkPolicy = round_trip(&dir.join(policy));
-                assert!(np.spec.unwrap().ingress.is_some(), "{ctx}");
+        let services = f.of_kind::<Service>("Service");
+        let pods = f.pods();
+        // Every Service selects some pod of the folder, and Deployments their own pods.
+        for (n, svc) in &services {
+            let sel = svc.spec.as_ref().unwrap().selector.clone().unwrap();
+            let hit = pods.iter().any(|(_, p, _)| {
+                let labels = p.metadata.as_ref().unwrap().labels.clone().unwrap();
+                sel.iter().all(|(k, v)| labels.get(k) == Some(v))
+            });
+            assert!(hit, "{ctx}: Service {n} selects no pod");
+        }
+        for (n, d) in f.of_kind::<Deployment>("Deployment") {
+            let spec = d.spec.unwrap();
+            let labels = spec.template.metadata.unwrap().labels.unwrap();
+            for (k, v) in spec.selector.match_labels.unwrap() {
+                assert_eq!(labels.get(&k), Some(&v), "{ctx}: {n} selector {k}");
             }
         }
-        if dir.join("taskmanager-pdb.yaml").exists() {
-            let pdb: PodDisruptionBudget = round_trip(&dir.join("taskmanager-pdb.yaml"));
+        if let Some(pdb) = f.one::<PodDisruptionBudget>("PodDisruptionBudget") {
             let sel = pdb.spec.unwrap().selector.unwrap().match_labels.unwrap();
             assert_eq!(
                 sel.get("component").map(String::as_str),
@@ -140,7 +203,81 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
                 "{ctx}: a PDB must never select the JobManager"
             );
         }
+        // RBAC: the binding ties the folder's account to its Role, and pods use that account.
+        let account = f.one::<ServiceAccount>("ServiceAccount");
+        if let Some(sa) = &account {
+            let sa_name = sa.metadata.name.clone().unwrap();
+            let role: Role = f.one("Role").expect("a Role beside the account");
+            let binding: RoleBinding = f.one("RoleBinding").expect("a RoleBinding");
+            assert_eq!(binding.role_ref.name, role.metadata.name.unwrap(), "{ctx}");
+            assert_eq!(binding.subjects.unwrap()[0].name, sa_name, "{ctx}");
+            for rule in role.rules.unwrap() {
+                for verb in rule.verbs {
+                    assert_ne!(verb, "*", "{ctx}: least privilege");
+                }
+            }
+        }
+        for (n, p, _) in &pods {
+            if let Some(a) = &p.spec.as_ref().unwrap().service_account_name {
+                let ours = account.as_ref().and_then(|s| s.metadata.name.clone());
+                assert_eq!(
+                    Some(a),
+                    ours.as_ref(),
+                    "{ctx}: {n} uses an account of the folder"
+                );
+            }
+        }
+        if let Some(ing) = f.one::<Ingress>("Ingress") {
+            let backend = ing.spec.unwrap().rules.unwrap()[0]
+                .http
+                .clone()
+                .unwrap()
+                .paths[0]
+                .backend
+                .service
+                .clone()
+                .unwrap();
+            assert!(
+                services
+                    .iter()
+                    .any(|(_, s)| s.metadata.name == Some(backend.name.clone())),
+                "{ctx}: the Ingress backend is a Service of the folder"
+            );
+            assert_eq!(backend.port.unwrap().number, Some(8081), "{ctx}");
+        }
+        if let Some(submit) = f
+            .one::<Job>("Job")
+            .filter(|_| dir.join("submit-job.yaml").exists())
+        {
+            let c = &submit.spec.unwrap().template.spec.unwrap().containers[0];
+            let name = dir.file_name().unwrap().to_string_lossy();
+            let args = c.command.clone().unwrap_or_default();
+            let jar = format!("/opt/flink/usrlib/{name}.jar");
+            assert!(args.contains(&jar), "{ctx}: submits {jar}");
+            let env: BTreeMap<String, String> = c
+                .env
+                .clone()
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.name, e.value.unwrap()))
+                .collect();
+            assert_eq!(env["FLINK_JOB_ID"].len(), 32, "{ctx}: a Flink job id");
+            assert!(env["FLINK_REST_HOST"].ends_with(".svc"), "{ctx}");
+            continue;
+        }
 
+        let cm: ConfigMap = f
+            .of_kind::<ConfigMap>("ConfigMap")
+            .into_iter()
+            .map(|(_, c)| c)
+            .find(|c| {
+                !c.data
+                    .as_ref()
+                    .unwrap()
+                    .keys()
+                    .any(|k| k.ends_with("pod-template.yaml"))
+            })
+            .unwrap_or_else(|| panic!("{ctx}: a Flink ConfigMap"));
         let data = cm.data.clone().unwrap();
         let (file, conf) = match (data.get("config.yaml"), data.get("flink-conf.yaml")) {
             (Some(c), None) => ("config.yaml", yaml_parse(c)),
@@ -148,85 +285,42 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
             _ => panic!("{ctx}: the ConfigMap must hold exactly one Flink config file"),
         };
         assert!(data.contains_key("log4j-console.properties"), "{ctx}");
-
-        // The config points at the Service, and the pinned ports match what it exposes.
-        let svc_name = svc.metadata.name.clone().unwrap();
-        assert_eq!(conf["jobmanager.rpc.address"], svc_name, "{ctx}");
-        let svc_ports: BTreeMap<String, i32> = svc
-            .spec
-            .as_ref()
-            .unwrap()
-            .ports
-            .as_ref()
-            .unwrap()
-            .iter()
-            .map(|p| (p.name.clone().unwrap(), p.port))
-            .collect();
-        assert_eq!(
-            conf["jobmanager.rpc.port"],
-            svc_ports["rpc"].to_string(),
-            "{ctx}"
-        );
-        assert_eq!(
-            conf["blob.server.port"],
-            svc_ports["blob-server"].to_string(),
-            "{ctx}"
-        );
-        assert_eq!(conf["rest.port"], svc_ports["webui"].to_string(), "{ctx}");
+        assert_eq!(conf["jobmanager.rpc.port"], "6123", "{ctx}");
+        assert_eq!(conf["blob.server.port"], "6124", "{ctx}");
+        assert_eq!(conf["rest.port"], "8081", "{ctx}");
         assert_eq!(conf["taskmanager.rpc.port"], "6122", "{ctx}");
         assert!(
             conf["env.java.opts.all"].contains("--add-opens=java.base/java.lang=ALL-UNNAMED"),
             "{ctx}"
         );
-
-        // The Service selects the JobManager pods and only them.
-        let jm_pod = jm.spec.as_ref().unwrap().template.clone();
-        let jm_labels = jm_pod.metadata.as_ref().unwrap().labels.clone().unwrap();
-        for (k, v) in svc.spec.as_ref().unwrap().selector.as_ref().unwrap() {
-            assert_eq!(jm_labels.get(k), Some(v), "{ctx}: Service selector {k}");
-        }
-        let tm_pod = tm.spec.as_ref().unwrap().template.clone();
-        let tm_labels = tm_pod.metadata.as_ref().unwrap().labels.clone().unwrap();
-        for (k, v) in tm
-            .spec
-            .as_ref()
-            .unwrap()
-            .selector
-            .match_labels
-            .as_ref()
-            .unwrap()
-        {
-            assert_eq!(tm_labels.get(k), Some(v), "{ctx}: Deployment selector {k}");
-        }
-        assert_ne!(
-            jm_labels.get("component"),
-            tm_labels.get("component"),
-            "{ctx}"
-        );
-
-        assert_eq!(
-            jm_pod.spec.as_ref().unwrap().restart_policy.as_deref(),
-            Some("OnFailure"),
-            "{ctx}"
-        );
-        for (pod, size_key) in [
-            (&jm_pod, "jobmanager.memory.process.size"),
-            (&tm_pod, "taskmanager.memory.process.size"),
-        ] {
+        // Every Flink pod: memory at least Flink's process size, the config file mounted,
+        // rolled by the config hash, and no `--host` (Flink 2.x stops parsing at it).
+        for (n, pod, full) in &pods {
+            let component =
+                pod.metadata.as_ref().unwrap().labels.as_ref().unwrap()["component"].clone();
+            let size_key = format!("{component}.memory.process.size");
             let spec = pod.spec.as_ref().unwrap();
             let c = &spec.containers[0];
             let res = c.resources.as_ref().unwrap();
             let limit = bytes(&res.limits.as_ref().unwrap()["memory"].0);
             let request = bytes(&res.requests.as_ref().unwrap()["memory"].0);
-            let process = flink_bytes(&conf[size_key]);
+            let process = flink_bytes(&conf[&size_key]);
             assert!(
                 request >= process && limit >= process,
-                "{ctx}: container memory below {size_key}"
+                "{ctx}: {n}: container memory below {size_key}"
             );
+            assert_eq!(
+                spec.security_context.as_ref().unwrap().run_as_user,
+                Some(9999),
+                "{ctx}"
+            );
+            if !full {
+                continue;
+            }
             let mounts = c.volume_mounts.as_ref().unwrap();
             assert!(
                 mounts.iter().any(|m| m.mount_path == "/opt/flink/conf"),
-                "{ctx}"
+                "{ctx}: {n}"
             );
             let items = spec.volumes.as_ref().unwrap()[0]
                 .config_map
@@ -237,35 +331,128 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
                 .unwrap();
             assert!(
                 items.iter().any(|i| i.key == file && i.path == file),
-                "{ctx}: {file} not mounted"
+                "{ctx}: {n}: {file} not mounted"
             );
-            assert_eq!(
-                spec.security_context.as_ref().unwrap().run_as_user,
-                Some(9999),
-                "{ctx}"
-            );
-            // Both pods roll when the configuration changes.
             let ann = pod.metadata.as_ref().unwrap().annotations.clone().unwrap();
             assert_eq!(ann["flinkgen/config-sha256"].len(), 64, "{ctx}");
+            let args = c.args.clone().unwrap_or_default();
+            assert!(
+                !args.iter().any(|a| a == "--host"),
+                "{ctx}: --host breaks Flink 2.x"
+            );
+            if n == "jobmanager-job.yaml" {
+                assert_eq!(args[0], "standalone-job", "{ctx}");
+                assert_eq!(spec.restart_policy.as_deref(), Some("OnFailure"), "{ctx}");
+            }
         }
-        let jm_args = jm_pod.spec.as_ref().unwrap().containers[0]
-            .args
-            .clone()
-            .unwrap();
-        assert_eq!(jm_args[0], "standalone-job", "{ctx}");
-        assert!(
-            !jm_args.iter().any(|a| a == "--host"),
-            "{ctx}: --host breaks Flink 2.x"
+        let port = |svc: &Service, name: &str| {
+            svc.spec
+                .as_ref()
+                .unwrap()
+                .ports
+                .as_ref()
+                .unwrap()
+                .iter()
+                .find(|p| p.name.as_deref() == Some(name))
+                .map(|p| p.port)
+        };
+        let ha = conf.get("high-availability.type").map(String::as_str) == Some("kubernetes");
+        if ha {
+            assert!(conf.contains_key("high-availability.storageDir"), "{ctx}");
+            assert_eq!(
+                conf.get("kubernetes.namespace"),
+                Some(&cm.metadata.namespace.clone().unwrap()),
+                "{ctx}"
+            );
+            assert!(account.is_some(), "{ctx}: HA needs a service account");
+        }
+        let native = conf.contains_key("kubernetes.pod-template-file.taskmanager");
+        if native {
+            // Flink finds everything by the cluster id.
+            let id = &conf["kubernetes.cluster-id"];
+            assert_eq!(
+                cm.metadata.name.clone().unwrap(),
+                format!("flink-config-{id}"),
+                "{ctx}"
+            );
+            let jm: Deployment = f.one("Deployment").unwrap();
+            assert_eq!(jm.metadata.name.as_ref(), Some(id), "{ctx}");
+            let pod = jm.spec.unwrap().template.spec.unwrap();
+            assert_eq!(
+                pod.service_account_name.as_ref(),
+                Some(&conf["kubernetes.service-account"]),
+                "{ctx}"
+            );
+            let mounted: Vec<String> = pod.containers[0]
+                .volume_mounts
+                .clone()
+                .unwrap()
+                .into_iter()
+                .map(|m| m.mount_path)
+                .collect();
+            let template = &conf["kubernetes.pod-template-file.taskmanager"];
+            let (tdir, tfile) = template.rsplit_once('/').unwrap();
+            assert!(
+                mounted.iter().any(|m| m == tdir),
+                "{ctx}: pod template mounted"
+            );
+            let (_, tm_pod, _) = pods
+                .iter()
+                .find(|(n, _, _)| n.ends_with(tfile))
+                .expect("pod template");
+            assert_eq!(
+                tm_pod.spec.as_ref().unwrap().containers[0].name,
+                "flink-main-container",
+                "{ctx}"
+            );
+            assert_eq!(
+                conf["kubernetes.container.image.ref"],
+                pod.containers[0].image.clone().unwrap(),
+                "{ctx}"
+            );
+            if !ha {
+                let svc = format!("{id}.{}", cm.metadata.namespace.clone().unwrap());
+                assert_eq!(conf["jobmanager.rpc.address"], svc, "{ctx}");
+                let internal = services
+                    .iter()
+                    .find(|(_, s)| s.metadata.name.as_ref() == Some(id))
+                    .expect("internal Service");
+                assert_eq!(port(&internal.1, "jobmanager-rpc"), Some(6123), "{ctx}");
+                assert_eq!(port(&internal.1, "blobserver"), Some(6124), "{ctx}");
+            }
+            continue;
+        }
+        // Standalone: the config points at the Service, which exposes the pinned ports.
+        let (_, svc) = services
+            .iter()
+            .find(|(n, _)| n == "jobmanager-service.yaml")
+            .unwrap_or_else(|| panic!("{ctx}: a JobManager Service"));
+        assert_eq!(
+            conf["jobmanager.rpc.address"],
+            svc.metadata.name.clone().unwrap(),
+            "{ctx}"
         );
+        assert_eq!(port(svc, "rpc"), Some(6123), "{ctx}");
+        assert_eq!(port(svc, "blob-server"), Some(6124), "{ctx}");
+        assert_eq!(port(svc, "webui"), Some(8081), "{ctx}");
+        let tm: Deployment = f
+            .of_kind::<Deployment>("Deployment")
+            .into_iter()
+            .find(|(n, _)| n == "taskmanager-deployment.yaml")
+            .map(|(_, d)| d)
+            .unwrap_or_else(|| panic!("{ctx}: a TaskManager Deployment"));
         let slots: u32 = conf["taskmanager.numberOfTaskSlots"].parse().unwrap();
         let replicas = tm.spec.as_ref().unwrap().replicas.unwrap() as u32;
-        let parallelism: u32 = conf["parallelism.default"].parse().unwrap();
-        assert!(slots * replicas >= parallelism, "{ctx}: not enough slots");
+        if let Some(p) = conf.get("parallelism.default") {
+            let parallelism: u32 = p.parse().unwrap();
+            assert!(slots * replicas >= parallelism, "{ctx}: not enough slots");
+        }
     }
 }
 
 /// The defaults every generated pod must have, whatever the spec says.
-fn assert_hardened(pod: &PodTemplateSpec, ctx: &str) {
+/// `full` is false for a native pod template, whose image and probes Flink fills in.
+fn assert_hardened(pod: &PodTemplateSpec, full: bool, ctx: &str) {
     let spec = pod.spec.as_ref().unwrap();
     let psc = spec.security_context.as_ref().unwrap();
     assert_eq!(psc.run_as_non_root, Some(true), "{ctx}");
@@ -279,11 +466,12 @@ fn assert_hardened(pod: &PodTemplateSpec, ctx: &str) {
         "RuntimeDefault",
         "{ctx}"
     );
-    assert_eq!(
-        spec.automount_service_account_token,
-        Some(false),
-        "{ctx}: no API access without need"
-    );
+    // A token only for pods that run as the folder's own, Role-bound account.
+    let token = spec.automount_service_account_token;
+    match &spec.service_account_name {
+        Some(_) => assert_eq!(token, Some(true), "{ctx}"),
+        None => assert_eq!(token, Some(false), "{ctx}: no API access without need"),
+    }
     let writable: Vec<&str> = spec
         .volumes
         .as_ref()
@@ -301,24 +489,6 @@ fn assert_hardened(pod: &PodTemplateSpec, ctx: &str) {
             Some(&["ALL".to_string()][..]),
             "{ctx}"
         );
-        let res = c.resources.as_ref().unwrap();
-        for k in ["cpu", "memory"] {
-            assert!(
-                res.requests.as_ref().unwrap().contains_key(k)
-                    && res.limits.as_ref().unwrap().contains_key(k),
-                "{ctx}: {k}"
-            );
-        }
-        assert!(
-            c.liveness_probe.is_some() && c.readiness_probe.is_some(),
-            "{ctx}: probes"
-        );
-        let image = c.image.as_deref().unwrap();
-        assert!(
-            image.contains(':') && !image.ends_with(":latest"),
-            "{ctx}: pinned image {image}"
-        );
-        assert!(c.image_pull_policy.is_some(), "{ctx}");
         let mounts: Vec<(&str, &str)> = c
             .volume_mounts
             .as_ref()
@@ -333,18 +503,43 @@ fn assert_hardened(pod: &PodTemplateSpec, ctx: &str) {
                 .unwrap_or_else(|| panic!("{ctx}: {path} not writable"));
             assert!(writable.contains(&m.0), "{ctx}: {path} must be an emptyDir");
         }
+        let res = c.resources.as_ref().unwrap();
+        for k in ["cpu", "memory"] {
+            assert!(
+                res.requests.as_ref().unwrap().contains_key(k)
+                    && res.limits.as_ref().unwrap().contains_key(k),
+                "{ctx}: {k}"
+            );
+        }
+        if !full {
+            continue;
+        }
+        // A submitter is a batch Job that exits; probes are for long-running processes.
+        if c.name != "submit" {
+            assert!(
+                c.liveness_probe.is_some() && c.readiness_probe.is_some(),
+                "{ctx}: probes"
+            );
+        }
+        let image = c.image.as_deref().unwrap();
+        assert!(
+            image.contains(':') && !image.ends_with(":latest"),
+            "{ctx}: pinned image {image}"
+        );
+        assert!(c.image_pull_policy.is_some(), "{ctx}");
     }
 }
 
 #[test]
 fn every_pod_is_hardened() {
+    let mut count = 0;
     for dir in job_dirs() {
-        let ctx = dir.display().to_string();
-        let jm: Job = round_trip(&dir.join("jobmanager-job.yaml"));
-        let tm: Deployment = round_trip(&dir.join("taskmanager-deployment.yaml"));
-        assert_hardened(&jm.spec.unwrap().template, &ctx);
-        assert_hardened(&tm.spec.unwrap().template, &ctx);
+        for (name, pod, full) in Folder::read(&dir).pods() {
+            assert_hardened(&pod, full, &format!("{}/{name}", dir.display()));
+            count += 1;
+        }
     }
+    assert!(count >= 20, "{count} pods checked");
 }
 
 #[test]
@@ -356,7 +551,15 @@ fn dockerfiles_copy_the_jar_into_usrlib() {
             .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
             .collect();
         assert!(code[0].starts_with("FROM "), "{}", dir.display());
-        let copy = code.iter().find(|l| l.starts_with("COPY ")).unwrap();
+        // A session cluster's image has no job; its jobs bring their jars.
+        let Some(copy) = code.iter().find(|l| l.starts_with("COPY ")) else {
+            assert!(
+                text.contains("A session cluster's image"),
+                "{}",
+                dir.display()
+            );
+            continue;
+        };
         let name = dir.file_name().unwrap().to_string_lossy();
         assert!(copy.starts_with("COPY --chown=flink:flink "), "{copy}");
         assert!(
@@ -411,7 +614,7 @@ fn kustomize_builds_every_job_folder() {
                 .filter(|l| l.starts_with("  - "))
                 .count();
             assert_eq!(kinds.len(), listed, "{}: {kinds:?}", dir.display());
-            assert!(listed >= 4, "{}", dir.display());
+            assert!(listed >= 1, "{}", dir.display());
         } else {
             assert!(
                 kinds.len() >= 8,

@@ -91,6 +91,11 @@ pub fn render(options: &Options, format: Format, header: &str) -> String {
     out
 }
 
+/// A value as Flink reads it from a string: `flink-conf.yaml` lines and `-Dkey=value` flags.
+pub fn cli_value(v: &Value) -> String {
+    legacy_value(v)
+}
+
 fn legacy_value(v: &Value) -> String {
     match v {
         Value::Text(s) => s.clone(),

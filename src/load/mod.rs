@@ -22,6 +22,8 @@ pub struct Inputs {
     pub project: project::ProjectSpec,
     pub project_src: Option<Source>,
     pub jobs: Vec<(Source, spec::JobSpec)>,
+    /// Session clusters, as job specs without a job (see `ClusterSpec::into_job_spec`).
+    pub clusters: Vec<(Source, spec::JobSpec)>,
     pub profiles: BTreeMap<String, (Source, profile::ProfileSpec)>,
     pub out_dir: String,
 }
@@ -55,6 +57,22 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
         jobs.extend(job);
     }
 
+    // Session clusters are optional, and so is their folder.
+    let clusters_dir = project
+        .clusters_dir
+        .clone()
+        .unwrap_or_else(|| "clusters".into());
+    let mut clusters = Vec::new();
+    if root.join(&clusters_dir).is_dir() || project.clusters_dir.is_some() {
+        for rel in yaml_files(root, &clusters_dir, usize::MAX, diags) {
+            if let Some(mut src) = read(root, &rel, diags) {
+                if let Some(c) = src.parse::<spec::ClusterSpec>(diags) {
+                    clusters.push((src, c.into_job_spec()));
+                }
+            }
+        }
+    }
+
     let mut profiles = BTreeMap::new();
     for rel in yaml_files(root, &profiles_dir, 1, diags) {
         let name = Path::new(&rel)
@@ -79,6 +97,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
         project,
         project_src,
         jobs,
+        clusters,
         profiles,
         out_dir,
     }

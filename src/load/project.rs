@@ -25,6 +25,10 @@ pub struct ProjectSpec {
     pub labels: BTreeMap<String, String>,
     /// Where job specs are read from (default `jobs`).
     pub jobs_dir: Option<String>,
+    /// Where session clusters are read from (default `clusters`; the folder is optional).
+    pub clusters_dir: Option<String>,
+    /// Default mode of all jobs and clusters: `standalone` (default) or `native`.
+    pub mode: Option<super::spec::Mode>,
     /// Where profiles are read from (default `profiles`).
     pub profiles_dir: Option<String>,
     /// Where output is written (default `out`).

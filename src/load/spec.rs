@@ -9,12 +9,24 @@ use serde::Deserialize;
 use super::profile::ProfileSpec;
 use super::scalar::Scalar;
 
-/// One Flink job, deployed as its own application cluster.
+/// One Flink job: its own application cluster, or submitted to a session cluster (`session`).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct JobSpec {
     /// Job name: a DNS-1123 label of at most 45 characters. Defaults to the file name.
     pub name: Option<String>,
+    /// How Flink runs on Kubernetes: `standalone` (flinkgen writes every pod; the default) or
+    /// `native` (the JobManager creates TaskManager pods from a pod template).
+    pub mode: Option<Mode>,
+    /// Name of a session cluster (`clusters/<name>.yaml`) to submit this job to, instead of
+    /// giving the job a cluster of its own.
+    pub session: Option<String>,
+    /// Kubernetes high availability: leader election through ConfigMaps, metadata in `storageDir`.
+    pub ha: Option<HaSpec>,
+    /// An extra Service for the REST API and web UI.
+    pub rest: Option<RestSpec>,
+    /// An Ingress to the REST API and web UI.
+    pub ingress: Option<IngressSpec>,
     /// Flink version, quoted: "1.20", or a full release such as "1.20.3".
     pub flink_version: Option<Scalar>,
     /// The image built for this job.
@@ -108,6 +120,7 @@ impl JobSpec {
         s.parallelism = parallelism.or(s.parallelism);
         if let Some(jm) = job_manager {
             s.job_manager.profile = jm.profile.or(s.job_manager.profile);
+            s.job_manager.replicas = jm.replicas.or(s.job_manager.replicas);
             s.job_manager.overrides = overlay_profile(s.job_manager.overrides, jm.overrides);
         }
         if let Some(tm) = task_manager {
@@ -189,6 +202,8 @@ pub enum PullPolicy {
 pub struct JobManagerSpec {
     /// Resource profile name (a file in `profiles/`); defaults to the project's.
     pub profile: Option<String>,
+    /// JobManager pods: more than 1 runs standbys, which needs `ha`.
+    pub replicas: Option<u32>,
     /// Single profile fields to change for this job.
     pub overrides: Option<ProfileSpec>,
 }
@@ -288,4 +303,149 @@ pub enum LogLevel {
     Warn,
     Error,
     Off,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Standalone,
+    Native,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HaSpec {
+    /// Durable location of JobManager metadata (`s3://bucket/flink-ha`); its filesystem plugin
+    /// must be enabled.
+    pub storage_dir: String,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RestSpec {
+    /// Service type (default ClusterIP).
+    #[serde(rename = "type")]
+    pub service_type: Option<ServiceType>,
+    /// Fixed node port for NodePort and LoadBalancer (30000-32767).
+    pub node_port: Option<u32>,
+    /// Annotations on the Service (for example a cloud load balancer's settings).
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+pub enum ServiceType {
+    ClusterIP,
+    NodePort,
+    LoadBalancer,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IngressSpec {
+    /// Host name the Ingress answers for.
+    pub host: String,
+    /// Path prefix (default `/`).
+    pub path: Option<String>,
+    /// IngressClass name; the cluster's default class when not given.
+    pub class_name: Option<String>,
+    /// Secret holding the TLS certificate for `host`.
+    pub tls_secret: Option<String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// A session cluster (`clusters/*.yaml`): a JobManager and TaskManagers that jobs with
+/// `session: <name>` are submitted to.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterSpec {
+    /// Cluster name: a DNS-1123 label of at most 45 characters. Defaults to the file name.
+    pub name: Option<String>,
+    /// Flink version, quoted ("1.20"). Jobs submitted to the cluster use the same.
+    pub flink_version: Option<Scalar>,
+    pub mode: Option<Mode>,
+    /// The cluster image, built with its plugins.
+    pub image: Option<ImageSpec>,
+    #[serde(default)]
+    pub job_manager: JobManagerSpec,
+    #[serde(default)]
+    pub task_manager: TaskManagerSpec,
+    /// Cluster-wide defaults; each job may set its own.
+    pub checkpoints: Option<CheckpointSpec>,
+    pub savepoints: Option<SavepointSpec>,
+    pub state_backend: Option<StateBackend>,
+    /// Flink plugins from the image's `opt/` folder, e.g. `s3-fs-presto`.
+    #[serde(default)]
+    pub plugins: Vec<String>,
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
+    pub flink_config: BTreeMap<String, serde_yaml::Value>,
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    pub logging: Option<LoggingSpec>,
+    pub ha: Option<HaSpec>,
+    pub rest: Option<RestSpec>,
+    pub ingress: Option<IngressSpec>,
+    pub network_policy: Option<NetworkPolicySpec>,
+    pub pod_disruption_budget: Option<PodDisruptionBudgetSpec>,
+    #[serde(default)]
+    pub environments: BTreeMap<String, JobOverlay>,
+}
+
+impl ClusterSpec {
+    /// The cluster as a job spec without a job, so both share one validation.
+    /// Destructured so that a new cluster field that is not carried over fails to compile.
+    pub fn into_job_spec(self) -> JobSpec {
+        let ClusterSpec {
+            name,
+            flink_version,
+            mode,
+            image,
+            job_manager,
+            task_manager,
+            checkpoints,
+            savepoints,
+            state_backend,
+            plugins,
+            flink_config,
+            namespace,
+            labels,
+            logging,
+            ha,
+            rest,
+            ingress,
+            network_policy,
+            pod_disruption_budget,
+            environments,
+        } = self;
+        JobSpec {
+            name,
+            mode,
+            session: None,
+            ha,
+            rest,
+            ingress,
+            flink_version,
+            image,
+            jar: String::new(),
+            entry_class: None,
+            args: Vec::new(),
+            parallelism: None,
+            job_manager,
+            task_manager,
+            checkpoints,
+            savepoints,
+            state_backend,
+            plugins,
+            flink_config,
+            namespace,
+            labels,
+            logging,
+            network_policy,
+            pod_disruption_budget,
+            environments,
+        }
+    }
 }

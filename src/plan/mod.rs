@@ -9,7 +9,8 @@ use sha2::{Digest, Sha256};
 
 use crate::flink::config;
 use crate::load::spec::LogLevel;
-use crate::model::{Job, Logging, Process};
+use crate::model::{Job, Kind, Logging, Process};
+use crate::validate::deploy::{POD_TEMPLATE_DIR, POD_TEMPLATE_FILE};
 
 pub const GENERATOR: &str = concat!("flinkgen ", env!("CARGO_PKG_VERSION"));
 
@@ -56,6 +57,61 @@ pub struct JobView {
     pub disruption_budget: Option<DisruptionBudgetView>,
     pub root_level: &'static str,
     pub loggers: Vec<LoggerView>,
+    /// `application`, `session-cluster` or `session-job`.
+    pub kind: &'static str,
+    pub native: bool,
+    pub ha: bool,
+    /// Whether the image carries a job jar (a session cluster's does not).
+    pub has_jar: bool,
+    pub service_account: Option<String>,
+    pub jobmanager_replicas: u32,
+    pub jobmanager_container: &'static str,
+    /// The env var the JobManager's pod IP is passed in, when its address is its pod IP.
+    pub pod_ip_env: Option<&'static str>,
+    pub rest: Option<RestView>,
+    pub ingress: Option<IngressView>,
+    /// Native mode's headless Service for JobManager RPC (only without HA).
+    pub internal_service: Option<String>,
+    pub pod_template_map: String,
+    pub pod_template_dir: &'static str,
+    pub pod_template_file: &'static str,
+    pub pod_template_text: String,
+    pub submit: Option<SubmitView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RestView {
+    pub name: String,
+    pub service_type: &'static str,
+    pub node_port: Option<u32>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IngressView {
+    pub name: String,
+    pub host: String,
+    pub path: String,
+    pub class_name: Option<String>,
+    pub tls_secret: Option<String>,
+    pub annotations: BTreeMap<String, String>,
+    /// The Service and port the Ingress sends traffic to.
+    pub service: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SubmitView {
+    /// Changes with the submission: a Job's pod template cannot be updated in place.
+    pub name: String,
+    pub cluster: String,
+    pub cluster_source: String,
+    pub rest_host: String,
+    pub rest_port: i64,
+    pub job_id: String,
+    pub args: Vec<String>,
+    pub wait_seconds: u32,
+    pub labels: BTreeMap<String, String>,
+    pub pod_labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,17 +172,6 @@ pub struct Ports {
     pub taskmanager_rpc: i64,
 }
 
-/// The Kubernetes manifests of a job, in the order kustomize lists them.
-const MANIFESTS: &[(&str, &str)] = &[
-    ("configmap.yaml", "configmap.yaml.j2"),
-    ("jobmanager-service.yaml", "jobmanager-service.yaml.j2"),
-    ("jobmanager-job.yaml", "jobmanager-job.yaml.j2"),
-    (
-        "taskmanager-deployment.yaml",
-        "taskmanager-deployment.yaml.j2",
-    ),
-];
-
 /// Manifests only some jobs ask for.
 const NETWORK_POLICIES: &[(&str, &str)] = &[
     (
@@ -139,9 +184,54 @@ const NETWORK_POLICIES: &[(&str, &str)] = &[
     ),
 ];
 const DISRUPTION_BUDGET: (&str, &str) = ("taskmanager-pdb.yaml", "taskmanager-pdb.yaml.j2");
+const RBAC: &[(&str, &str)] = &[
+    ("serviceaccount.yaml", "serviceaccount.yaml.j2"),
+    ("role.yaml", "role.yaml.j2"),
+    ("rolebinding.yaml", "rolebinding.yaml.j2"),
+];
 
+/// The Kubernetes manifests of a job, in the order kustomize lists them.
 fn manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
-    let mut all = MANIFESTS.to_vec();
+    if let Kind::SessionJob(_) = job.kind {
+        return vec![("submit-job.yaml", "submit-job.yaml.j2")];
+    }
+    let mut all = vec![("configmap.yaml", "configmap.yaml.j2")];
+    if job.service_account().is_some() {
+        all.extend_from_slice(RBAC);
+    }
+    if job.is_native() {
+        all.push((
+            "pod-template-configmap.yaml",
+            "pod-template-configmap.yaml.j2",
+        ));
+        if job.ha.is_none() {
+            all.push(("jobmanager-service.yaml", "native-internal-service.yaml.j2"));
+        }
+        all.push(("rest-service.yaml", "rest-service.yaml.j2"));
+        all.push((
+            "jobmanager-deployment.yaml",
+            "jobmanager-deployment.yaml.j2",
+        ));
+    } else {
+        all.push(("jobmanager-service.yaml", "jobmanager-service.yaml.j2"));
+        if job.rest.is_some() {
+            all.push(("rest-service.yaml", "rest-service.yaml.j2"));
+        }
+        all.push(match job.kind {
+            Kind::Application => ("jobmanager-job.yaml", "jobmanager-job.yaml.j2"),
+            _ => (
+                "jobmanager-deployment.yaml",
+                "jobmanager-deployment.yaml.j2",
+            ),
+        });
+        all.push((
+            "taskmanager-deployment.yaml",
+            "taskmanager-deployment.yaml.j2",
+        ));
+    }
+    if job.ingress.is_some() {
+        all.push(("ingress.yaml", "ingress.yaml.j2"));
+    }
     if job.network_policy.is_some() {
         all.extend_from_slice(NETWORK_POLICIES);
     }
@@ -151,15 +241,18 @@ fn manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
     all
 }
 
-/// The log4j file is rendered first because its bytes feed the config hash.
+/// Files mounted into the pods are rendered first because their bytes feed the config hash.
 pub fn plan(
     out_dir: &str,
     job: &Job,
-    log4j: impl Fn(&JobView) -> Result<String, minijinja::Error>,
+    render: impl Fn(&str, &JobView) -> Result<String, minijinja::Error>,
 ) -> Result<Plan, minijinja::Error> {
     let mut view = view(job);
     view.dockerfile = format!("{out_dir}/{}/Dockerfile", job.out_path());
-    view.log4j_text = log4j(&view)?;
+    view.log4j_text = render("log4j-console.properties.j2", &view)?;
+    if job.is_native() && job.has_cluster() {
+        view.pod_template_text = render("taskmanager-pod-template.yaml.j2", &view)?;
+    }
     view.config_hash = config_hash(&view);
     let mut files: Vec<(String, &'static str)> = manifests(job)
         .into_iter()
@@ -202,7 +295,12 @@ fn view(job: &Job) -> JobView {
             })
             .collect(),
         labels: common_labels(job),
-        config_map: format!("{}-config", job.name),
+        config_map: if job.is_native() {
+            // The JobManager mounts this name into the TaskManager pods it creates.
+            format!("flink-config-{}", job.name)
+        } else {
+            format!("{}-config", job.name)
+        },
         config_file: format.file_name(),
         config_text,
         log4j_text: String::new(),
@@ -226,8 +324,79 @@ fn view(job: &Job) -> JobView {
             .map(|(field, value)| DisruptionBudgetView { field, value }),
         root_level: job.logging.root.as_str(),
         loggers: loggers(&job.logging),
+        kind: match job.kind {
+            Kind::Application => "application",
+            Kind::SessionCluster => "session-cluster",
+            Kind::SessionJob(_) => "session-job",
+        },
+        native: job.is_native(),
+        ha: job.ha.is_some(),
+        has_jar: !matches!(job.kind, Kind::SessionCluster),
+        service_account: job.service_account(),
+        jobmanager_replicas: job.job_manager_replicas,
+        jobmanager_container: if job.is_native() {
+            "flink-main-container"
+        } else {
+            "jobmanager"
+        },
+        pod_ip_env: match (job.is_native(), job.ha.is_some()) {
+            (true, _) => Some("_POD_IP_ADDRESS"),
+            (false, true) => Some("POD_IP"),
+            (false, false) => None,
+        },
+        rest: job.rest.as_ref().map(|r| RestView {
+            name: format!("{}-rest", job.name),
+            service_type: r.service_type,
+            node_port: r.node_port,
+            annotations: r.annotations.clone(),
+        }),
+        ingress: job.ingress.as_ref().map(|i| IngressView {
+            name: job.name.clone(),
+            host: i.host.clone(),
+            path: i.path.clone(),
+            class_name: i.class_name.clone(),
+            tls_secret: i.tls_secret.clone(),
+            annotations: i.annotations.clone(),
+            service: if job.is_native() || job.rest.is_some() {
+                format!("{}-rest", job.name)
+            } else {
+                format!("{}-jobmanager", job.name)
+            },
+        }),
+        internal_service: (job.is_native() && job.ha.is_none()).then(|| job.name.clone()),
+        pod_template_map: format!("pod-template-{}", job.name),
+        pod_template_dir: POD_TEMPLATE_DIR,
+        pod_template_file: POD_TEMPLATE_FILE,
+        pod_template_text: String::new(),
+        submit: match &job.kind {
+            Kind::SessionJob(s) => Some(submit_view(job, s)),
+            _ => None,
+        },
     }
 }
+
+fn submit_view(job: &Job, s: &crate::model::Submission) -> SubmitView {
+    let mut labels = common_labels(job);
+    labels.insert("component".into(), "submitter".into());
+    labels.insert("app.kubernetes.io/component".into(), "submitter".into());
+    // The session cluster's network policy admits its jobs' submitters by this label.
+    labels.insert("app.kubernetes.io/part-of".into(), s.cluster.clone());
+    SubmitView {
+        name: format!("{}-submit-{}", job.name, &s.job_id[16..24]),
+        cluster: s.cluster.clone(),
+        cluster_source: s.cluster_source.clone(),
+        rest_host: s.rest_host.clone(),
+        rest_port: s.rest_port,
+        job_id: s.job_id.clone(),
+        args: s.run_args.clone(),
+        wait_seconds: SUBMIT_WAIT_SECONDS,
+        pod_labels: labels.clone(),
+        labels,
+    }
+}
+
+/// How long a submitter waits for its cluster's REST endpoint before it fails.
+const SUBMIT_WAIT_SECONDS: u32 = 600;
 
 /// User labels first, so flinkgen's own keys always win (validation also refuses them).
 fn common_labels(job: &Job) -> BTreeMap<String, String> {
@@ -242,18 +411,27 @@ fn common_labels(job: &Job) -> BTreeMap<String, String> {
 
 fn process(job: &Job, component: &str, p: &Process) -> ProcessView {
     // Only immutable facts go in the selector: Deployment selectors cannot change later.
-    let selector: BTreeMap<String, String> = [
+    let mut selector: BTreeMap<String, String> = [
         ("app".to_string(), job.name.clone()),
         ("component".to_string(), component.to_string()),
     ]
     .into();
+    if job.is_native() {
+        // Flink labels the pods it creates with this, and finds its TaskManagers by it.
+        selector.insert("type".into(), "flink-native-kubernetes".into());
+    }
     let mut labels = common_labels(job);
     labels.extend(selector.clone());
     labels.insert("app.kubernetes.io/component".into(), component.into());
     let mut pod_labels = labels.clone();
     pod_labels.extend(p.pod_labels.clone());
     ProcessView {
-        name: format!("{}-{component}", job.name),
+        // Native TaskManagers look up the JobManager Deployment by the cluster id.
+        name: if job.is_native() && component == "jobmanager" {
+            job.name.clone()
+        } else {
+            format!("{}-{component}", job.name)
+        },
         profile: p.profile.clone(),
         requests: p.requests.clone(),
         limits: p.limits.clone(),
@@ -295,9 +473,39 @@ fn loggers(logging: &Logging) -> Vec<LoggerView> {
 }
 
 /// `standalone-job` stops parsing options at the first token it does not know, so every Flink
-/// option goes before the program arguments. `--host` is left out: 2.x no longer parses it.
+/// option goes before the program arguments. `--host` is never used: 2.x no longer parses it,
+/// while `-D` works on every version.
 fn jobmanager_args(job: &Job) -> Vec<String> {
+    let ha = job.ha.is_some();
+    match (job.is_native(), &job.kind) {
+        (true, Kind::SessionCluster) => {
+            return ["bash", "-c", "kubernetes-jobmanager.sh kubernetes-session"]
+                .map(String::from)
+                .to_vec()
+        }
+        (true, _) => {
+            return [
+                "bash",
+                "-c",
+                "kubernetes-jobmanager.sh kubernetes-application",
+            ]
+            .map(String::from)
+            .to_vec()
+        }
+        (false, Kind::SessionCluster) => {
+            // jobmanager.sh turns a host argument into the advertised RPC address.
+            let mut args = vec!["jobmanager".to_string()];
+            if ha {
+                args.push("$(POD_IP)".into());
+            }
+            return args;
+        }
+        _ => {}
+    }
     let mut args = vec!["standalone-job".to_string()];
+    if ha {
+        args.push("-Djobmanager.rpc.address=$(POD_IP)".into());
+    }
     if let Some(c) = &job.entry_class {
         args.extend(["--job-classname".to_string(), c.clone()]);
     }
@@ -322,6 +530,10 @@ fn config_hash(v: &JobView) -> String {
     ] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
+    }
+    // Native TaskManagers are created from the pod template, so it rolls them too.
+    if !v.pod_template_text.is_empty() {
+        h.update(v.pod_template_text.as_bytes());
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -63,6 +63,47 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "taskmanager-pdb.yaml.j2",
         include_str!("../../templates/taskmanager-pdb.yaml.j2"),
     ),
+    (
+        "_jobmanager-pod.yaml.j2",
+        include_str!("../../templates/_jobmanager-pod.yaml.j2"),
+    ),
+    (
+        "jobmanager-deployment.yaml.j2",
+        include_str!("../../templates/jobmanager-deployment.yaml.j2"),
+    ),
+    (
+        "native-internal-service.yaml.j2",
+        include_str!("../../templates/native-internal-service.yaml.j2"),
+    ),
+    (
+        "rest-service.yaml.j2",
+        include_str!("../../templates/rest-service.yaml.j2"),
+    ),
+    (
+        "ingress.yaml.j2",
+        include_str!("../../templates/ingress.yaml.j2"),
+    ),
+    (
+        "serviceaccount.yaml.j2",
+        include_str!("../../templates/serviceaccount.yaml.j2"),
+    ),
+    ("role.yaml.j2", include_str!("../../templates/role.yaml.j2")),
+    (
+        "rolebinding.yaml.j2",
+        include_str!("../../templates/rolebinding.yaml.j2"),
+    ),
+    (
+        "pod-template-configmap.yaml.j2",
+        include_str!("../../templates/pod-template-configmap.yaml.j2"),
+    ),
+    (
+        "taskmanager-pod-template.yaml.j2",
+        include_str!("../../templates/taskmanager-pod-template.yaml.j2"),
+    ),
+    (
+        "submit-job.yaml.j2",
+        include_str!("../../templates/submit-job.yaml.j2"),
+    ),
 ];
 
 pub struct Renderer {
@@ -122,9 +163,7 @@ impl Renderer {
         job: &crate::model::Job,
         out_dir: &str,
     ) -> Result<BTreeMap<String, String>, minijinja::Error> {
-        let plan = plan::plan(out_dir, job, |v| {
-            self.render("log4j-console.properties.j2", v)
-        })?;
+        let plan = plan::plan(out_dir, job, |template, v| self.render(template, v))?;
         // One conversion of the view serves every template of the job.
         let ctx = Value::from_serialize(&plan.view);
         plan.files

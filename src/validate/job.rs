@@ -10,11 +10,11 @@ use crate::flink::{self, Version};
 use crate::load::scalar::Scalar;
 use crate::load::spec::PodDisruptionBudgetSpec;
 use crate::load::spec::{
-    CheckpointMode, CheckpointSpec, ClaimMode, ImageSpec, JobSpec, LogLevel, Retention,
+    CheckpointMode, CheckpointSpec, ClaimMode, ImageSpec, JobSpec, LogLevel, Mode, Retention,
     SavepointSpec, StateBackend,
 };
 use crate::load::Source;
-use crate::model::{DisruptionValue, Job, Logging, Restore};
+use crate::model::{DisruptionValue, Job, Kind, Logging, Restore};
 
 /// Ports flinkgen pins; the Services and probes use the same numbers.
 pub const RPC_PORT: i64 = 6123;
@@ -34,26 +34,47 @@ pub struct Environment<'a> {
     pub job: Option<&'a BTreeMap<String, serde_yaml::Value>>,
 }
 
+/// What the spec being validated deploys; a session job carries its validated cluster.
+pub enum Role<'a> {
+    Application,
+    Cluster,
+    SessionJob(&'a Job),
+}
+
 pub fn validate(
     src: &Source,
     spec: &JobSpec,
+    role: &Role,
     defaults: &Defaults,
     profiles: &Profiles,
     env: Option<&Environment>,
     diags: &mut Diagnostics,
 ) -> Option<Job> {
     let before = diags.error_count();
+    let cluster = match role {
+        Role::SessionJob(c) => Some(*c),
+        _ => None,
+    };
+    if let Some(c) = cluster {
+        super::deploy::cluster_fields(src, spec, c, diags);
+    }
     let name = name(src, spec, diags);
-    let version = job_version(src, spec, defaults, diags);
-    let namespace = spec
-        .namespace
-        .clone()
-        .unwrap_or_else(|| defaults.namespace.clone());
+    let version = match cluster {
+        Some(c) => super::deploy::session_version(src, spec, c, diags),
+        None => job_version(src, spec, defaults, diags),
+    };
+    let namespace = spec.namespace.clone().unwrap_or_else(|| match cluster {
+        Some(c) => c.namespace.clone(),
+        None => defaults.namespace.clone(),
+    });
     // An inherited namespace was checked with the project file.
     if let (Some(_), Err(e)) = (&spec.namespace, units::dns_label(&namespace, 63)) {
         diags.push(src.error("namespace", e));
     }
-    let jar = jar(src, &spec.jar, diags);
+    let jar = match role {
+        Role::Cluster => Some(String::new()),
+        _ => jar(src, &spec.jar, diags),
+    };
     let entry_class = spec.entry_class.clone();
     if let Some(c) = &entry_class {
         if !java_class(c) {
@@ -64,40 +85,64 @@ pub fn validate(
         }
     }
     let args = args(src, &spec.args, diags);
-    let jm = process(
+    let (jm, tm) = match cluster {
+        Some(c) => (Some(c.job_manager.clone()), Some(c.task_manager.clone())),
+        None => (
+            process(
+                src,
+                Component::JobManager,
+                "jobManager",
+                spec.job_manager.profile.as_ref(),
+                spec.job_manager.overrides.as_ref(),
+                defaults.jm_profile.as_ref(),
+                profiles,
+                diags,
+            ),
+            process(
+                src,
+                Component::TaskManager,
+                "taskManager",
+                spec.task_manager.profile.as_ref(),
+                spec.task_manager.overrides.as_ref(),
+                defaults.tm_profile.as_ref(),
+                profiles,
+                diags,
+            ),
+        ),
+    };
+    let (replicas, slots) = match cluster {
+        Some(c) => (c.task_manager_replicas, c.task_manager_slots),
+        None => (
+            at_least_one(
+                src,
+                "taskManager.replicas",
+                spec.task_manager.replicas.unwrap_or(1),
+                diags,
+            ),
+            at_least_one(
+                src,
+                "taskManager.slots",
+                spec.task_manager.slots.unwrap_or(1),
+                diags,
+            ),
+        ),
+    };
+    let mode = match cluster {
+        Some(c) => c.mode,
+        None => spec.mode.or(defaults.mode).unwrap_or(Mode::Standalone),
+    };
+    // Native mode starts as many TaskManagers as the job's slots need.
+    let parallelism = parallelism(
         src,
-        Component::JobManager,
-        "jobManager",
-        spec.job_manager.profile.as_ref(),
-        spec.job_manager.overrides.as_ref(),
-        defaults.jm_profile.as_ref(),
-        profiles,
+        spec.parallelism,
+        replicas,
+        slots,
+        mode == Mode::Native,
         diags,
     );
-    let tm = process(
-        src,
-        Component::TaskManager,
-        "taskManager",
-        spec.task_manager.profile.as_ref(),
-        spec.task_manager.overrides.as_ref(),
-        defaults.tm_profile.as_ref(),
-        profiles,
-        diags,
-    );
-    let replicas = at_least_one(
-        src,
-        "taskManager.replicas",
-        spec.task_manager.replicas.unwrap_or(1),
-        diags,
-    );
-    let slots = at_least_one(
-        src,
-        "taskManager.slots",
-        spec.task_manager.slots.unwrap_or(1),
-        diags,
-    );
-    let parallelism = parallelism(src, spec.parallelism, replicas, slots, diags);
     let plugins = plugins(src, &spec.plugins, diags);
+    // A session job's paths are read by its cluster, with the cluster's filesystems.
+    let fs_plugins = cluster.map_or(&plugins, |c| &c.plugins);
     let labels = labels(src, &spec.labels, &defaults.labels, diags);
     let logging = logging(src, spec, diags);
     let network_policy = spec.network_policy.as_ref().map(|n| {
@@ -115,44 +160,84 @@ pub fn validate(
     let disruption_budget = spec
         .pod_disruption_budget
         .as_ref()
-        .and_then(|p| disruption_budget(src, p, diags));
+        .and_then(|p| disruption_budget(src, p, mode, diags));
+    let ha = spec.ha.as_ref().and_then(|h| {
+        location(src, "ha.storageDir", &h.storage_dir, &plugins, diags)
+            .then(|| h.storage_dir.clone())
+    });
+    let jm_replicas = super::deploy::job_manager_replicas(src, spec, diags);
+    let rest = spec
+        .rest
+        .as_ref()
+        .and_then(|r| super::deploy::rest(src, r, diags));
+    let ingress = spec
+        .ingress
+        .as_ref()
+        .and_then(|i| super::deploy::ingress(src, i, diags));
     let version = version?;
     let name = name?;
-    let image = image(src, spec.image.as_ref(), &name, version, defaults, diags);
+    let image_spec = match cluster {
+        // The job image only carries the jar and Flink's client: the cluster's base fits.
+        Some(c) => Some(ImageSpec {
+            base: Some(c.base_image.clone()),
+            ..spec.image.clone().unwrap_or_default()
+        }),
+        None => spec.image.clone(),
+    };
+    let image = image(src, image_spec.as_ref(), &name, version, defaults, diags);
 
     let mut options = Options::new();
-    let text = |s: &str| Value::Text(s.to_string());
-    options.insert(
-        "jobmanager.rpc.address".into(),
-        text(&format!("{name}-jobmanager")),
-    );
-    options.insert("jobmanager.rpc.port".into(), Value::Int(RPC_PORT));
-    options.insert("blob.server.port".into(), Value::Int(BLOB_PORT));
-    options.insert("taskmanager.rpc.port".into(), Value::Int(TM_RPC_PORT));
-    options.insert("rest.port".into(), Value::Int(REST_PORT));
-    options.insert(
-        "taskmanager.numberOfTaskSlots".into(),
-        Value::Int(slots.into()),
-    );
-    options.insert("parallelism.default".into(), Value::Int(parallelism.into()));
-    options.insert("env.java.opts.all".into(), Value::Text(version.java_opts()));
-    for p in jm.iter().chain(&tm) {
-        options.extend(p.options.clone());
+    if cluster.is_none() {
+        let text = |s: &str| Value::Text(s.to_string());
+        options.insert("jobmanager.rpc.port".into(), Value::Int(RPC_PORT));
+        options.insert("blob.server.port".into(), Value::Int(BLOB_PORT));
+        options.insert("taskmanager.rpc.port".into(), Value::Int(TM_RPC_PORT));
+        options.insert("rest.port".into(), Value::Int(REST_PORT));
+        options.insert(
+            "taskmanager.numberOfTaskSlots".into(),
+            Value::Int(slots.into()),
+        );
+        options.insert("env.java.opts.all".into(), Value::Text(version.java_opts()));
+        for p in jm.iter().chain(&tm) {
+            options.extend(p.options.clone());
+        }
+        // With HA, native JobManagers advertise their pod IP and TaskManagers find the leader
+        // through ConfigMaps; otherwise the address is the JobManager Service.
+        match (mode, &ha) {
+            (Mode::Standalone, _) => {
+                options.insert(
+                    "jobmanager.rpc.address".into(),
+                    text(&format!("{name}-jobmanager")),
+                );
+            }
+            (Mode::Native, None) => {
+                options.insert(
+                    "jobmanager.rpc.address".into(),
+                    text(&format!("{name}.{namespace}")),
+                );
+            }
+            (Mode::Native, Some(_)) => {}
+        }
+    }
+    if !matches!(role, Role::Cluster) {
+        options.insert("parallelism.default".into(), Value::Int(parallelism.into()));
     }
     state_backend(src, spec.state_backend, version, &mut options, diags);
     if let Some(c) = &spec.checkpoints {
-        checkpoints(src, c, version, &plugins, &mut options, diags);
+        checkpoints(src, c, version, fs_plugins, &mut options, diags);
     }
     let restore = spec
         .savepoints
         .as_ref()
-        .and_then(|s| savepoints(src, s, version, &plugins, &mut options, diags));
+        .and_then(|s| savepoints(src, s, version, fs_plugins, &mut options, diags));
     writable(src, &options, version, diags);
+    let scope = cluster.map(|c| c.source.as_str());
     options.extend(super::options::user_options(
         src,
         "flinkConfig",
         &spec.flink_config,
         version,
+        scope,
         diags,
     ));
     if let Some(env) = env {
@@ -164,12 +249,13 @@ pub fn validate(
                 &prefix,
                 map,
                 version,
+                scope,
                 diags,
             ));
         }
         if let Some(map) = env.job {
             options.extend(super::options::user_options(
-                src, &prefix, map, version, diags,
+                src, &prefix, map, version, scope, diags,
             ));
         }
     }
@@ -178,8 +264,14 @@ pub fn validate(
         return None;
     }
     let image = image?;
-    Some(Job {
+    let mut job = Job {
         name,
+        kind: Kind::Application,
+        mode,
+        ha,
+        job_manager_replicas: jm_replicas,
+        rest,
+        ingress,
         environment: env.map(|e| e.name.to_string()),
         source: src.path.clone(),
         namespace,
@@ -202,14 +294,36 @@ pub fn validate(
         logging,
         network_policy,
         disruption_budget,
-    })
+    };
+    job.kind = match role {
+        Role::Application => Kind::Application,
+        Role::Cluster => Kind::SessionCluster,
+        Role::SessionJob(c) => Kind::SessionJob(super::deploy::submission(&job, c, parallelism)),
+    };
+    super::deploy::cluster_options(src, &mut job, diags);
+    (diags.error_count() == before).then_some(job)
 }
 
 fn disruption_budget(
     src: &Source,
     p: &PodDisruptionBudgetSpec,
+    mode: Mode,
     diags: &mut Diagnostics,
 ) -> Option<(&'static str, DisruptionValue)> {
+    // Native TaskManager pods belong to the JobManager Deployment directly, which has no scale
+    // Kubernetes could relate them to: only a plain minAvailable count works for them.
+    if mode == Mode::Native
+        && (p.max_unavailable.is_some() || !matches!(p.min_available, Some(Scalar::Int(_))))
+    {
+        diags.push(
+            src.key_error(
+                "podDisruptionBudget",
+                "native TaskManager pods are not managed by a scalable controller, so Kubernetes cannot apply maxUnavailable or a percentage to them",
+            )
+            .help("use podDisruptionBudget.minAvailable with a pod count"),
+        );
+        return None;
+    }
     let (field, value) = match (&p.max_unavailable, &p.min_available) {
         (Some(_), Some(_)) => {
             diags.push(src.key_error(
@@ -251,12 +365,7 @@ fn disruption_budget(
 
 fn name(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Option<String> {
     let from_file = spec.name.is_none();
-    let name = spec.name.clone().unwrap_or_else(|| {
-        let file = src.path.rsplit('/').next().unwrap_or(&src.path);
-        file.trim_end_matches(".yaml")
-            .trim_end_matches(".yml")
-            .to_string()
-    });
+    let name = super::spec_name(src, spec);
     // 45 characters, as the Flink operator allows, leaves room for `-taskmanager` within
     // Kubernetes' 63-character limit on names and label values.
     match units::dns_label(&name, 45) {
@@ -499,6 +608,7 @@ fn parallelism(
     p: Option<u32>,
     replicas: u32,
     slots: u32,
+    native: bool,
     diags: &mut Diagnostics,
 ) -> u32 {
     let total = replicas.saturating_mul(slots);
@@ -507,7 +617,7 @@ fn parallelism(
     };
     if p == 0 {
         diags.push(src.error("parallelism", "must be at least 1"));
-    } else if p > total {
+    } else if p > total && !native {
         diags.push(
             src.error(
                 "parallelism",

@@ -1,5 +1,6 @@
 //! Stage 2, validate: raw specs → `model::Job`, collecting every problem with its position.
 
+pub mod deploy;
 mod job;
 mod kube;
 pub mod profile;
@@ -31,6 +32,7 @@ pub struct Defaults {
     pub labels: BTreeMap<String, String>,
     pub jm_profile: Option<String>,
     pub tm_profile: Option<String>,
+    pub mode: Option<crate::load::spec::Mode>,
 }
 
 /// Profiles by name, as loaded; each use resolves them for its process and overrides.
@@ -38,66 +40,160 @@ pub type Profiles = BTreeMap<String, (Source, ProfileSpec)>;
 
 pub fn validate(inputs: &Inputs, diags: &mut Diagnostics) -> Vec<Job> {
     let defaults = defaults(inputs, diags);
-    let profiles = &inputs.profiles;
     check_unused_profiles(inputs, &defaults, diags);
     let envs = &inputs.project.environments;
     check_environment_names(inputs, diags);
-    let mut jobs: Vec<Job> = Vec::new();
-    // One (environment, job) pair per rendering; without environments, one per job.
+    // One (environment, spec) pair per rendering; without environments, one per spec.
     let env_list: Vec<Option<(&String, &EnvironmentSpec)>> = if envs.is_empty() {
         vec![None]
     } else {
         envs.iter().map(Some).collect()
     };
-    let pairs: Vec<Rendering> = env_list
-        .iter()
-        .flat_map(|e| inputs.jobs.iter().map(move |j| (*e, j)))
-        .collect();
-    let validated = crate::par::map(&pairs, |(env, (src, spec))| {
-        let mut d = Diagnostics::default();
-        let job = match env {
-            None => job::validate(src, spec, &defaults, profiles, None, &mut d),
-            Some((env_name, env_spec)) => {
-                let overlay = spec.environments.get(*env_name);
-                let (view, merged) = match overlay {
-                    Some(o) => (
-                        src.overlaid(&format!("environments.{env_name}")),
-                        spec.with_overlay(o),
-                    ),
-                    None => (src.clone(), spec.clone()),
-                };
-                let env = job::Environment {
-                    name: env_name,
-                    project: inputs
-                        .project_src
-                        .as_ref()
-                        .map(|ps| (ps, &env_spec.flink_config)),
-                    job: overlay.map(|o| &o.flink_config),
-                };
-                job::validate(
-                    &view,
-                    &merged,
-                    &defaults.for_environment(env_spec),
-                    profiles,
-                    Some(&env),
-                    &mut d,
-                )
-            }
+    let pairs =
+        |specs: &'_ [(Source, JobSpec)]| -> Vec<(Option<(&String, &EnvironmentSpec)>, usize)> {
+            env_list
+                .iter()
+                .flat_map(|e| (0..specs.len()).map(move |i| (*e, i)))
+                .collect()
         };
+    // Clusters first: session jobs are checked against their validated cluster.
+    let mut all: Vec<Job> = Vec::new();
+    let cluster_pairs = pairs(&inputs.clusters);
+    let validated = crate::par::map(&cluster_pairs, |(env, i)| {
+        let (src, spec) = &inputs.clusters[*i];
+        let mut d = Diagnostics::default();
+        let job = one(
+            inputs,
+            &defaults,
+            *env,
+            src,
+            spec,
+            &job::Role::Cluster,
+            &mut d,
+        );
         (job, d)
     });
-    for ((_, (src, spec)), (job, d)) in pairs.iter().zip(validated) {
+    for ((_, i), (job, d)) in cluster_pairs.iter().zip(validated) {
         diags.extend(d);
-        add_unique(&mut jobs, job, src, spec, diags);
+        let (src, spec) = &inputs.clusters[*i];
+        add_unique(&mut all, job, src, spec, diags);
     }
-    jobs
+    let clusters = all.clone();
+    let job_pairs = pairs(&inputs.jobs);
+    let validated = crate::par::map(&job_pairs, |(env, i)| {
+        let (src, spec) = &inputs.jobs[*i];
+        let mut d = Diagnostics::default();
+        let role = match &spec.session {
+            None => Some(job::Role::Application),
+            Some(name) => {
+                let env_name = env.map(|(n, _)| n.clone());
+                let found = clusters
+                    .iter()
+                    .find(|c| &c.name == name && c.environment == env_name);
+                match found {
+                    Some(c) => Some(job::Role::SessionJob(c)),
+                    None => {
+                        unknown_cluster(inputs, src, name, &mut d);
+                        None
+                    }
+                }
+            }
+        };
+        let job = role.and_then(|role| one(inputs, &defaults, *env, src, spec, &role, &mut d));
+        (job, d)
+    });
+    for ((_, i), (job, d)) in job_pairs.iter().zip(validated) {
+        diags.extend(d);
+        let (src, spec) = &inputs.jobs[*i];
+        add_unique(&mut all, job, src, spec, diags);
+    }
+    all
 }
 
-/// One rendering of a job: the environment (if the project has any) and the job's spec.
-type Rendering<'a> = (
-    Option<(&'a String, &'a EnvironmentSpec)>,
-    &'a (Source, JobSpec),
-);
+/// Validates one spec for one environment (or for none).
+fn one(
+    inputs: &Inputs,
+    defaults: &Defaults,
+    env: Option<(&String, &EnvironmentSpec)>,
+    src: &Source,
+    spec: &JobSpec,
+    role: &job::Role,
+    d: &mut Diagnostics,
+) -> Option<Job> {
+    let profiles = &inputs.profiles;
+    match env {
+        None => job::validate(src, spec, role, defaults, profiles, None, d),
+        Some((env_name, env_spec)) => {
+            let overlay = spec.environments.get(env_name);
+            let (view, merged) = match overlay {
+                Some(o) => (
+                    src.overlaid(&format!("environments.{env_name}")),
+                    spec.with_overlay(o),
+                ),
+                None => (src.clone(), spec.clone()),
+            };
+            let env = job::Environment {
+                name: env_name,
+                project: inputs
+                    .project_src
+                    .as_ref()
+                    .map(|ps| (ps, &env_spec.flink_config)),
+                job: overlay.map(|o| &o.flink_config),
+            };
+            job::validate(
+                &view,
+                &merged,
+                role,
+                &defaults.for_environment(env_spec),
+                profiles,
+                Some(&env),
+                d,
+            )
+        }
+    }
+}
+
+/// A session job names a cluster no spec defines. A cluster spec that exists but failed
+/// validation has reported its own errors already.
+fn unknown_cluster(inputs: &Inputs, src: &Source, name: &str, diags: &mut Diagnostics) {
+    let names: Vec<String> = inputs
+        .clusters
+        .iter()
+        .map(|(s, spec)| spec_name(s, spec))
+        .collect();
+    if names.iter().any(|n| n == name) {
+        return;
+    }
+    let dir = inputs
+        .project
+        .clusters_dir
+        .clone()
+        .unwrap_or_else(|| "clusters".into());
+    let help = match did_you_mean(name, names.iter().map(String::as_str)) {
+        Some(best) => format!("did you mean `{best}`? clusters: {}", names.join(", ")),
+        None if names.is_empty() => {
+            format!("define the session cluster in {dir}/{name}.yaml")
+        }
+        None => format!(
+            "clusters: {}; or define {dir}/{name}.yaml",
+            names.join(", ")
+        ),
+    };
+    diags.push(
+        src.error("session", format!("there is no session cluster `{name}`"))
+            .help(help),
+    );
+}
+
+/// The name a spec gives itself, or its file's name.
+fn spec_name(src: &Source, spec: &JobSpec) -> String {
+    spec.name.clone().unwrap_or_else(|| {
+        let file = src.path.rsplit('/').next().unwrap_or(&src.path);
+        file.trim_end_matches(".yaml")
+            .trim_end_matches(".yml")
+            .to_string()
+    })
+}
 
 /// Keeps a validated job unless another spec already uses its name (in its environment).
 fn add_unique(
@@ -115,10 +211,10 @@ fn add_unique(
         let field = if spec.name.is_some() { "name" } else { "" };
         let d = src.key_error(
             field,
-            format!("job `{}` is also defined by {}", job.name, first.source),
+            format!("the name `{}` is also used by {}", job.name, first.source),
         );
         diags.push(d.help(
-            "job names must be unique: they name the output folder and the Kubernetes resources",
+            "job and cluster names must be unique: they name the output folder and the Kubernetes resources",
         ));
         return;
     }
@@ -136,7 +232,7 @@ fn check_environment_names(inputs: &Inputs, diags: &mut Diagnostics) {
         }
     }
     let declared: Vec<&str> = envs.keys().map(String::as_str).collect();
-    for (src, spec) in &inputs.jobs {
+    for (src, spec) in inputs.jobs.iter().chain(&inputs.clusters) {
         for name in spec.environments.keys().filter(|n| !envs.contains_key(*n)) {
             let help = match did_you_mean(name, declared.iter().copied()) {
                 Some(best) => format!(
@@ -226,6 +322,7 @@ fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
         labels,
         jm_profile: p.profiles.job_manager.clone(),
         tm_profile: p.profiles.task_manager.clone(),
+        mode: p.mode,
     }
 }
 
@@ -258,7 +355,7 @@ fn check_unused_profiles(inputs: &Inputs, defaults: &Defaults, diags: &mut Diagn
         used.extend(e.profiles.job_manager.as_deref());
         used.extend(e.profiles.task_manager.as_deref());
     }
-    for (_, spec) in &inputs.jobs {
+    for (_, spec) in inputs.jobs.iter().chain(&inputs.clusters) {
         used.extend(spec.job_manager.profile.as_deref());
         used.extend(spec.task_manager.profile.as_deref());
         for o in spec.environments.values() {

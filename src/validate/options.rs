@@ -15,6 +15,7 @@ pub fn user_options(
     prefix: &str,
     map: &std::collections::BTreeMap<String, Yaml>,
     version: Version,
+    session_cluster: Option<&str>,
     diags: &mut Diagnostics,
 ) -> Options {
     let mut out = Options::new();
@@ -28,6 +29,20 @@ pub fn user_options(
         let Some(value) = convert(src, &field, &key, value, version, diags) else {
             continue;
         };
+        if let Some(cluster_file) = session_cluster {
+            if !super::deploy::job_level(&key) {
+                diags.push(
+                    src.key_error(
+                        &field,
+                        format!("`{key}` configures the session cluster's processes; a submitted job cannot change it"),
+                    )
+                    .help(format!(
+                        "set it in the flinkConfig of {cluster_file}; a job may set pipeline.*, execution.*, state.*, restart-strategy.*, table.* and python.* options"
+                    )),
+                );
+                continue;
+            }
+        }
         if let Some(first) = origin.get(&key) {
             let pos = src.nth_key_pos(&field, 1);
             let d = src.key_error(

@@ -170,6 +170,16 @@ pub fn resolve(
     Some(Process {
         profile: origin.name.to_string(),
         cpu_millis: cpu?,
+        cpu_limit_factor: spec
+            .limit_factor
+            .as_ref()
+            .and_then(|l| l.cpu)
+            .unwrap_or(1.0),
+        memory_limit_factor: spec
+            .limit_factor
+            .as_ref()
+            .and_then(|l| l.memory)
+            .unwrap_or(1.0),
         memory,
         options,
         requests,

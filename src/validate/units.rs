@@ -175,6 +175,26 @@ pub fn dns_label(name: &str, max: usize) -> Result<(), String> {
     }
 }
 
+/// A DNS-1123 subdomain (Secret, IngressClass and host names): dot-separated labels of
+/// lowercase alphanumerics and `-`, each starting and ending alphanumeric.
+pub fn dns_subdomain(name: &str) -> Result<(), String> {
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if !name.is_empty() && name.len() <= 253 && name.split('.').all(label_ok) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` is not a DNS subdomain: lowercase letters, digits, `-` and `.`, at most 253 characters"
+        ))
+    }
+}
+
 /// A Kubernetes label key: optional DNS prefix and `/`, then a name of at most 63 characters.
 pub fn label_key(key: &str) -> Result<(), String> {
     let (prefix, name) = match key.rsplit_once('/') {

@@ -47,14 +47,33 @@ pub fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(
 /// Round-trips any generated manifest through the API type its `kind` names.
 pub fn check_manifest(json: &Value) -> Result<(), String> {
     use k8s_openapi::api::{
-        apps::v1::Deployment, batch::v1::Job, core::v1, networking::v1::NetworkPolicy,
+        apps::v1::Deployment,
+        batch::v1::Job,
+        core::v1,
+        networking::v1::{Ingress, NetworkPolicy},
         policy::v1::PodDisruptionBudget,
+        rbac::v1::{Role, RoleBinding},
     };
     match json["kind"].as_str() {
         Some("Job") => round_trip::<Job>(json).map(drop),
         Some("Deployment") => round_trip::<Deployment>(json).map(drop),
         Some("Service") => round_trip::<v1::Service>(json).map(drop),
-        Some("ConfigMap") => round_trip::<v1::ConfigMap>(json).map(drop),
+        Some("ConfigMap") => {
+            let cm = round_trip::<v1::ConfigMap>(json)?;
+            // A native pod template is a Pod inside the ConfigMap: check it as one too.
+            for (key, text) in cm.data.iter().flatten() {
+                if key.ends_with("pod-template.yaml") {
+                    let pod: Value =
+                        serde_yaml::from_str(text).map_err(|e| format!("{key}: {e}"))?;
+                    round_trip::<v1::Pod>(&pod).map_err(|e| format!("{key}: {e}"))?;
+                }
+            }
+            Ok(())
+        }
+        Some("ServiceAccount") => round_trip::<v1::ServiceAccount>(json).map(drop),
+        Some("Role") => round_trip::<Role>(json).map(drop),
+        Some("RoleBinding") => round_trip::<RoleBinding>(json).map(drop),
+        Some("Ingress") => round_trip::<Ingress>(json).map(drop),
         Some("NetworkPolicy") => round_trip::<NetworkPolicy>(json).map(drop),
         Some("PodDisruptionBudget") => round_trip::<PodDisruptionBudget>(json).map(drop),
         Some("Kustomization") => Ok(()),

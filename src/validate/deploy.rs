@@ -1,0 +1,396 @@
+//! How a job is deployed: standalone or native, its own cluster or a session's, HA, and the
+//! REST Service and Ingress. Checks the combinations Flink refuses at run time, and adds the
+//! Flink options each combination needs.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use super::units;
+use crate::diag::Diagnostics;
+use crate::flink::config::{self, Format, Value};
+use crate::load::spec::{IngressSpec, JobSpec, RestSpec, ServiceType};
+use crate::load::Source;
+use crate::model::{Ingress, Job, Kind, Rest, Submission};
+
+/// Where the native TaskManager pod template is mounted in the JobManager (Flink's own path).
+pub const POD_TEMPLATE_DIR: &str = "/opt/flink/pod-template";
+pub const POD_TEMPLATE_FILE: &str = "taskmanager-pod-template.yaml";
+
+/// Option prefixes a job may set for itself when submitted to a session cluster: they reach
+/// the job through `flink run -D`. Everything else configures the cluster's processes.
+const JOB_LEVEL: &[&str] = &[
+    "pipeline.",
+    "execution.",
+    "state.",
+    "restart-strategy.",
+    "table.",
+    "python.",
+];
+
+pub fn job_level(key: &str) -> bool {
+    JOB_LEVEL.iter().any(|p| key.starts_with(p))
+}
+
+/// Fields of a session job that only its cluster can have.
+pub fn cluster_fields(src: &Source, spec: &JobSpec, cluster: &Job, diags: &mut Diagnostics) {
+    let set = [
+        ("mode", spec.mode.is_some()),
+        ("ha", spec.ha.is_some()),
+        ("rest", spec.rest.is_some()),
+        ("ingress", spec.ingress.is_some()),
+        ("jobManager", src.has("jobManager")),
+        ("taskManager", src.has("taskManager")),
+        ("plugins", !spec.plugins.is_empty()),
+        ("logging", spec.logging.is_some()),
+        ("networkPolicy", spec.network_policy.is_some()),
+        ("podDisruptionBudget", spec.pod_disruption_budget.is_some()),
+        (
+            "image.base",
+            spec.image.as_ref().is_some_and(|i| i.base.is_some()),
+        ),
+        (
+            "image.java",
+            spec.image.as_ref().is_some_and(|i| i.java.is_some()),
+        ),
+    ];
+    for (field, _) in set.iter().filter(|(_, is_set)| *is_set) {
+        diags.push(
+            src.key_error(
+                field,
+                format!(
+                    "`{field}` belongs to the session cluster `{}`, not to a job submitted to it",
+                    cluster.name
+                ),
+            )
+            .help(format!(
+                "set it in {}, or remove `session` to give the job a cluster of its own",
+                cluster.source
+            )),
+        );
+    }
+}
+
+/// A session job runs on its cluster's Flink; its client must be the same version.
+pub fn session_version(
+    src: &Source,
+    spec: &JobSpec,
+    cluster: &Job,
+    diags: &mut Diagnostics,
+) -> Option<crate::flink::Version> {
+    let Some(v) = &spec.flink_version else {
+        return Some(cluster.version);
+    };
+    match super::version(v) {
+        Ok(v) if v == cluster.version => Some(v),
+        Ok(v) => {
+            diags.push(
+                src.error(
+                    "flinkVersion",
+                    format!(
+                        "the job is built for Flink {v}, but session cluster `{}` runs {}",
+                        cluster.name, cluster.version
+                    ),
+                )
+                .help("remove flinkVersion: a session job uses its cluster's version"),
+            );
+            None
+        }
+        Err((msg, help)) => {
+            diags.push(src.error("flinkVersion", msg).help(help));
+            None
+        }
+    }
+}
+
+pub fn job_manager_replicas(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> u32 {
+    let n = spec.job_manager.replicas.unwrap_or(1);
+    if n == 0 {
+        diags.push(src.error("jobManager.replicas", "must be at least 1"));
+        return 1;
+    }
+    if n > 1 && spec.ha.is_none() {
+        diags.push(
+            src.error(
+                "jobManager.replicas",
+                format!("{n} JobManagers need high availability: without it each would run the job on its own"),
+            )
+            .help("add ha.storageDir, or set jobManager.replicas to 1"),
+        );
+    }
+    n
+}
+
+pub fn rest(src: &Source, r: &RestSpec, diags: &mut Diagnostics) -> Option<Rest> {
+    let service_type = r.service_type.unwrap_or(ServiceType::ClusterIP);
+    let mut ok = annotations(src, "rest.annotations", &r.annotations, diags);
+    if let Some(port) = r.node_port {
+        if service_type == ServiceType::ClusterIP {
+            diags.push(
+                src.error("rest.nodePort", "a ClusterIP Service has no node port")
+                    .help("set rest.type to NodePort or LoadBalancer, or remove nodePort"),
+            );
+            ok = false;
+        } else if !(30000..=32767).contains(&port) {
+            diags.push(
+                src.error(
+                    "rest.nodePort",
+                    format!("{port} is outside Kubernetes' default node port range"),
+                )
+                .help("use a port from 30000 to 32767, or leave it out to get a free one"),
+            );
+            ok = false;
+        }
+    }
+    ok.then(|| Rest {
+        service_type: match service_type {
+            ServiceType::ClusterIP => "ClusterIP",
+            ServiceType::NodePort => "NodePort",
+            ServiceType::LoadBalancer => "LoadBalancer",
+        },
+        node_port: r.node_port,
+        annotations: r.annotations.clone(),
+    })
+}
+
+pub fn ingress(src: &Source, i: &IngressSpec, diags: &mut Diagnostics) -> Option<Ingress> {
+    let mut ok = annotations(src, "ingress.annotations", &i.annotations, diags);
+    if let Err(e) = dns_name(&i.host) {
+        diags.push(src.error("ingress.host", e));
+        ok = false;
+    }
+    let path = i.path.clone().unwrap_or_else(|| "/".into());
+    if !path.starts_with('/') || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        diags.push(
+            src.error(
+                "ingress.path",
+                format!("`{path}` is not an absolute URL path"),
+            )
+            .help("write a path such as / or /flink"),
+        );
+        ok = false;
+    }
+    for (field, value) in [
+        ("ingress.className", &i.class_name),
+        ("ingress.tlsSecret", &i.tls_secret),
+    ] {
+        if let Some(v) = value {
+            if let Err(e) = units::dns_subdomain(v) {
+                diags.push(src.error(field, e));
+                ok = false;
+            }
+        }
+    }
+    ok.then(|| Ingress {
+        host: i.host.clone(),
+        path,
+        class_name: i.class_name.clone(),
+        tls_secret: i.tls_secret.clone(),
+        annotations: i.annotations.clone(),
+    })
+}
+
+/// A host name as an Ingress rule takes it: DNS labels, optionally a leading `*.`.
+fn dns_name(host: &str) -> Result<(), String> {
+    let rest = host.strip_prefix("*.").unwrap_or(host);
+    if units::dns_subdomain(rest).is_ok() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{host}` is not a host name: lowercase DNS labels separated by dots, such as flink.example.com"
+        ))
+    }
+}
+
+fn annotations(
+    src: &Source,
+    field: &str,
+    map: &BTreeMap<String, String>,
+    diags: &mut Diagnostics,
+) -> bool {
+    let mut ok = true;
+    for k in map.keys() {
+        if let Err(e) = units::label_key(k) {
+            diags.push(src.key_error(&format!("{field}.{k}"), e));
+            ok = false;
+        }
+    }
+    ok
+}
+
+/// The `flink run` call of a session job, and the job id that makes it idempotent.
+pub fn submission(job: &Job, cluster: &Job, parallelism: u32) -> Submission {
+    let mut run_args = vec!["--parallelism".to_string(), parallelism.to_string()];
+    if let Some(c) = &job.entry_class {
+        run_args.extend(["--class".to_string(), c.clone()]);
+    }
+    if let Some(r) = &job.restore {
+        run_args.extend(["--fromSavepoint".to_string(), r.path.clone()]);
+        if r.allow_non_restored_state {
+            run_args.push("--allowNonRestoredState".to_string());
+        }
+    }
+    for (k, v) in job
+        .options
+        .iter()
+        .filter(|(k, _)| *k != "parallelism.default")
+    {
+        run_args.push(format!("-D{k}={}", config::cli_value(v)));
+    }
+    run_args.push(format!("/opt/flink/usrlib/{}.jar", job.name));
+    run_args.extend(job.args.iter().cloned());
+    let service = if cluster.is_native() {
+        format!("{}-rest", cluster.name)
+    } else {
+        format!("{}-jobmanager", cluster.name)
+    };
+    let identity = hex16(&[
+        "flinkgen session job",
+        &cluster.namespace,
+        &cluster.name,
+        &job.name,
+    ]);
+    let mut parts: Vec<&str> = vec![&job.image];
+    parts.extend(run_args.iter().map(String::as_str));
+    Submission {
+        cluster: cluster.name.clone(),
+        cluster_source: cluster.source.clone(),
+        rest_host: format!("{service}.{}.svc", cluster.namespace),
+        rest_port: super::REST_PORT,
+        job_id: format!("{identity}{}", hex16(&parts)),
+        run_args,
+    }
+}
+
+/// 16 hex digits of the SHA-256 of `parts`, each length-prefixed so that no two lists collide.
+fn hex16(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Flink options of HA and native mode, derived from the validated job.
+pub fn cluster_options(src: &Source, job: &mut Job, diags: &mut Diagnostics) {
+    if !job.has_cluster() {
+        return;
+    }
+    let text = |s: &str| Value::Text(s.to_string());
+    let mut add = BTreeMap::new();
+    if let Some(dir) = &job.ha {
+        add.insert("high-availability.type", text("kubernetes"));
+        add.insert("high-availability.storageDir", text(dir));
+        // The default cluster id `/default` would mix the metadata of every job in storageDir.
+        add.insert("high-availability.cluster-id", text(&job.name));
+    }
+    if job.ha.is_some() || job.is_native() {
+        add.insert("kubernetes.cluster-id", text(&job.name));
+        // Standalone pods read the namespace from here, not from their own pod.
+        add.insert("kubernetes.namespace", text(&job.namespace));
+    }
+    if job.is_native() {
+        native_options(src, job, &mut add, diags);
+    }
+    for (k, v) in add {
+        job.options.insert(k.to_string(), v);
+    }
+}
+
+fn native_options(
+    src: &Source,
+    job: &Job,
+    add: &mut BTreeMap<&'static str, Value>,
+    diags: &mut Diagnostics,
+) {
+    let text = |s: &str| Value::Text(s.to_string());
+    let account = job.service_account().unwrap_or_default();
+    add.insert("kubernetes.service-account", text(&account));
+    if job.ha.is_none() {
+        // Without HA, TaskManagers never call the Kubernetes API: keep them off the JobManager's account.
+        add.insert("kubernetes.taskmanager.service-account", text("default"));
+    }
+    add.insert("kubernetes.container.image.ref", text(&job.image));
+    add.insert(
+        "kubernetes.container.image.pull-policy",
+        text(job.pull_policy.as_str()),
+    );
+    add.insert(
+        "kubernetes.pod-template-file.taskmanager",
+        text(&format!("{POD_TEMPLATE_DIR}/{POD_TEMPLATE_FILE}")),
+    );
+    add.insert(
+        "kubernetes.rest-service.exposed.type",
+        text(job.rest.as_ref().map_or("ClusterIP", |r| r.service_type)),
+    );
+    let tm = &job.task_manager;
+    add.insert(
+        "kubernetes.taskmanager.cpu.amount",
+        Value::Float(tm.cpu_millis as f64 / 1000.0),
+    );
+    add.insert(
+        "kubernetes.taskmanager.cpu.limit-factor",
+        Value::Float(tm.cpu_limit_factor),
+    );
+    add.insert(
+        "kubernetes.taskmanager.memory.limit-factor",
+        Value::Float(tm.memory_limit_factor),
+    );
+    if job.job_manager_replicas > 1 {
+        add.insert(
+            "kubernetes.jobmanager.replicas",
+            Value::Int(job.job_manager_replicas.into()),
+        );
+    }
+    if matches!(job.kind, Kind::SessionCluster) {
+        add.insert("execution.target", text("kubernetes-session"));
+        return;
+    }
+    add.insert("execution.target", text("kubernetes-application"));
+    add.insert(
+        "pipeline.jars",
+        Value::List(vec![format!("local:///opt/flink/usrlib/{}.jar", job.name)]),
+    );
+    if let Some(c) = &job.entry_class {
+        add.insert("$internal.application.main", text(c));
+    }
+    if !job.args.is_empty() {
+        let args = Value::List(job.args.clone());
+        if let Some(why) = config::unwritable(&args, job.version.config_format()) {
+            let mut d = src.error(
+                "args",
+                format!("native mode passes program arguments in the Flink configuration: {why}"),
+            );
+            if job.version.config_format() == Format::Legacy {
+                d = d.help(format!(
+                    "Flink {} reads flink-conf.yaml; use mode: standalone or Flink 1.19+",
+                    job.version.minor_str()
+                ));
+            }
+            diags.push(d);
+        }
+        add.insert("$internal.application.program-args", args);
+    }
+    if let Some(r) = &job.restore {
+        let new_keys = job.version.at_least(1, 20);
+        let (path, ignore) = if new_keys {
+            (
+                "execution.state-recovery.path",
+                "execution.state-recovery.ignore-unclaimed-state",
+            )
+        } else {
+            (
+                "execution.savepoint.path",
+                "execution.savepoint.ignore-unclaimed-state",
+            )
+        };
+        add.insert(path, text(&r.path));
+        if r.allow_non_restored_state {
+            add.insert(ignore, Value::Bool(true));
+        }
+    }
+}
