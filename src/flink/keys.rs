@@ -26,6 +26,9 @@ pub fn owner_help(key: &str) -> Option<String> {
             "memory is set by the profile's memory fields (or the job's profile overrides)".into(),
         );
     }
+    if key.starts_with("kubernetes.pod-template-file") || key.starts_with("$internal.") {
+        return Some("flinkgen writes it for native mode (`mode: native`)".into());
+    }
     if key == "external-resources" || key.starts_with("external-resource.gpu.") {
         return Some("GPUs are declared by the TaskManager profile's resources (nvidia.com/gpu or amd.com/gpu)".into());
     }
@@ -41,6 +44,82 @@ pub fn owner_help(key: &str) -> Option<String> {
 /// Keys flinkgen always writes or derives from typed fields. Setting them in `flinkConfig` would
 /// silently fight the generated value, so it is an error that names the field to use instead.
 pub const OWNED: &[Owned] = &[
+    Owned {
+        key: "high-availability.type",
+        field: "ha",
+    },
+    Owned {
+        key: "high-availability",
+        field: "ha",
+    },
+    Owned {
+        key: "high-availability.storageDir",
+        field: "ha.storageDir",
+    },
+    Owned {
+        key: "high-availability.cluster-id",
+        field: "the job or cluster name (flinkgen sets it with ha)",
+    },
+    Owned {
+        key: "kubernetes.cluster-id",
+        field: "the job or cluster name (flinkgen sets it with ha or mode: native)",
+    },
+    Owned {
+        key: "kubernetes.namespace",
+        field: "namespace",
+    },
+    Owned {
+        key: "kubernetes.service-account",
+        field: "mode: native (flinkgen writes the account and its Role)",
+    },
+    Owned {
+        key: "kubernetes.jobmanager.service-account",
+        field: "mode: native (flinkgen writes the account and its Role)",
+    },
+    Owned {
+        key: "kubernetes.taskmanager.service-account",
+        field: "mode: native (flinkgen writes the account and its Role)",
+    },
+    Owned {
+        key: "kubernetes.container.image.ref",
+        field: "image",
+    },
+    Owned {
+        key: "kubernetes.container.image",
+        field: "image",
+    },
+    Owned {
+        key: "kubernetes.container.image.pull-policy",
+        field: "image.pullPolicy",
+    },
+    Owned {
+        key: "kubernetes.jobmanager.replicas",
+        field: "jobManager.replicas",
+    },
+    Owned {
+        key: "kubernetes.rest-service.exposed.type",
+        field: "rest.type",
+    },
+    Owned {
+        key: "kubernetes.taskmanager.cpu.amount",
+        field: "the TaskManager profile's cpu",
+    },
+    Owned {
+        key: "kubernetes.taskmanager.cpu.limit-factor",
+        field: "the TaskManager profile's limitFactor.cpu",
+    },
+    Owned {
+        key: "kubernetes.taskmanager.memory.limit-factor",
+        field: "the TaskManager profile's limitFactor.memory",
+    },
+    Owned {
+        key: "execution.target",
+        field: "mode and session (flinkgen picks the target)",
+    },
+    Owned {
+        key: "pipeline.jars",
+        field: "jar",
+    },
     Owned {
         key: "taskmanager.numberOfTaskSlots",
         field: "taskManager.slots",
@@ -264,11 +343,31 @@ pub fn check(key: &str, v: Version) -> Verdict {
     Verdict::Ok
 }
 
+/// Common keys users set, so that a correct one is never "corrected" to an owned neighbour.
+const COMMON: &[&str] = &[
+    "pipeline.name",
+    "pipeline.max-parallelism",
+    "pipeline.object-reuse",
+    "pipeline.auto-watermark-interval",
+    "pipeline.operator-chaining.enabled",
+    "pipeline.classpaths",
+    "metrics.reporters",
+    "execution.runtime-mode",
+    "execution.buffer-timeout",
+    "restart-strategy.fixed-delay.attempts",
+    "restart-strategy.fixed-delay.delay",
+    "rest.address",
+    "web.submit.enable",
+    "web.cancel.enable",
+    "table.exec.state.ttl",
+];
+
 /// Every key flinkgen knows by name, for did-you-mean suggestions on misspelt keys.
 pub fn known_keys() -> impl Iterator<Item = &'static str> {
     OWNED
         .iter()
         .map(|o| o.key)
+        .chain(COMMON.iter().copied())
         .chain(FIXED.iter().map(|(k, _)| *k))
         .chain(RENAMED_IN_1_20.iter().flat_map(|(a, b)| [*a, *b]))
         .chain(RENAMED_BEFORE.iter().map(|(a, _)| *a))

@@ -94,7 +94,8 @@ pub fn session_version(
                 )
                 .help("remove flinkVersion: a session job uses its cluster's version"),
             );
-            None
+            // Go on with the cluster's version, so the rest of the spec is checked too.
+            Some(cluster.version)
         }
         Err((msg, help)) => {
             diags.push(src.error("flinkVersion", msg).help(help));

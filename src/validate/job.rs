@@ -373,7 +373,7 @@ fn name(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Option<String>
         Err(e) => {
             let d = src.error("name", e);
             diags.push(if from_file {
-                d.help("the job is named after its file; rename the file or set `name:`")
+                d.help("the name comes from the file; rename the file or set `name:`")
             } else {
                 d
             });
