@@ -7,7 +7,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::flink::memory::MIB;
-use crate::model::{Job, Memory, Process};
+use crate::model::{Job, Kind, Memory, Process};
 use crate::validate::units;
 
 #[derive(Debug, Serialize)]
@@ -16,6 +16,8 @@ pub struct Explanation {
     pub job: String,
     pub source: String,
     pub flink_version: String,
+    /// How the spec is deployed, in words.
+    pub deployment: String,
     pub job_manager: ProcessExplanation,
     pub task_manager: ProcessExplanation,
 }
@@ -58,11 +60,28 @@ pub fn explain(job: &Job) -> Explanation {
         job: job.name.clone(),
         source: job.source.clone(),
         flink_version: job.version.to_string(),
-        job_manager: process(&job.job_manager, 1, None),
+        deployment: deployment(job),
+        job_manager: process(&job.job_manager, job.job_manager_replicas, None),
         task_manager: process(
             &job.task_manager,
             job.task_manager_replicas,
             Some(job.task_manager_slots),
+        ),
+    }
+}
+
+fn deployment(job: &Job) -> String {
+    let ha = if job.ha.is_some() {
+        ", Kubernetes HA"
+    } else {
+        ""
+    };
+    match &job.kind {
+        Kind::Application => format!("application mode, {}{ha}", job.mode.as_str()),
+        Kind::SessionCluster => format!("session cluster, {}{ha}", job.mode.as_str()),
+        Kind::SessionJob(s) => format!(
+            "submitted to session cluster {} ({}); the processes below are the cluster's",
+            s.cluster, s.cluster_source
         ),
     }
 }
@@ -111,6 +130,7 @@ fn process(p: &Process, replicas: u32, slots: Option<u32>) -> ProcessExplanation
 pub fn table(e: &Explanation) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} ({}), Flink {}", e.job, e.source, e.flink_version);
+    let _ = writeln!(out, "{}", e.deployment);
     for (title, p) in [
         ("JobManager", &e.job_manager),
         ("TaskManager", &e.task_manager),
