@@ -4,13 +4,18 @@
 use std::collections::BTreeMap;
 
 use crate::flink::{config, memory, Version};
-use crate::load::spec::{LogLevel, Mode, PullPolicy};
+use crate::load::spec::{LogLevel, Mode, PullPolicy, Target, UpgradeMode};
 
 #[derive(Debug, Clone)]
 pub struct Job {
     pub name: String,
     pub kind: Kind,
     pub mode: Mode,
+    pub target: Target,
+    /// The Operator's upgrade mode (operator target only).
+    pub upgrade_mode: Option<UpgradeMode>,
+    /// Where the Operator fetches a FlinkSessionJob's jar.
+    pub jar_uri: Option<String>,
     /// Kubernetes HA's storage directory, when HA is on.
     pub ha: Option<String>,
     /// JobManager pods; more than one only with HA.
@@ -100,11 +105,25 @@ impl Job {
     pub fn has_cluster(&self) -> bool {
         !matches!(self.kind, Kind::SessionJob(_))
     }
+    pub fn is_operator(&self) -> bool {
+        self.target == Target::Operator
+    }
     /// The service account of Flink's pods: native JobManagers create pods, and HA elects
-    /// leaders through ConfigMaps; other pods need no Kubernetes API access.
+    /// leaders through ConfigMaps; other pods need no Kubernetes API access. The Operator
+    /// requires an account on every FlinkDeployment.
     pub fn service_account(&self) -> Option<String> {
-        (self.has_cluster() && (self.is_native() || self.ha.is_some()))
+        (self.has_cluster() && (self.is_native() || self.ha.is_some() || self.is_operator()))
             .then(|| format!("{}-flink", self.name))
+    }
+}
+
+impl UpgradeMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpgradeMode::Stateless => "stateless",
+            UpgradeMode::Savepoint => "savepoint",
+            UpgradeMode::LastState => "last-state",
+        }
     }
 }
 

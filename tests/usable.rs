@@ -27,8 +27,9 @@ fn job_dirs() -> Vec<PathBuf> {
         .into_iter()
         .chain(walkdir::WalkDir::new(root().join("tests/cases")))
         .filter_map(Result::ok)
-        .filter(|e| e.file_name() == "Dockerfile")
+        .filter(|e| e.file_name() == "kustomization.yaml")
         .map(|e| e.path().parent().unwrap().to_path_buf())
+        .filter(|d| is_job_dir(d))
         .collect();
     dirs.sort();
     assert!(
@@ -37,6 +38,45 @@ fn job_dirs() -> Vec<PathBuf> {
         dirs.len()
     );
     dirs
+}
+
+/// A rendered job or cluster folder, as opposed to an environment folder of job folders.
+fn is_job_dir(dir: &Path) -> bool {
+    std::fs::read_dir(dir).unwrap().any(|e| {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        name.ends_with(".yaml") && name != "kustomization.yaml"
+    })
+}
+
+/// `over` merged into `base` as the Operator merges pod templates: maps by key, arrays by position.
+fn merge(base: &Value, over: &Value) -> Value {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            let mut m = b.clone();
+            for (k, v) in o {
+                let merged = match b.get(k) {
+                    Some(bv) => merge(bv, v),
+                    None => v.clone(),
+                };
+                m.insert(k.clone(), merged);
+            }
+            Value::Object(m)
+        }
+        (Value::Array(b), Value::Array(o)) => {
+            let n = b.len().max(o.len());
+            Value::Array(
+                (0..n)
+                    .map(|i| match (b.get(i), o.get(i)) {
+                        (Some(x), Some(y)) => merge(x, y),
+                        (Some(x), None) => x.clone(),
+                        (None, Some(y)) => y.clone(),
+                        (None, None) => Value::Null,
+                    })
+                    .collect(),
+            )
+        }
+        (_, o) => o.clone(),
+    }
 }
 
 fn yaml_json(path: &Path) -> Value {
@@ -156,6 +196,23 @@ impl Folder {
         for (n, d) in self.of_kind::<Deployment>("Deployment") {
             pods.push((n, d.spec.unwrap().template, true));
         }
+        // The Operator merges the shared pod template into each process's own.
+        for (n, fd) in self
+            .docs
+            .iter()
+            .filter(|(_, j)| j["kind"] == "FlinkDeployment")
+        {
+            for process in ["jobManager", "taskManager"] {
+                let mut pod = merge(
+                    &fd["spec"]["podTemplate"],
+                    &fd["spec"][process]["podTemplate"],
+                );
+                // As the Operator does, the pods run as the resource's account.
+                pod["spec"]["serviceAccountName"] = fd["spec"]["serviceAccount"].clone();
+                let t: PodTemplateSpec = serde_json::from_value(pod).unwrap();
+                pods.push((format!("{n}:{process}"), t, false));
+            }
+        }
         for (n, cm) in self.of_kind::<ConfigMap>("ConfigMap") {
             for (key, text) in cm.data.unwrap_or_default() {
                 if key.ends_with("pod-template.yaml") {
@@ -207,13 +264,20 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
         let account = f.one::<ServiceAccount>("ServiceAccount");
         if let Some(sa) = &account {
             let sa_name = sa.metadata.name.clone().unwrap();
-            let role: Role = f.one("Role").expect("a Role beside the account");
-            let binding: RoleBinding = f.one("RoleBinding").expect("a RoleBinding");
-            assert_eq!(binding.role_ref.name, role.metadata.name.unwrap(), "{ctx}");
-            assert_eq!(binding.subjects.unwrap()[0].name, sa_name, "{ctx}");
-            for rule in role.rules.unwrap() {
-                for verb in rule.verbs {
-                    assert_ne!(verb, "*", "{ctx}: least privilege");
+            // The Operator requires an account even where Flink needs no API access.
+            let role: Option<Role> = f.one("Role");
+            assert!(
+                role.is_some() || dir.join("flinkdeployment.yaml").exists(),
+                "{ctx}: a Role"
+            );
+            if let Some(role) = role {
+                let binding: RoleBinding = f.one("RoleBinding").expect("a RoleBinding");
+                assert_eq!(binding.role_ref.name, role.metadata.name.unwrap(), "{ctx}");
+                assert_eq!(binding.subjects.unwrap()[0].name, sa_name, "{ctx}");
+                for rule in role.rules.unwrap() {
+                    for verb in rule.verbs {
+                        assert_ne!(verb, "*", "{ctx}: least privilege");
+                    }
                 }
             }
         }
@@ -244,6 +308,45 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
                 "{ctx}: the Ingress backend is a Service of the folder"
             );
             assert_eq!(backend.port.unwrap().number, Some(8081), "{ctx}");
+        }
+        if let Some((_, fd)) = f.docs.iter().find(|(_, j)| j["kind"] == "FlinkDeployment") {
+            let spec = &fd["spec"];
+            let sa = account.as_ref().and_then(|s| s.metadata.name.clone());
+            assert_eq!(
+                spec["serviceAccount"].as_str(),
+                sa.as_deref(),
+                "{ctx}: the account exists"
+            );
+            for key in [
+                "kubernetes.namespace",
+                "kubernetes.cluster-id",
+                "high-availability.cluster-id",
+            ] {
+                assert!(
+                    spec["flinkConfiguration"].get(key).is_none(),
+                    "{ctx}: the Operator forbids {key}"
+                );
+            }
+            if let Some(jar) = spec["job"]["jarURI"].as_str() {
+                let docker = std::fs::read_to_string(dir.join("Dockerfile")).unwrap();
+                let path = jar.strip_prefix("local:///opt/flink/usrlib/").unwrap();
+                assert!(
+                    docker.contains(&format!("$FLINK_HOME/usrlib/{path}")),
+                    "{ctx}: jarURI is in the image"
+                );
+            }
+            for process in ["jobManager", "taskManager"] {
+                let memory = spec[process]["resource"]["memory"].as_str().unwrap();
+                assert!(flink_bytes(memory) > 0, "{ctx}: {process} memory");
+                assert!(
+                    spec[process]["resource"]["cpu"].as_f64().unwrap() > 0.0,
+                    "{ctx}"
+                );
+            }
+            continue;
+        }
+        if f.docs.iter().any(|(_, j)| j["kind"] == "FlinkSessionJob") {
+            continue;
         }
         if let Some(submit) = f
             .one::<Job>("Job")
@@ -379,6 +482,11 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
             assert_eq!(jm.metadata.name.as_ref(), Some(id), "{ctx}");
             let pod = jm.spec.unwrap().template.spec.unwrap();
             assert_eq!(
+                pod.automount_service_account_token,
+                Some(true),
+                "{ctx}: the JobManager creates pods"
+            );
+            assert_eq!(
                 pod.service_account_name.as_ref(),
                 Some(&conf["kubernetes.service-account"]),
                 "{ctx}"
@@ -468,9 +576,13 @@ fn assert_hardened(pod: &PodTemplateSpec, full: bool, ctx: &str) {
     );
     // A token only for pods that run as the folder's own, Role-bound account.
     let token = spec.automount_service_account_token;
-    match &spec.service_account_name {
-        Some(_) => assert_eq!(token, Some(true), "{ctx}"),
-        None => assert_eq!(token, Some(false), "{ctx}: no API access without need"),
+    if token == Some(true) {
+        assert!(
+            spec.service_account_name.is_some(),
+            "{ctx}: a token only with an own account"
+        );
+    } else {
+        assert_eq!(token, Some(false), "{ctx}: no API access without need");
     }
     let writable: Vec<&str> = spec
         .volumes
@@ -502,6 +614,10 @@ fn assert_hardened(pod: &PodTemplateSpec, full: bool, ctx: &str) {
                 .find(|(_, p)| *p == path)
                 .unwrap_or_else(|| panic!("{ctx}: {path} not writable"));
             assert!(writable.contains(&m.0), "{ctx}: {path} must be an emptyDir");
+        }
+        if !full {
+            // Flink or the Operator sets a template's cpu and memory.
+            continue;
         }
         let res = c.resources.as_ref().unwrap();
         for k in ["cpu", "memory"] {
@@ -545,7 +661,15 @@ fn every_pod_is_hardened() {
 #[test]
 fn dockerfiles_copy_the_jar_into_usrlib() {
     for dir in job_dirs() {
-        let text = std::fs::read_to_string(dir.join("Dockerfile")).unwrap();
+        // An Operator session job is fetched from its jarURI and has no image.
+        let Ok(text) = std::fs::read_to_string(dir.join("Dockerfile")) else {
+            assert!(
+                dir.join("flinksessionjob.yaml").exists(),
+                "{}",
+                dir.display()
+            );
+            continue;
+        };
         let code: Vec<&str> = text
             .lines()
             .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
@@ -607,7 +731,7 @@ fn kustomize_builds_every_job_folder() {
         );
         let docs = String::from_utf8(out.stdout).unwrap();
         let kinds: Vec<&str> = docs.lines().filter(|l| l.starts_with("kind: ")).collect();
-        if dir.join("Dockerfile").exists() {
+        if is_job_dir(&dir) {
             let listed = std::fs::read_to_string(dir.join("kustomization.yaml"))
                 .unwrap()
                 .lines()

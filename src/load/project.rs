@@ -29,6 +29,8 @@ pub struct ProjectSpec {
     pub clusters_dir: Option<String>,
     /// Default mode of all jobs and clusters: `standalone` (default) or `native`.
     pub mode: Option<super::spec::Mode>,
+    /// Default target of all jobs and clusters: `manifests` (default) or `operator`.
+    pub target: Option<super::spec::Target>,
     /// Where profiles are read from (default `profiles`).
     pub profiles_dir: Option<String>,
     /// Where output is written (default `out`).

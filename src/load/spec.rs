@@ -27,6 +27,14 @@ pub struct JobSpec {
     pub rest: Option<RestSpec>,
     /// An Ingress to the REST API and web UI.
     pub ingress: Option<IngressSpec>,
+    /// What to write: `manifests` (plain Kubernetes resources; the default) or `operator`
+    /// (FlinkDeployment / FlinkSessionJob resources for the Flink Kubernetes Operator).
+    pub target: Option<Target>,
+    /// How the Operator upgrades the running job (`target: operator` only; default stateless).
+    pub upgrade_mode: Option<UpgradeMode>,
+    /// Where the Operator fetches the jar of a FlinkSessionJob (`https://…`): a session job's
+    /// jar is uploaded by the Operator, not baked into an image.
+    pub jar_uri: Option<String>,
     /// Flink version, quoted: "1.20", or a full release such as "1.20.3".
     pub flink_version: Option<Scalar>,
     /// The image built for this job.
@@ -307,6 +315,21 @@ pub enum LogLevel {
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
+pub enum Target {
+    Manifests,
+    Operator,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum UpgradeMode {
+    Stateless,
+    Savepoint,
+    LastState,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
 pub enum Mode {
     Standalone,
     Native,
@@ -365,6 +388,8 @@ pub struct ClusterSpec {
     /// Flink version, quoted ("1.20"). Jobs submitted to the cluster use the same.
     pub flink_version: Option<Scalar>,
     pub mode: Option<Mode>,
+    /// `manifests` (default) or `operator` (a FlinkDeployment without a job).
+    pub target: Option<Target>,
     /// The cluster image, built with its plugins.
     pub image: Option<ImageSpec>,
     #[serde(default)]
@@ -402,6 +427,7 @@ impl ClusterSpec {
             name,
             flink_version,
             mode,
+            target,
             image,
             job_manager,
             task_manager,
@@ -423,6 +449,9 @@ impl ClusterSpec {
         JobSpec {
             name,
             mode,
+            target,
+            upgrade_mode: None,
+            jar_uri: None,
             session: None,
             ha,
             rest,

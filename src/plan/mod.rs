@@ -77,7 +77,55 @@ pub struct JobView {
     pub pod_template_file: &'static str,
     pub pod_template_text: String,
     pub submit: Option<SubmitView>,
+    pub operator: Option<OperatorView>,
+    /// The spec of a session job's cluster, for comments.
+    pub submit_cluster_source: String,
 }
+
+/// A FlinkDeployment or FlinkSessionJob for the Flink Kubernetes Operator.
+#[derive(Debug, Clone, Serialize)]
+pub struct OperatorView {
+    /// The CRD's `flinkVersion` enum value, such as `v1_20`.
+    pub flink_version: String,
+    /// Everything the raw target writes, minus what the Operator sets from other fields.
+    pub flink_configuration: BTreeMap<String, String>,
+    pub jobmanager_memory: String,
+    pub jobmanager_cpu: f64,
+    pub taskmanager_memory: String,
+    pub taskmanager_cpu: f64,
+    pub taskmanager_ephemeral_storage: Option<String>,
+    /// Standalone mode only: native TaskManagers follow the job's slots.
+    pub taskmanager_replicas: Option<u32>,
+    /// Extended resources (GPUs…) on the TaskManager container.
+    pub taskmanager_extra_requests: BTreeMap<String, String>,
+    pub taskmanager_extra_limits: BTreeMap<String, String>,
+    /// Whether the pods mount their account's token.
+    pub jobmanager_token: bool,
+    pub taskmanager_token: bool,
+    pub ingress_template: Option<String>,
+    pub job: Option<OperatorJobView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OperatorJobView {
+    pub jar_uri: String,
+    pub entry_class: Option<String>,
+    pub args: Vec<String>,
+    pub parallelism: i64,
+    pub upgrade_mode: &'static str,
+    pub initial_savepoint_path: Option<String>,
+    pub allow_non_restored_state: bool,
+    /// The session cluster (FlinkSessionJob only).
+    pub deployment_name: Option<String>,
+}
+
+/// Keys the Operator writes itself from the resource's other fields.
+const OPERATOR_SETS: &[&str] = &[
+    "jobmanager.rpc.address",
+    "jobmanager.memory.process.size",
+    "taskmanager.memory.process.size",
+    "parallelism.default",
+];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RestView {
@@ -192,6 +240,9 @@ const RBAC: &[(&str, &str)] = &[
 
 /// The Kubernetes manifests of a job, in the order kustomize lists them.
 fn manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
+    if job.is_operator() {
+        return operator_manifests(job);
+    }
     if let Kind::SessionJob(_) = job.kind {
         return vec![("submit-job.yaml", "submit-job.yaml.j2")];
     }
@@ -241,6 +292,25 @@ fn manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
     all
 }
 
+fn operator_manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
+    if let Kind::SessionJob(_) = job.kind {
+        return vec![("flinksessionjob.yaml", "flinksessionjob.yaml.j2")];
+    }
+    let mut all = vec![RBAC[0]];
+    // Standalone pods without HA never call the API: the Operator only requires the account.
+    if job.is_native() || job.ha.is_some() {
+        all.extend_from_slice(&RBAC[1..]);
+    }
+    all.push(("flinkdeployment.yaml", "flinkdeployment.yaml.j2"));
+    if job.network_policy.is_some() {
+        all.extend_from_slice(NETWORK_POLICIES);
+    }
+    if job.disruption_budget.is_some() {
+        all.push(DISRUPTION_BUDGET);
+    }
+    all
+}
+
 /// Files mounted into the pods are rendered first because their bytes feed the config hash.
 pub fn plan(
     out_dir: &str,
@@ -262,7 +332,10 @@ pub fn plan(
         format!("{}/kustomization.yaml", job.out_path()),
         "kustomization.yaml.j2",
     ));
-    files.push((format!("{}/Dockerfile", job.out_path()), "Dockerfile.j2"));
+    // An Operator session job's jar is fetched from its URI, so it has no image.
+    if !(job.is_operator() && matches!(job.kind, Kind::SessionJob(_))) {
+        files.push((format!("{}/Dockerfile", job.out_path()), "Dockerfile.j2"));
+    }
     Ok(Plan { view, files })
 }
 
@@ -369,9 +442,77 @@ fn view(job: &Job) -> JobView {
         pod_template_file: POD_TEMPLATE_FILE,
         pod_template_text: String::new(),
         submit: match &job.kind {
-            Kind::SessionJob(s) => Some(submit_view(job, s)),
+            Kind::SessionJob(s) if !job.is_operator() => Some(submit_view(job, s)),
             _ => None,
         },
+        operator: job.is_operator().then(|| operator_view(job)),
+        submit_cluster_source: match &job.kind {
+            Kind::SessionJob(s) => s.cluster_source.clone(),
+            _ => String::new(),
+        },
+    }
+}
+
+fn operator_view(job: &Job) -> OperatorView {
+    use crate::validate::units;
+    let flink_configuration = job
+        .options
+        .iter()
+        .filter(|(k, _)| !OPERATOR_SETS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), config::cli_value(v)))
+        .collect();
+    let tm = &job.task_manager;
+    let standard = ["cpu", "memory", "ephemeral-storage"];
+    let extra = |m: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+        m.iter()
+            .filter(|(k, _)| !standard.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    let session = match &job.kind {
+        Kind::SessionJob(s) => Some(s.cluster.clone()),
+        _ => None,
+    };
+    let job_view = (!matches!(job.kind, Kind::SessionCluster)).then(|| OperatorJobView {
+        jar_uri: job
+            .jar_uri
+            .clone()
+            .unwrap_or_else(|| format!("local:///opt/flink/usrlib/{}.jar", job.name)),
+        entry_class: job.entry_class.clone(),
+        args: job.args.clone(),
+        parallelism: match job.options.get("parallelism.default") {
+            Some(config::Value::Int(p)) => *p,
+            _ => 1,
+        },
+        upgrade_mode: job.upgrade_mode.map_or("stateless", |m| m.as_str()),
+        initial_savepoint_path: job.restore.as_ref().map(|r| r.path.clone()),
+        allow_non_restored_state: job
+            .restore
+            .as_ref()
+            .is_some_and(|r| r.allow_non_restored_state),
+        deployment_name: session,
+    });
+    OperatorView {
+        flink_version: format!("v{}_{}", job.version.major, job.version.minor),
+        flink_configuration,
+        jobmanager_memory: units::flink_size(job.job_manager.memory.total_process()),
+        jobmanager_cpu: job.job_manager.cpu_millis as f64 / 1000.0,
+        taskmanager_memory: units::flink_size(tm.memory.total_process()),
+        taskmanager_cpu: tm.cpu_millis as f64 / 1000.0,
+        taskmanager_ephemeral_storage: tm.requests.get("ephemeral-storage").cloned(),
+        taskmanager_replicas: (!job.is_native()).then_some(job.task_manager_replicas),
+        taskmanager_extra_requests: extra(&tm.requests),
+        taskmanager_extra_limits: extra(&tm.limits),
+        jobmanager_token: job.is_native() || job.ha.is_some(),
+        taskmanager_token: job.ha.is_some(),
+        ingress_template: job.ingress.as_ref().map(|i| {
+            if i.path == "/" {
+                i.host.clone()
+            } else {
+                format!("{}{}", i.host, i.path)
+            }
+        }),
+        job: job_view,
     }
 }
 

@@ -104,6 +104,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "submit-job.yaml.j2",
         include_str!("../../templates/submit-job.yaml.j2"),
     ),
+    (
+        "flinkdeployment.yaml.j2",
+        include_str!("../../templates/flinkdeployment.yaml.j2"),
+    ),
+    (
+        "flinksessionjob.yaml.j2",
+        include_str!("../../templates/flinksessionjob.yaml.j2"),
+    ),
 ];
 
 pub struct Renderer {
@@ -181,7 +189,9 @@ fn yaml_formatter(out: &mut Output, state: &State, value: &Value) -> Result<(), 
     }
     let text = match value.kind() {
         ValueKind::String => yaml_string(value.as_str().unwrap_or_default()),
-        ValueKind::Number | ValueKind::Bool => value.to_string(),
+        ValueKind::Number => value.to_string(),
+        // minijinja displays booleans Python-style (`True`), which YAML 1.2 reads as a string.
+        ValueKind::Bool => value.is_true().to_string(),
         kind => {
             return Err(Error::new(
                 ErrorKind::InvalidOperation,

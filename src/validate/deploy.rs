@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::units;
 use crate::diag::Diagnostics;
 use crate::flink::config::{self, Format, Value};
-use crate::load::spec::{IngressSpec, JobSpec, RestSpec, ServiceType};
+use crate::load::spec::{IngressSpec, JobSpec, RestSpec, ServiceType, Target, UpgradeMode};
 use crate::load::Source;
 use crate::model::{Ingress, Job, Kind, Rest, Submission};
 
@@ -276,6 +276,138 @@ fn hex16(parts: &[&str]) -> String {
         .collect()
 }
 
+/// A session job is written for the same target as its cluster.
+pub fn target(
+    src: &Source,
+    spec: &JobSpec,
+    cluster: Option<&Job>,
+    default: Option<Target>,
+    diags: &mut Diagnostics,
+) -> Target {
+    let Some(c) = cluster else {
+        return spec.target.or(default).unwrap_or(Target::Manifests);
+    };
+    if let Some(t) = spec.target.filter(|t| *t != c.target) {
+        let name = |t: Target| match t {
+            Target::Manifests => "manifests",
+            Target::Operator => "operator",
+        };
+        diags.push(
+            src.error(
+                "target",
+                format!(
+                    "session cluster `{}` is written for target {}, so its jobs are too, not {}",
+                    c.name,
+                    name(c.target),
+                    name(t)
+                ),
+            )
+            .help("remove target: a session job follows its cluster"),
+        );
+    }
+    c.target
+}
+
+/// What the Flink Kubernetes Operator's validator would refuse in the cluster, refused here.
+pub fn operator_checks(src: &Source, job: &Job, cluster: Option<&Job>, diags: &mut Diagnostics) {
+    let session_job = cluster.is_some();
+    if !job.is_operator() {
+        for (field, set) in [
+            ("upgradeMode", job.upgrade_mode.is_some()),
+            ("jarUri", job.jar_uri.is_some()),
+        ] {
+            if set {
+                diags.push(
+                    src.error(
+                        field,
+                        format!("`{field}` is read by the Flink Kubernetes Operator only"),
+                    )
+                    .help("set target: operator, or remove it"),
+                );
+            }
+        }
+        return;
+    }
+    if job.version.major == 1 && job.version.minor < 19 {
+        diags.push(src.warning(
+            "flinkVersion",
+            format!(
+                "the Operator deprecates Flink {}; its support may be removed",
+                job.version.minor_str()
+            ),
+        ));
+    }
+    if job.rest.as_ref().is_some_and(|r| r.node_port.is_some()) {
+        diags.push(
+            src.error("rest.nodePort", "the Operator picks node ports itself")
+                .help("remove nodePort, or use target: manifests"),
+        );
+    }
+    match (&job.jar_uri, session_job) {
+        (None, true) => diags.push(
+            src.key_error("jar", "a FlinkSessionJob's jar is fetched by the Operator, not taken from an image")
+                .field("jarUri")
+                .help("publish the built jar and set jarUri, such as https://repo.example.com/jobs/my-job-1.0.jar"),
+        ),
+        (Some(u), true) if !u.contains("://") || u.chars().any(char::is_whitespace) => diags.push(
+            src.error("jarUri", format!("`{u}` is not a URI"))
+                .help("write a URI such as https://repo.example.com/jobs/my-job-1.0.jar"),
+        ),
+        (Some(_), false) => diags.push(
+            src.error("jarUri", "only a job on an Operator session cluster is fetched from a URI")
+                .help("an application's jar is in its image (local:///opt/flink/usrlib/<job>.jar); remove jarUri"),
+        ),
+        _ => {}
+    }
+    let Some(mode) = job.upgrade_mode else { return };
+    if !job.has_cluster() && !session_job {
+        return;
+    }
+    // A session job's state locations and HA may come from its cluster.
+    let has = |key: &str| {
+        job.options.contains_key(key) || cluster.is_some_and(|c| c.options.contains_key(key))
+    };
+    let ha = job.ha.is_some() || cluster.is_some_and(|c| c.ha.is_some());
+    if matches!(job.kind, Kind::SessionCluster) {
+        diags.push(src.error("upgradeMode", "a session cluster has no job to upgrade"));
+        return;
+    }
+    if mode == UpgradeMode::Stateless {
+        return;
+    }
+    let name = mode.as_str();
+    if !has("execution.checkpointing.dir") && !has("state.checkpoints.dir") {
+        diags.push(
+            src.error(
+                "upgradeMode",
+                format!("upgradeMode {name} needs a checkpoint directory"),
+            )
+            .help("set checkpoints.dir"),
+        );
+    }
+    if mode == UpgradeMode::Savepoint
+        && !has("execution.checkpointing.savepoint-dir")
+        && !has("state.savepoints.dir")
+    {
+        diags.push(
+            src.error(
+                "upgradeMode",
+                "upgradeMode savepoint needs a savepoint directory",
+            )
+            .help("set savepoints.dir"),
+        );
+    }
+    if mode == UpgradeMode::LastState && !ha {
+        diags.push(
+            src.error(
+                "upgradeMode",
+                "upgradeMode last-state resumes from HA metadata, so it needs ha",
+            )
+            .help("add ha.storageDir, or use upgradeMode savepoint"),
+        );
+    }
+}
+
 /// Flink options of HA and native mode, derived from the validated job.
 pub fn cluster_options(src: &Source, job: &mut Job, diags: &mut Diagnostics) {
     if !job.has_cluster() {
@@ -283,6 +415,39 @@ pub fn cluster_options(src: &Source, job: &mut Job, diags: &mut Diagnostics) {
     }
     let text = |s: &str| Value::Text(s.to_string());
     let mut add = BTreeMap::new();
+    if job.is_operator() {
+        // The Operator writes the cluster id, namespace, image, account, memory and target.
+        if let Some(dir) = &job.ha {
+            add.insert("high-availability.type", text("kubernetes"));
+            add.insert("high-availability.storageDir", text(dir));
+        }
+        if let Some(r) = &job.rest {
+            add.insert("kubernetes.rest-service.exposed.type", text(r.service_type));
+        }
+        for (process, p) in [
+            ("jobmanager", &job.job_manager),
+            ("taskmanager", &job.task_manager),
+        ] {
+            for (what, factor) in [
+                ("cpu", p.cpu_limit_factor),
+                ("memory", p.memory_limit_factor),
+            ] {
+                if factor != 1.0 {
+                    let key: &'static str = match (process, what) {
+                        ("jobmanager", "cpu") => "kubernetes.jobmanager.cpu.limit-factor",
+                        ("jobmanager", _) => "kubernetes.jobmanager.memory.limit-factor",
+                        (_, "cpu") => "kubernetes.taskmanager.cpu.limit-factor",
+                        _ => "kubernetes.taskmanager.memory.limit-factor",
+                    };
+                    add.insert(key, Value::Float(factor));
+                }
+            }
+        }
+        for (k, v) in add {
+            job.options.insert(k.to_string(), v);
+        }
+        return;
+    }
     if let Some(dir) = &job.ha {
         add.insert("high-availability.type", text("kubernetes"));
         add.insert("high-availability.storageDir", text(dir));

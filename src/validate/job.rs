@@ -131,6 +131,7 @@ pub fn validate(
         Some(c) => c.mode,
         None => spec.mode.or(defaults.mode).unwrap_or(Mode::Standalone),
     };
+    let target = super::deploy::target(src, spec, cluster, defaults.target, diags);
     // Native mode starts as many TaskManagers as the job's slots need.
     let parallelism = parallelism(
         src,
@@ -268,6 +269,9 @@ pub fn validate(
         name,
         kind: Kind::Application,
         mode,
+        target,
+        upgrade_mode: spec.upgrade_mode,
+        jar_uri: spec.jar_uri.clone(),
         ha,
         job_manager_replicas: jm_replicas,
         rest,
@@ -301,6 +305,7 @@ pub fn validate(
         Role::SessionJob(c) => Kind::SessionJob(super::deploy::submission(&job, c, parallelism)),
     };
     super::deploy::cluster_options(src, &mut job, diags);
+    super::deploy::operator_checks(src, &job, cluster, diags);
     (diags.error_count() == before).then_some(job)
 }
 

@@ -33,6 +33,7 @@ pub struct Defaults {
     pub jm_profile: Option<String>,
     pub tm_profile: Option<String>,
     pub mode: Option<crate::load::spec::Mode>,
+    pub target: Option<crate::load::spec::Target>,
 }
 
 /// Profiles by name, as loaded; each use resolves them for its process and overrides.
@@ -323,6 +324,7 @@ fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
         jm_profile: p.profiles.job_manager.clone(),
         tm_profile: p.profiles.task_manager.clone(),
         mode: p.mode,
+        target: p.target,
     }
 }
 
