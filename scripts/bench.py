@@ -63,24 +63,29 @@ def measure(root, n):
         assert " 0 file(s) written" in err and " 0 deleted" in err, err
         noop.append(ms)
     check = [run(root, "check", "--quiet")[0] for _ in range(RUNS)]
+    # The same no-op without the render cache: every stage runs and compares in memory.
+    os.environ["FLINKGEN_NO_CACHE"] = "1"
+    uncached = [run(root, "render", "--quiet")[0] for _ in range(RUNS)]
+    del os.environ["FLINKGEN_NO_CACHE"]
     # Peak memory of a fresh render, measured in its own child so earlier runs do not count.
     shutil.rmtree(out, ignore_errors=True)
     rss = subprocess.run([sys.executable, "-c", f"import resource,subprocess;subprocess.run([{BIN!r},'render','--quiet','--root',{root!r}]);print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"],
                          capture_output=True, text=True).stdout.strip()
     files = sum(len(fs) for _, _, fs in os.walk(out))
-    return statistics.median(fresh), statistics.median(noop), statistics.median(check), int(rss) / 1024, files
+    return (statistics.median(fresh), statistics.median(noop), statistics.median(check),
+            statistics.median(uncached), int(rss) / 1024, files)
 
 
 def main():
     sizes = [int(s) for s in sys.argv[1:]] or [1, 100, 1000]
     subprocess.run(["cargo", "build", "--release", "--quiet", "--manifest-path", os.path.join(REPO, "Cargo.toml")], check=True)
     print(f"flinkgen on {os.cpu_count()} cores, median of {RUNS} runs")
-    print(f"{'jobs':>6} {'files':>6} {'render (ms)':>12} {'no-op (ms)':>11} {'check (ms)':>11} {'peak RSS (MiB)':>15}")
+    print(f"{'jobs':>6} {'files':>6} {'render (ms)':>12} {'no-op (ms)':>11} {'check (ms)':>11} {'no-op, no cache (ms)':>21} {'peak RSS (MiB)':>15}")
     for n in sizes:
         with tempfile.TemporaryDirectory() as root:
             project(root, n)
-            fresh, noop, check, rss, files = measure(root, n)
-            print(f"{n:>6} {files:>6} {fresh:>12.1f} {noop:>11.1f} {check:>11.1f} {rss:>15.1f}")
+            fresh, noop, check, uncached, rss, files = measure(root, n)
+            print(f"{n:>6} {files:>6} {fresh:>12.1f} {noop:>11.1f} {check:>11.1f} {uncached:>21.1f} {rss:>15.1f}")
 
 
 if __name__ == "__main__":

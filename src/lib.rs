@@ -1,6 +1,7 @@
 //! flinkgen: Flink job specs and resource profiles in, reviewable Kubernetes manifests and
 //! Dockerfiles out. The pipeline is load → validate → plan → render → emit, one module each.
 
+pub mod cache;
 pub mod diag;
 pub mod emit;
 pub mod explain;

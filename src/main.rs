@@ -111,13 +111,51 @@ fn generate(common: &CommonArgs) -> Result<(flinkgen::Generated, Scope), ExitCod
     ))
 }
 
+/// Whether this run may use the render cache: whole-project runs only, and not when asked to
+/// overwrite, or when `FLINKGEN_NO_CACHE` is set.
+fn cacheable(common: &CommonArgs, force: bool) -> bool {
+    !force && common.jobs.is_empty() && std::env::var_os("FLINKGEN_NO_CACHE").is_none()
+}
+
 fn render(common: &CommonArgs, force: bool) -> ExitCode {
+    let cache = cacheable(common, force);
+    if cache {
+        if let Some(hit) = flinkgen::cache::probe(&common.root) {
+            eprint_report(&hit.warnings);
+            if !common.quiet {
+                eprintln!(
+                    "rendered {} job(s) into {}/: 0 file(s) written, {} unchanged, 0 deleted (nothing changed since the last render)",
+                    hit.jobs, hit.out_dir, hit.files
+                );
+            }
+            return ExitCode::SUCCESS;
+        }
+    }
+    // Taken before the inputs are read, and compared after the write: an input edited
+    // during the run leaves no cache behind.
+    let before = if cache {
+        flinkgen::cache::fingerprint(&common.root)
+    } else {
+        None
+    };
     let (g, scope) = match generate(common) {
         Ok(x) => x,
         Err(code) => return code,
     };
     let out = common.root.join(&g.out_dir);
-    match emit::write(&out, &g.files, &g.owners, &scope, force) {
+    let result = emit::write(&out, &g.files, &g.owners, &scope, force);
+    if result.is_ok() {
+        match (before, flinkgen::cache::fingerprint(&common.root)) {
+            (Some(a), Some(b)) if a == b && cache => flinkgen::cache::store(
+                &common.root,
+                &a.0,
+                &g,
+                &flinkgen::warning_report(&g.warnings),
+            ),
+            _ => flinkgen::cache::forget(&common.root),
+        }
+    }
+    match result {
         Err(emit::WriteError::Conflicts(conflicts)) => {
             let mut text = String::new();
             for c in &conflicts {
@@ -151,6 +189,19 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
 }
 
 fn check(common: &CommonArgs) -> ExitCode {
+    // `check` only reads the cache; `render` writes it.
+    if cacheable(common, false) {
+        if let Some(hit) = flinkgen::cache::probe(&common.root) {
+            eprint_report(&hit.warnings);
+            if !common.quiet {
+                eprintln!(
+                    "{}/ is up to date ({} files, {} job(s))",
+                    hit.out_dir, hit.files, hit.jobs
+                );
+            }
+            return ExitCode::SUCCESS;
+        }
+    }
     let (g, scope) = match generate(common) {
         Ok(x) => x,
         Err(code) => return code,

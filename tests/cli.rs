@@ -7,7 +7,10 @@ use std::process::{Command, Output};
 use std::time::SystemTime;
 
 fn flinkgen(root: &Path, args: &[&str]) -> Output {
+    // The render cache of test projects stays out of the user's cache folder.
+    let cache = std::env::temp_dir().join(format!("flinkgen-cli-cache-{}", std::process::id()));
     Command::new(env!("CARGO_BIN_EXE_flinkgen"))
+        .env("XDG_CACHE_HOME", cache)
         .args(args)
         .arg("--root")
         .arg(root)
@@ -86,6 +89,54 @@ fn render_then_check_then_rerender_writes_nothing() {
     }
     let quiet = flinkgen(p.path(), &["check", "--quiet"]);
     assert_eq!((quiet.status.code(), quiet.stderr.len()), (Some(0), 0));
+}
+
+#[test]
+fn the_render_cache_skips_unchanged_runs_and_never_hides_a_change() {
+    let p = project("warnings-deprecated-keys");
+    let first = flinkgen(p.path(), &["render"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let before = snapshot(&p.path().join("out"));
+    let hit = flinkgen(p.path(), &["render"]);
+    let err = text(&hit.stderr);
+    assert!(
+        err.contains("nothing changed since the last render"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning:"),
+        "a hit repeats the warnings: {err}"
+    );
+    assert_eq!(snapshot(&p.path().join("out")), before);
+    assert_eq!(flinkgen(p.path(), &["check"]).status.code(), Some(0));
+
+    // An output edited by hand is seen, by check and by render.
+    let job = std::fs::read_dir(p.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|d| d.is_dir())
+        .unwrap();
+    let dockerfile = job.join("Dockerfile");
+    let original = std::fs::read_to_string(&dockerfile).unwrap();
+    std::fs::write(&dockerfile, original.replace("FROM", "FROM  ")).unwrap();
+    assert_eq!(flinkgen(p.path(), &["check"]).status.code(), Some(1));
+    assert_eq!(flinkgen(p.path(), &["render"]).status.code(), Some(1));
+    std::fs::write(&dockerfile, &original).unwrap();
+    assert_eq!(flinkgen(p.path(), &["check"]).status.code(), Some(0));
+
+    // A changed spec is rendered again.
+    let spec = std::fs::read_dir(p.path().join("jobs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .next()
+        .unwrap();
+    let mut text_spec = std::fs::read_to_string(&spec).unwrap();
+    text_spec.push_str("\n# any byte of a spec counts\n");
+    std::fs::write(&spec, text_spec).unwrap();
+    let changed = flinkgen(p.path(), &["render"]);
+    let err = text(&changed.stderr);
+    assert_eq!(changed.status.code(), Some(0), "{err}");
+    assert!(!err.contains("nothing changed"), "{err}");
 }
 
 #[test]

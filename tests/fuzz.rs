@@ -12,7 +12,13 @@ use std::path::Path;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
-const JOB: &str = include_str!("../jobs/orders-enrichment.yaml");
+const JOBS: &[&str] = &[
+    include_str!("../jobs/orders-enrichment.yaml"),
+    include_str!("../jobs/inventory-sync.yaml"),
+    include_str!("../jobs/recommendations.yaml"),
+];
+const CLUSTER: &str = include_str!("../clusters/analytics.yaml");
+const SESSION_JOB: &str = include_str!("../jobs/daily-report.yaml");
 const LEGACY_JOB: &str = include_str!("../jobs/clickstream-legacy.yaml");
 const TM: &str = include_str!("cases/gpu-profile/input/profiles/tm-gpu.yaml");
 const FINE: &str = include_str!("cases/fine-grained-profile/input/profiles/tm-fine.yaml");
@@ -145,12 +151,20 @@ fn write(root: &Path, rel: &str, text: &str) {
 }
 
 /// One project from mutated inputs; checks the outcome.
-fn run_case(job: &str, legacy: &str, tm: &str, jm: &str) -> Result<(), TestCaseError> {
+fn run_case(
+    job: &str,
+    legacy: &str,
+    tm: &str,
+    jm: &str,
+    session: &(String, String),
+) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write(root, "flinkgen.yaml", "namespace: fuzz\nflinkVersion: \"1.20\"\nimage:\n  registry: registry.example.com/fuzz\nprofiles:\n  jobManager: jm-small\n  taskManager: tm-small\n");
     write(root, "jobs/a.yaml", job);
     write(root, "jobs/b.yaml", legacy);
+    write(root, "clusters/analytics.yaml", &session.0);
+    write(root, "jobs/c.yaml", &session.1);
     write(root, "profiles/tm-small.yaml", tm);
     write(root, "profiles/tm-medium.yaml", tm);
     write(root, "profiles/jm-small.yaml", jm);
@@ -194,15 +208,30 @@ fn run_case(job: &str, legacy: &str, tm: &str, jm: &str) -> Result<(), TestCaseE
     Ok(())
 }
 
-fn inputs() -> impl Strategy<Value = (String, String, String, String)> {
+type Inputs = ((String, String, String, String), (String, String));
+
+/// Mutated specs: one of the example jobs (standalone, native HA, Operator), a 1.18 job, both
+/// profiles, and a session cluster with a job submitted to it.
+fn inputs() -> impl Strategy<Value = Inputs> {
     let edits = || proptest::collection::vec(edit(), 0..4);
-    (edits(), edits(), edits(), edits(), any::<bool>()).prop_map(|(a, b, c, d, fine)| {
+    let files = (
+        edits(),
+        edits(),
+        edits(),
+        edits(),
+        any::<bool>(),
+        0..JOBS.len(),
+    );
+    (files, edits(), edits()).prop_map(|((a, b, c, d, fine, which), e, f)| {
         let tm = if fine { FINE } else { TM };
         (
-            apply(JOB, &a),
-            apply(LEGACY_JOB, &b),
-            apply(tm, &c),
-            apply(JM, &d),
+            (
+                apply(JOBS[which], &a),
+                apply(LEGACY_JOB, &b),
+                apply(tm, &c),
+                apply(JM, &d),
+            ),
+            (apply(CLUSTER, &e), apply(SESSION_JOB, &f)),
         )
     })
 }
@@ -218,7 +247,7 @@ fn runner(cases: u32) -> TestRunner {
 #[test]
 fn mutated_inputs_never_crash_or_emit_invalid_output() {
     runner(48)
-        .run(&inputs(), |(j, l, t, m)| run_case(&j, &l, &t, &m))
+        .run(&inputs(), |((j, l, t, m), s)| run_case(&j, &l, &t, &m, &s))
         .unwrap();
 }
 
@@ -233,7 +262,7 @@ fn fuzz_for_fuzz_seconds() {
     let mut rounds = 0u64;
     while start.elapsed().as_secs() < seconds {
         runner(500)
-            .run(&inputs(), |(j, l, t, m)| run_case(&j, &l, &t, &m))
+            .run(&inputs(), |((j, l, t, m), s)| run_case(&j, &l, &t, &m, &s))
             .unwrap();
         rounds += 1;
     }

@@ -205,11 +205,16 @@ fn apply(out_dir: &Path, files: &Files, c: Changes) -> std::io::Result<WriteRepo
     // A job folder holds several files; create each folder once.
     let mut made = std::collections::HashSet::new();
     for rel in &c.write {
-        let path = out_dir.join(rel);
-        let dir = path.parent().expect("output files live in a folder");
+        let dir = out_dir.join(rel);
+        let dir = dir.parent().expect("output files live in a folder");
         if made.insert(dir.to_path_buf()) {
             std::fs::create_dir_all(dir)?;
         }
+    }
+    // Creating files is most of a first render's time; the file system takes them in parallel.
+    let results = crate::par::map(&c.write, |rel| {
+        let path = out_dir.join(rel);
+        let dir = path.parent().expect("output files live in a folder");
         let file_name = path
             .file_name()
             .expect("output files have names")
@@ -218,7 +223,10 @@ fn apply(out_dir: &Path, files: &Files, c: Changes) -> std::io::Result<WriteRepo
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(files[rel].as_bytes())?;
         drop(f);
-        std::fs::rename(&tmp, &path)?;
+        std::fs::rename(&tmp, &path)
+    });
+    for r in results {
+        r?;
     }
     for rel in &c.delete {
         std::fs::remove_file(out_dir.join(rel))?;
