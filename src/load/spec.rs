@@ -82,6 +82,8 @@ pub struct JobSpec {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct JobOverlay {
     pub namespace: Option<String>,
+    /// Turns on Kubernetes HA in this environment (or changes its storage).
+    pub ha: Option<HaSpec>,
     pub image: Option<ImageSpec>,
     pub args: Option<Vec<Scalar>>,
     pub parallelism: Option<u32>,
@@ -102,6 +104,7 @@ impl JobSpec {
     pub fn with_overlay(&self, o: &JobOverlay) -> JobSpec {
         let JobOverlay {
             namespace,
+            ha,
             image,
             args,
             parallelism,
@@ -113,6 +116,7 @@ impl JobSpec {
         } = o.clone();
         let mut s = self.clone();
         s.namespace = namespace.or(s.namespace);
+        s.ha = ha.or(s.ha);
         if let Some(i) = image {
             let base = s.image.unwrap_or_default();
             s.image = Some(ImageSpec {
