@@ -772,3 +772,24 @@ fn committed_examples_are_current() {
         flinkgen::warning_report(&g.warnings)
     );
 }
+
+#[test]
+fn the_operator_schema_check_refuses_what_the_crd_would_drop() {
+    let path = root().join("out/recommendations/flinkdeployment.yaml");
+    let good = yaml_json(&path);
+    common::check_manifest(&good).unwrap();
+    let mut unknown = good.clone();
+    unknown["spec"]["jobManager"]["replica"] = Value::from(2);
+    assert!(common::check_manifest(&unknown)
+        .unwrap_err()
+        .contains("jobManager.replica: unknown field"));
+    let mut version = good.clone();
+    version["spec"]["flinkVersion"] = Value::from("v3_0");
+    assert!(common::check_manifest(&version).is_err());
+    let mut pod = good.clone();
+    pod["spec"]["taskManager"]["podTemplate"]["spec"]["nodeSelecter"] = Value::from("x");
+    assert!(common::check_manifest(&pod).is_err());
+    let mut typed = good;
+    typed["spec"]["job"]["parallelism"] = Value::from("4");
+    assert!(common::check_manifest(&typed).is_err());
+}
