@@ -65,20 +65,28 @@ def run(lib, conf_dir, command):
 
 
 def project_root(job_dir):
-    """The project a rendered job folder came from: <root>/out/<job> or a golden case."""
+    """The project a rendered job folder came from, and its environment: <root>/out/<job>,
+    <root>/out/<env>/<job>, or the same below a golden case's expected/."""
     out_dir = os.path.dirname(os.path.abspath(job_dir))
+    env = None
+    if not os.path.exists(os.path.join(os.path.dirname(out_dir), "flinkgen.yaml")) and \
+            os.path.basename(os.path.dirname(out_dir)) in ("out", "expected"):
+        env = os.path.basename(out_dir)
+        out_dir = os.path.dirname(out_dir)
     parent = os.path.dirname(out_dir)
     if os.path.basename(out_dir) == "expected":
-        return os.path.join(parent, "input")
-    return parent
+        return os.path.join(parent, "input"), env
+    return parent, env
 
 
 def flinkgen_flags(job_dir):
     """JVM flags flinkgen derived for the job, from `flinkgen explain --format json`."""
     repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     name = os.path.basename(os.path.normpath(job_dir))
+    root, env = project_root(job_dir)
     p = subprocess.run(["cargo", "run", "-q", "--release", "--manifest-path", os.path.join(repo, "Cargo.toml"),
-                        "--", "explain", name, "--format", "json", "--root", project_root(job_dir)],
+                        "--", "explain", name, "--format", "json", "--root", root]
+                       + (["--env", env] if env else []),
                        capture_output=True, text=True)
     if p.returncode != 0:
         return None

@@ -48,6 +48,9 @@ pub struct InitArgs {
 pub struct ExplainArgs {
     /// The job's name.
     pub job: String,
+    /// The environment to explain the job in, when the project declares environments.
+    #[arg(long)]
+    pub env: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     #[command(flatten)]

@@ -257,7 +257,39 @@ fn explain(args: &cli::ExplainArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let Some(job) = resolved.jobs.iter().find(|j| j.name == args.job) else {
+    let envs: std::collections::BTreeSet<&str> = resolved
+        .jobs
+        .iter()
+        .filter_map(|j| j.environment.as_deref())
+        .collect();
+    match (&args.env, envs.is_empty()) {
+        (None, false) => {
+            let list: Vec<&str> = envs.iter().copied().collect();
+            eprint_report(&format!(
+                "error: the project declares environments; say which one with --env\n  = help: environments: {}",
+                list.join(", ")
+            ));
+            return ExitCode::from(2);
+        }
+        (Some(e), _) if !envs.contains(e.as_str()) => {
+            let list: Vec<&str> = envs.iter().copied().collect();
+            let help = if list.is_empty() {
+                "the project declares no environments; leave out --env".to_string()
+            } else {
+                format!("environments: {}", list.join(", "))
+            };
+            eprint_report(&format!(
+                "error: --env {e}: there is no such environment\n  = help: {help}"
+            ));
+            return ExitCode::from(2);
+        }
+        _ => {}
+    }
+    let Some(job) = resolved
+        .jobs
+        .iter()
+        .find(|j| j.name == args.job && j.environment == args.env)
+    else {
         let names: Vec<&str> = resolved.jobs.iter().map(|j| j.name.as_str()).collect();
         let prefixed: Vec<&str> = names
             .iter()

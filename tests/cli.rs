@@ -433,3 +433,28 @@ fn init_scaffolds_a_project_that_renders_and_never_overwrites() {
     );
     assert!(flinkgen(&root, &["check", "--quiet"]).status.success());
 }
+
+#[test]
+fn explain_in_an_environment_needs_its_name() {
+    let p = project("environments");
+    let none = flinkgen(p.path(), &["explain", "orders"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(text(&none.stderr).contains("environments: prod, staging"));
+    let prod = flinkgen(
+        p.path(),
+        &["explain", "orders", "--env", "prod", "--format", "json"],
+    );
+    assert_eq!(prod.status.code(), Some(0), "{}", text(&prod.stderr));
+    let staging = flinkgen(
+        p.path(),
+        &["explain", "orders", "--env", "staging", "--format", "json"],
+    );
+    let tm = |o: &Output| {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["taskManager"]["profile"].as_str().unwrap().to_string()
+    };
+    // prod uses its own TaskManager profile (tm-big); staging the project's.
+    assert_ne!(tm(&prod), tm(&staging));
+    let bad = flinkgen(p.path(), &["explain", "orders", "--env", "qa"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
