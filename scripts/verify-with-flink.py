@@ -6,7 +6,9 @@ folder exactly as the ConfigMap mount does, and runs Flink's own BashJavaUtils
 (GET_JM_RESOURCE_PARAMS and GET_TM_RESOURCE_PARAMS --configDir), the code the start scripts run
 before a JobManager or TaskManager starts. That proves the file loads with the version's own
 parser and that its memory settings are accepted, and the JVM flags Flink derives must equal
-those `flinkgen explain` reports. Flink comes from PyPI
+those `flinkgen explain` reports. Every key of the file must also be one a ConfigOption of that
+Flink version declares (scripts/java/FlinkOptionKeys.java), apart from keys Flink builds from
+a user-chosen name (reporters, external resources, filesystem and table options). Flink comes from PyPI
 (apache-flink-libraries) and is cached in ~/.cache/flinkgen; Java 11+ must be on PATH.
 
 Usage: scripts/verify-with-flink.py [OUT_DIR]   (default: out)
@@ -94,6 +96,21 @@ def flinkgen_flags(job_dir):
     return {"GET_JM_RESOURCE_PARAMS": e["jobManager"]["jvmFlags"], "GET_TM_RESOURCE_PARAMS": e["taskManager"]["jvmFlags"]}
 
 
+# Keys whose names Flink builds from a user-chosen part, so no ConfigOption declares them.
+TEMPLATED = ("metrics.reporter.", "external-resource.gpu.", "s3.", "fs.", "table.", "custom.")
+
+
+def unknown_keys(lib, keys):
+    """The keys no ConfigOption in Flink's jars declares, by FlinkOptionKeys.java."""
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "java", "FlinkOptionKeys.java")
+    dist = glob.glob(os.path.join(lib, "flink-dist-*.jar"))[0]
+    p = subprocess.run(["java", "-cp", os.path.join(lib, "*"), source, dist],
+                       input="\n".join(sorted(keys)), capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(p.stderr)
+    return [k for k in p.stdout.split() if not k.startswith(TEMPLATED)]
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "out"
     failures = 0
@@ -105,9 +122,17 @@ def main():
         name = "config.yaml" if "  config.yaml: |" in text else "flink-conf.yaml"
         lib = flink_lib(version)
         ours = flinkgen_flags(job_dir)
+        config_text = block(text, name)
+        keys = {l.split(": ", 1)[0] for l in config_text.splitlines() if ": " in l and not l.startswith("#")}
+        unknown = unknown_keys(lib, keys)
+        if unknown and "warnings-deprecated-keys" not in job_dir:
+            failures += 1
+            print(f"FAIL {job_dir} Flink {version}: not Flink options: {', '.join(unknown)}")
+        else:
+            print(f"ok   {job_dir} Flink {version}: all {len(keys)} keys are Flink options")
         with tempfile.TemporaryDirectory() as conf:
             with open(os.path.join(conf, name), "w") as f:
-                f.write(block(text, name))
+                f.write(config_text)
             for command in ["GET_JM_RESOURCE_PARAMS", "GET_TM_RESOURCE_PARAMS"]:
                 code, results, log = run(lib, conf, command)
                 if code != 0 or not results:
