@@ -23,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import urllib.request
@@ -58,21 +59,32 @@ def flink_home(version):
     tmp = tempfile.mkdtemp()
     subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
                     f"apache-flink=={version}", "-d", tmp], check=True)
-    wheel = glob.glob(os.path.join(tmp, "apache_flink-*.whl"))[0]
-    with zipfile.ZipFile(wheel) as z:
-        z.extractall(tmp, [n for n in z.namelist() if n.startswith(("pyflink/bin/", "pyflink/conf/"))])
+    # A wheel (pyflink/bin, pyflink/conf) where PyPI has one for this Python, else the sdist
+    # (apache-flink-X/deps/bin, deps/conf).
+    wheels = glob.glob(os.path.join(tmp, "apache_flink-*.whl"))
+    if wheels:
+        with zipfile.ZipFile(wheels[0]) as z:
+            z.extractall(tmp, [n for n in z.namelist() if n.startswith(("pyflink/bin/", "pyflink/conf/"))])
+        src = os.path.join(tmp, "pyflink")
+    else:
+        sdist = glob.glob(os.path.join(tmp, "apache-flink-*.tar.gz"))[0]
+        with tarfile.open(sdist) as t:
+            t.extractall(tmp, [m for m in t.getmembers() if "/deps/bin/" in m.name or "/deps/conf/" in m.name])
+        src = glob.glob(os.path.join(tmp, "apache-flink-*", "deps"))[0]
     os.makedirs(home, exist_ok=True)
-    shutil.copytree(os.path.join(tmp, "pyflink", "bin"), os.path.join(home, "bin"))
-    shutil.copytree(os.path.join(tmp, "pyflink", "conf"), os.path.join(home, "conf"))
+    shutil.copytree(os.path.join(src, "bin"), os.path.join(home, "bin"), dirs_exist_ok=True)
+    shutil.copytree(os.path.join(src, "conf"), os.path.join(home, "conf"))
     # The start scripts look for flink-dist with `find`, which does not follow symlinks.
     shutil.copytree(lib, os.path.join(home, "lib"))
     for jar in glob.glob(os.path.join(os.path.dirname(lib), "bin", "*.jar")):
         shutil.copy(jar, os.path.join(home, "bin"))
     for f in glob.glob(os.path.join(home, "bin", "*")):
         os.chmod(f, 0o755)
-    conf = os.path.join(home, "conf", "config.yaml")
-    text = open(conf).read().replace("numberOfTaskSlots: 1", "numberOfTaskSlots: 8")
-    open(conf, "w").write(text)
+    for name in ("config.yaml", "flink-conf.yaml"):
+        conf = os.path.join(home, "conf", name)
+        if os.path.exists(conf):
+            text = open(conf).read().replace("numberOfTaskSlots: 1", "numberOfTaskSlots: 8")
+            open(conf, "w").write(text)
     shutil.rmtree(tmp)
     return home
 
