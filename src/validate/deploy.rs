@@ -413,16 +413,19 @@ pub fn cluster_options(src: &Source, job: &mut Job, diags: &mut Diagnostics) {
     if !job.has_cluster() {
         return;
     }
-    let text = |s: &str| Value::Text(s.to_string());
-    let mut add = BTreeMap::new();
+    let mut add = Added::new();
+    if let Some(dir) = &job.ha {
+        add.insert("high-availability.type".into(), text("kubernetes"));
+        add.insert("high-availability.storageDir".into(), text(dir));
+    }
     if job.is_operator() {
-        // The Operator writes the cluster id, namespace, image, account, memory and target.
-        if let Some(dir) = &job.ha {
-            add.insert("high-availability.type", text("kubernetes"));
-            add.insert("high-availability.storageDir", text(dir));
-        }
+        // The Operator sets the cluster ids, namespace, image, account, memory and target
+        // itself (and refuses some of them); only what it cannot derive goes in.
         if let Some(r) = &job.rest {
-            add.insert("kubernetes.rest-service.exposed.type", text(r.service_type));
+            add.insert(
+                "kubernetes.rest-service.exposed.type".into(),
+                text(r.service_type),
+            );
         }
         for (process, p) in [
             ("jobmanager", &job.job_manager),
@@ -433,96 +436,89 @@ pub fn cluster_options(src: &Source, job: &mut Job, diags: &mut Diagnostics) {
                 ("memory", p.memory_limit_factor),
             ] {
                 if factor != 1.0 {
-                    let key: &'static str = match (process, what) {
-                        ("jobmanager", "cpu") => "kubernetes.jobmanager.cpu.limit-factor",
-                        ("jobmanager", _) => "kubernetes.jobmanager.memory.limit-factor",
-                        (_, "cpu") => "kubernetes.taskmanager.cpu.limit-factor",
-                        _ => "kubernetes.taskmanager.memory.limit-factor",
-                    };
-                    add.insert(key, Value::Float(factor));
+                    add.insert(
+                        format!("kubernetes.{process}.{what}.limit-factor"),
+                        Value::Float(factor),
+                    );
                 }
             }
         }
-        for (k, v) in add {
-            job.options.insert(k.to_string(), v);
+    } else {
+        if job.ha.is_some() {
+            // The default `/default` would mix the metadata of every job in storageDir.
+            add.insert("high-availability.cluster-id".into(), text(&job.name));
         }
-        return;
+        if job.ha.is_some() || job.is_native() {
+            add.insert("kubernetes.cluster-id".into(), text(&job.name));
+            // Standalone pods read the namespace from here, not from their own pod.
+            add.insert("kubernetes.namespace".into(), text(&job.namespace));
+        }
+        if job.is_native() {
+            native_options(src, job, &mut add, diags);
+        }
     }
-    if let Some(dir) = &job.ha {
-        add.insert("high-availability.type", text("kubernetes"));
-        add.insert("high-availability.storageDir", text(dir));
-        // The default cluster id `/default` would mix the metadata of every job in storageDir.
-        add.insert("high-availability.cluster-id", text(&job.name));
-    }
-    if job.ha.is_some() || job.is_native() {
-        add.insert("kubernetes.cluster-id", text(&job.name));
-        // Standalone pods read the namespace from here, not from their own pod.
-        add.insert("kubernetes.namespace", text(&job.namespace));
-    }
-    if job.is_native() {
-        native_options(src, job, &mut add, diags);
-    }
-    for (k, v) in add {
-        job.options.insert(k.to_string(), v);
-    }
+    job.options.extend(add);
 }
 
-fn native_options(
-    src: &Source,
-    job: &Job,
-    add: &mut BTreeMap<&'static str, Value>,
-    diags: &mut Diagnostics,
-) {
-    let text = |s: &str| Value::Text(s.to_string());
+type Added = BTreeMap<String, Value>;
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_string())
+}
+
+fn native_options(src: &Source, job: &Job, add: &mut Added, diags: &mut Diagnostics) {
     let account = job.service_account().unwrap_or_default();
-    add.insert("kubernetes.service-account", text(&account));
+    add.insert("kubernetes.service-account".into(), text(&account));
     if job.ha.is_none() {
         // Without HA, TaskManagers never call the Kubernetes API: keep them off the JobManager's account.
-        add.insert("kubernetes.taskmanager.service-account", text("default"));
+        add.insert(
+            "kubernetes.taskmanager.service-account".into(),
+            text("default"),
+        );
     }
-    add.insert("kubernetes.container.image.ref", text(&job.image));
+    add.insert("kubernetes.container.image.ref".into(), text(&job.image));
     add.insert(
-        "kubernetes.container.image.pull-policy",
+        "kubernetes.container.image.pull-policy".into(),
         text(job.pull_policy.as_str()),
     );
     add.insert(
-        "kubernetes.pod-template-file.taskmanager",
+        "kubernetes.pod-template-file.taskmanager".into(),
         text(&format!("{POD_TEMPLATE_DIR}/{POD_TEMPLATE_FILE}")),
     );
     add.insert(
-        "kubernetes.rest-service.exposed.type",
+        "kubernetes.rest-service.exposed.type".into(),
         text(job.rest.as_ref().map_or("ClusterIP", |r| r.service_type)),
     );
     let tm = &job.task_manager;
     add.insert(
-        "kubernetes.taskmanager.cpu.amount",
+        "kubernetes.taskmanager.cpu.amount".into(),
         Value::Float(tm.cpu_millis as f64 / 1000.0),
     );
     add.insert(
-        "kubernetes.taskmanager.cpu.limit-factor",
+        "kubernetes.taskmanager.cpu.limit-factor".into(),
         Value::Float(tm.cpu_limit_factor),
     );
     add.insert(
-        "kubernetes.taskmanager.memory.limit-factor",
+        "kubernetes.taskmanager.memory.limit-factor".into(),
         Value::Float(tm.memory_limit_factor),
     );
     if job.job_manager_replicas > 1 {
         add.insert(
-            "kubernetes.jobmanager.replicas",
+            "kubernetes.jobmanager.replicas".into(),
             Value::Int(job.job_manager_replicas.into()),
         );
     }
     if matches!(job.kind, Kind::SessionCluster) {
-        add.insert("execution.target", text("kubernetes-session"));
+        add.insert("execution.target".into(), text("kubernetes-session"));
         return;
     }
-    add.insert("execution.target", text("kubernetes-application"));
+    add.insert("execution.target".into(), text("kubernetes-application"));
     add.insert(
-        "pipeline.jars",
+        "pipeline.jars".into(),
         Value::List(vec![format!("local:///opt/flink/usrlib/{}.jar", job.name)]),
     );
     if let Some(c) = &job.entry_class {
-        add.insert("$internal.application.main", text(c));
+        add.insert("$internal.application.main".into(), text(c));
     }
     if !job.args.is_empty() {
         let args = Value::List(job.args.clone());
@@ -539,7 +535,7 @@ fn native_options(
             }
             diags.push(d);
         }
-        add.insert("$internal.application.program-args", args);
+        add.insert("$internal.application.program-args".into(), args);
     }
     if let Some(r) = &job.restore {
         let new_keys = job.version.at_least(1, 20);
@@ -554,9 +550,9 @@ fn native_options(
                 "execution.savepoint.ignore-unclaimed-state",
             )
         };
-        add.insert(path, text(&r.path));
+        add.insert(path.into(), text(&r.path));
         if r.allow_non_restored_state {
-            add.insert(ignore, Value::Bool(true));
+            add.insert(ignore.into(), Value::Bool(true));
         }
     }
 }
