@@ -84,6 +84,9 @@ pub struct JobOverlay {
     pub namespace: Option<String>,
     /// Turns on Kubernetes HA in this environment (or changes its storage).
     pub ha: Option<HaSpec>,
+    /// The REST Service and Ingress of this environment (each replaces the job's).
+    pub rest: Option<RestSpec>,
+    pub ingress: Option<IngressSpec>,
     pub image: Option<ImageSpec>,
     pub args: Option<Vec<Scalar>>,
     pub parallelism: Option<u32>,
@@ -105,6 +108,8 @@ impl JobSpec {
         let JobOverlay {
             namespace,
             ha,
+            rest,
+            ingress,
             image,
             args,
             parallelism,
@@ -117,6 +122,8 @@ impl JobSpec {
         let mut s = self.clone();
         s.namespace = namespace.or(s.namespace);
         s.ha = ha.or(s.ha);
+        s.rest = rest.or(s.rest);
+        s.ingress = ingress.or(s.ingress);
         if let Some(i) = image {
             let base = s.image.unwrap_or_default();
             s.image = Some(ImageSpec {
