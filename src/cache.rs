@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use sha2::{Digest, Sha256};
-use walkdir::WalkDir;
 
 use crate::load::{self, project::ProjectSpec};
 
@@ -115,40 +114,11 @@ pub fn fingerprint(root: &Path) -> Option<(String, String)> {
         }
         Err(_) => ProjectSpec::default(),
     };
-    let dirs = [
-        (
-            project.jobs_dir.clone().unwrap_or_else(|| "jobs".into()),
-            usize::MAX,
-        ),
-        (
-            project
-                .clusters_dir
-                .clone()
-                .unwrap_or_else(|| "clusters".into()),
-            usize::MAX,
-        ),
-        (
-            project
-                .profiles_dir
-                .clone()
-                .unwrap_or_else(|| "profiles".into()),
-            1,
-        ),
-    ];
-    for (dir, depth) in dirs {
+    for (dir, depth) in load::input_dirs(&project) {
         add(dir.as_bytes());
-        let mut files: Vec<PathBuf> = WalkDir::new(root.join(&dir))
-            .max_depth(depth)
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .map(|e| e.into_path())
-            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
-            .collect();
-        files.sort();
-        for f in files {
-            add(load::relative(root, &f).as_bytes());
-            add(&std::fs::read(&f).ok()?);
+        for rel in load::find_yaml(root, &dir, depth) {
+            add(rel.as_bytes());
+            add(&std::fs::read(root.join(&rel)).ok()?);
         }
     }
     let out_dir = project.out_dir.unwrap_or_else(|| "out".into());

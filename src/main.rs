@@ -117,11 +117,17 @@ fn cacheable(common: &CommonArgs, force: bool) -> bool {
     !force && common.jobs.is_empty() && std::env::var_os("FLINKGEN_NO_CACHE").is_none()
 }
 
+/// The previous run's result when nothing changed since, with its warnings shown again.
+fn cache_hit(common: &CommonArgs) -> Option<flinkgen::cache::Hit> {
+    let hit = flinkgen::cache::probe(&common.root)?;
+    eprint_report(&hit.warnings);
+    Some(hit)
+}
+
 fn render(common: &CommonArgs, force: bool) -> ExitCode {
     let cache = cacheable(common, force);
     if cache {
-        if let Some(hit) = flinkgen::cache::probe(&common.root) {
-            eprint_report(&hit.warnings);
+        if let Some(hit) = cache_hit(common) {
             if !common.quiet {
                 eprintln!(
                     "rendered {} job(s) into {}/: 0 file(s) written, {} unchanged, 0 deleted (nothing changed since the last render)",
@@ -191,8 +197,7 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
 fn check(common: &CommonArgs) -> ExitCode {
     // `check` only reads the cache; `render` writes it.
     if cacheable(common, false) {
-        if let Some(hit) = flinkgen::cache::probe(&common.root) {
-            eprint_report(&hit.warnings);
+        if let Some(hit) = cache_hit(common) {
             if !common.quiet {
                 eprintln!(
                     "{}/ is up to date ({} files, {} job(s))",

@@ -30,11 +30,7 @@ pub struct Inputs {
 
 pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
     let (project, project_src) = load_project(root, diags);
-    let jobs_dir = project.jobs_dir.clone().unwrap_or_else(|| "jobs".into());
-    let profiles_dir = project
-        .profiles_dir
-        .clone()
-        .unwrap_or_else(|| "profiles".into());
+    let [(jobs_dir, _), (clusters_dir, _), (profiles_dir, _)] = input_dirs(&project);
     let out_dir = project.out_dir.clone().unwrap_or_else(|| "out".into());
 
     let mut jobs = Vec::new();
@@ -58,10 +54,6 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
     }
 
     // Session clusters are optional, and so is their folder.
-    let clusters_dir = project
-        .clusters_dir
-        .clone()
-        .unwrap_or_else(|| "clusters".into());
     let mut clusters = Vec::new();
     if root.join(&clusters_dir).is_dir() || project.clusters_dir.is_some() {
         for rel in yaml_files(root, &clusters_dir, usize::MAX, diags) {
@@ -115,18 +107,21 @@ fn load_project(root: &Path, diags: &mut Diagnostics) -> (project::ProjectSpec, 
 }
 
 /// YAML files below `dir`, as sorted root-relative paths, so output never depends on the
-/// order the file system lists them in.
+/// order the file system lists them in. A missing folder is an error.
 fn yaml_files(root: &Path, dir: &str, depth: usize, diags: &mut Diagnostics) -> Vec<String> {
-    let base = root.join(dir);
-    if !base.is_dir() {
+    if !root.join(dir).is_dir() {
         diags.push(Diagnostic::error(dir, "directory not found").help(format!(
             "create {dir}/ or set its location in {PROJECT_FILE}"
         )));
         return Vec::new();
     }
-    let mut files: Vec<PathBuf> = WalkDir::new(&base)
+    find_yaml(root, dir, depth)
+}
+
+/// YAML files below `dir` (none if it is missing), as sorted root-relative paths.
+pub fn find_yaml(root: &Path, dir: &str, depth: usize) -> Vec<String> {
+    let mut files: Vec<PathBuf> = WalkDir::new(root.join(dir))
         .max_depth(depth)
-        .sort_by_file_name()
         .into_iter()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
@@ -135,6 +130,17 @@ fn yaml_files(root: &Path, dir: &str, depth: usize, diags: &mut Diagnostics) -> 
         .collect();
     files.sort();
     files.into_iter().map(|p| relative(root, &p)).collect()
+}
+
+/// The folders a project's inputs are read from, as the project file sets them: jobs,
+/// session clusters (any depth) and profiles (flat).
+pub fn input_dirs(project: &project::ProjectSpec) -> [(String, usize); 3] {
+    let dir = |d: &Option<String>, default: &str| d.clone().unwrap_or_else(|| default.into());
+    [
+        (dir(&project.jobs_dir, "jobs"), usize::MAX),
+        (dir(&project.clusters_dir, "clusters"), usize::MAX),
+        (dir(&project.profiles_dir, "profiles"), 1),
+    ]
 }
 
 pub fn relative(root: &Path, path: &Path) -> String {
