@@ -12,8 +12,6 @@
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use sha2::{Digest, Sha256};
-
 use crate::load::{self, project::ProjectSpec};
 
 const VERSION_LINE: &str = "flinkgen render cache 1";
@@ -99,32 +97,26 @@ pub fn forget(root: &Path) {
 /// A hash of the flinkgen build and of every file the loader reads, and the output folder.
 /// `None` when the project file cannot be read: the full run reports why.
 pub fn fingerprint(root: &Path) -> Option<(String, String)> {
-    let mut h = Sha256::new();
-    let mut add = |part: &[u8]| {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part);
-    };
-    add(env!("FLINKGEN_BUILD_ID").as_bytes());
-    add(env!("CARGO_PKG_VERSION").as_bytes());
+    let mut h = crate::hash::Parts::default();
+    h.add(env!("FLINKGEN_BUILD_ID"))
+        .add(env!("CARGO_PKG_VERSION"));
     let project_path = root.join(load::PROJECT_FILE);
     let project = match std::fs::read(&project_path) {
         Ok(bytes) => {
-            add(&bytes);
+            h.add(&bytes);
             serde_yaml::from_slice::<ProjectSpec>(&bytes).ok()?
         }
         Err(_) => ProjectSpec::default(),
     };
     for (dir, depth) in load::input_dirs(&project) {
-        add(dir.as_bytes());
+        h.add(&dir);
         for rel in load::find_yaml(root, &dir, depth) {
-            add(rel.as_bytes());
-            add(&std::fs::read(root.join(&rel)).ok()?);
+            h.add(&rel).add(std::fs::read(root.join(&rel)).ok()?);
         }
     }
     let out_dir = project.out_dir.unwrap_or_else(|| "out".into());
-    add(out_dir.as_bytes());
-    let hex = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Some((hex, out_dir))
+    h.add(&out_dir);
+    Some((h.hex(32), out_dir))
 }
 
 /// Size and modification time (ns since the epoch) of a file.
@@ -145,9 +137,6 @@ fn cache_file(root: &Path) -> Option<PathBuf> {
         _ => PathBuf::from(std::env::var_os("HOME")?).join(".cache"),
     };
     let abs = std::fs::canonicalize(root).ok()?;
-    let key: String = Sha256::digest(abs.to_string_lossy().as_bytes())[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let key = &crate::hash::sha256(abs.to_string_lossy().as_bytes())[..24];
     Some(base.join("flinkgen").join("render").join(key))
 }

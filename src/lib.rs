@@ -6,6 +6,7 @@ pub mod diag;
 pub mod emit;
 pub mod explain;
 pub mod flink;
+pub mod hash;
 pub mod init;
 pub mod load;
 pub mod model;

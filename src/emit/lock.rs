@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use sha2::{Digest, Sha256};
-
 pub const LOCK_FILE: &str = "flinkgen.lock";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,12 +15,7 @@ pub struct Entry {
 /// Owned files by path below the output folder.
 pub type Lock = BTreeMap<String, Entry>;
 
-pub fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::hash::sha256;
 
 pub fn render(lock: &Lock) -> String {
     let mut out = format!(

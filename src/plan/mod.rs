@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::flink::config;
 use crate::load::spec::LogLevel;
@@ -662,21 +661,20 @@ fn jobmanager_args(job: &Job) -> Vec<String> {
 
 /// Hash of everything mounted into the pods' conf folder, so any change to it rolls them.
 fn config_hash(v: &JobView) -> String {
-    let mut h = Sha256::new();
+    let mut h = crate::hash::Parts::default();
     for part in [
         v.config_file,
         &v.config_text,
         "log4j-console.properties",
         &v.log4j_text,
     ] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
+        h.add(part);
     }
     // Native TaskManagers are created from the pod template, so it rolls them too.
     if !v.pod_template_text.is_empty() {
-        h.update(v.pod_template_text.as_bytes());
+        h.add(&v.pod_template_text);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    h.hex(32)
 }
 
 /// The `kustomization.yaml` of one environment folder: all its jobs.

@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use sha2::{Digest, Sha256};
-
 use super::units;
 use crate::diag::Diagnostics;
 use crate::flink::config::{self, Format, Value};
@@ -265,15 +263,11 @@ pub fn submission(job: &Job, cluster: &Job, parallelism: u32) -> Submission {
 
 /// 16 hex digits of the SHA-256 of `parts`, each length-prefixed so that no two lists collide.
 fn hex16(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
+    let mut h = crate::hash::Parts::default();
     for p in parts {
-        h.update((p.len() as u64).to_be_bytes());
-        h.update(p.as_bytes());
+        h.add(p);
     }
-    h.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    h.hex(8)
 }
 
 /// A session job is written for the same target as its cluster.
