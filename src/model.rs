@@ -160,6 +160,17 @@ pub struct Restore {
     pub allow_non_restored_state: bool,
 }
 
+impl Restore {
+    /// The flags `standalone-job` and `flink run` both take for it.
+    pub fn flags(&self) -> Vec<String> {
+        let mut f = vec!["--fromSavepoint".to_string(), self.path.clone()];
+        if self.allow_non_restored_state {
+            f.push("--allowNonRestoredState".to_string());
+        }
+        f
+    }
+}
+
 /// One JobManager or TaskManager process, sized by a profile.
 #[derive(Debug, Clone)]
 pub struct Process {

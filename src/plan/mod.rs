@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::flink::config;
 use crate::load::spec::LogLevel;
-use crate::model::{Job, Kind, Logging, Process};
+use crate::model::{Job, Kind, Logging, Process, Restore};
 use crate::validate::deploy::{POD_TEMPLATE_DIR, POD_TEMPLATE_FILE};
 
 pub const GENERATOR: &str = concat!("flinkgen ", env!("CARGO_PKG_VERSION"));
@@ -649,12 +649,7 @@ fn jobmanager_args(job: &Job) -> Vec<String> {
     if let Some(c) = &job.entry_class {
         args.extend(["--job-classname".to_string(), c.clone()]);
     }
-    if let Some(r) = &job.restore {
-        args.extend(["--fromSavepoint".to_string(), r.path.clone()]);
-        if r.allow_non_restored_state {
-            args.push("--allowNonRestoredState".to_string());
-        }
-    }
+    args.extend(job.restore.iter().flat_map(Restore::flags));
     args.extend(job.args.iter().cloned());
     args
 }

@@ -223,12 +223,7 @@ pub fn submission(job: &Job, cluster: &Job, parallelism: u32) -> Submission {
     if let Some(c) = &job.entry_class {
         run_args.extend(["--class".to_string(), c.clone()]);
     }
-    if let Some(r) = &job.restore {
-        run_args.extend(["--fromSavepoint".to_string(), r.path.clone()]);
-        if r.allow_non_restored_state {
-            run_args.push("--allowNonRestoredState".to_string());
-        }
-    }
+    run_args.extend(job.restore.iter().flat_map(crate::model::Restore::flags));
     for (k, v) in job
         .options
         .iter()
