@@ -144,6 +144,7 @@ impl Renderer {
         env.add_filter("yaml_map", yaml_map_filter);
         env.add_filter("yaml_block", yaml_block_filter);
         env.add_filter("comment", comment_filter);
+        env.add_filter("shift", shift_filter);
         env.add_filter("dockerquote", docker_quote_filter);
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
@@ -244,6 +245,29 @@ fn yaml_block_filter(value: Value, indent: usize) -> Result<Value, Error> {
     Ok(Value::from_safe_string(lines.join("\n")))
 }
 
+/// A macro's output moved right by `indent` spaces, so one macro serves every nesting depth.
+/// Only safe (already escaped) template output is accepted: shifting never bypasses escaping.
+fn shift_filter(value: Value, indent: usize) -> Result<Value, Error> {
+    let (true, Some(text)) = (value.is_safe(), value.as_str()) else {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "shift takes a macro's output, not a value",
+        ));
+    };
+    let pad = " ".repeat(indent);
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{l}")
+            }
+        })
+        .collect();
+    Ok(Value::from_safe_string(lines.join("\n")))
+}
+
 /// A YAML block scalar (`|`), indented by `indent`, so embedded files stay readable in review.
 /// Text a literal block cannot carry exactly falls back to a double-quoted JSON string.
 fn block_filter(text: String, indent: usize) -> Value {
@@ -303,6 +327,33 @@ mod tests {
         embedded.sort();
         assert_eq!(on_disk, embedded);
         Renderer::new();
+    }
+
+    #[test]
+    fn shift_moves_macro_output_and_refuses_plain_values() {
+        let mut env = Renderer::new().env;
+        env.add_template(
+            "t.yaml.j2",
+            "{% macro m() %}\na:\n  b: {{ v }}\n{%- endmacro %}{{ m()|shift(4) }}|{{ v|shift(2) }}",
+        )
+        .unwrap();
+        let t = env.get_template("t.yaml.j2").unwrap();
+        let err = t.render(minijinja::context! { v => "x: y" }).unwrap_err();
+        assert!(
+            err.to_string().contains("shift takes a macro's output"),
+            "{err}"
+        );
+        env.add_template(
+            "u.yaml.j2",
+            "{% macro m() %}\na:\n  b: {{ v }}\n{%- endmacro %}{{ m()|shift(4) }}",
+        )
+        .unwrap();
+        let out = env
+            .get_template("u.yaml.j2")
+            .unwrap()
+            .render(minijinja::context! { v => "x: y" })
+            .unwrap();
+        assert_eq!(out, "    a:\n      b: \"x: y\"");
     }
 
     #[test]
