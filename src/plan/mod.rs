@@ -77,8 +77,6 @@ pub struct JobView {
     pub pod_template_text: String,
     pub submit: Option<SubmitView>,
     pub operator: Option<OperatorView>,
-    /// The spec of a session job's cluster, for comments.
-    pub submit_cluster_source: String,
 }
 
 /// A FlinkDeployment or FlinkSessionJob for the Flink Kubernetes Operator.
@@ -114,8 +112,9 @@ pub struct OperatorJobView {
     pub upgrade_mode: &'static str,
     pub initial_savepoint_path: Option<String>,
     pub allow_non_restored_state: bool,
-    /// The session cluster (FlinkSessionJob only).
+    /// The session cluster and its spec file (FlinkSessionJob only).
     pub deployment_name: Option<String>,
+    pub cluster_source: Option<String>,
 }
 
 /// Keys the Operator writes itself from the resource's other fields.
@@ -445,10 +444,6 @@ fn view(job: &Job) -> JobView {
             _ => None,
         },
         operator: job.is_operator().then(|| operator_view(job)),
-        submit_cluster_source: match &job.kind {
-            Kind::SessionJob(s) => s.cluster_source.clone(),
-            _ => String::new(),
-        },
     }
 }
 
@@ -469,7 +464,7 @@ fn operator_view(job: &Job) -> OperatorView {
             .collect()
     };
     let session = match &job.kind {
-        Kind::SessionJob(s) => Some(s.cluster.clone()),
+        Kind::SessionJob(s) => Some(s),
         _ => None,
     };
     let job_view = (!matches!(job.kind, Kind::SessionCluster)).then(|| OperatorJobView {
@@ -489,7 +484,8 @@ fn operator_view(job: &Job) -> OperatorView {
             .restore
             .as_ref()
             .is_some_and(|r| r.allow_non_restored_state),
-        deployment_name: session,
+        deployment_name: session.map(|s| s.cluster.clone()),
+        cluster_source: session.map(|s| s.cluster_source.clone()),
     });
     OperatorView {
         flink_version: format!("v{}_{}", job.version.major, job.version.minor),
