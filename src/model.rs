@@ -43,6 +43,8 @@ pub struct Job {
     pub task_manager: Process,
     pub task_manager_replicas: u32,
     pub task_manager_slots: u32,
+    /// The job's default parallelism; a session cluster has no job.
+    pub parallelism: Option<u32>,
     pub plugins: Vec<String>,
     /// The complete Flink configuration, including everything flinkgen pins.
     pub options: config::Options,

@@ -474,10 +474,10 @@ fn operator_view(job: &Job) -> OperatorView {
             .unwrap_or_else(|| format!("local:///opt/flink/usrlib/{}.jar", job.name)),
         entry_class: job.entry_class.clone(),
         args: job.args.clone(),
-        parallelism: match job.options.get("parallelism.default") {
-            Some(config::Value::Int(p)) => *p,
-            _ => 1,
-        },
+        parallelism: job
+            .parallelism
+            .expect("only session clusters lack one")
+            .into(),
         upgrade_mode: job.upgrade_mode.map_or("stateless", |m| m.as_str()),
         initial_savepoint_path: job.restore.as_ref().map(|r| r.path.clone()),
         allow_non_restored_state: job

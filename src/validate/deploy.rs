@@ -218,7 +218,8 @@ fn annotations(
 }
 
 /// The `flink run` call of a session job, and the job id that makes it idempotent.
-pub fn submission(job: &Job, cluster: &Job, parallelism: u32) -> Submission {
+pub fn submission(job: &Job, cluster: &Job) -> Submission {
+    let parallelism = job.parallelism.expect("a session job has a parallelism");
     let mut run_args = vec!["--parallelism".to_string(), parallelism.to_string()];
     if let Some(c) = &job.entry_class {
         run_args.extend(["--class".to_string(), c.clone()]);

@@ -292,6 +292,7 @@ pub fn validate(
         task_manager: tm?,
         task_manager_replicas: replicas,
         task_manager_slots: slots,
+        parallelism: (!matches!(role, Role::Cluster)).then_some(parallelism),
         plugins,
         options,
         labels,
@@ -302,7 +303,7 @@ pub fn validate(
     job.kind = match role {
         Role::Application => Kind::Application,
         Role::Cluster => Kind::SessionCluster,
-        Role::SessionJob(c) => Kind::SessionJob(super::deploy::submission(&job, c, parallelism)),
+        Role::SessionJob(c) => Kind::SessionJob(super::deploy::submission(&job, c)),
     };
     super::deploy::cluster_options(src, &mut job, diags);
     super::deploy::operator_checks(src, &job, cluster, diags);
