@@ -100,18 +100,21 @@ pub fn fingerprint(root: &Path) -> Option<(String, String)> {
     let mut h = crate::hash::Parts::default();
     h.add(env!("FLINKGEN_BUILD_ID"))
         .add(env!("CARGO_PKG_VERSION"));
-    let project_path = root.join(load::PROJECT_FILE);
-    let project = match std::fs::read(&project_path) {
-        Ok(bytes) => {
-            h.add(&bytes);
-            serde_yaml::from_slice::<ProjectSpec>(&bytes).ok()?
+    // The same checked reader as the loader: a pipe, a device or a huge file at an input's
+    // path makes a miss, and the full run reports it.
+    let project = match std::fs::symlink_metadata(root.join(load::PROJECT_FILE)) {
+        Ok(_) => {
+            let text = load::input::read(root, load::PROJECT_FILE).ok()?;
+            h.add(&text);
+            serde_yaml::from_str::<ProjectSpec>(&text).ok()?
         }
         Err(_) => ProjectSpec::default(),
     };
     for (dir, depth) in load::input_dirs(&project) {
+        load::project_folder(root, &dir).ok()?;
         h.add(&dir);
         for rel in load::find_yaml(root, &dir, depth) {
-            h.add(&rel).add(std::fs::read(root.join(&rel)).ok()?);
+            h.add(&rel).add(load::input::read(root, &rel).ok()?);
         }
     }
     let out_dir = project.out_dir.unwrap_or_else(|| "out".into());
@@ -121,7 +124,10 @@ pub fn fingerprint(root: &Path) -> Option<(String, String)> {
 
 /// Size and modification time (ns since the epoch) of a file.
 fn stamp(path: &Path) -> Option<(u64, u128)> {
-    let m = std::fs::metadata(path).ok()?;
+    // A link planted where a file was is never a hit.
+    let m = std::fs::symlink_metadata(path)
+        .ok()
+        .filter(|m| m.is_file())?;
     let mtime = m
         .modified()
         .ok()?

@@ -82,14 +82,14 @@ impl fmt::Display for Diagnostic {
             None => writeln!(f, "{kind}: {message}")?,
         }
         match self.pos {
-            Some(p) => writeln!(f, "  --> {}:{}:{}", self.file, p.line, p.col)?,
-            None => writeln!(f, "  --> {}", self.file)?,
+            Some(p) => writeln!(f, "  --> {}:{}:{}", printable(&self.file), p.line, p.col)?,
+            None => writeln!(f, "  --> {}", printable(&self.file))?,
         }
         if let (Some(text), Some(p)) = (&self.excerpt, self.pos) {
             let gutter = p.line.to_string();
             let pad = " ".repeat(gutter.len());
             writeln!(f, "{pad} |")?;
-            writeln!(f, "{gutter} | {text}")?;
+            writeln!(f, "{gutter} | {}", printable_lines(text))?;
             // Columns count characters, so the caret lines up for non-ASCII text too.
             let lead: String = text
                 .chars()
@@ -114,7 +114,28 @@ fn printable(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if hidden(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Characters a terminal would act on or not show: controls (escape sequences), line and
+/// paragraph separators, zero-width and bidirectional formatting characters, the BOM.
+pub fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// Text for a terminal, line by line: newlines and tabs kept, every other hidden character
+/// escaped, so input quoted in a message or a diff cannot move the cursor or recolor.
+pub fn printable_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            c if hidden(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }

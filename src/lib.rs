@@ -45,9 +45,23 @@ pub struct Resolved {
 /// Load and validate: every job resolved, or every problem found.
 pub fn resolve(root: &Path) -> Result<Resolved, Vec<Diagnostic>> {
     let mut diags = Diagnostics::default();
+    if let Err(e) = std::fs::metadata(root).map(|m| m.is_dir()).and_then(|dir| {
+        dir.then_some(())
+            .ok_or_else(|| std::io::Error::other("not a folder"))
+    }) {
+        let d = Diagnostic::error(
+            root.display().to_string(),
+            format!("cannot use this as the project root: {e}"),
+        )
+        .help("pass the folder that holds flinkgen.yaml and jobs/ with --root");
+        return Err(vec![d]);
+    }
     let inputs = load::load(root, &mut diags);
     let out_dir = inputs.out_dir.clone();
-    check_out_dir(&out_dir, &mut diags);
+    check_out_dir(root, &inputs, &mut diags);
+    if inputs.shared_input_failed {
+        return Err(diags.into_sorted());
+    }
     let jobs = validate::validate(&inputs, &mut diags);
     if diags.has_errors() {
         return Err(diags.into_sorted());
@@ -163,21 +177,32 @@ fn environment_kustomizations(
     }
 }
 
-/// The output folder must stay inside the project: flinkgen writes and compares there.
-fn check_out_dir(out: &str, diags: &mut Diagnostics) {
-    let bad = out.is_empty()
-        || out.starts_with('/')
-        || out
-            .split('/')
-            .any(|s| s == ".." || s.is_empty() || s == ".");
-    if bad {
-        diags.push(
-            Diagnostic::error(
-                load::PROJECT_FILE,
-                format!("outDir `{out}` must be a folder inside the project"),
-            )
-            .field("outDir"),
-        );
+/// The output folder must stay inside the project, apart from every input: flinkgen writes,
+/// prunes and compares there, so an output folder that holds specs (or sits inside a spec
+/// folder) would be read back as input or have its files taken for hand edits.
+fn check_out_dir(root: &Path, inputs: &load::Inputs, diags: &mut Diagnostics) {
+    let out = &inputs.out_dir;
+    let problem = load::project_folder(root, out)
+        .and_then(|_| emit::confine::out_dir(root, out))
+        .and_then(|_| {
+            let inputs = load::input_dirs(&inputs.project);
+            let clash = inputs.iter().find(|(dir, _)| {
+                let nested = |a: &str, b: &str| a == b || b.starts_with(&format!("{a}/"));
+                nested(out, dir) || nested(dir, out)
+            });
+            match clash {
+                Some((dir, _)) => Err(format!(
+                    "outDir `{out}` overlaps the input folder `{dir}`; flinkgen would read its own output or prune your specs"
+                )),
+                None => Ok(()),
+            }
+        });
+    if let Err(e) = problem {
+        let d = match &inputs.project_src {
+            Some(s) if s.has("outDir") => s.error("outDir", e),
+            _ => Diagnostic::error(load::PROJECT_FILE, e).field("outDir"),
+        };
+        diags.push(d.help("use a folder of its own, such as out or deploy/generated"));
     }
 }
 

@@ -61,6 +61,9 @@ fn init(args: &cli::InitArgs) -> ExitCode {
 fn eprint_report(text: &str) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut err = std::io::stderr().lock();
+    // Messages quote input (file names, CLI arguments, spec text); its control characters are
+    // escaped here, before the report's own colors are added.
+    let text = flinkgen::diag::printable_lines(text);
     for line in text.lines() {
         let painted = if !color {
             line.to_string()
@@ -167,18 +170,29 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
             for c in &conflicts {
                 text.push_str(&format!("error: {}/{c}\n", g.out_dir));
             }
+            let help = if conflicts.iter().all(|c| c.forcible()) {
+                "move the change into the spec, or run `flinkgen render --force` to overwrite"
+            } else {
+                "remove or replace these paths yourself; --force does not override them"
+            };
             text.push_str(&format!(
-                "error: {} file(s) are not flinkgen's to change; nothing was written\n  = help: move the change into the spec, or run `flinkgen render --force` to overwrite\n",
+                "error: {} file(s) are not flinkgen's to change; nothing was written\n  = help: {help}\n",
                 conflicts.len()
             ));
             eprint_report(&text);
             ExitCode::from(1)
         }
         Err(emit::WriteError::Io(e)) => {
-            eprint_report(&format!("error: cannot write {}/: {e}", g.out_dir));
+            eprint_report(&format!(
+                "error: cannot write {e}\n  = help: the files already in {}/ are whole; fix the cause and render again, the next run finishes this one",
+                g.out_dir
+            ));
             ExitCode::from(1)
         }
         Ok(report) => {
+            if report.recovered && !common.quiet {
+                eprintln!("finished an interrupted earlier render of {}/", g.out_dir);
+            }
             if !common.quiet {
                 eprintln!(
                     "rendered {} job(s) into {}/: {} file(s) written, {} unchanged, {} deleted",
@@ -230,13 +244,19 @@ fn check(common: &CommonArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let mut stdout = std::io::stdout().lock();
-    for d in &drifts {
-        let _ = stdout.write_all(d.diff.as_bytes());
+    for d in drifts.iter().filter(|d| d.kind != DriftKind::Unsafe) {
+        // A file edited by hand may hold terminal escapes; the diff shows them escaped.
+        let _ = stdout.write_all(flinkgen::diag::printable_lines(&d.diff).as_bytes());
     }
     let _ = stdout.flush();
     let mut text = String::new();
     for d in &drifts {
+        if d.kind == DriftKind::Unsafe {
+            text.push_str(&format!("unsafe: {} {}\n", d.path, d.diff));
+            continue;
+        }
         let what = match d.kind {
+            DriftKind::Unsafe => unreachable!("reported above"),
             DriftKind::Missing => "missing",
             DriftKind::Stale => "stale",
             DriftKind::HandEdited => "edited by hand",

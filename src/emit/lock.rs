@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 
 pub const LOCK_FILE: &str = "flinkgen.lock";
 
+/// The files a render is about to write, present only while it runs (see `emit::write`).
+pub const JOURNAL_FILE: &str = ".flinkgen-journal";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub sha256: String,
@@ -39,6 +42,17 @@ pub fn parse(text: &str) -> Result<Lock, String> {
             (Some(sha), Some(path), Some(source))
                 if sha.len() == 64 && sha.chars().all(|c| c.is_ascii_hexdigit()) =>
             {
+                // The lock is committed, so a pull request can edit it: an entry must name a
+                // file flinkgen could have written, or the whole lock is refused.
+                if let Err(why) = super::confine::owned_path(path) {
+                    return Err(format!("line {}: {why}", n + 1));
+                }
+                if source.chars().any(char::is_control) {
+                    return Err(format!(
+                        "line {}: the source contains control characters",
+                        n + 1
+                    ));
+                }
                 lock.insert(
                     path.to_string(),
                     Entry {
@@ -74,5 +88,10 @@ mod tests {
         );
         assert_eq!(parse(&render(&lock)), Ok(lock));
         assert!(parse("abc  x  y\n").is_err());
+        let sha = sha256(b"x");
+        for outside in ["../../elsewhere/file", "/etc/passwd", "../jobs/my-job.yaml"] {
+            let e = parse(&format!("# head\n{sha}  {outside}  jobs/a.yaml\n")).unwrap_err();
+            assert!(e.starts_with("line 2: "), "{e}");
+        }
     }
 }

@@ -3,14 +3,15 @@
 //! leaves `out/` half-written.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use similar::TextDiff;
 
+pub mod confine;
 pub mod lock;
 
-use lock::{Entry, Lock, LOCK_FILE};
+use confine::{Disk, IoError, Unsafe};
+use lock::{Entry, Lock, JOURNAL_FILE, LOCK_FILE};
 
 /// Files to write, by path relative to the output folder.
 pub type Files = BTreeMap<String, String>;
@@ -68,6 +69,16 @@ pub enum Conflict {
     HandEditedOrphan(String),
     /// The lock file cannot be read, so ownership is unknown.
     BadLock(String),
+    /// A path flinkgen may not touch even with `--force`: a link, a folder or a device where
+    /// it writes a file, or a lock entry outside the output folder.
+    Unsafe(Unsafe),
+}
+
+impl Conflict {
+    /// Whether `--force` may override it. Confinement is never overridden.
+    pub fn forcible(&self) -> bool {
+        !matches!(self, Conflict::Unsafe(_))
+    }
 }
 
 impl std::fmt::Display for Conflict {
@@ -89,6 +100,7 @@ impl std::fmt::Display for Conflict {
                 f,
                 "{LOCK_FILE} cannot be read ({why}); which files flinkgen owns is unknown"
             ),
+            Conflict::Unsafe(u) => write!(f, "{} {}; flinkgen will not touch it", u.path, u.why),
         }
     }
 }
@@ -98,6 +110,8 @@ pub struct WriteReport {
     pub written: Vec<String>,
     pub deleted: Vec<String>,
     pub unchanged: usize,
+    /// An interrupted earlier run was found and finished.
+    pub recovered: bool,
 }
 
 /// What a render would do, decided before anything is written.
@@ -109,52 +123,103 @@ struct Changes {
     conflicts: Vec<Conflict>,
 }
 
-fn read(out_dir: &Path, rel: &str) -> Option<Vec<u8>> {
-    std::fs::read(out_dir.join(rel)).ok()
+/// What the output folder says about ownership: the lock, and the journal of a run that was
+/// interrupted before it could write the lock.
+#[derive(Debug, Default)]
+struct Owned {
+    lock: Lock,
+    journal: Option<Lock>,
 }
 
-fn old_lock(out_dir: &Path) -> Result<Lock, Conflict> {
-    match read(out_dir, LOCK_FILE) {
-        None => Ok(Lock::new()),
-        Some(bytes) => lock::parse(&String::from_utf8_lossy(&bytes)).map_err(Conflict::BadLock),
+impl Owned {
+    fn load(out_dir: &Path) -> Result<Owned, Conflict> {
+        let lock = match confine::read(out_dir, LOCK_FILE).map_err(Conflict::Unsafe)? {
+            Disk::Missing => Lock::new(),
+            Disk::File(bytes) => {
+                lock::parse(&String::from_utf8_lossy(&bytes)).map_err(Conflict::BadLock)?
+            }
+        };
+        let journal = match confine::read(out_dir, JOURNAL_FILE).map_err(Conflict::Unsafe)? {
+            Disk::Missing => None,
+            Disk::File(bytes) => Some(lock::parse(&String::from_utf8_lossy(&bytes)).map_err(
+                |why| {
+                    Conflict::BadLock(format!(
+                        "{JOURNAL_FILE}, an interrupted run's journal: {why}"
+                    ))
+                },
+            )?),
+        };
+        Ok(Owned { lock, journal })
+    }
+
+    /// Whether flinkgen wrote these bytes at `path`: as the lock says, or as the interrupted
+    /// run it finishes was writing them.
+    fn wrote(&self, path: &str, disk: &[u8]) -> Option<bool> {
+        let sha = lock::sha256(disk);
+        let journal = self.journal.as_ref().and_then(|j| j.get(path));
+        match (self.lock.get(path), journal) {
+            (None, None) => None,
+            (l, j) => {
+                Some(l.is_some_and(|e| e.sha256 == sha) || j.is_some_and(|e| e.sha256 == sha))
+            }
+        }
+    }
+
+    /// Owned files that render might prune: those of the lock and of the journal.
+    fn entries(&self) -> Lock {
+        let mut all = self.lock.clone();
+        if let Some(j) = &self.journal {
+            for (p, e) in j {
+                all.entry(p.clone()).or_insert_with(|| e.clone());
+            }
+        }
+        all
     }
 }
 
-fn changes(out_dir: &Path, files: &Files, owners: &Owners, old: &Lock, scope: &Scope) -> Changes {
+fn changes(
+    out_dir: &Path,
+    files: &Files,
+    owners: &Owners,
+    owned: &Owned,
+    scope: &Scope,
+) -> Changes {
     let mut c = Changes::default();
     let in_scope: Vec<(&String, &String)> = files
         .iter()
         .filter(|(p, _)| *p == LOCK_FILE || scope.contains(&owners[*p].source))
         .collect();
     // Reading thousands of files dominates a no-op run; do it on all cores.
-    let on_disk = crate::par::map(&in_scope, |(path, _)| read(out_dir, path));
+    let on_disk = crate::par::map(&in_scope, |(path, _)| confine::read(out_dir, path));
     for ((path, text), disk) in in_scope.into_iter().zip(on_disk) {
         match disk {
-            Some(disk) if disk == text.as_bytes() => c.unchanged += 1,
-            None => c.write.push(path.clone()),
-            Some(_) if path == LOCK_FILE => c.write.push(path.clone()),
-            Some(disk) => match old.get(path) {
-                Some(e) if e.sha256 == lock::sha256(&disk) => c.write.push(path.clone()),
-                Some(_) => {
-                    c.conflicts.push(Conflict::HandEdited(path.clone()));
-                    c.write.push(path.clone());
+            Err(u) => c.conflicts.push(Conflict::Unsafe(u)),
+            Ok(Disk::File(disk)) if disk == text.as_bytes() => c.unchanged += 1,
+            Ok(Disk::Missing) => c.write.push(path.clone()),
+            Ok(Disk::File(_)) if path == LOCK_FILE => c.write.push(path.clone()),
+            Ok(Disk::File(disk)) => {
+                match owned.wrote(path, &disk) {
+                    Some(true) => {}
+                    Some(false) => c.conflicts.push(Conflict::HandEdited(path.clone())),
+                    None => c.conflicts.push(Conflict::NotOwned(path.clone())),
                 }
-                None => {
-                    c.conflicts.push(Conflict::NotOwned(path.clone()));
-                    c.write.push(path.clone());
-                }
-            },
+                c.write.push(path.clone());
+            }
         }
     }
-    for (path, e) in old {
-        if files.contains_key(path) || !scope.contains(&e.source) {
+    for (path, e) in owned.entries() {
+        if files.contains_key(&path) || !scope.contains(&e.source) {
             continue;
         }
-        if let Some(disk) = read(out_dir, path) {
-            if e.sha256 != lock::sha256(&disk) {
-                c.conflicts.push(Conflict::HandEditedOrphan(path.clone()));
+        match confine::read(out_dir, &path) {
+            Err(u) => c.conflicts.push(Conflict::Unsafe(u)),
+            Ok(Disk::Missing) => {}
+            Ok(Disk::File(disk)) => {
+                if owned.wrote(&path, &disk) != Some(true) {
+                    c.conflicts.push(Conflict::HandEditedOrphan(path.clone()));
+                }
+                c.delete.push(path);
             }
-            c.delete.push(path.clone());
         }
     }
     c
@@ -162,8 +227,13 @@ fn changes(out_dir: &Path, files: &Files, owners: &Owners, old: &Lock, scope: &S
 
 /// Writes the rendered tree: changed files through a temporary file and a rename (a reader
 /// or a crash never sees a partial file), identical files untouched, orphans pruned, and the
-/// lock updated. Refuses, writing nothing, if that would clobber a file flinkgen does not own
-/// or one edited by hand, unless `force`.
+/// lock updated last. Refuses, writing nothing, if that would clobber a file flinkgen does not
+/// own or one edited by hand, unless `force`; refuses a path outside the output folder or
+/// behind a link always.
+///
+/// Before the first change a journal of every file about to be written goes into the output
+/// folder, and it is removed after the lock: a run killed in between leaves files the lock
+/// does not know, and the journal is how the next run tells them from hand edits.
 pub fn write(
     out_dir: &Path,
     files: &Files,
@@ -171,24 +241,46 @@ pub fn write(
     scope: &Scope,
     force: bool,
 ) -> Result<WriteReport, WriteError> {
-    let old = match old_lock(out_dir) {
-        Ok(l) => l,
-        Err(c) if !force => return Err(WriteError::Conflicts(vec![c])),
-        Err(_) => Lock::new(),
-    };
-    let files = with_lock(files, owners, &old, scope);
-    let c = changes(out_dir, &files, owners, &old, scope);
-    if !c.conflicts.is_empty() && !force {
-        return Err(WriteError::Conflicts(c.conflicts));
+    if let Ok(m) = std::fs::symlink_metadata(out_dir) {
+        if !m.file_type().is_dir() {
+            return Err(WriteError::Conflicts(vec![Conflict::Unsafe(Unsafe {
+                path: String::new(),
+                why: "is not a folder (a file or a link); flinkgen writes only into a real folder"
+                    .into(),
+            })]));
+        }
     }
-    apply(out_dir, &files, c).map_err(WriteError::Io)
+    confine::at(out_dir, std::fs::create_dir_all(out_dir)).map_err(WriteError::Io)?;
+    let _run = confine::RunLock::acquire(out_dir, true, || {
+        eprintln!(
+            "waiting for another flinkgen run in {} to finish",
+            out_dir.display()
+        )
+    });
+    let owned = match Owned::load(out_dir) {
+        Ok(o) => o,
+        Err(c) if !force || !c.forcible() => return Err(WriteError::Conflicts(vec![c])),
+        Err(_) => Owned::default(),
+    };
+    let files = with_lock(files, owners, &owned.lock, scope);
+    let c = changes(out_dir, &files, owners, &owned, scope);
+    let refused: Vec<Conflict> = c
+        .conflicts
+        .iter()
+        .filter(|x| !force || !x.forcible())
+        .cloned()
+        .collect();
+    if !refused.is_empty() {
+        return Err(WriteError::Conflicts(refused));
+    }
+    apply(out_dir, &files, owners, c, owned.journal.is_some()).map_err(WriteError::Io)
 }
 
 #[derive(Debug)]
 pub enum WriteError {
     /// Files render may not touch without `--force`; nothing was written.
     Conflicts(Vec<Conflict>),
-    Io(std::io::Error),
+    Io(IoError),
 }
 
 /// The rendered files plus the lock a run in `scope` leaves behind.
@@ -201,37 +293,51 @@ fn with_lock(files: &Files, owners: &Owners, old: &Lock, scope: &Scope) -> Files
     files
 }
 
-fn apply(out_dir: &Path, files: &Files, c: Changes) -> std::io::Result<WriteReport> {
+fn apply(
+    out_dir: &Path,
+    files: &Files,
+    owners: &Owners,
+    c: Changes,
+    recovering: bool,
+) -> Result<WriteReport, IoError> {
+    let (lock_changes, others): (Vec<String>, Vec<String>) =
+        c.write.into_iter().partition(|p| p == LOCK_FILE);
+    if !others.is_empty() || !c.delete.is_empty() {
+        let journal: Lock = others
+            .iter()
+            .map(|p| (p.clone(), owners[p].clone()))
+            .collect();
+        confine::replace(out_dir, JOURNAL_FILE, lock::render(&journal).as_bytes())?;
+    }
+    if recovering {
+        for rel in others.iter().chain(&c.delete) {
+            confine::remove_stale_temps(out_dir, rel);
+        }
+    }
     // A job folder holds several files; create each folder once.
     let mut made = std::collections::HashSet::new();
-    for rel in &c.write {
+    for rel in &others {
         let dir = out_dir.join(rel);
         let dir = dir.parent().expect("output files live in a folder");
         if made.insert(dir.to_path_buf()) {
-            std::fs::create_dir_all(dir)?;
+            confine::at(dir, std::fs::create_dir_all(dir))?;
         }
     }
     // Creating files is most of a first render's time; the file system takes them in parallel.
-    let results = crate::par::map(&c.write, |rel| {
+    let results = crate::par::map(&others, |rel| {
         let path = out_dir.join(rel);
         let dir = path.parent().expect("output files live in a folder");
-        let file_name = path
-            .file_name()
-            .expect("output files have names")
-            .to_string_lossy();
-        let tmp = dir.join(format!(".{file_name}.flinkgen-tmp"));
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(files[rel].as_bytes())?;
-        drop(f);
-        std::fs::rename(&tmp, &path)
+        let name = path.file_name().expect("output files have names");
+        confine::replace(dir, &name.to_string_lossy(), files[rel].as_bytes())
     });
     for r in results {
         r?;
     }
     for rel in &c.delete {
-        std::fs::remove_file(out_dir.join(rel))?;
+        let path = out_dir.join(rel);
+        confine::at(&path, std::fs::remove_file(&path))?;
         // Remove folders the prune emptied, up to the output folder itself.
-        let mut dir = out_dir.join(rel).parent().map(Path::to_path_buf);
+        let mut dir = path.parent().map(Path::to_path_buf);
         while let Some(d) = dir.filter(|d| d != out_dir && d.starts_with(out_dir)) {
             if std::fs::remove_dir(&d).is_err() {
                 break;
@@ -239,11 +345,22 @@ fn apply(out_dir: &Path, files: &Files, c: Changes) -> std::io::Result<WriteRepo
             dir = d.parent().map(Path::to_path_buf);
         }
     }
-    let written = c.write;
+    // The lock goes last: until it is in place, the journal vouches for the new files.
+    if !lock_changes.is_empty() {
+        confine::replace(out_dir, LOCK_FILE, files[LOCK_FILE].as_bytes())?;
+    }
+    let journal = out_dir.join(JOURNAL_FILE);
+    match std::fs::remove_file(&journal) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => confine::at(&journal, Err(e))?,
+        _ => {}
+    }
+    let mut written = others;
+    written.extend(lock_changes);
     Ok(WriteReport {
         written,
         deleted: c.delete,
         unchanged: c.unchanged,
+        recovered: recovering,
     })
 }
 
@@ -257,6 +374,9 @@ pub enum DriftKind {
     NotOwned,
     /// No spec produces it any more; render would delete it.
     Orphaned,
+    /// Render would refuse it: a link, folder or device where a file belongs, a lock entry
+    /// outside the output folder, or a lock that cannot be read. Its content is not shown.
+    Unsafe,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -266,7 +386,8 @@ pub struct Drift {
     pub diff: String,
 }
 
-/// Compares the output folder with what render would leave there, writing nothing.
+/// Compares the output folder with what render would leave there, writing nothing and
+/// reading nothing outside the output folder.
 pub fn check(
     out_dir: &Path,
     out_name: &str,
@@ -274,23 +395,65 @@ pub fn check(
     owners: &Owners,
     scope: &Scope,
 ) -> Vec<Drift> {
-    let old = old_lock(out_dir).unwrap_or_default();
-    let files = with_lock(files, owners, &old, scope);
+    let _run = confine::RunLock::acquire(out_dir, false, || {
+        eprintln!(
+            "waiting for another flinkgen run in {} to finish",
+            out_dir.display()
+        )
+    });
+    let unsafe_drift = |path: String, why: String| {
+        Drift {
+            path,
+            kind: DriftKind::Unsafe,
+            diff: String::new(),
+        }
+        .with_reason(why)
+    };
+    let owned = match std::fs::symlink_metadata(out_dir) {
+        Ok(m) if !m.file_type().is_dir() => {
+            return vec![unsafe_drift(
+                out_name.to_string(),
+                "is not a folder (a file or a link)".into(),
+            )]
+        }
+        _ => match Owned::load(out_dir) {
+            Ok(o) => o,
+            Err(Conflict::Unsafe(u)) => {
+                return vec![unsafe_drift(format!("{out_name}/{}", u.path), u.why)]
+            }
+            Err(c) => {
+                return vec![unsafe_drift(
+                    format!("{out_name}/{LOCK_FILE}"),
+                    c.to_string(),
+                )]
+            }
+        },
+    };
+    let files = with_lock(files, owners, &owned.lock, scope);
     let mut drifts = Vec::new();
     for (rel, text) in &files {
         if rel != LOCK_FILE && !scope.contains(&owners[rel].source) {
             continue;
         }
-        let disk = read(out_dir, rel);
+        let disk = match confine::read(out_dir, rel) {
+            Err(u) => {
+                drifts.push(unsafe_drift(format!("{out_name}/{}", u.path), u.why));
+                continue;
+            }
+            Ok(Disk::Missing) => None,
+            Ok(Disk::File(b)) => Some(b),
+        };
         if disk.as_deref() == Some(text.as_bytes()) {
             continue;
         }
-        let kind = match (&disk, old.get(rel)) {
-            (None, _) => DriftKind::Missing,
-            (Some(_), _) if rel == LOCK_FILE => DriftKind::Stale,
-            (Some(d), Some(e)) if e.sha256 == lock::sha256(d) => DriftKind::Stale,
-            (Some(_), Some(_)) => DriftKind::HandEdited,
-            (Some(_), None) => DriftKind::NotOwned,
+        let kind = match &disk {
+            None => DriftKind::Missing,
+            Some(_) if rel == LOCK_FILE => DriftKind::Stale,
+            Some(d) => match owned.wrote(rel, d) {
+                Some(true) => DriftKind::Stale,
+                Some(false) => DriftKind::HandEdited,
+                None => DriftKind::NotOwned,
+            },
         };
         drifts.push(Drift {
             path: format!("{out_name}/{rel}"),
@@ -298,19 +461,30 @@ pub fn check(
             diff: diff(out_name, rel, disk.as_deref(), Some(text)),
         });
     }
-    for (rel, e) in &old {
-        if files.contains_key(rel) || !scope.contains(&e.source) {
+    for (rel, e) in owned.entries() {
+        if files.contains_key(&rel) || !scope.contains(&e.source) {
             continue;
         }
-        if let Some(disk) = read(out_dir, rel) {
-            drifts.push(Drift {
+        match confine::read(out_dir, &rel) {
+            Err(u) => drifts.push(unsafe_drift(format!("{out_name}/{}", u.path), u.why)),
+            Ok(Disk::Missing) => {}
+            Ok(Disk::File(disk)) => drifts.push(Drift {
                 path: format!("{out_name}/{rel}"),
                 kind: DriftKind::Orphaned,
-                diff: diff(out_name, rel, Some(&disk), None),
-            });
+                diff: diff(out_name, &rel, Some(&disk), None),
+            }),
         }
     }
     drifts
+}
+
+impl Drift {
+    /// An unsafe path's drift carries the reason where others carry a diff; it is printed
+    /// with the path, never the content.
+    fn with_reason(mut self, why: String) -> Drift {
+        self.diff = why;
+        self
+    }
 }
 
 fn diff(out_name: &str, rel: &str, old: Option<&[u8]>, new: Option<&str>) -> String {

@@ -1,5 +1,6 @@
 //! Stage 1, load: find the project file, job specs and profiles, and parse them into raw types.
 
+pub mod input;
 pub mod profile;
 pub mod project;
 pub mod scalar;
@@ -26,12 +27,41 @@ pub struct Inputs {
     pub clusters: Vec<(Source, spec::JobSpec)>,
     pub profiles: BTreeMap<String, (Source, profile::ProfileSpec)>,
     pub out_dir: String,
+    /// The project file or a profile failed to load. Every job depends on them, so
+    /// validating jobs would only report consequences of that failure.
+    pub shared_input_failed: bool,
 }
 
 pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
+    let before = diags.error_count();
     let (project, project_src) = load_project(root, diags);
     let [(jobs_dir, _), (clusters_dir, _), (profiles_dir, _)] = input_dirs(&project);
     let out_dir = project.out_dir.clone().unwrap_or_else(|| "out".into());
+    let fields = [
+        ("jobsDir", &jobs_dir),
+        ("clustersDir", &clusters_dir),
+        ("profilesDir", &profiles_dir),
+    ];
+    for (field, dir) in fields {
+        if let Err(e) = project_folder(root, dir) {
+            let d = match &project_src {
+                Some(s) => s.error(field, e),
+                None => Diagnostic::error(PROJECT_FILE, e).field(field),
+            };
+            diags.push(d);
+        }
+    }
+    if diags.error_count() > before {
+        return Inputs {
+            project,
+            project_src,
+            jobs: Vec::new(),
+            clusters: Vec::new(),
+            profiles: BTreeMap::new(),
+            out_dir,
+            shared_input_failed: true,
+        };
+    }
 
     let mut jobs = Vec::new();
     let job_files = yaml_files(root, &jobs_dir, usize::MAX, diags);
@@ -65,6 +95,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
         }
     }
 
+    let before_profiles = diags.error_count();
     let mut profiles = BTreeMap::new();
     for rel in yaml_files(root, &profiles_dir, 1, diags) {
         let name = Path::new(&rel)
@@ -92,11 +123,13 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
         clusters,
         profiles,
         out_dir,
+        shared_input_failed: diags.error_count() > before_profiles,
     }
 }
 
 fn load_project(root: &Path, diags: &mut Diagnostics) -> (project::ProjectSpec, Option<Source>) {
-    if !root.join(PROJECT_FILE).is_file() {
+    // Missing is fine (defaults); anything else that is not a regular file is reported by read.
+    if std::fs::symlink_metadata(root.join(PROJECT_FILE)).is_err() {
         return (project::ProjectSpec::default(), None);
     }
     let Some(mut src) = read(root, PROJECT_FILE, diags) else {
@@ -109,24 +142,38 @@ fn load_project(root: &Path, diags: &mut Diagnostics) -> (project::ProjectSpec, 
 /// YAML files below `dir`, as sorted root-relative paths, so output never depends on the
 /// order the file system lists them in. A missing folder is an error.
 fn yaml_files(root: &Path, dir: &str, depth: usize, diags: &mut Diagnostics) -> Vec<String> {
-    if !root.join(dir).is_dir() {
-        diags.push(Diagnostic::error(dir, "directory not found").help(format!(
-            "create {dir}/ or set its location in {PROJECT_FILE}"
-        )));
-        return Vec::new();
+    match std::fs::symlink_metadata(root.join(dir)) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            diags.push(
+                Diagnostic::error(dir, "this is a file, not a folder").help(format!(
+                    "flinkgen reads the YAML files in the folder {dir}/"
+                )),
+            );
+            return Vec::new();
+        }
+        Err(_) => {
+            diags.push(Diagnostic::error(dir, "directory not found").help(format!(
+                "create {dir}/ or set its location in {PROJECT_FILE}"
+            )));
+            return Vec::new();
+        }
     }
     find_yaml(root, dir, depth)
 }
 
-/// YAML files below `dir` (none if it is missing), as sorted root-relative paths.
+/// YAML files below `dir` (none if it is missing), as sorted root-relative paths. Links and
+/// special files with a YAML name are listed too, so that reading them reports why they are
+/// refused instead of skipping them silently; folders are never entered through a link.
 pub fn find_yaml(root: &Path, dir: &str, depth: usize) -> Vec<String> {
     let mut files: Vec<PathBuf> = WalkDir::new(root.join(dir))
         .max_depth(depth)
+        .follow_root_links(false)
         .into_iter()
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
+        .filter(|e| !e.file_type().is_dir())
         .map(|e| e.into_path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .filter(|p| is_yaml_name(p))
         .collect();
     files.sort();
     files.into_iter().map(|p| relative(root, &p)).collect()
@@ -151,18 +198,54 @@ pub fn relative(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
+/// `.yaml` and `.yml` in any case: `JOB.YAML` is a spec too, not a file to skip unseen.
+fn is_yaml_name(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
+
 fn read(root: &Path, rel: &str, diags: &mut Diagnostics) -> Option<Source> {
-    match std::fs::read(root.join(rel)) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Some(Source::new(rel, text)),
-            Err(_) => {
-                diags.push(Diagnostic::error(rel, "the file is not valid UTF-8"));
-                None
-            }
-        },
+    match input::read(root, rel) {
+        Ok(text) => Some(Source::new(rel, text)),
         Err(e) => {
-            diags.push(Diagnostic::error(rel, format!("cannot read the file: {e}")));
+            diags.push(Diagnostic::error(rel, e.message).help(e.help));
             None
         }
     }
+}
+
+/// A folder setting of the project file: a normalized relative path inside the project,
+/// reached without links (which could lead anywhere on the machine).
+pub fn project_folder(root: &Path, dir: &str) -> Result<(), String> {
+    let bad = dir.is_empty()
+        || dir.starts_with('/')
+        || dir.contains('\\')
+        || dir.chars().any(char::is_control)
+        || dir
+            .split('/')
+            .any(|s| s == ".." || s.is_empty() || s == ".");
+    if bad {
+        return Err(format!(
+            "`{dir}` must be a folder inside the project: a relative path without `.`, `..` or empty parts"
+        ));
+    }
+    if dir.split('/').next() == Some(".git") {
+        return Err(format!("`{dir}` is inside git's own folder"));
+    }
+    let mut at = root.to_path_buf();
+    for part in dir.split('/') {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(format!(
+                    "`{dir}` passes through the symbolic link {}; flinkgen only reads and writes real folders of the project",
+                    relative(root, &at)
+                ))
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(())
 }

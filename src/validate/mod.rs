@@ -307,6 +307,35 @@ fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
             }
         }
     }
+    // A default names a profile for every job; a typo is the project file's, reported once
+    // there rather than at each job that falls back to it.
+    let known: Vec<&str> = inputs.profiles.keys().map(String::as_str).collect();
+    let envs = p
+        .environments
+        .iter()
+        .map(|(n, e)| (format!("environments.{n}."), &e.profiles));
+    for (prefix, d) in std::iter::once((String::new(), &p.profiles)).chain(envs) {
+        for (field, name) in [
+            ("jobManager", &d.job_manager),
+            ("taskManager", &d.task_manager),
+        ] {
+            let Some(name) = name else { continue };
+            if inputs.profiles.contains_key(name) {
+                continue;
+            }
+            let help = match did_you_mean(name, known.iter().copied()) {
+                Some(best) => format!("did you mean `{best}`? profiles: {}", known.join(", ")),
+                None => format!("profiles: {}", known.join(", ")),
+            };
+            let field = format!("{prefix}profiles.{field}");
+            let msg = format!("unknown profile `{name}`");
+            let d = match src {
+                Some(s) => s.error(&field, msg),
+                None => Diagnostic::error(crate::load::PROJECT_FILE, msg).field(field),
+            };
+            diags.push(d.help(help));
+        }
+    }
     let mut labels = BTreeMap::new();
     for (k, v) in &p.labels {
         if let Err(e) = units::label_key(k).and_then(|_| units::label_value(v)) {
@@ -398,6 +427,7 @@ fn process(
     profiles: &Profiles,
     diags: &mut Diagnostics,
 ) -> Option<Process> {
+    let from_default = name.is_none();
     let Some(name) = name.or(default) else {
         let d = src.key_error(
             &format!("{field}.profile"),
@@ -410,6 +440,10 @@ fn process(
         return None;
     };
     let Some((profile_src, spec)) = profiles.get(name) else {
+        if from_default {
+            // Reported at the project file by `defaults`.
+            return None;
+        }
         let known: Vec<&str> = profiles.keys().map(String::as_str).collect();
         let mut d = src.error(
             &format!("{field}.profile"),

@@ -67,7 +67,7 @@ pub fn memory(v: &Scalar) -> Result<u64, String> {
 
 /// A Flink memory size: MiB when exact, as Flink's docs write them, else bytes.
 pub fn flink_size(bytes: u64) -> String {
-    if bytes % MIB == 0 {
+    if bytes.is_multiple_of(MIB) {
         format!("{}m", bytes / MIB)
     } else {
         format!("{bytes}b")
@@ -76,9 +76,9 @@ pub fn flink_size(bytes: u64) -> String {
 
 /// A Kubernetes memory quantity with a binary suffix when exact.
 pub fn k8s_memory(bytes: u64) -> String {
-    if bytes % MIB == 0 {
+    if bytes.is_multiple_of(MIB) {
         format!("{}Mi", bytes / MIB)
-    } else if bytes % 1024 == 0 {
+    } else if bytes.is_multiple_of(1024) {
         format!("{}Ki", bytes / 1024)
     } else {
         bytes.to_string()
@@ -118,7 +118,7 @@ fn decimal_millis(text: &str) -> Option<u64> {
 
 /// A Kubernetes cpu quantity: whole cores when exact, else millicores.
 pub fn k8s_cpu(millis: u64) -> String {
-    if millis % 1000 == 0 {
+    if millis.is_multiple_of(1000) {
         (millis / 1000).to_string()
     } else {
         format!("{millis}m")

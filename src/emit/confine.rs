@@ -1,0 +1,358 @@
+//! Confinement: every path emit reads, writes or deletes is a file below the output folder,
+//! reached without following a symbolic link. The lock and the journal are committed files a
+//! pull request can edit, so their entries are checked before they name anything; links are
+//! refused because git stores them and a planted `out/<job> -> ../../x` would carry writes
+//! anywhere. `--force` overrides ownership, never confinement.
+
+use std::fs::{File, Metadata, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Larger files under out/ are not flinkgen's: the largest manifest it writes is far smaller,
+/// and comparing must not read an arbitrary file whole.
+pub const MAX_FILE: u64 = 4 << 20;
+
+/// Whether `rel` may name a file flinkgen owns: relative, `/`-separated, normalized, at most
+/// `<environment>/<job>/<file>` deep, with a name flinkgen writes.
+pub fn owned_path(rel: &str) -> Result<(), String> {
+    if rel.is_empty() {
+        return Err("the path is empty".into());
+    }
+    if rel.starts_with('/') || rel.contains('\\') || rel.contains(':') {
+        return Err(format!(
+            "`{rel}` is not a relative path inside the output folder"
+        ));
+    }
+    if rel.chars().any(char::is_control) {
+        return Err("the path contains control characters".into());
+    }
+    let parts: Vec<&str> = rel.split('/').collect();
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || *p == "." || *p == ".." || p.starts_with('.'))
+    {
+        return Err(format!(
+            "`{rel}` is not a normalized path inside the output folder (no `..`, `.`, empty or hidden parts)"
+        ));
+    }
+    if parts.len() > 3 {
+        return Err(format!(
+            "`{rel}` is deeper than flinkgen writes (<environment>/<job>/<file>)"
+        ));
+    }
+    let name = parts[parts.len() - 1];
+    let known = parts.len() >= 2 && (name == "Dockerfile" || name.ends_with(".yaml"));
+    if !known {
+        return Err(format!(
+            "`{rel}` is not a kind of file flinkgen writes (a Dockerfile or a .yaml manifest in a job folder)"
+        ));
+    }
+    Ok(())
+}
+
+/// Why a path under the output folder may not be touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsafe {
+    /// Relative to the output folder.
+    pub path: String,
+    pub why: String,
+}
+
+/// A file below the output folder as emit sees it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Disk {
+    Missing,
+    File(Vec<u8>),
+}
+
+fn kind(m: &Metadata) -> &'static str {
+    let t = m.file_type();
+    if t.is_symlink() {
+        "a symbolic link (flinkgen never follows links in its output folder)"
+    } else if t.is_dir() {
+        "a folder"
+    } else if t.is_fifo() {
+        "a named pipe"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else {
+        "a regular file"
+    }
+}
+
+/// Checks the folders on the way to `rel` (not `rel` itself): each is missing or a real
+/// folder. Returns whether all of them exist.
+pub fn folders(out_dir: &Path, rel: &str) -> Result<bool, Unsafe> {
+    let mut at = out_dir.to_path_buf();
+    let mut shown = String::new();
+    let parts: Vec<&str> = rel.split('/').collect();
+    for part in &parts[..parts.len() - 1] {
+        at.push(part);
+        if !shown.is_empty() {
+            shown.push('/');
+        }
+        shown.push_str(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_dir() => {}
+            Ok(m) => {
+                return Err(Unsafe {
+                    path: shown,
+                    why: format!("is {}, where flinkgen writes a folder", kind(&m)),
+                })
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+            Err(e) => {
+                return Err(Unsafe {
+                    path: shown,
+                    why: format!("cannot be inspected: {e}"),
+                })
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Reads a file below the output folder without following a link on the way.
+pub fn read(out_dir: &Path, rel: &str) -> Result<Disk, Unsafe> {
+    if !folders(out_dir, rel)? {
+        return Ok(Disk::Missing);
+    }
+    let path = out_dir.join(rel);
+    let unsafe_ = |why: String| Unsafe {
+        path: rel.to_string(),
+        why,
+    };
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if !m.file_type().is_file() => {
+            return Err(unsafe_(format!(
+                "is {}, where flinkgen writes a file",
+                kind(&m)
+            )))
+        }
+        Ok(m) if m.len() > MAX_FILE => {
+            return Err(unsafe_(format!(
+                "is {} bytes, larger than any file flinkgen writes",
+                m.len()
+            )))
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Disk::Missing),
+        Err(e) => return Err(unsafe_(format!("cannot be inspected: {e}"))),
+    }
+    // O_NOFOLLOW: a link swapped in after the check above is refused, not followed.
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(&path);
+    let mut bytes = Vec::new();
+    match file.and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes)) {
+        Ok(_) => Ok(Disk::File(bytes)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(Disk::Missing),
+        Err(e) => Err(unsafe_(format!("cannot be read: {e}"))),
+    }
+}
+
+/// An I/O failure, with the path it happened on.
+#[derive(Debug)]
+pub struct IoError {
+    pub path: PathBuf,
+    pub error: std::io::Error,
+}
+
+impl std::fmt::Display for IoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.error)
+    }
+}
+
+pub fn at<T>(path: &Path, r: std::io::Result<T>) -> Result<T, IoError> {
+    r.map_err(|error| IoError {
+        path: path.to_path_buf(),
+        error,
+    })
+}
+
+static SERIAL: AtomicU64 = AtomicU64::new(0);
+
+/// The prefix of the temporary names flinkgen gives `name` while writing it.
+pub fn temp_prefix(name: &str) -> String {
+    format!(".{name}.flinkgen-tmp-")
+}
+
+/// Replaces `dir/name` with `bytes` through a fresh temporary file and a rename, so a reader
+/// or a crash never sees a partial file. The temporary name is unique to this process and
+/// created exclusively: a link planted at it makes the write fail instead of being followed.
+pub fn replace(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), IoError> {
+    let tmp = dir.join(format!(
+        "{}{}-{}",
+        temp_prefix(name),
+        std::process::id(),
+        SERIAL.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_data()));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return at(&tmp, Err(e));
+    }
+    let target = dir.join(name);
+    let renamed = std::fs::rename(&tmp, &target);
+    if renamed.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    at(&target, renamed)
+}
+
+/// Removes temporary files an interrupted run left beside `rel`; only regular files with
+/// flinkgen's temporary prefix are touched.
+pub fn remove_stale_temps(out_dir: &Path, rel: &str) {
+    if !matches!(folders(out_dir, rel), Ok(true)) {
+        return;
+    }
+    let path = out_dir.join(rel);
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let prefix = temp_prefix(&name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let is_file = e.file_type().is_ok_and(|t| t.is_file());
+        if is_file && e.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// The output folder itself, and every folder between the project root and it: each is a
+/// real folder or missing (a link would carry every write elsewhere).
+pub fn out_dir(root: &Path, out_rel: &str) -> Result<(), String> {
+    let mut at = root.to_path_buf();
+    let mut shown = String::new();
+    for part in out_rel.split('/') {
+        at.push(part);
+        if !shown.is_empty() {
+            shown.push('/');
+        }
+        shown.push_str(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_dir() => {}
+            Ok(m) => {
+                return Err(format!(
+                    "{shown} is {}, where flinkgen keeps its output folder",
+                    kind(&m)
+                ))
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(format!("{shown} cannot be inspected: {e}")),
+        }
+    }
+    Ok(())
+}
+
+/// Holds the output folder for one run: renders take it exclusively, checks shared, so two
+/// runs on one project never interleave their writes. The kernel drops it when the process
+/// ends, however it ends, so a killed run leaves nothing to clean up.
+pub struct RunLock {
+    _dir: File,
+}
+
+impl RunLock {
+    /// Waits for other runs, saying so once. `None` when the folder cannot be opened (it is
+    /// missing: a check then has nothing to compare and a render creates it first).
+    pub fn acquire(out_dir: &Path, exclusive: bool, waiting: impl FnOnce()) -> Option<RunLock> {
+        let dir = File::open(out_dir).ok()?;
+        let first = if exclusive {
+            dir.try_lock()
+        } else {
+            dir.try_lock_shared()
+        };
+        if first.is_err() {
+            waiting();
+            let locked = if exclusive {
+                dir.lock()
+            } else {
+                dir.lock_shared()
+            };
+            locked.ok()?;
+        }
+        Some(RunLock { _dir: dir })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owned_paths_stay_inside_and_are_known_kinds() {
+        for ok in [
+            "orders/Dockerfile",
+            "orders/configmap.yaml",
+            "prod/orders/jobmanager-job.yaml",
+            "prod/kustomization.yaml",
+        ] {
+            assert_eq!(owned_path(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../jobs/a.yaml",
+            "a/../../b.yaml",
+            "a/./b.yaml",
+            "a//b.yaml",
+            "a\\b.yaml",
+            "C:/x.yaml",
+            "Dockerfile",
+            "a/.git/config.yaml",
+            "a/b/c/d.yaml",
+            "a/notes.txt",
+            "a/b\n.yaml",
+            "flinkgen.lock",
+        ] {
+            assert!(owned_path(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn links_and_special_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("x.yaml"), "secret").unwrap();
+        std::os::unix::fs::symlink(&outside, out.join("job")).unwrap();
+        let e = read(&out, "job/x.yaml").unwrap_err();
+        assert_eq!(e.path, "job");
+        assert!(e.why.contains("symbolic link"), "{}", e.why);
+
+        std::fs::create_dir_all(out.join("b")).unwrap();
+        std::os::unix::fs::symlink(outside.join("x.yaml"), out.join("b/y.yaml")).unwrap();
+        assert_eq!(read(&out, "b/y.yaml").unwrap_err().path, "b/y.yaml");
+        assert_eq!(read(&out, "c/z.yaml"), Ok(Disk::Missing));
+
+        // A link planted at a temporary name is not followed.
+        std::os::unix::fs::symlink(outside.join("x.yaml"), out.join("b/.z.yaml.flinkgen-tmp-1"))
+            .unwrap();
+        replace(&out.join("b"), "z.yaml", b"new").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(outside.join("x.yaml")).unwrap(),
+            "secret"
+        );
+        remove_stale_temps(&out, "b/z.yaml");
+        assert!(
+            std::fs::symlink_metadata(out.join("b/.z.yaml.flinkgen-tmp-1")).is_ok(),
+            "links are not removed either"
+        );
+    }
+}
