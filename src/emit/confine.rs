@@ -198,7 +198,7 @@ pub fn replace(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), IoError> {
         .create_new(true)
         .mode(0o644)
         .open(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_data()));
+        .and_then(|mut f| f.write_all(bytes));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return at(&tmp, Err(e));

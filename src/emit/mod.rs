@@ -273,7 +273,12 @@ pub fn write(
     if !refused.is_empty() {
         return Err(WriteError::Conflicts(refused));
     }
-    apply(out_dir, &files, owners, c, owned.journal.is_some()).map_err(WriteError::Io)
+    let interrupted: Vec<String> = owned
+        .journal
+        .iter()
+        .flat_map(|j| j.keys().cloned())
+        .collect();
+    apply(out_dir, &files, owners, c, &interrupted).map_err(WriteError::Io)
 }
 
 #[derive(Debug)]
@@ -298,7 +303,7 @@ fn apply(
     files: &Files,
     owners: &Owners,
     c: Changes,
-    recovering: bool,
+    interrupted: &[String],
 ) -> Result<WriteReport, IoError> {
     let (lock_changes, others): (Vec<String>, Vec<String>) =
         c.write.into_iter().partition(|p| p == LOCK_FILE);
@@ -309,10 +314,9 @@ fn apply(
             .collect();
         confine::replace(out_dir, JOURNAL_FILE, lock::render(&journal).as_bytes())?;
     }
-    if recovering {
-        for rel in others.iter().chain(&c.delete) {
-            confine::remove_stale_temps(out_dir, rel);
-        }
+    // The files an interrupted run was writing may have temporary files beside them.
+    for rel in interrupted {
+        confine::remove_stale_temps(out_dir, rel);
     }
     // A job folder holds several files; create each folder once.
     let mut made = std::collections::HashSet::new();
@@ -360,7 +364,7 @@ fn apply(
         written,
         deleted: c.delete,
         unchanged: c.unchanged,
-        recovered: recovering,
+        recovered: !interrupted.is_empty(),
     })
 }
 
