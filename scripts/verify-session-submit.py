@@ -110,9 +110,31 @@ def submitter(path):
         raise SystemExit("needs PyYAML: python3 -m pip install pyyaml")
     doc = yaml.safe_load(open(path))
     c = doc["spec"]["template"]["spec"]["containers"][0]
-    command = c["command"]
     env = {e["name"]: e["value"] for e in c["env"]}
+    command = [k8s_expand(a, env) for a in c["command"]]
     return command[2], command[4:], env
+
+
+def k8s_expand(text, env):
+    """What the kubelet makes of a command or argument: `$$` is `$`, `$(NAME)` of a defined
+    variable is its value, anything else stays as written."""
+    out, i = [], 0
+    while i < len(text):
+        if text.startswith("$$", i):
+            out.append("$")
+            i += 2
+        elif text.startswith("$(", i) and ")" in text[i:]:
+            name = text[i + 2:text.index(")", i)]
+            if name in env:
+                out.append(env[name])
+                i += len(name) + 3
+            else:
+                out.append("$(")
+                i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 def run(home, script, args, env, **over):

@@ -138,6 +138,14 @@ fn render_all(renderer: &render::Renderer, jobs: &[model::Job], out_dir: &str) -
                 .help("this is a flinkgen bug; please report it with the spec"),
             )
         })?;
+        for (path, text) in &files {
+            if let Err(e) = deliverable(text) {
+                return Err(Box::new(
+                    Diagnostic::error(&job.source, format!("{out_dir}/{path} {e}"))
+                        .help("shorten or clean the values of this spec (args, flinkConfig, labels, annotations)"),
+                ));
+            }
+        }
         let owners = files
             .iter()
             .map(|(p, t)| (p.clone(), emit::owner(t, &job.source)))
@@ -145,6 +153,32 @@ fn render_all(renderer: &render::Renderer, jobs: &[model::Job], out_dir: &str) -
         Ok((files, owners))
     };
     par::map(jobs, one)
+}
+
+/// Kubernetes stores an object in etcd, which refuses requests over 1.5 MiB, and a ConfigMap's
+/// data is limited to 1 MiB; no flinkgen file has a reason to come near either.
+pub const MAX_OUTPUT_FILE: usize = 1 << 20;
+
+/// Whether a rendered file can be delivered as it is: small enough for the API server, and
+/// free of raw characters that a YAML 1.1 reader takes for line breaks or a reviewer cannot
+/// see. Every template escapes them; this is the last line of defence for all of them.
+fn deliverable(text: &str) -> Result<(), String> {
+    if text.len() > MAX_OUTPUT_FILE {
+        return Err(format!(
+            "would be {} bytes; Kubernetes refuses objects over about 1 MiB ({MAX_OUTPUT_FILE} bytes)",
+            text.len()
+        ));
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|c| *c != '\n' && *c != '\t' && diag::hidden(*c))
+    {
+        return Err(format!(
+            "would contain the invisible or line-breaking character U+{:04X} unescaped",
+            c as u32
+        ));
+    }
+    Ok(())
 }
 
 /// One `<environment>/kustomization.yaml` per environment, listing its jobs.

@@ -133,15 +133,34 @@ pub fn yaml_string(s: &str) -> String {
     if plain_safe(s, false) {
         s.to_string()
     } else {
-        serde_json::to_string(s).expect("strings always serialize")
+        double_quoted(s)
     }
+}
+
+/// A double-quoted YAML scalar. JSON escapes only what JSON needs; YAML 1.1 readers (kubectl's
+/// go-yaml among them) also break lines at NEL, U+2028 and U+2029, and invisible formatting
+/// characters would hide in review, so those are escaped too.
+pub fn double_quoted(s: &str) -> String {
+    let json = serde_json::to_string(s).expect("strings always serialize");
+    if !json.chars().any(crate::diag::hidden) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if crate::diag::hidden(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn flow_string(s: &str) -> String {
     if plain_safe(s, true) {
         s.to_string()
     } else {
-        serde_json::to_string(s).expect("strings always serialize")
+        double_quoted(s)
     }
 }
 
@@ -169,7 +188,7 @@ fn plain_safe(s: &str, in_flow: bool) -> bool {
         }
         prev = b;
     }
-    !s.contains('\u{feff}') && !s.chars().any(char::is_control) && !looks_typed(s)
+    !s.chars().any(crate::diag::hidden) && !looks_typed(s)
 }
 
 /// Would a YAML 1.1 or 1.2 reader take this plain scalar for a bool, null or number?

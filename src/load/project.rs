@@ -65,6 +65,8 @@ pub struct ProjectImage {
     /// Registry and path prefix of job images: a job's image is `<registry>/<job name>`.
     pub registry: Option<String>,
     /// Default Java version of base images.
+    #[serde(default, deserialize_with = "super::scalar::int32")]
+    #[schemars(range(max = 2147483647))]
     pub java: Option<u32>,
     pub pull_policy: Option<PullPolicy>,
 }

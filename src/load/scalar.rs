@@ -55,3 +55,18 @@ impl<'de> Deserialize<'de> for Scalar {
         d.deserialize_any(V)
     }
 }
+
+/// A count that leaves flinkgen as a Kubernetes `int32` or a Java `int` (replicas, slots,
+/// parallelism, checkpoint counters): larger values are refused at load, where the position
+/// is known, instead of being written out for the API server or Flink to reject.
+pub fn int32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let v: Option<u64> = Option::deserialize(d)?;
+    match v {
+        None => Ok(None),
+        Some(n) if n <= i32::MAX as u64 => Ok(Some(n as u32)),
+        Some(n) => Err(serde::de::Error::custom(format!(
+            "{n} is too large: Kubernetes and Flink keep this as a 32-bit integer (at most {})",
+            i32::MAX
+        ))),
+    }
+}

@@ -47,6 +47,8 @@ pub struct JobSpec {
     #[serde(default)]
     pub args: Vec<Scalar>,
     /// Default parallelism; defaults to TaskManager replicas x slots.
+    #[serde(default, deserialize_with = "super::scalar::int32")]
+    #[schemars(range(max = 2147483647))]
     pub parallelism: Option<u32>,
     #[serde(default)]
     pub job_manager: JobManagerSpec,
@@ -89,6 +91,8 @@ pub struct JobOverlay {
     pub ingress: Option<IngressSpec>,
     pub image: Option<ImageSpec>,
     pub args: Option<Vec<Scalar>>,
+    #[serde(default, deserialize_with = "super::scalar::int32")]
+    #[schemars(range(max = 2147483647))]
     pub parallelism: Option<u32>,
     pub job_manager: Option<JobManagerSpec>,
     pub task_manager: Option<TaskManagerSpec>,
@@ -205,6 +209,8 @@ pub struct ImageSpec {
     /// Base image reference; defaults to the official image for the Flink version and Java.
     pub base: Option<String>,
     /// Java version of the official base image (8, 11, 17 or 21, as the Flink version allows).
+    #[serde(default, deserialize_with = "super::scalar::int32")]
+    #[schemars(range(max = 2147483647))]
     pub java: Option<u32>,
     pub pull_policy: Option<PullPolicy>,
 }
@@ -222,6 +228,8 @@ pub struct JobManagerSpec {
     /// Resource profile name (a file in `profiles/`); defaults to the project's.
     pub profile: Option<String>,
     /// JobManager pods: more than 1 runs standbys, which needs `ha`.
+    #[serde(default, deserialize_with = "super::scalar::int32")]
+    #[schemars(range(max = 2147483647))]
     pub replicas: Option<u32>,
     /// Single profile fields to change for this job.
     pub overrides: Option<ProfileSpec>,
@@ -233,8 +241,12 @@ pub struct TaskManagerSpec {
     /// Resource profile name (a file in `profiles/`); defaults to the project's.
     pub profile: Option<String>,
     /// Number of TaskManager pods (default 1).
+    #[serde(default, deserialize_with = "super::scalar::int32")]
+    #[schemars(range(max = 2147483647))]
     pub replicas: Option<u32>,
     /// Task slots per TaskManager (default 1).
+    #[serde(default, deserialize_with = "super::scalar::int32")]
+    #[schemars(range(max = 2147483647))]
     pub slots: Option<u32>,
     /// Single profile fields to change for this job.
     pub overrides: Option<ProfileSpec>,
@@ -250,11 +262,17 @@ pub struct CheckpointSpec {
     pub mode: Option<CheckpointMode>,
     pub timeout: Option<Scalar>,
     pub min_pause: Option<Scalar>,
+    #[serde(default, deserialize_with = "super::scalar::int32")]
+    #[schemars(range(max = 2147483647))]
     pub max_concurrent: Option<u32>,
+    #[serde(default, deserialize_with = "super::scalar::int32")]
+    #[schemars(range(max = 2147483647))]
     pub tolerable_failures: Option<u32>,
     /// What happens to the last checkpoint when the job is cancelled.
     pub retention: Option<Retention>,
     /// Completed checkpoints to keep.
+    #[serde(default, deserialize_with = "super::scalar::int32")]
+    #[schemars(range(max = 2147483647))]
     pub retained: Option<u32>,
     /// Incremental checkpoints (RocksDB / ForSt).
     pub incremental: Option<bool>,
@@ -361,6 +379,8 @@ pub struct RestSpec {
     #[serde(rename = "type")]
     pub service_type: Option<ServiceType>,
     /// Fixed node port for NodePort and LoadBalancer (30000-32767).
+    #[serde(default, deserialize_with = "super::scalar::int32")]
+    #[schemars(range(max = 2147483647))]
     pub node_port: Option<u32>,
     /// Annotations on the Service (for example a cloud load balancer's settings).
     #[serde(default)]

@@ -17,6 +17,8 @@ pub struct Source {
     pub path: String,
     pub text: String,
     index: HashMap<String, Vec<(Pos, Pos)>>,
+    /// Where the first alias (`*name`) is, for errors about alias expansion.
+    first_alias: Option<Pos>,
     /// For an environment view: the override prefix, and the fields it shadows.
     overlay: Option<(String, std::collections::HashSet<String>)>,
 }
@@ -27,6 +29,7 @@ impl Source {
             path: path.into(),
             text: text.into(),
             index: HashMap::new(),
+            first_alias: None,
             overlay: None,
         }
     }
@@ -178,7 +181,15 @@ impl Source {
             );
             return false;
         }
-        let ok = indexer.duplicates.is_empty();
+        let ok = indexer.duplicates.is_empty() && indexer.problems.is_empty();
+        for (field, pos, message, help) in std::mem::take(&mut indexer.problems) {
+            let mut d = Diagnostic::error(&self.path, message).help(help);
+            if !field.is_empty() {
+                d = d.field(field);
+            }
+            diags.push(self.attach(d, Some(pos)));
+        }
+        self.first_alias = indexer.first_alias;
         for (field, pos, first) in indexer.duplicates {
             let d = Diagnostic::error(
                 &self.path,
@@ -213,6 +224,36 @@ impl Source {
         if let Some(help) = help {
             d = d.help(help);
         }
+        if full.contains("repetition limit exceeded") {
+            let d = Diagnostic::error(
+                &self.path,
+                "aliases (`*name`) here expand into more values than a spec can have",
+            )
+            .help("write the values out instead of repeating anchors; an alias that expands exponentially is refused");
+            return self.attach(d, self.first_alias.or(Some(Pos { line: 1, col: 1 })));
+        }
+        // A value refused by its own deserializer is located at its parent mapping; the
+        // number in the message finds the exact field.
+        if let (Some(f), Some(n)) = (field, message.split(' ').next()) {
+            if let Some((at, pos)) = self.find_value(f, n) {
+                let d = Diagnostic::error(&self.path, message.to_string()).field(at);
+                return self.attach(d, Some(pos));
+            }
+        }
+        // The reader's own errors (a raw control character) give a byte offset, not a line.
+        if let Some(offset) = text
+            .rsplit_once("at position ")
+            .and_then(|(_, n)| n.trim().parse::<usize>().ok())
+        {
+            let before = &self.text[..offset.min(self.text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            let msg = text.rsplit_once(" at position ").map_or(text, |(m, _)| m);
+            let d = Diagnostic::error(&self.path, format!("invalid YAML: {msg}")).help(
+                "write control characters as escapes inside double quotes (\"\\t\", \"\\u001b\")",
+            );
+            return self.attach(d, Some(Pos { line, col }));
+        }
         let mut pos = e.location().map(|l| Pos {
             line: l.line(),
             col: l.column(),
@@ -222,6 +263,31 @@ impl Source {
             pos = field.and_then(|f| self.key_pos(f)).or(pos);
         }
         self.attach(d, pos)
+    }
+}
+
+impl Source {
+    /// The field below `prefix` whose value is written as `text`, and where.
+    fn find_value(&self, prefix: &str, text: &str) -> Option<(String, Pos)> {
+        if text.is_empty() || !text.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let lead = format!("{prefix}.");
+        let mut hits: Vec<(String, Pos)> = self
+            .index
+            .iter()
+            .filter(|(k, _)| k.starts_with(&lead))
+            .flat_map(|(k, all)| all.iter().map(move |(_, v)| (k.clone(), *v)))
+            .filter(|(_, v)| {
+                self.line(v.line).is_some_and(|l| {
+                    let rest: String = l.chars().skip(v.col - 1).collect();
+                    rest.starts_with(text)
+                        && !rest[text.len()..].starts_with(|c: char| c.is_ascii_digit())
+                })
+            })
+            .collect();
+        hits.sort_by_key(|(_, p)| *p);
+        hits.into_iter().next()
     }
 }
 
@@ -278,7 +344,55 @@ struct Indexer {
     stack: Vec<Frame>,
     index: HashMap<String, Vec<(Pos, Pos)>>,
     duplicates: Vec<(String, Pos, Pos)>,
+    /// (field, position, message, help) of values YAML would read as something else than
+    /// what they look like, and of tags flinkgen would silently drop.
+    problems: Vec<(String, Pos, String, String)>,
+    first_alias: Option<Pos>,
     documents: usize,
+}
+
+/// Why a plain scalar is a number other than the text it shows, if it is: serde_yaml reads
+/// `0x1F` as 31 and `+5` as 5, and a YAML 1.1 reader takes `017` for octal 15, so a tag or an
+/// argument written that way would silently change.
+fn surprising_number(s: &str) -> Option<&'static str> {
+    let plus = s.starts_with('+');
+    let t = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let lower = t.to_ascii_lowercase();
+    let digits = |rest: &str, radix: u32| {
+        !rest.is_empty() && rest.chars().all(|c| c.is_digit(radix) || c == '_')
+    };
+    if let Some(r) = lower.strip_prefix("0x") {
+        return digits(r, 16).then_some("a hexadecimal number");
+    }
+    if let Some(r) = lower.strip_prefix("0o") {
+        return digits(r, 8).then_some("an octal number");
+    }
+    if let Some(r) = lower.strip_prefix("0b") {
+        return digits(r, 2).then_some("a binary number");
+    }
+    if matches!(lower.as_str(), ".inf" | ".nan") {
+        return Some("a special floating-point value");
+    }
+    let numeric = !t.is_empty()
+        && t.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && t.chars().filter(|c| *c == '.').count() <= 1
+        && t.chars().any(|c| c.is_ascii_digit());
+    if t.len() > 1 && t.starts_with('0') && t.chars().all(|c| c.is_ascii_digit()) {
+        return Some("a number with a leading zero (octal in YAML 1.1, decimal in YAML 1.2)");
+    }
+    if plus && numeric {
+        return Some("a number whose `+` sign is dropped");
+    }
+    None
+}
+
+/// Tags YAML itself defines (`!!str` is a way to quote); any other tag would be dropped.
+fn known_tag(tag: &yaml_rust2::parser::Tag) -> bool {
+    matches!(tag.handle.as_str(), "!!" | "tag:yaml.org,2002:")
+        && matches!(
+            tag.suffix.as_str(),
+            "str" | "int" | "float" | "bool" | "null" | "map" | "seq"
+        )
 }
 
 fn join(parent: &str, key: &str) -> String {
@@ -331,6 +445,38 @@ impl Indexer {
     }
 }
 
+impl Indexer {
+    fn check_tag(&mut self, tag: Option<&yaml_rust2::parser::Tag>, field: Option<&str>, pos: Pos) {
+        let Some(tag) = tag.filter(|t| !known_tag(t)) else {
+            return;
+        };
+        let shown = if tag.handle == "!" {
+            format!("!{}", tag.suffix)
+        } else {
+            format!("{}{}", tag.handle, tag.suffix)
+        };
+        self.problems.push((
+            field.unwrap_or_default().to_string(),
+            pos,
+            format!("the YAML tag `{shown}` is not supported; flinkgen would drop it and use the bare value"),
+            "remove the tag: flinkgen resolves no secrets or references at build time (keep secrets out of specs)".into(),
+        ));
+    }
+
+    /// The path of the container being filled, for a tag on a collection.
+    fn stack_path(&self) -> String {
+        match self.stack.last() {
+            Some(Frame::Map {
+                pending_key: Some((k, _)),
+                path,
+                ..
+            }) => join(path, k),
+            Some(Frame::Map { path, .. }) | Some(Frame::Seq { path, .. }) => path.clone(),
+            None => String::new(),
+        }
+    }
+}
+
 impl MarkedEventReceiver for Indexer {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         let pos = Pos {
@@ -339,14 +485,41 @@ impl MarkedEventReceiver for Indexer {
         };
         match ev {
             Event::DocumentStart => self.documents += 1,
-            Event::Scalar(value, style, ..) => {
+            Event::Scalar(value, style, _, tag) => {
                 // An empty plain scalar (`key:` with nothing after it) is marked at the next
                 // token, often on the next line; the key is the better place to point at.
                 let empty = value.is_empty() && style == TScalarStyle::Plain;
-                self.place(pos, Some(&value), empty);
+                let placed = self.place(pos, Some(&value), empty);
+                self.check_tag(tag.as_ref(), placed.as_deref(), pos);
+                // `!!str 0x1F` is a way to quote: the tag keeps the text.
+                let why = surprising_number(&value)
+                    .filter(|_| style == TScalarStyle::Plain && tag.is_none());
+                if let (Some(field), Some(why)) = (placed, why) {
+                    self.problems.push((
+                        field,
+                        pos,
+                        format!("YAML reads `{value}` as {why}, not as the text `{value}`"),
+                        format!("quote it (\"{value}\") to keep the text, or write the number in plain decimal"),
+                    ));
+                }
             }
             Event::Alias(_) => {
+                self.first_alias.get_or_insert(pos);
                 self.place(pos, None, false);
+            }
+            Event::MappingStart(_, ref tag) | Event::SequenceStart(_, ref tag)
+                if tag.as_ref().is_some_and(|t| !known_tag(t)) =>
+            {
+                let field = self.stack_path();
+                self.check_tag(tag.as_ref(), Some(&field), pos);
+                self.on_event(
+                    match ev {
+                        Event::MappingStart(a, _) => Event::MappingStart(a, None),
+                        Event::SequenceStart(a, _) => Event::SequenceStart(a, None),
+                        _ => unreachable!("matched above"),
+                    },
+                    mark,
+                );
             }
             Event::MappingStart(..) => {
                 // A mapping used as a key has no sensible path; index its content under "?".

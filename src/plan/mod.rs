@@ -524,7 +524,7 @@ fn submit_view(job: &Job, s: &crate::model::Submission) -> SubmitView {
         rest_host: s.rest_host.clone(),
         rest_port: s.rest_port,
         job_id: s.job_id.clone(),
-        args: s.run_args.clone(),
+        args: s.run_args.iter().map(|a| container_arg(a)).collect(),
         wait_seconds: SUBMIT_WAIT_SECONDS,
         pod_labels: labels.clone(),
         labels,
@@ -643,11 +643,22 @@ fn jobmanager_args(job: &Job) -> Vec<String> {
         args.push("-Djobmanager.rpc.address=$(POD_IP)".into());
     }
     if let Some(c) = &job.entry_class {
-        args.extend(["--job-classname".to_string(), c.clone()]);
+        args.extend(["--job-classname".to_string(), container_arg(c)]);
     }
-    args.extend(job.restore.iter().flat_map(Restore::flags));
-    args.extend(job.args.iter().cloned());
+    args.extend(
+        job.restore
+            .iter()
+            .flat_map(Restore::flags)
+            .map(|a| container_arg(&a)),
+    );
+    args.extend(job.args.iter().map(|a| container_arg(a)));
     args
+}
+
+/// A value as a container argument: Kubernetes expands `$(NAME)` in `command` and `args` and
+/// turns `$$` into `$`, so every `$` of user text is doubled to reach the process unchanged.
+fn container_arg(value: &str) -> String {
+    value.replace('$', "$$")
 }
 
 /// Hash of everything mounted into the pods' conf folder, so any change to it rolls them.

@@ -278,10 +278,10 @@ fn block_filter(text: String, indent: usize) -> Value {
         && !text.ends_with("\n\n")
         && !text
             .chars()
-            .any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\u{feff}')
+            .any(|c| c != '\n' && c != '\t' && crate::diag::hidden(c))
         && !text.lines().any(|l| l.ends_with([' ', '\t']));
     if !representable {
-        return Value::from_safe_string(serde_json::to_string(&text).expect("strings serialize"));
+        return Value::from_safe_string(crate::flink::config::double_quoted(&text));
     }
     let pad = " ".repeat(indent);
     let mut out = String::from("|");
@@ -299,7 +299,7 @@ fn block_filter(text: String, indent: usize) -> Value {
 fn comment_filter(text: String) -> Value {
     Value::from_safe_string(
         text.chars()
-            .map(|c| if c.is_control() { '?' } else { c })
+            .map(|c| if crate::diag::hidden(c) { '?' } else { c })
             .collect(),
     )
 }

@@ -192,6 +192,11 @@ pub fn ingress(src: &Source, i: &IngressSpec, diags: &mut Diagnostics) -> Option
 /// A host name as an Ingress rule takes it: DNS labels, optionally a leading `*.`.
 fn dns_name(host: &str) -> Result<(), String> {
     let rest = host.strip_prefix("*.").unwrap_or(host);
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return Err(format!(
+            "`{host}` is an IP address; an Ingress rule's host must be a DNS name"
+        ));
+    }
     if units::dns_subdomain(rest).is_ok() {
         Ok(())
     } else {

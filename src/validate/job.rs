@@ -451,12 +451,16 @@ fn image(
         );
         ok = false;
     }
+    // The reference lands on the Dockerfile's FROM line unquoted: a trailing `\` would join
+    // the next line and `${…}` would let a build argument pick the image.
+    let reference_char =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@');
     let base = match &spec.base {
-        Some(b) if b.is_empty() || b.chars().any(|c| c.is_whitespace() || c.is_control()) => {
-            diags.push(src.error(
-                "image.base",
-                "the base image reference is empty or contains spaces",
-            ));
+        Some(b) if b.is_empty() || b.len() > 255 || !b.chars().all(reference_char) => {
+            diags.push(
+                src.error("image.base", format!("`{b}` is not an image reference"))
+                    .help("write [registry/]repository[:tag][@sha256:digest] with letters, digits and `._-/:@` only, such as flink:1.20.3-scala_2.12-java17"),
+            );
             ok = false;
             String::new()
         }
@@ -609,6 +613,10 @@ fn at_least_one(src: &Source, field: &str, n: u32, diags: &mut Diagnostics) -> u
     n.max(1)
 }
 
+/// Flink's upper bound for an operator's max parallelism (key groups, `1 << 15`); a job with a
+/// higher parallelism fails when it is scheduled.
+const MAX_PARALLELISM: u32 = 1 << 15;
+
 fn parallelism(
     src: &Source,
     p: Option<u32>,
@@ -619,10 +627,27 @@ fn parallelism(
 ) -> u32 {
     let total = replicas.saturating_mul(slots);
     let Some(p) = p else {
-        return total;
+        if total > MAX_PARALLELISM {
+            diags.push(
+                src.error(
+                    "taskManager.replicas",
+                    format!("{replicas} TaskManager(s) x {slots} slot(s) = {total} slots, and the job's parallelism defaults to that; Flink runs at most {MAX_PARALLELISM} parallel tasks per operator"),
+                )
+                .help(format!("set parallelism to at most {MAX_PARALLELISM}, or lower taskManager.replicas or taskManager.slots")),
+            );
+        }
+        return total.min(MAX_PARALLELISM);
     };
     if p == 0 {
         diags.push(src.error("parallelism", "must be at least 1"));
+    } else if p > MAX_PARALLELISM {
+        diags.push(
+            src.error(
+                "parallelism",
+                format!("{p} is more than Flink allows: an operator's parallelism cannot exceed its max parallelism, which is at most {MAX_PARALLELISM}"),
+            )
+            .help(format!("use at most {MAX_PARALLELISM}")),
+        );
     } else if p > total && !native {
         diags.push(
             src.error(

@@ -395,6 +395,14 @@ fn check_unused_profiles(inputs: &Inputs, defaults: &Defaults, diags: &mut Diagn
         }
     }
     for (name, (src, spec)) in &inputs.profiles {
+        // The file name becomes the `flinkgen/profile` label of every pod that uses it.
+        if name.is_empty() || units::label_value(name).is_err() {
+            diags.push(
+                Diagnostic::error(&src.path, format!("the profile name `{name}` (the file name) cannot be a Kubernetes label value"))
+                    .help("rename the file: at most 63 letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit, such as tm-small.yaml"),
+            );
+            continue;
+        }
         if used.contains(&name.as_str()) {
             continue;
         }
