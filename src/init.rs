@@ -22,40 +22,71 @@ const FILES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Creates the project files that do not exist yet and returns their paths; adds the temporary
-/// files flinkgen may leave after a crash to `.gitignore`.
-pub fn scaffold(dir: &Path) -> std::io::Result<Vec<String>> {
+/// What `.gitignore` gets: the temporary files and the journal a killed render leaves in
+/// `out/` until the next render finishes it.
+const IGNORED: &[&str] = &["**/.*.flinkgen-tmp-*", "**/.flinkgen-journal"];
+
+/// Creates the project files that do not exist yet and returns their paths; adds the files
+/// an interrupted render may leave to `.gitignore`. Nothing that exists is overwritten, and no
+/// link is followed: a dangling link at a file's path is reported, not written through.
+pub fn scaffold(dir: &Path) -> Result<Vec<String>, String> {
+    let fail = |path: &Path, e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let taken = |path: &Path| std::fs::symlink_metadata(path).is_ok();
+    if taken(dir) && !dir.is_dir() {
+        return Err(format!(
+            "{} exists and is not a folder; give init a folder for the new project",
+            dir.display()
+        ));
+    }
+    let schemas: Vec<(String, String)> = crate::schema::schemas()
+        .into_iter()
+        .map(|(name, text)| (format!("schema/{name}"), text))
+        .collect();
+    let all = FILES
+        .iter()
+        .map(|(rel, text)| (rel.to_string(), text.to_string()))
+        .chain(schemas);
     let mut created = Vec::new();
-    for (rel, text) in FILES {
-        let path = dir.join(rel);
-        if path.exists() {
+    for (rel, text) in all {
+        let path = dir.join(&rel);
+        if taken(&path) {
             continue;
         }
-        std::fs::create_dir_all(path.parent().expect("project files live in folders"))?;
-        std::fs::write(&path, text)?;
-        created.push(rel.to_string());
-    }
-    for (name, text) in crate::schema::schemas() {
-        let path = dir.join("schema").join(name);
-        if !path.exists() {
-            std::fs::create_dir_all(path.parent().expect("schemas live in a folder"))?;
-            std::fs::write(&path, text)?;
-            created.push(format!("schema/{name}"));
-        }
+        let parent = path.parent().expect("project files live in folders");
+        std::fs::create_dir_all(parent).map_err(|e| fail(parent, e))?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+            .map_err(|e| fail(&path, e))?;
+        created.push(rel);
     }
     let ignore = dir.join(".gitignore");
-    let entry = "**/.*.flinkgen-tmp";
+    if std::fs::symlink_metadata(&ignore).is_ok_and(|m| !m.is_file()) {
+        return Err(format!(
+            "{} is not a regular file; add {} to it yourself",
+            ignore.display(),
+            IGNORED.join(" and ")
+        ));
+    }
     let current = std::fs::read_to_string(&ignore).unwrap_or_default();
-    if !current.lines().any(|l| l.trim() == entry) {
+    let missing: Vec<&str> = IGNORED
+        .iter()
+        .copied()
+        .filter(|entry| !current.lines().any(|l| l.trim() == *entry))
+        .collect();
+    if !missing.is_empty() {
         let sep = if current.is_empty() || current.ends_with('\n') {
             ""
         } else {
             "\n"
         };
-        std::fs::write(
-            &ignore,
-            format!("{current}{sep}# flinkgen's temporary files\n{entry}\n"),
-        )?;
+        let text = format!(
+            "{current}{sep}# what an interrupted flinkgen render leaves until the next one\n{}\n",
+            missing.join("\n")
+        );
+        std::fs::write(&ignore, text).map_err(|e| fail(&ignore, e))?;
         created.push(".gitignore".into());
     }
     Ok(created)

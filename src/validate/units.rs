@@ -7,18 +7,29 @@ use crate::load::scalar::Scalar;
 
 pub const MIB: u64 = 1 << 20;
 
+/// A size written without a unit. Flink reads it as bytes; a large number probably means
+/// bytes, a small one megabytes, and the suggestion says which it takes it for.
+fn no_unit(digits: &str) -> String {
+    let n: u64 = digits.parse().unwrap_or(0);
+    let guess = if n >= MIB {
+        let exact = if n.is_multiple_of(MIB) {
+            format!(" or `{}m`", n / MIB)
+        } else {
+            String::new()
+        };
+        format!("if it is bytes, write `{digits}b`{exact}")
+    } else {
+        format!("if it is megabytes, write `{digits}m`")
+    };
+    format!("`{digits}` has no unit; Flink would read it as bytes; {guess}")
+}
+
 /// A memory size in bytes, from a Flink size with a lowercase unit (`1728m`, `2g`, `512mb`)
 /// or a binary Kubernetes quantity (`2Gi`, `1728Mi`).
 pub fn memory(v: &Scalar) -> Result<u64, String> {
     let text = match v {
         Scalar::Text(t) => t.trim().to_string(),
-        Scalar::Int(_) => {
-            return Err(format!(
-                "`{}` has no unit; Flink would read it as bytes; write for example `{}m`",
-                v.as_text(),
-                v.as_text()
-            ))
-        }
+        Scalar::Int(n) => return Err(no_unit(&n.to_string())),
         _ => {
             return Err("a number is not a memory size; write for example `1728m` or `2Gi`".into())
         }
@@ -41,7 +52,7 @@ pub fn memory(v: &Scalar) -> Result<u64, String> {
         "m" | "mb" | "Mi" => 1 << 20,
         "g" | "gb" | "Gi" => 1 << 30,
         "t" | "tb" | "Ti" => 1 << 40,
-        "" => return Err(format!("`{text}` has no unit; write for example `{text}m`")),
+        "" => return Err(no_unit(&digits)),
         "K" | "M" | "G" | "T" | "KB" | "MB" | "GB" | "TB" | "k8s" => {
             return Err(format!(
                 "`{text}` is ambiguous: Kubernetes reads `{unit}` as a power of 10, Flink as a power of 2; write `{}{}` (Flink) or `{}{}i` (Kubernetes)",
