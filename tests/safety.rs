@@ -234,6 +234,8 @@ fn special_files_at_input_paths_are_refused_quickly() {
     std::os::unix::fs::symlink(s.sandbox.join("precious.yaml"), s.root.join("jobs/x.yaml"))
         .unwrap();
     std::fs::write(s.root.join("jobs/UPPER.YAML"), "name: [\n").unwrap();
+    // A line break in a file name would end up in the lock and break it.
+    std::fs::write(s.root.join("jobs/two\nlines.yaml"), JOB).unwrap();
     let o = run(&s.root, &["render"]);
     let err = stderr(&o);
     assert!(
@@ -241,6 +243,11 @@ fn special_files_at_input_paths_are_refused_quickly() {
         "{err}"
     );
     assert!(err.contains("jobs/UPPER.YAML"), "{err}");
+    assert!(
+        err.contains("jobs/two\\nlines.yaml\n  = help: rename the file"),
+        "{err}"
+    );
+    assert!(!s.root.join("out").exists());
 }
 
 fn check_fails_within(root: &Path, says: &str) {

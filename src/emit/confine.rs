@@ -6,7 +6,7 @@
 
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -132,6 +132,11 @@ pub fn read(out_dir: &Path, rel: &str) -> Result<Disk, Unsafe> {
                 "is {}, where flinkgen writes a file",
                 kind(&m)
             )))
+        }
+        Ok(m) if m.nlink() > 1 => {
+            return Err(unsafe_(
+                "has other hard links (it may be a file outside the output folder)".into(),
+            ))
         }
         Ok(m) if m.len() > MAX_FILE => {
             return Err(unsafe_(format!(

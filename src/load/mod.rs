@@ -206,6 +206,21 @@ fn is_yaml_name(p: &Path) -> bool {
 }
 
 fn read(root: &Path, rel: &str, diags: &mut Diagnostics) -> Option<Source> {
+    // The path is written into the lock, headers and messages; a line break in it would
+    // corrupt the lock, and a name that is not UTF-8 cannot be named at all.
+    if rel
+        .chars()
+        .any(|c| crate::diag::hidden(c) || c == '\u{fffd}')
+    {
+        diags.push(
+            Diagnostic::error(
+                rel,
+                "the file name contains control, invisible or non-UTF-8 characters",
+            )
+            .help("rename the file using printable characters"),
+        );
+        return None;
+    }
     match input::read(root, rel) {
         Ok(text) => Some(Source::new(rel, text)),
         Err(e) => {
