@@ -123,6 +123,16 @@ struct Changes {
     conflicts: Vec<Conflict>,
 }
 
+impl Changes {
+    /// A folder behind a link is reported once, not for every file in it.
+    fn refuse(&mut self, u: Unsafe) {
+        let c = Conflict::Unsafe(u);
+        if !self.conflicts.contains(&c) {
+            self.conflicts.push(c);
+        }
+    }
+}
+
 /// What the output folder says about ownership: the lock, and the journal of a run that was
 /// interrupted before it could write the lock.
 #[derive(Debug, Default)]
@@ -177,6 +187,24 @@ impl Owned {
     }
 }
 
+type OnDisk<'a> = (Vec<(&'a String, &'a String)>, Vec<Result<Disk, Unsafe>>);
+
+/// The files a run in `scope` compares (the lock always), with what is on disk at each.
+fn read_in_scope<'a>(
+    out_dir: &Path,
+    files: &'a Files,
+    owners: &Owners,
+    scope: &Scope,
+) -> OnDisk<'a> {
+    let in_scope: Vec<(&String, &String)> = files
+        .iter()
+        .filter(|(p, _)| *p == LOCK_FILE || scope.contains(&owners[*p].source))
+        .collect();
+    let paths: Vec<&str> = in_scope.iter().map(|(p, _)| p.as_str()).collect();
+    let on_disk = confine::read_all(out_dir, &paths);
+    (in_scope, on_disk)
+}
+
 fn changes(
     out_dir: &Path,
     files: &Files,
@@ -185,15 +213,11 @@ fn changes(
     scope: &Scope,
 ) -> Changes {
     let mut c = Changes::default();
-    let in_scope: Vec<(&String, &String)> = files
-        .iter()
-        .filter(|(p, _)| *p == LOCK_FILE || scope.contains(&owners[*p].source))
-        .collect();
-    // Reading thousands of files dominates a no-op run; do it on all cores.
-    let on_disk = crate::par::map(&in_scope, |(path, _)| confine::read(out_dir, path));
+    // Reading thousands of files dominates a no-op run; read_all does it on all cores.
+    let (in_scope, on_disk) = read_in_scope(out_dir, files, owners, scope);
     for ((path, text), disk) in in_scope.into_iter().zip(on_disk) {
         match disk {
-            Err(u) => c.conflicts.push(Conflict::Unsafe(u)),
+            Err(u) => c.refuse(u),
             Ok(Disk::File(disk)) if disk == text.as_bytes() => c.unchanged += 1,
             Ok(Disk::Missing) => c.write.push(path.clone()),
             Ok(Disk::File(_)) if path == LOCK_FILE => c.write.push(path.clone()),
@@ -212,7 +236,7 @@ fn changes(
             continue;
         }
         match confine::read(out_dir, &path) {
-            Err(u) => c.conflicts.push(Conflict::Unsafe(u)),
+            Err(u) => c.refuse(u),
             Ok(Disk::Missing) => {}
             Ok(Disk::File(disk)) => {
                 if owned.wrote(&path, &disk) != Some(true) {
@@ -435,11 +459,9 @@ pub fn check(
     };
     let files = with_lock(files, owners, &owned.lock, scope);
     let mut drifts = Vec::new();
-    for (rel, text) in &files {
-        if rel != LOCK_FILE && !scope.contains(&owners[rel].source) {
-            continue;
-        }
-        let disk = match confine::read(out_dir, rel) {
+    let (in_scope, on_disk) = read_in_scope(out_dir, &files, owners, scope);
+    for ((rel, text), disk) in in_scope.into_iter().zip(on_disk) {
+        let disk = match disk {
             Err(u) => {
                 drifts.push(unsafe_drift(format!("{out_name}/{}", u.path), u.why));
                 continue;
@@ -479,6 +501,7 @@ pub fn check(
             }),
         }
     }
+    drifts.dedup_by(|a, b| a.kind == DriftKind::Unsafe && a.path == b.path && a.diff == b.diff);
     drifts
 }
 

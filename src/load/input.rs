@@ -57,8 +57,16 @@ pub fn read(root: &Path, rel: &str) -> Result<String, InputError> {
             ));
         }
     }
-    let meta = std::fs::metadata(&path)
-        .map_err(|e| refused(format!("cannot read the file: {e}"), "check the path"))?;
+    // O_NONBLOCK: opening a named pipe does not wait for a writer. The opened file itself is
+    // then inspected, so what is read is what was checked.
+    let cannot =
+        |e: std::io::Error| refused(format!("cannot read the file: {e}"), "check the path");
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&path)
+        .map_err(cannot)?;
+    let meta = file.metadata().map_err(cannot)?;
     if !meta.file_type().is_file() {
         return Err(refused(
             format!("this is {}, not a regular file", what(meta.file_type())),
@@ -68,15 +76,10 @@ pub fn read(root: &Path, rel: &str) -> Result<String, InputError> {
     if meta.len() > MAX_INPUT {
         return Err(too_large(meta.len()));
     }
-    // O_NONBLOCK: should a pipe replace the file after the check above, opening it does not
-    // wait for a writer; the length limit holds whatever is read.
-    let mut bytes = Vec::new();
-    OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&path)
-        .and_then(|f| f.take(MAX_INPUT + 1).read_to_end(&mut bytes))
-        .map_err(|e| refused(format!("cannot read the file: {e}"), "check the path"))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    file.take(MAX_INPUT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
     if bytes.len() as u64 > MAX_INPUT {
         return Err(too_large(bytes.len() as u64));
     }
