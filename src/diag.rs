@@ -88,13 +88,19 @@ impl fmt::Display for Diagnostic {
         if let (Some(text), Some(p)) = (&self.excerpt, self.pos) {
             let gutter = p.line.to_string();
             let pad = " ".repeat(gutter.len());
+            let (shown, col) = excerpt_window(text, p.col);
             writeln!(f, "{pad} |")?;
-            writeln!(f, "{gutter} | {}", printable_lines(text))?;
-            // Columns count characters, so the caret lines up for non-ASCII text too.
-            let lead: String = text
+            writeln!(f, "{gutter} | {}", printable_lines(&shown))?;
+            // Columns count characters, so the caret lines up for non-ASCII text too; an
+            // escaped character takes as many columns as its escape.
+            let lead: String = shown
                 .chars()
-                .take(p.col.saturating_sub(1))
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .take(col.saturating_sub(1))
+                .map(|c| match c {
+                    '\t' => "\t".to_string(),
+                    c if hidden(c) => " ".repeat(format!("\\u{{{:x}}}", c as u32).len()),
+                    _ => " ".to_string(),
+                })
                 .collect();
             writeln!(f, "{pad} | {lead}^")?;
         }
@@ -103,6 +109,30 @@ impl fmt::Display for Diagnostic {
         }
         Ok(())
     }
+}
+
+/// A long source line (minified YAML, a huge value) is cut to a window around the column.
+fn excerpt_window(text: &str, col: usize) -> (String, usize) {
+    const WIDTH: usize = 120;
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= WIDTH {
+        return (text.to_string(), col);
+    }
+    let start = col
+        .saturating_sub(WIDTH / 2)
+        .min(chars.len().saturating_sub(WIDTH));
+    let end = (start + WIDTH).min(chars.len());
+    let mut out = String::new();
+    let mut shift = start;
+    if start > 0 {
+        out.push('…');
+        shift -= 1;
+    }
+    out.extend(&chars[start..end]);
+    if end < chars.len() {
+        out.push('…');
+    }
+    (out, col - shift)
 }
 
 /// Messages quote user text; control characters in it (a newline in a label value) would

@@ -21,16 +21,27 @@ fn main() -> ExitCode {
 }
 
 fn schema(args: &cli::SchemaArgs) -> ExitCode {
+    // The schema folder is committed too: a link planted there must not carry the write away.
+    if std::fs::symlink_metadata(&args.out).is_ok_and(|m| !m.is_dir()) {
+        eprint_report(&format!(
+            "error: {} is not a folder (a file or a link); flinkgen writes schemas only into a real folder",
+            args.out.display()
+        ));
+        return ExitCode::from(1);
+    }
+    if let Err(e) = std::fs::create_dir_all(&args.out) {
+        eprint_report(&format!("error: cannot create {}: {e}", args.out.display()));
+        return ExitCode::from(1);
+    }
     for (name, text) in flinkgen::schema::schemas() {
         let path = args.out.join(name);
-        let same = std::fs::read_to_string(&path).is_ok_and(|old| old == text);
-        let written = same
-            || std::fs::create_dir_all(&args.out)
-                .and_then(|_| std::fs::write(&path, &text))
-                .is_ok();
-        if !written {
-            eprint_report(&format!("error: cannot write {}", path.display()));
-            return ExitCode::from(1);
+        let is_file = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+        let same = is_file && std::fs::read_to_string(&path).is_ok_and(|old| old == text);
+        if !same {
+            if let Err(e) = emit::confine::replace(&args.out, name, text.as_bytes()) {
+                eprint_report(&format!("error: cannot write {e}"));
+                return ExitCode::from(1);
+            }
         }
         eprintln!(
             "{} {}",

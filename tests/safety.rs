@@ -533,3 +533,58 @@ fn no_lock_and_no_tree_makes_a_run_touch_anything_outside_out() {
         })
         .unwrap();
 }
+
+#[test]
+fn schema_and_init_never_write_through_links() {
+    let s = setup(1);
+    let before = tree(&s.sandbox);
+    // A committed schema file that is a link to a file outside.
+    std::fs::create_dir_all(s.root.join("schema")).unwrap();
+    std::os::unix::fs::symlink(
+        s.sandbox.join("precious.yaml"),
+        s.root.join("schema/job.schema.json"),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_flinkgen"))
+        .current_dir(&s.root)
+        .args(["schema"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !std::fs::symlink_metadata(s.root.join("schema/job.schema.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    // init into a folder whose files are dangling links into the sandbox.
+    let fresh = s.base.join("fresh");
+    std::fs::create_dir_all(fresh.join("jobs")).unwrap();
+    std::os::unix::fs::symlink(s.sandbox.join("new.yaml"), fresh.join("jobs/my-job.yaml")).unwrap();
+    std::os::unix::fs::symlink(s.sandbox.join("precious.yaml"), fresh.join(".gitignore")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_flinkgen"))
+        .args(["init"])
+        .arg(&fresh)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(".gitignore is not a regular file"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(tree(&s.sandbox), before);
+    // init onto a file names it.
+    let o = Command::new(env!("CARGO_BIN_EXE_flinkgen"))
+        .args(["init"])
+        .arg(s.sandbox.join("precious.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("precious.yaml exists and is not a folder"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(tree(&s.sandbox), before);
+}
