@@ -384,6 +384,48 @@ pub fn valid_key(key: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }
 
+/// Substrings that make Flink treat an option as secret (`GlobalConfiguration.isSensitive`,
+/// read from the 1.20.3 distribution: the lowercased key contains one of them). Such a value
+/// must never be written into a committed file.
+const SENSITIVE: &[&str] = &[
+    "password",
+    "secret",
+    "fs.azure.account.key",
+    "apikey",
+    "auth-params",
+    "service-key",
+    "token",
+    "basic-auth",
+    "jaas.config",
+    "http-headers",
+];
+
+/// Options Flink calls sensitive by name that hold no secret: references to Secrets by name,
+/// and the delegation-token switches and timings (booleans, durations, ratios). Found by
+/// reflecting over every ConfigOption of Flink 1.20.3 and keeping the sensitive ones whose
+/// type is not a string or whose value names a Kubernetes object.
+const NOT_SECRET: &[&str] = &[
+    "kubernetes.container.image.pull-secrets",
+    "kubernetes.env.secretKeyRef",
+    "kubernetes.secrets",
+    "security.delegation.tokens.enabled",
+    "security.delegation.tokens.renewal.retry.backoff",
+    "security.delegation.tokens.renewal.time-ratio",
+    "security.kerberos.fetch.delegation-token",
+    "security.kerberos.tokens.renewal.retry.backoff",
+    "security.kerberos.tokens.renewal.time-ratio",
+    "yarn.security.appmaster.delegation.token.services",
+];
+
+/// Whether the value of `key` is a secret: Flink hides it, and it is not one of the options
+/// whose name only looks like one.
+pub fn is_sensitive(key: &str) -> bool {
+    let lower = key.to_lowercase();
+    SENSITIVE.iter().any(|s| lower.contains(s))
+        && !NOT_SECRET.contains(&key)
+        && !key.starts_with("security.delegation.token.provider.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

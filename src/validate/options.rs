@@ -26,6 +26,16 @@ pub fn user_options(
         flatten(k, &format!("{prefix}.{k}"), k, v, &mut leaves);
     }
     for (key, field, value, spelling) in leaves {
+        if keys::is_sensitive(&key) && !value.is_null() {
+            diags.push(
+                src.error(
+                    &field,
+                    format!("`{key}` holds a secret (Flink hides its value in logs and the web UI); flinkgen never writes a secret into out/, which is committed"),
+                )
+                .help("keep the value in a Kubernetes Secret, not in the spec; flinkgen cannot yet deliver options from Secrets (flinkConfigFromSecrets is planned), so set this option outside the generated files"),
+            );
+            continue;
+        }
         let Some(value) = convert(src, &field, &key, value, version, diags) else {
             continue;
         };
