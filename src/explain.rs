@@ -6,9 +6,9 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::derive::quantity as units;
 use crate::flink::memory::MIB;
 use crate::model::{Job, Kind, Memory, Process};
-use crate::validate::units;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

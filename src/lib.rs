@@ -2,6 +2,7 @@
 //! Dockerfiles out. The pipeline is load → validate → plan → render → emit, one module each.
 
 pub mod cache;
+pub mod derive;
 pub mod diag;
 pub mod emit;
 pub mod explain;

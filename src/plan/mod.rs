@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::derive::wiring::{self, POD_TEMPLATE_DIR, POD_TEMPLATE_FILE};
 use crate::flink::config;
 use crate::load::spec::LogLevel;
 use crate::model::{Job, Kind, Logging, Process, Restore};
-use crate::validate::deploy::{POD_TEMPLATE_DIR, POD_TEMPLATE_FILE};
 
 pub const GENERATOR: &str = concat!("flinkgen ", env!("CARGO_PKG_VERSION"));
 
@@ -356,7 +356,7 @@ fn view(job: &Job) -> JobView {
         image_tag: job.image_tag.clone(),
         pull_policy: job.pull_policy.as_str(),
         jar: job.jar.clone(),
-        usrlib_jar: format!("{}.jar", job.name),
+        usrlib_jar: wiring::jar_file(&job.name),
         plugins: job
             .plugins
             .iter()
@@ -366,26 +366,21 @@ fn view(job: &Job) -> JobView {
             })
             .collect(),
         labels: common_labels(job),
-        config_map: if job.is_native() {
-            // The JobManager mounts this name into the TaskManager pods it creates.
-            format!("flink-config-{}", job.name)
-        } else {
-            format!("{}-config", job.name)
-        },
+        config_map: wiring::config_map(&job.name, job.is_native()),
         config_file: format.file_name(),
         config_text,
         log4j_text: String::new(),
         config_hash: String::new(),
         jobmanager: process(job, "jobmanager", &job.job_manager),
         taskmanager: process(job, "taskmanager", &job.task_manager),
-        jobmanager_service: format!("{}-jobmanager", job.name),
+        jobmanager_service: wiring::jobmanager_service(&job.name),
         jobmanager_args: jobmanager_args(job),
         taskmanager_replicas: job.task_manager_replicas,
         ports: Ports {
-            rpc: crate::validate::RPC_PORT,
-            blob: crate::validate::BLOB_PORT,
-            rest: crate::validate::REST_PORT,
-            taskmanager_rpc: crate::validate::TM_RPC_PORT,
+            rpc: wiring::RPC_PORT,
+            blob: wiring::BLOB_PORT,
+            rest: wiring::REST_PORT,
+            taskmanager_rpc: wiring::TM_RPC_PORT,
         },
         resources: manifests(job).iter().map(|(f, _)| *f).collect(),
         network_policy: job.network_policy.clone(),
@@ -416,7 +411,7 @@ fn view(job: &Job) -> JobView {
             (false, false) => None,
         },
         rest: job.rest.as_ref().map(|r| RestView {
-            name: format!("{}-rest", job.name),
+            name: wiring::rest_service(&job.name),
             service_type: r.service_type,
             node_port: r.node_port,
             annotations: r.annotations.clone(),
@@ -428,14 +423,10 @@ fn view(job: &Job) -> JobView {
             class_name: i.class_name.clone(),
             tls_secret: i.tls_secret.clone(),
             annotations: i.annotations.clone(),
-            service: if job.is_native() || job.rest.is_some() {
-                format!("{}-rest", job.name)
-            } else {
-                format!("{}-jobmanager", job.name)
-            },
+            service: wiring::rest_endpoint(&job.name, job.is_native() || job.rest.is_some()),
         }),
         internal_service: (job.is_native() && job.ha.is_none()).then(|| job.name.clone()),
-        pod_template_map: format!("pod-template-{}", job.name),
+        pod_template_map: wiring::pod_template_map(&job.name),
         pod_template_dir: POD_TEMPLATE_DIR,
         pod_template_file: POD_TEMPLATE_FILE,
         pod_template_text: String::new(),
@@ -448,7 +439,7 @@ fn view(job: &Job) -> JobView {
 }
 
 fn operator_view(job: &Job) -> OperatorView {
-    use crate::validate::units;
+    use crate::derive::quantity as units;
     let flink_configuration = job
         .options
         .iter()
@@ -471,7 +462,7 @@ fn operator_view(job: &Job) -> OperatorView {
         jar_uri: job
             .jar_uri
             .clone()
-            .unwrap_or_else(|| format!("local:///opt/flink/usrlib/{}.jar", job.name)),
+            .unwrap_or_else(|| wiring::jar_uri(&job.name)),
         entry_class: job.entry_class.clone(),
         args: job.args.clone(),
         parallelism: job

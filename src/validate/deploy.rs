@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::units;
+use crate::derive::wiring;
 use crate::diag::Diagnostics;
 use crate::flink::config::{self, Format, Value};
 use crate::load::spec::{IngressSpec, JobSpec, RestSpec, ServiceType, Target, UpgradeMode};
@@ -12,8 +13,6 @@ use crate::load::Source;
 use crate::model::{Ingress, Job, Kind, Rest, Submission};
 
 /// Where the native TaskManager pod template is mounted in the JobManager (Flink's own path).
-pub const POD_TEMPLATE_DIR: &str = "/opt/flink/pod-template";
-pub const POD_TEMPLATE_FILE: &str = "taskmanager-pod-template.yaml";
 
 /// Option prefixes a job may set for itself when submitted to a session cluster: they reach
 /// the job through `flink run -D`. Everything else configures the cluster's processes.
@@ -237,13 +236,9 @@ pub fn submission(job: &Job, cluster: &Job) -> Submission {
     {
         run_args.push(format!("-D{k}={}", config::cli_value(v)));
     }
-    run_args.push(format!("/opt/flink/usrlib/{}.jar", job.name));
+    run_args.push(wiring::jar_in_image(&job.name));
     run_args.extend(job.args.iter().cloned());
-    let service = if cluster.is_native() {
-        format!("{}-rest", cluster.name)
-    } else {
-        format!("{}-jobmanager", cluster.name)
-    };
+    let service = wiring::rest_endpoint(&cluster.name, cluster.is_native());
     let identity = hex16(&[
         "flinkgen session job",
         &cluster.namespace,
@@ -255,8 +250,8 @@ pub fn submission(job: &Job, cluster: &Job) -> Submission {
     Submission {
         cluster: cluster.name.clone(),
         cluster_source: cluster.source.clone(),
-        rest_host: format!("{service}.{}.svc", cluster.namespace),
-        rest_port: super::REST_PORT,
+        rest_host: wiring::in_cluster_host(&service, &cluster.namespace),
+        rest_port: wiring::REST_PORT,
         job_id: format!("{identity}{}", hex16(&parts)),
         run_args,
     }
@@ -478,7 +473,7 @@ fn native_options(src: &Source, job: &Job, add: &mut Added, diags: &mut Diagnost
     );
     add.insert(
         "kubernetes.pod-template-file.taskmanager".into(),
-        text(&format!("{POD_TEMPLATE_DIR}/{POD_TEMPLATE_FILE}")),
+        text(&wiring::pod_template_path()),
     );
     add.insert(
         "kubernetes.rest-service.exposed.type".into(),
@@ -510,7 +505,7 @@ fn native_options(src: &Source, job: &Job, add: &mut Added, diags: &mut Diagnost
     add.insert("execution.target".into(), text("kubernetes-application"));
     add.insert(
         "pipeline.jars".into(),
-        Value::List(vec![format!("local:///opt/flink/usrlib/{}.jar", job.name)]),
+        Value::List(vec![wiring::jar_uri(&job.name)]),
     );
     if let Some(c) = &job.entry_class {
         add.insert("$internal.application.main".into(), text(c));

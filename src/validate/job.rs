@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::profile::Component;
 use super::{image_part, process, units, version, Defaults, Profiles};
+use crate::derive::wiring::{self, BLOB_PORT, REST_PORT, RPC_PORT, TM_RPC_PORT};
 use crate::diag::{did_you_mean, Diagnostics};
 use crate::flink::config::{Options, Value};
 use crate::flink::{self, Version};
@@ -15,12 +16,6 @@ use crate::load::spec::{
 };
 use crate::load::Source;
 use crate::model::{DisruptionValue, Job, Kind, Logging, Restore};
-
-/// Ports flinkgen pins; the Services and probes use the same numbers.
-pub const RPC_PORT: i64 = 6123;
-pub const BLOB_PORT: i64 = 6124;
-pub const TM_RPC_PORT: i64 = 6122;
-pub const REST_PORT: i64 = 8081;
 
 /// Labels flinkgen sets itself; user labels may not replace them.
 const RESERVED_LABELS: &[&str] = &["app", "component"];
@@ -202,22 +197,9 @@ pub fn validate(
         for p in jm.iter().chain(&tm) {
             options.extend(p.options.clone());
         }
-        // With HA, native JobManagers advertise their pod IP and TaskManagers find the leader
-        // through ConfigMaps; otherwise the address is the JobManager Service.
-        match (mode, &ha) {
-            (Mode::Standalone, _) => {
-                options.insert(
-                    "jobmanager.rpc.address".into(),
-                    text(&format!("{name}-jobmanager")),
-                );
-            }
-            (Mode::Native, None) => {
-                options.insert(
-                    "jobmanager.rpc.address".into(),
-                    text(&format!("{name}.{namespace}")),
-                );
-            }
-            (Mode::Native, Some(_)) => {}
+        let native = mode == Mode::Native;
+        if let Some(address) = wiring::rpc_address(&name, &namespace, native, ha.is_some()) {
+            options.insert("jobmanager.rpc.address".into(), text(&address));
         }
     }
     if !matches!(role, Role::Cluster) {

@@ -3,9 +3,8 @@
 pub mod deploy;
 mod job;
 mod kube;
-pub mod profile;
-pub use job::{BLOB_PORT, REST_PORT, RPC_PORT, TM_RPC_PORT};
 mod options;
+pub mod profile;
 pub mod units;
 
 use std::collections::BTreeMap;

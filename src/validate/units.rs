@@ -5,7 +5,7 @@
 
 use crate::load::scalar::Scalar;
 
-pub const MIB: u64 = 1 << 20;
+pub use crate::derive::quantity::{flink_size, k8s_cpu, k8s_memory, MIB};
 
 /// A size written without a unit. Flink reads it as bytes; a large number probably means
 /// bytes, a small one megabytes, and the suggestion says which it takes it for.
@@ -76,26 +76,6 @@ pub fn memory(v: &Scalar) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is too large"))
 }
 
-/// A Flink memory size: MiB when exact, as Flink's docs write them, else bytes.
-pub fn flink_size(bytes: u64) -> String {
-    if bytes.is_multiple_of(MIB) {
-        format!("{}m", bytes / MIB)
-    } else {
-        format!("{bytes}b")
-    }
-}
-
-/// A Kubernetes memory quantity with a binary suffix when exact.
-pub fn k8s_memory(bytes: u64) -> String {
-    if bytes.is_multiple_of(MIB) {
-        format!("{}Mi", bytes / MIB)
-    } else if bytes.is_multiple_of(1024) {
-        format!("{}Ki", bytes / 1024)
-    } else {
-        bytes.to_string()
-    }
-}
-
 /// CPU in millicores, from `1`, `0.5` or `500m`.
 pub fn cpu(v: &Scalar) -> Result<u64, String> {
     let text = v.as_text();
@@ -125,15 +105,6 @@ fn decimal_millis(text: &str) -> Option<u64> {
     let whole: u64 = if int.is_empty() { 0 } else { int.parse().ok()? };
     let frac_millis: u64 = format!("{frac:0<3}").parse().ok()?;
     whole.checked_mul(1000)?.checked_add(frac_millis)
-}
-
-/// A Kubernetes cpu quantity: whole cores when exact, else millicores.
-pub fn k8s_cpu(millis: u64) -> String {
-    if millis.is_multiple_of(1000) {
-        (millis / 1000).to_string()
-    } else {
-        format!("{millis}m")
-    }
 }
 
 /// A Flink duration (`30s`, `5 min`, `100ms`); returns milliseconds, the text is kept as written.

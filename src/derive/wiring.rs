@@ -1,0 +1,90 @@
+//! A job's wiring: the names of the Kubernetes objects flinkgen creates for it, the ports it
+//! pins, and the paths it mounts or copies into. The Flink configuration names some of them
+//! (the RPC address, the pod template file, the jar) and the manifests create them; both take
+//! them from here.
+
+/// Ports flinkgen pins (Flink picks random blob and TaskManager RPC ports otherwise, which a
+/// Service or probe could not reach).
+pub const RPC_PORT: i64 = 6123;
+pub const BLOB_PORT: i64 = 6124;
+pub const TM_RPC_PORT: i64 = 6122;
+pub const REST_PORT: i64 = 8081;
+
+/// Where a native JobManager finds the TaskManager pod template.
+pub const POD_TEMPLATE_DIR: &str = "/opt/flink/pod-template";
+pub const POD_TEMPLATE_FILE: &str = "taskmanager-pod-template.yaml";
+
+/// Where the generated Dockerfile puts the job's jar, inside the image.
+pub const USRLIB: &str = "/opt/flink/usrlib";
+
+/// The job jar's path inside the image.
+pub fn jar_in_image(name: &str) -> String {
+    format!("{USRLIB}/{}", jar_file(name))
+}
+
+/// The job jar's file name in `usrlib/`.
+pub fn jar_file(name: &str) -> String {
+    format!("{name}.jar")
+}
+
+/// The jar as Flink's `pipeline.jars` and the Operator's `jarURI` name it.
+pub fn jar_uri(name: &str) -> String {
+    format!("local://{}", jar_in_image(name))
+}
+
+/// The ConfigMap with the Flink configuration. A native JobManager mounts it into the
+/// TaskManager pods it creates under the name Flink derives from the cluster id.
+pub fn config_map(name: &str, native: bool) -> String {
+    if native {
+        format!("flink-config-{name}")
+    } else {
+        format!("{name}-config")
+    }
+}
+
+/// The standalone JobManager's Service: RPC, blob and REST.
+pub fn jobmanager_service(name: &str) -> String {
+    format!("{name}-jobmanager")
+}
+
+/// The REST Service: the optional one of a standalone cluster, the one Flink itself names
+/// for a native cluster.
+pub fn rest_service(name: &str) -> String {
+    format!("{name}-rest")
+}
+
+/// The Service that serves a cluster's REST API: its REST Service when it has one (always in
+/// native mode), else the JobManager Service.
+pub fn rest_endpoint(name: &str, has_rest_service: bool) -> String {
+    if has_rest_service {
+        rest_service(name)
+    } else {
+        jobmanager_service(name)
+    }
+}
+
+/// The ConfigMap holding a native cluster's TaskManager pod template.
+pub fn pod_template_map(name: &str) -> String {
+    format!("pod-template-{name}")
+}
+
+/// The pod template file as the JobManager reads it.
+pub fn pod_template_path() -> String {
+    format!("{POD_TEMPLATE_DIR}/{POD_TEMPLATE_FILE}")
+}
+
+/// The JobManager's RPC address, as TaskManagers reach it: the JobManager Service in
+/// standalone mode, the headless Service Flink creates in native mode; none with native HA,
+/// where TaskManagers find the leader through ConfigMaps.
+pub fn rpc_address(name: &str, namespace: &str, native: bool, ha: bool) -> Option<String> {
+    match (native, ha) {
+        (false, _) => Some(jobmanager_service(name)),
+        (true, false) => Some(format!("{name}.{namespace}")),
+        (true, true) => None,
+    }
+}
+
+/// A Service's address from elsewhere in the cluster.
+pub fn in_cluster_host(service: &str, namespace: &str) -> String {
+    format!("{service}.{namespace}.svc")
+}
