@@ -12,8 +12,6 @@ use crate::load::spec::{IngressSpec, JobSpec, RestSpec, ServiceType, Target, Upg
 use crate::load::Source;
 use crate::model::{Ingress, Job, Kind, Rest, Submission};
 
-/// Where the native TaskManager pod template is mounted in the JobManager (Flink's own path).
-
 /// Option prefixes a job may set for itself when submitted to a session cluster: they reach
 /// the job through `flink run -D`. Everything else configures the cluster's processes.
 const JOB_LEVEL: &[&str] = &[
