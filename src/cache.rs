@@ -106,7 +106,7 @@ pub fn fingerprint(root: &Path) -> Option<(String, String)> {
         Ok(_) => {
             let text = load::input::read(root, load::PROJECT_FILE).ok()?;
             h.add(&text);
-            serde_yaml::from_str::<ProjectSpec>(&text).ok()?
+            load::yaml::from_str::<ProjectSpec>(&text).ok()?
         }
         Err(_) => ProjectSpec::default(),
     };

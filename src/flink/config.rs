@@ -271,7 +271,7 @@ mod tests {
             "- a",
         ] {
             let doc = format!("k: {}\n", yaml_string(s));
-            let back: BTreeMap<String, String> = serde_yaml::from_str(&doc).unwrap();
+            let back: BTreeMap<String, String> = crate::load::yaml::from_str(&doc).unwrap();
             assert_eq!(back["k"], s, "{doc}");
         }
     }

@@ -5,6 +5,7 @@ pub mod profile;
 pub mod project;
 pub mod scalar;
 pub mod spec;
+pub mod tree;
 pub mod yaml;
 
 use std::collections::BTreeMap;

@@ -95,9 +95,9 @@ pub struct SchedulingSpec {
     pub node_selector: BTreeMap<String, String>,
     #[serde(default)]
     #[schemars(with = "Vec<serde_json::Value>")]
-    pub tolerations: Vec<serde_yaml::Value>,
+    pub tolerations: Vec<super::tree::Tree>,
     #[schemars(with = "Option<serde_json::Value>")]
-    pub affinity: Option<serde_yaml::Value>,
+    pub affinity: Option<super::tree::Tree>,
     /// Extra pod labels.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,

@@ -56,7 +56,7 @@ pub struct EnvironmentSpec {
     /// Flink options for every job of the environment.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
-    pub flink_config: BTreeMap<String, serde_yaml::Value>,
+    pub flink_config: BTreeMap<String, super::tree::Tree>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

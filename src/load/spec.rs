@@ -63,7 +63,7 @@ pub struct JobSpec {
     /// Further Flink options, flat (`a.b.c: v`) or nested.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
-    pub flink_config: BTreeMap<String, serde_yaml::Value>,
+    pub flink_config: BTreeMap<String, super::tree::Tree>,
     /// Kubernetes namespace; defaults to the project's.
     pub namespace: Option<String>,
     /// Extra labels on every resource and pod.
@@ -99,7 +99,7 @@ pub struct JobOverlay {
     pub savepoints: Option<SavepointSpec>,
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
-    pub flink_config: BTreeMap<String, serde_yaml::Value>,
+    pub flink_config: BTreeMap<String, super::tree::Tree>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
 }
@@ -184,7 +184,7 @@ pub struct NetworkPolicySpec {
     /// Kubernetes NetworkPolicyPeer objects allowed to reach port 8081.
     #[serde(default)]
     #[schemars(with = "Vec<serde_json::Value>")]
-    pub rest_from: Vec<serde_yaml::Value>,
+    pub rest_from: Vec<super::tree::Tree>,
 }
 
 /// A PodDisruptionBudget for the TaskManagers only: it never selects the JobManager's pods.
@@ -436,7 +436,7 @@ pub struct ClusterSpec {
     pub plugins: Vec<String>,
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
-    pub flink_config: BTreeMap<String, serde_yaml::Value>,
+    pub flink_config: BTreeMap<String, super::tree::Tree>,
     pub namespace: Option<String>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,

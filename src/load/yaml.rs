@@ -10,6 +10,18 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Pos};
 
+/// YAML text straight into a type, without positions or diagnostics (the render cache's quick
+/// look at the project file, round-trip checks). This module is the only one that names the
+/// YAML crate.
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    serde_yaml::from_str(text).map_err(|e| e.to_string())
+}
+
+/// A value as block-style YAML (Kubernetes objects that arrive whole: tolerations, affinity).
+pub fn to_block<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    serde_yaml::to_string(value).map_err(|e| e.to_string())
+}
+
 /// One input file, read once, with the positions of its fields.
 #[derive(Debug, Clone)]
 pub struct Source {

@@ -232,9 +232,9 @@ fn yaml_map_filter(map: Value, indent: usize) -> Result<Value, Error> {
 }
 
 /// Any structured value as block-style YAML lines at `indent`, for Kubernetes objects that
-/// arrive whole (tolerations, affinity). serde_yaml does the quoting.
+/// arrive whole (tolerations, affinity). The YAML library does the quoting.
 fn yaml_block_filter(value: Value, indent: usize) -> Result<Value, Error> {
-    let text = serde_yaml::to_string(&value).map_err(|e| {
+    let text = crate::load::yaml::to_block(&value).map_err(|e| {
         Error::new(
             ErrorKind::InvalidOperation,
             format!("cannot write YAML: {e}"),
@@ -370,7 +370,7 @@ mod tests {
         ] {
             let rendered = block_filter(text.to_string(), 4).to_string();
             let doc = format!("k: {rendered}\n").replace("\n    ", "\n    ");
-            let back: BTreeMap<String, String> = serde_yaml::from_str(&doc).unwrap();
+            let back: BTreeMap<String, String> = crate::load::yaml::from_str(&doc).unwrap();
             assert_eq!(back["k"], text, "{doc}");
         }
     }

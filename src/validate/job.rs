@@ -24,9 +24,9 @@ const RESERVED_LABELS: &[&str] = &["app", "component"];
 pub struct Environment<'a> {
     pub name: &'a str,
     /// Options for all jobs of the environment, with the project file that sets them.
-    pub project: Option<(&'a Source, &'a BTreeMap<String, serde_yaml::Value>)>,
+    pub project: Option<(&'a Source, &'a BTreeMap<String, crate::load::tree::Tree>)>,
     /// The job's own options for this environment.
-    pub job: Option<&'a BTreeMap<String, serde_yaml::Value>>,
+    pub job: Option<&'a BTreeMap<String, crate::load::tree::Tree>>,
 }
 
 /// What the spec being validated deploys; a session job carries its validated cluster.

@@ -12,10 +12,10 @@ use crate::load::Source;
 pub fn typed<T: DeserializeOwned + Serialize>(
     src: &Source,
     field: &str,
-    v: &serde_yaml::Value,
+    v: &crate::load::tree::Tree,
     diags: &mut Diagnostics,
 ) -> Option<serde_json::Value> {
-    let json: serde_json::Value = match serde_json::to_value(v) {
+    let json: serde_json::Value = match v.to_json() {
         Ok(j) => j,
         Err(e) => {
             diags.push(src.error(field, format!("cannot be read: {e}")));

@@ -1,7 +1,7 @@
 //! User-supplied Flink options (`flinkConfig`): flattened, checked against the job's Flink
 //! version and against the keys flinkgen owns, and converted to typed values.
 
-use serde_yaml::Value as Yaml;
+use crate::load::tree::Tree as Yaml;
 
 use crate::diag::{did_you_mean, Diagnostics};
 use crate::flink::config::{self, Format, Options, Value};
@@ -79,9 +79,9 @@ type Leaf<'a> = (String, String, &'a Yaml, String);
 
 fn flatten<'a>(key: &str, field: &str, spelling: &str, v: &'a Yaml, out: &mut Vec<Leaf<'a>>) {
     match v {
-        Yaml::Mapping(m) => {
+        Yaml::Map(m) => {
             for (k, child) in m {
-                let k = scalar_text(k).unwrap_or_else(|| "?".into());
+                let k = k.scalar_text().unwrap_or_else(|| "?".into());
                 let spelled = format!("{spelling}: {{{k}}}");
                 flatten(
                     &format!("{key}.{k}"),
@@ -93,15 +93,6 @@ fn flatten<'a>(key: &str, field: &str, spelling: &str, v: &'a Yaml, out: &mut Ve
             }
         }
         _ => out.push((key.to_string(), field.to_string(), v, spelling.to_string())),
-    }
-}
-
-fn scalar_text(v: &Yaml) -> Option<String> {
-    match v {
-        Yaml::String(s) => Some(s.clone()),
-        Yaml::Number(n) => Some(n.to_string()),
-        Yaml::Bool(b) => Some(b.to_string()),
-        _ => None,
     }
 }
 
@@ -152,13 +143,11 @@ fn convert(
     }
     let value = match v {
         Yaml::Bool(b) => Value::Bool(*b),
-        Yaml::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        Yaml::String(s) => Value::Text(s.clone()),
-        Yaml::Sequence(items) => {
-            let texts: Option<Vec<String>> = items.iter().map(scalar_text).collect();
+        Yaml::Int(i) => Value::Int(*i),
+        Yaml::Float(f) => Value::Float(*f),
+        Yaml::Text(s) => Value::Text(s.clone()),
+        Yaml::List(items) => {
+            let texts: Option<Vec<String>> = items.iter().map(Yaml::scalar_text).collect();
             match texts {
                 Some(t) if !t.is_empty() => Value::List(t),
                 _ => {
@@ -168,7 +157,7 @@ fn convert(
                 }
             }
         }
-        Yaml::Null | Yaml::Tagged(_) | Yaml::Mapping(_) => {
+        Yaml::Null | Yaml::Map(_) => {
             diags.push(src.error(field, "YAML tags are not supported in Flink options"));
             return None;
         }
