@@ -205,6 +205,80 @@ fn read_in_scope<'a>(
     (in_scope, on_disk)
 }
 
+/// Who wrote the bytes on disk at a path render would write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    /// flinkgen (by the lock, or the journal of a run it finishes); they are merely stale.
+    Flinkgen,
+    /// Someone, after flinkgen wrote the file.
+    HandEdited,
+    /// Someone, and flinkgen never owned the file.
+    Stranger,
+}
+
+/// The state of one path of the output folder: the one classification that `render` acts on
+/// and `check` reports.
+enum Found<'a> {
+    Same,
+    Missing(&'a str),
+    Differs {
+        path: &'a str,
+        disk: Vec<u8>,
+        writer: Writer,
+    },
+    /// Owned, produced by no spec any more; `ours` unless edited since.
+    Orphan {
+        path: String,
+        disk: Vec<u8>,
+        ours: bool,
+    },
+    Unsafe(Unsafe),
+}
+
+/// Classifies every path a run in `scope` would write or prune.
+fn survey<'a>(
+    out_dir: &Path,
+    files: &'a Files,
+    owners: &Owners,
+    owned: &Owned,
+    scope: &Scope,
+) -> Vec<Found<'a>> {
+    let mut found = Vec::new();
+    // Reading thousands of files dominates a no-op run; read_all does it on all cores.
+    let (in_scope, on_disk) = read_in_scope(out_dir, files, owners, scope);
+    for ((path, text), disk) in in_scope.into_iter().zip(on_disk) {
+        found.push(match disk {
+            Err(u) => Found::Unsafe(u),
+            Ok(Disk::Missing) => Found::Missing(path),
+            Ok(Disk::File(disk)) if disk == text.as_bytes() => Found::Same,
+            Ok(Disk::File(disk)) => {
+                let writer = match owned.wrote(path, &disk) {
+                    // The lock is always flinkgen's to rewrite.
+                    _ if path == LOCK_FILE => Writer::Flinkgen,
+                    Some(true) => Writer::Flinkgen,
+                    Some(false) => Writer::HandEdited,
+                    None => Writer::Stranger,
+                };
+                Found::Differs { path, disk, writer }
+            }
+        });
+    }
+    for (path, e) in owned.entries() {
+        if files.contains_key(&path) || !scope.contains(&e.source) {
+            continue;
+        }
+        match confine::read(out_dir, &path) {
+            Err(u) => found.push(Found::Unsafe(u)),
+            Ok(Disk::Missing) => {}
+            Ok(Disk::File(disk)) => {
+                let ours = owned.wrote(&path, &disk) == Some(true);
+                found.push(Found::Orphan { path, disk, ours });
+            }
+        }
+    }
+    found
+}
+
 fn changes(
     out_dir: &Path,
     files: &Files,
@@ -213,37 +287,25 @@ fn changes(
     scope: &Scope,
 ) -> Changes {
     let mut c = Changes::default();
-    // Reading thousands of files dominates a no-op run; read_all does it on all cores.
-    let (in_scope, on_disk) = read_in_scope(out_dir, files, owners, scope);
-    for ((path, text), disk) in in_scope.into_iter().zip(on_disk) {
-        match disk {
-            Err(u) => c.refuse(u),
-            Ok(Disk::File(disk)) if disk == text.as_bytes() => c.unchanged += 1,
-            Ok(Disk::Missing) => c.write.push(path.clone()),
-            Ok(Disk::File(_)) if path == LOCK_FILE => c.write.push(path.clone()),
-            Ok(Disk::File(disk)) => {
-                match owned.wrote(path, &disk) {
-                    Some(true) => {}
-                    Some(false) => c.conflicts.push(Conflict::HandEdited(path.clone())),
-                    None => c.conflicts.push(Conflict::NotOwned(path.clone())),
+    for f in survey(out_dir, files, owners, owned, scope) {
+        match f {
+            Found::Same => c.unchanged += 1,
+            Found::Missing(path) => c.write.push(path.to_string()),
+            Found::Differs { path, writer, .. } => {
+                match writer {
+                    Writer::Flinkgen => {}
+                    Writer::HandEdited => c.conflicts.push(Conflict::HandEdited(path.into())),
+                    Writer::Stranger => c.conflicts.push(Conflict::NotOwned(path.into())),
                 }
-                c.write.push(path.clone());
+                c.write.push(path.to_string());
             }
-        }
-    }
-    for (path, e) in owned.entries() {
-        if files.contains_key(&path) || !scope.contains(&e.source) {
-            continue;
-        }
-        match confine::read(out_dir, &path) {
-            Err(u) => c.refuse(u),
-            Ok(Disk::Missing) => {}
-            Ok(Disk::File(disk)) => {
-                if owned.wrote(&path, &disk) != Some(true) {
+            Found::Orphan { path, ours, .. } => {
+                if !ours {
                     c.conflicts.push(Conflict::HandEditedOrphan(path.clone()));
                 }
                 c.delete.push(path);
             }
+            Found::Unsafe(u) => c.refuse(u),
         }
     }
     c
@@ -459,47 +521,28 @@ pub fn check(
     };
     let files = with_lock(files, owners, &owned.lock, scope);
     let mut drifts = Vec::new();
-    let (in_scope, on_disk) = read_in_scope(out_dir, &files, owners, scope);
-    for ((rel, text), disk) in in_scope.into_iter().zip(on_disk) {
-        let disk = match disk {
-            Err(u) => {
-                drifts.push(unsafe_drift(format!("{out_name}/{}", u.path), u.why));
-                continue;
-            }
-            Ok(Disk::Missing) => None,
-            Ok(Disk::File(b)) => Some(b),
-        };
-        if disk.as_deref() == Some(text.as_bytes()) {
-            continue;
-        }
-        let kind = match &disk {
-            None => DriftKind::Missing,
-            Some(_) if rel == LOCK_FILE => DriftKind::Stale,
-            Some(d) => match owned.wrote(rel, d) {
-                Some(true) => DriftKind::Stale,
-                Some(false) => DriftKind::HandEdited,
-                None => DriftKind::NotOwned,
-            },
-        };
-        drifts.push(Drift {
+    for f in survey(out_dir, &files, owners, &owned, scope) {
+        let drift = |rel: &str, kind, disk: Option<&[u8]>, new: Option<&str>| Drift {
             path: format!("{out_name}/{rel}"),
             kind,
-            diff: diff(out_name, rel, disk.as_deref(), Some(text)),
+            diff: diff(out_name, rel, disk, new),
+        };
+        drifts.push(match f {
+            Found::Same => continue,
+            Found::Missing(rel) => drift(rel, DriftKind::Missing, None, Some(&files[rel])),
+            Found::Differs { path, disk, writer } => {
+                let kind = match writer {
+                    Writer::Flinkgen => DriftKind::Stale,
+                    Writer::HandEdited => DriftKind::HandEdited,
+                    Writer::Stranger => DriftKind::NotOwned,
+                };
+                drift(path, kind, Some(&disk), Some(&files[path]))
+            }
+            Found::Orphan { path, disk, .. } => {
+                drift(&path, DriftKind::Orphaned, Some(&disk), None)
+            }
+            Found::Unsafe(u) => unsafe_drift(format!("{out_name}/{}", u.path), u.why),
         });
-    }
-    for (rel, e) in owned.entries() {
-        if files.contains_key(&rel) || !scope.contains(&e.source) {
-            continue;
-        }
-        match confine::read(out_dir, &rel) {
-            Err(u) => drifts.push(unsafe_drift(format!("{out_name}/{}", u.path), u.why)),
-            Ok(Disk::Missing) => {}
-            Ok(Disk::File(disk)) => drifts.push(Drift {
-                path: format!("{out_name}/{rel}"),
-                kind: DriftKind::Orphaned,
-                diff: diff(out_name, &rel, Some(&disk), None),
-            }),
-        }
     }
     drifts.dedup_by(|a, b| a.kind == DriftKind::Unsafe && a.path == b.path && a.diff == b.diff);
     drifts
