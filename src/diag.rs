@@ -43,6 +43,11 @@ impl Diagnostic {
         }
     }
 
+    /// A problem that belongs to no input file: a command-line argument, a run as a whole.
+    pub fn general(message: impl Into<String>) -> Self {
+        Diagnostic::error(String::new(), message)
+    }
+
     pub fn warning(file: impl Into<String>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
@@ -82,6 +87,8 @@ impl fmt::Display for Diagnostic {
             None => writeln!(f, "{kind}: {message}")?,
         }
         match self.pos {
+            // A problem with no file (a command-line argument) has no location line.
+            _ if self.file.is_empty() => {}
             Some(p) => writeln!(f, "  --> {}:{}:{}", printable(&self.file), p.line, p.col)?,
             None => writeln!(f, "  --> {}", printable(&self.file))?,
         }

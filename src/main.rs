@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command, CommonArgs};
+use flinkgen::diag::Diagnostic;
 use flinkgen::emit::{self, DriftKind, Scope};
 
 fn main() -> ExitCode {
@@ -23,15 +24,22 @@ fn main() -> ExitCode {
 fn schema(args: &cli::SchemaArgs) -> ExitCode {
     // The schema folder is committed too: a link planted there must not carry the write away.
     if std::fs::symlink_metadata(&args.out).is_ok_and(|m| !m.is_dir()) {
-        eprint_report(&format!(
-            "error: {} is not a folder (a file or a link); flinkgen writes schemas only into a real folder",
-            args.out.display()
-        ));
-        return ExitCode::from(1);
+        return fail(
+            1,
+            Diagnostic::error(
+                args.out.display().to_string(),
+                "this is not a folder (a file or a link); flinkgen writes schemas only into a real folder",
+            ),
+        );
     }
     if let Err(e) = std::fs::create_dir_all(&args.out) {
-        eprint_report(&format!("error: cannot create {}: {e}", args.out.display()));
-        return ExitCode::from(1);
+        return fail(
+            1,
+            Diagnostic::error(
+                args.out.display().to_string(),
+                format!("cannot create the folder: {e}"),
+            ),
+        );
     }
     for (name, text) in flinkgen::schema::schemas() {
         let path = args.out.join(name);
@@ -39,8 +47,7 @@ fn schema(args: &cli::SchemaArgs) -> ExitCode {
         let same = is_file && std::fs::read_to_string(&path).is_ok_and(|old| old == text);
         if !same {
             if let Err(e) = emit::confine::replace(&args.out, name, text.as_bytes()) {
-                eprint_report(&format!("error: cannot write {e}"));
-                return ExitCode::from(1);
+                return fail(1, io_problem(&e));
             }
         }
         eprintln!(
@@ -61,11 +68,19 @@ fn init(args: &cli::InitArgs) -> ExitCode {
             eprintln!("next: put your jar path and main class in jobs/my-job.yaml, then run `flinkgen render`");
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprint_report(&format!("error: {e}"));
-            ExitCode::from(1)
-        }
+        Err(e) => fail(1, Diagnostic::error(args.dir.display().to_string(), e)),
     }
+}
+
+/// Every failure is a diagnostic, printed one way; this is for a run that stops at one.
+fn fail(code: u8, d: Diagnostic) -> ExitCode {
+    eprint_report(&d.to_string());
+    ExitCode::from(code)
+}
+
+/// A failed write or read, located at its path.
+fn io_problem(e: &emit::confine::IoError) -> Diagnostic {
+    Diagnostic::error(e.path.display().to_string(), e.error.to_string())
 }
 
 /// Diagnostics go to stderr, colored when it is a terminal (and NO_COLOR is unset).
@@ -109,11 +124,9 @@ fn generate(common: &CommonArgs) -> Result<(flinkgen::Generated, Scope), ExitCod
             Some(s) => sources.push(s.clone()),
             None => {
                 let names: Vec<&str> = g.job_sources.keys().map(String::as_str).collect();
-                eprint_report(&format!(
-                    "error: --job {name}: there is no such job\n  = help: jobs: {}",
-                    names.join(", ")
-                ));
-                return Err(ExitCode::from(2));
+                let d = Diagnostic::general(format!("--job {name}: there is no such job"))
+                    .help(format!("jobs: {}", names.join(", ")));
+                return Err(fail(2, d));
             }
         }
     }
@@ -177,29 +190,38 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
     }
     match result {
         Err(emit::WriteError::Conflicts(conflicts)) => {
-            let mut text = String::new();
-            for c in &conflicts {
-                text.push_str(&format!("error: {}/{c}\n", g.out_dir));
-            }
+            let mut diags: Vec<Diagnostic> = conflicts
+                .iter()
+                .map(|c| {
+                    let path = match c.path() {
+                        "" => g.out_dir.clone(),
+                        p => format!("{}/{p}", g.out_dir),
+                    };
+                    Diagnostic::error(path, c.reason())
+                })
+                .collect();
             let help = if conflicts.iter().all(|c| c.forcible()) {
                 "move the change into the spec, or run `flinkgen render --force` to overwrite"
             } else {
                 "remove or replace these paths yourself; --force does not override them"
             };
-            text.push_str(&format!(
-                "error: {} file(s) are not flinkgen's to change; nothing was written\n  = help: {help}\n",
-                conflicts.len()
-            ));
-            eprint_report(&text);
+            diags.push(
+                Diagnostic::general(format!(
+                    "{} file(s) are not flinkgen's to change; nothing was written",
+                    conflicts.len()
+                ))
+                .help(help),
+            );
+            eprint_report(&diags.iter().map(|d| format!("{d}\n")).collect::<String>());
             ExitCode::from(1)
         }
-        Err(emit::WriteError::Io(e)) => {
-            eprint_report(&format!(
-                "error: cannot write {e}\n  = help: the files already in {}/ are whole; fix the cause and render again, the next run finishes this one",
+        Err(emit::WriteError::Io(e)) => fail(
+            1,
+            io_problem(&e).help(format!(
+                "the files already in {}/ are whole; fix the cause and render again, the next run finishes this one",
                 g.out_dir
-            ));
-            ExitCode::from(1)
-        }
+            )),
+        ),
         Ok(report) => {
             if report.recovered && !common.quiet {
                 eprintln!("finished an interrupted earlier render of {}/", g.out_dir);
@@ -276,13 +298,15 @@ fn check(common: &CommonArgs) -> ExitCode {
         };
         text.push_str(&format!("{what}: {}\n", d.path));
     }
-    text.push_str(&format!(
-        "error: {} file(s) in {}/ differ from the specs; run `flinkgen render` (cargo run --release -- render) and commit the result\n",
-        drifts.len(),
-        g.out_dir
-    ));
     eprint_report(&text);
-    ExitCode::from(1)
+    fail(
+        1,
+        Diagnostic::general(format!(
+            "{} file(s) in {}/ differ from the specs; run `flinkgen render` (cargo run --release -- render) and commit the result",
+            drifts.len(),
+            g.out_dir
+        )),
+    )
 }
 
 fn explain(args: &cli::ExplainArgs) -> ExitCode {
@@ -301,11 +325,10 @@ fn explain(args: &cli::ExplainArgs) -> ExitCode {
     match (&args.env, envs.is_empty()) {
         (None, false) => {
             let list: Vec<&str> = envs.iter().copied().collect();
-            eprint_report(&format!(
-                "error: the project declares environments; say which one with --env\n  = help: environments: {}",
-                list.join(", ")
-            ));
-            return ExitCode::from(2);
+            let d =
+                Diagnostic::general("the project declares environments; say which one with --env")
+                    .help(format!("environments: {}", list.join(", ")));
+            return fail(2, d);
         }
         (Some(e), _) if !envs.contains(e.as_str()) => {
             let list: Vec<&str> = envs.iter().copied().collect();
@@ -314,10 +337,8 @@ fn explain(args: &cli::ExplainArgs) -> ExitCode {
             } else {
                 format!("environments: {}", list.join(", "))
             };
-            eprint_report(&format!(
-                "error: --env {e}: there is no such environment\n  = help: {help}"
-            ));
-            return ExitCode::from(2);
+            let d = Diagnostic::general(format!("--env {e}: there is no such environment"));
+            return fail(2, d.help(help));
         }
         _ => {}
     }
@@ -339,12 +360,9 @@ fn explain(args: &cli::ExplainArgs) -> ExitCode {
         let hint = best
             .map(|b| format!("did you mean `{b}`? "))
             .unwrap_or_default();
-        eprint_report(&format!(
-            "error: there is no job `{}`\n  = help: {hint}jobs: {}",
-            args.job,
-            names.join(", ")
-        ));
-        return ExitCode::from(1);
+        let d = Diagnostic::general(format!("there is no job `{}`", args.job))
+            .help(format!("{hint}jobs: {}", names.join(", ")));
+        return fail(1, d);
     };
     let e = flinkgen::explain::explain(job);
     match args.format {

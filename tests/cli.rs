@@ -357,7 +357,7 @@ fn hand_edits_are_refused_until_forced() {
     let r = flinkgen(p.path(), &["render"]);
     assert_eq!(r.status.code(), Some(1));
     let stderr = text(&r.stderr);
-    assert!(stderr.contains("error: out/rocks/taskmanager-deployment.yaml was edited by hand since flinkgen wrote it; the edit would be lost"), "{stderr}");
+    assert!(stderr.contains("error: was edited by hand since flinkgen wrote it; the edit would be lost\n  --> out/rocks/taskmanager-deployment.yaml"), "{stderr}");
     assert!(stderr.contains("run `flinkgen render --force`"), "{stderr}");
     assert_eq!(
         snapshot(&p.path().join("out")),

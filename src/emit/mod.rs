@@ -81,27 +81,40 @@ impl Conflict {
     }
 }
 
+impl Conflict {
+    /// The path below the output folder it is about.
+    pub fn path(&self) -> &str {
+        match self {
+            Conflict::NotOwned(p) | Conflict::HandEdited(p) | Conflict::HandEditedOrphan(p) => p,
+            Conflict::BadLock(_) => LOCK_FILE,
+            Conflict::Unsafe(u) => &u.path,
+        }
+    }
+
+    /// What is wrong with the path, and what render would have done to it.
+    pub fn reason(&self) -> String {
+        match self {
+            Conflict::NotOwned(_) => {
+                "exists but was not written by flinkgen; it would be overwritten".into()
+            }
+            Conflict::HandEdited(_) => {
+                "was edited by hand since flinkgen wrote it; the edit would be lost".into()
+            }
+            Conflict::HandEditedOrphan(_) => {
+                "is no longer produced by any spec and was edited by hand; it would be deleted"
+                    .into()
+            }
+            Conflict::BadLock(why) => {
+                format!("cannot be read ({why}); which files flinkgen owns is unknown")
+            }
+            Conflict::Unsafe(u) => format!("{}; flinkgen will not touch it", u.why),
+        }
+    }
+}
+
 impl std::fmt::Display for Conflict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Conflict::NotOwned(p) => write!(
-                f,
-                "{p} exists but was not written by flinkgen; it would be overwritten"
-            ),
-            Conflict::HandEdited(p) => write!(
-                f,
-                "{p} was edited by hand since flinkgen wrote it; the edit would be lost"
-            ),
-            Conflict::HandEditedOrphan(p) => write!(
-                f,
-                "{p} is no longer produced by any spec and was edited by hand; it would be deleted"
-            ),
-            Conflict::BadLock(why) => write!(
-                f,
-                "{LOCK_FILE} cannot be read ({why}); which files flinkgen owns is unknown"
-            ),
-            Conflict::Unsafe(u) => write!(f, "{} {}; flinkgen will not touch it", u.path, u.why),
-        }
+        write!(f, "{} {}", self.path(), self.reason())
     }
 }
 
