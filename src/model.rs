@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 
 use crate::flink::{config, memory, Version};
-use crate::load::spec::{LogLevel, Mode, PullPolicy, Target, UpgradeMode};
+use crate::load::spec::{
+    CheckpointMode, ClaimMode, LogLevel, Mode, PullPolicy, Retention, StateBackend, Target,
+    UpgradeMode,
+};
 
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -39,6 +42,8 @@ pub struct Job {
     pub entry_class: Option<String>,
     pub args: Vec<String>,
     pub restore: Option<Restore>,
+    /// State backend, checkpoints and savepoints, as the spec sets them.
+    pub state: State,
     pub job_manager: Process,
     pub task_manager: Process,
     pub task_manager_replicas: u32,
@@ -154,6 +159,32 @@ impl Job {
             None => self.name.clone(),
         }
     }
+}
+
+/// What a job says about its state; `derive::options` writes it as Flink options.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub backend: Option<StateBackend>,
+    pub checkpoints: Option<Checkpoints>,
+    /// Where savepoints go by default.
+    pub savepoint_dir: Option<String>,
+    /// How a restore treats the savepoint's files.
+    pub claim_mode: Option<ClaimMode>,
+}
+
+/// Checkpointing, every duration as the user wrote it (Flink parses it the same way).
+#[derive(Debug, Clone)]
+pub struct Checkpoints {
+    pub interval: String,
+    pub timeout: Option<String>,
+    pub min_pause: Option<String>,
+    pub mode: Option<CheckpointMode>,
+    pub max_concurrent: Option<u32>,
+    pub tolerable_failures: Option<u32>,
+    pub retention: Option<Retention>,
+    pub retained: Option<u32>,
+    pub incremental: Option<bool>,
+    pub dir: Option<String>,
 }
 
 #[derive(Debug, Clone)]

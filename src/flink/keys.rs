@@ -272,6 +272,19 @@ const RENAMED_IN_1_20: &[(&str, &str)] = &[
     ),
 ];
 
+/// The name Flink `v` reads an option by, given its current name: before 1.20, the keys
+/// renamed in 1.20 go by their older names. Every version-dependent key flinkgen writes is
+/// spelled through here, from the same table that decides which spellings a user may set.
+pub fn spelled(key: &'static str, v: Version) -> &'static str {
+    if v.at_least(1, 20) {
+        return key;
+    }
+    RENAMED_IN_1_20
+        .iter()
+        .find(|(new, _)| *new == key)
+        .map_or(key, |(_, old)| old)
+}
+
 /// Renames older than every supported version (new, old).
 const RENAMED_BEFORE: &[(&str, &str)] = &[
     ("restart-strategy.type", "restart-strategy"),

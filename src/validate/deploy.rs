@@ -526,21 +526,6 @@ fn native_options(src: &Source, job: &Job, add: &mut Added, diags: &mut Diagnost
         add.insert("$internal.application.program-args".into(), args);
     }
     if let Some(r) = &job.restore {
-        let new_keys = job.version.at_least(1, 20);
-        let (path, ignore) = if new_keys {
-            (
-                "execution.state-recovery.path",
-                "execution.state-recovery.ignore-unclaimed-state",
-            )
-        } else {
-            (
-                "execution.savepoint.path",
-                "execution.savepoint.ignore-unclaimed-state",
-            )
-        };
-        add.insert(path.into(), text(&r.path));
-        if r.allow_non_restored_state {
-            add.insert(ignore.into(), Value::Bool(true));
-        }
+        add.extend(crate::derive::options::restore(r, job.version));
     }
 }

@@ -11,11 +11,10 @@ use crate::flink::{self, Version};
 use crate::load::scalar::Scalar;
 use crate::load::spec::PodDisruptionBudgetSpec;
 use crate::load::spec::{
-    CheckpointMode, CheckpointSpec, ClaimMode, ImageSpec, JobSpec, LogLevel, Mode, Retention,
-    SavepointSpec, StateBackend,
+    CheckpointSpec, ImageSpec, JobSpec, LogLevel, Mode, SavepointSpec, StateBackend,
 };
 use crate::load::Source;
-use crate::model::{DisruptionValue, Job, Kind, Logging, Restore};
+use crate::model::{Checkpoints, DisruptionValue, Job, Kind, Logging, Restore, State};
 
 /// Labels flinkgen sets itself; user labels may not replace them.
 const RESERVED_LABELS: &[&str] = &["app", "component"];
@@ -205,14 +204,19 @@ pub fn validate(
     if !matches!(role, Role::Cluster) {
         options.insert("parallelism.default".into(), Value::Int(parallelism.into()));
     }
-    state_backend(src, spec.state_backend, version, &mut options, diags);
-    if let Some(c) = &spec.checkpoints {
-        checkpoints(src, c, version, fs_plugins, &mut options, diags);
-    }
+    let mut state = State {
+        backend: state_backend(src, spec.state_backend, version, diags),
+        checkpoints: spec
+            .checkpoints
+            .as_ref()
+            .and_then(|c| checkpoints(src, c, fs_plugins, diags)),
+        ..State::default()
+    };
     let restore = spec
         .savepoints
         .as_ref()
-        .and_then(|s| savepoints(src, s, version, fs_plugins, &mut options, diags));
+        .and_then(|s| savepoints(src, s, fs_plugins, &mut state, diags));
+    options.extend(crate::derive::options::state(&state, version));
     writable(src, &options, version, diags);
     let scope = cluster.map(|c| c.source.as_str());
     options.extend(super::options::user_options(
@@ -270,6 +274,7 @@ pub fn validate(
         entry_class,
         args,
         restore,
+        state,
         job_manager: jm?,
         task_manager: tm?,
         task_manager_replicas: replicas,
@@ -715,167 +720,93 @@ fn state_backend(
     src: &Source,
     b: Option<StateBackend>,
     v: Version,
-    options: &mut Options,
     diags: &mut Diagnostics,
-) {
-    let Some(b) = b else { return };
-    let name = match b {
-        StateBackend::Hashmap => "hashmap",
-        StateBackend::Rocksdb => "rocksdb",
-        StateBackend::Forst if v.major < 2 => {
-            diags.push(
-                src.error(
-                    "stateBackend",
-                    "the ForSt state backend exists from Flink 2.0",
-                )
-                .help("use rocksdb or hashmap"),
-            );
-            return;
-        }
-        StateBackend::Forst => "forst",
-    };
-    options.insert("state.backend.type".into(), Value::Text(name.into()));
+) -> Option<StateBackend> {
+    if b == Some(StateBackend::Forst) && v.major < 2 {
+        diags.push(
+            src.error(
+                "stateBackend",
+                "the ForSt state backend exists from Flink 2.0",
+            )
+            .help("use rocksdb or hashmap"),
+        );
+        return None;
+    }
+    b
 }
 
 fn checkpoints(
     src: &Source,
     c: &CheckpointSpec,
-    v: Version,
     plugins: &[String],
-    options: &mut Options,
     diags: &mut Diagnostics,
-) {
-    let new_keys = v.at_least(1, 20);
-    let mut duration =
-        |field: &str, key: &str, value: &Scalar, min_ms: u64| match units::duration(value) {
-            Ok(ms) if ms < min_ms => {
-                diags.push(src.error(field, format!("must be at least {min_ms}ms")))
-            }
-            Ok(_) => {
-                options.insert(key.into(), Value::Text(value.as_text().trim().to_string()));
-            }
-            Err(e) => diags.push(src.error(field, e)),
-        };
+) -> Option<Checkpoints> {
+    let mut duration = |field: &str, value: &Scalar, min_ms: u64| match units::duration(value) {
+        Ok(ms) if ms < min_ms => {
+            diags.push(src.error(field, format!("must be at least {min_ms}ms")));
+            None
+        }
+        Ok(_) => Some(value.as_text().trim().to_string()),
+        Err(e) => {
+            diags.push(src.error(field, e));
+            None
+        }
+    };
     // Flink refuses intervals under 10 ms.
-    duration(
-        "checkpoints.interval",
-        "execution.checkpointing.interval",
-        &c.interval,
-        10,
-    );
-    if let Some(t) = &c.timeout {
-        duration(
-            "checkpoints.timeout",
-            "execution.checkpointing.timeout",
-            t,
-            1,
-        );
-    }
-    if let Some(p) = &c.min_pause {
-        duration(
-            "checkpoints.minPause",
-            "execution.checkpointing.min-pause",
-            p,
-            0,
-        );
-    }
-    if let Some(m) = c.mode {
-        let s = match m {
-            CheckpointMode::ExactlyOnce => "EXACTLY_ONCE",
-            CheckpointMode::AtLeastOnce => "AT_LEAST_ONCE",
-        };
-        options.insert("execution.checkpointing.mode".into(), Value::Text(s.into()));
-    }
+    let interval = duration("checkpoints.interval", &c.interval, 10);
+    let timeout = c
+        .timeout
+        .as_ref()
+        .and_then(|t| duration("checkpoints.timeout", t, 1));
+    let min_pause = c
+        .min_pause
+        .as_ref()
+        .and_then(|p| duration("checkpoints.minPause", p, 0));
     if let Some(n) = c.max_concurrent {
         at_least_one(src, "checkpoints.maxConcurrent", n, diags);
-        options.insert(
-            "execution.checkpointing.max-concurrent-checkpoints".into(),
-            Value::Int(n.into()),
-        );
-    }
-    if let Some(n) = c.tolerable_failures {
-        options.insert(
-            "execution.checkpointing.tolerable-failed-checkpoints".into(),
-            Value::Int(n.into()),
-        );
-    }
-    if let Some(r) = c.retention {
-        let s = match r {
-            Retention::RetainOnCancellation => "RETAIN_ON_CANCELLATION",
-            Retention::DeleteOnCancellation => "DELETE_ON_CANCELLATION",
-            Retention::None => "NO_EXTERNALIZED_CHECKPOINTS",
-        };
-        options.insert(
-            "execution.checkpointing.externalized-checkpoint-retention".into(),
-            Value::Text(s.into()),
-        );
     }
     if let Some(n) = c.retained {
         at_least_one(src, "checkpoints.retained", n, diags);
-        let key = if new_keys {
-            "execution.checkpointing.num-retained"
-        } else {
-            "state.checkpoints.num-retained"
-        };
-        options.insert(key.into(), Value::Int(n.into()));
     }
-    if let Some(b) = c.incremental {
-        let key = if new_keys {
-            "execution.checkpointing.incremental"
-        } else {
-            "state.backend.incremental"
-        };
-        options.insert(key.into(), Value::Bool(b));
-    }
-    if let Some(dir) = &c.dir {
-        if location(src, "checkpoints.dir", dir, plugins, diags) {
-            let key = if new_keys {
-                "execution.checkpointing.dir"
-            } else {
-                "state.checkpoints.dir"
-            };
-            options.insert(key.into(), Value::Text(dir.clone()));
-        }
-    }
+    let dir = c
+        .dir
+        .as_ref()
+        .filter(|d| location(src, "checkpoints.dir", d, plugins, diags))
+        .cloned();
+    Some(Checkpoints {
+        interval: interval?,
+        timeout,
+        min_pause,
+        mode: c.mode,
+        max_concurrent: c.max_concurrent,
+        tolerable_failures: c.tolerable_failures,
+        retention: c.retention,
+        retained: c.retained,
+        incremental: c.incremental,
+        dir,
+    })
 }
 
+/// The savepoint directory and claim mode, and the savepoint to restore from.
 fn savepoints(
     src: &Source,
     s: &SavepointSpec,
-    v: Version,
     plugins: &[String],
-    options: &mut Options,
+    state: &mut State,
     diags: &mut Diagnostics,
 ) -> Option<Restore> {
-    let new_keys = v.at_least(1, 20);
-    if let Some(dir) = &s.dir {
-        if location(src, "savepoints.dir", dir, plugins, diags) {
-            let key = if new_keys {
-                "execution.checkpointing.savepoint-dir"
-            } else {
-                "state.savepoints.dir"
-            };
-            options.insert(key.into(), Value::Text(dir.clone()));
-        }
+    state.savepoint_dir = s
+        .dir
+        .as_ref()
+        .filter(|d| location(src, "savepoints.dir", d, plugins, diags))
+        .cloned();
+    if s.claim_mode.is_some() && s.restore_from.is_none() {
+        diags.push(src.warning(
+            "savepoints.claimMode",
+            "has no effect without savepoints.restoreFrom",
+        ));
     }
-    if let Some(mode) = s.claim_mode {
-        if s.restore_from.is_none() {
-            diags.push(src.warning(
-                "savepoints.claimMode",
-                "has no effect without savepoints.restoreFrom",
-            ));
-        }
-        let key = if new_keys {
-            "execution.state-recovery.claim-mode"
-        } else {
-            "execution.savepoint-restore-mode"
-        };
-        let value = match mode {
-            ClaimMode::Claim => "CLAIM",
-            ClaimMode::NoClaim => "NO_CLAIM",
-        };
-        options.insert(key.into(), Value::Text(value.into()));
-    }
+    state.claim_mode = s.claim_mode;
     if s.allow_non_restored_state == Some(true) && s.restore_from.is_none() {
         diags.push(src.warning(
             "savepoints.allowNonRestoredState",
