@@ -2,11 +2,12 @@
 //! are spelled through `flink::keys::spelled`, the same table that decides which keys users
 //! may set, so the generated configuration always uses the name the target version reads.
 
+use super::wiring;
 use crate::flink::config::{Options, Value};
 use crate::flink::keys::spelled;
 use crate::flink::Version;
 use crate::load::spec::{CheckpointMode, ClaimMode, Retention, StateBackend};
-use crate::model::{Restore, State};
+use crate::model::{Job, Kind, Restore, State};
 
 fn text(s: &str) -> Value {
     Value::Text(s.to_string())
@@ -106,6 +107,167 @@ pub fn restore(r: &Restore, v: Version) -> Options {
             spelled("execution.state-recovery.ignore-unclaimed-state", v).into(),
             Value::Bool(true),
         );
+    }
+    o
+}
+
+/// What every job's configuration carries before the user's options: for a job with a cluster
+/// of its own, the pinned ports and the RPC address (the manifests use the same), the slots,
+/// the JVM flags Flink needs on Java 17+, the processes' memory and resources; for a job, its
+/// parallelism; and its state settings.
+pub fn base(job: &Job, own_cluster: bool) -> Options {
+    let mut o = Options::new();
+    if own_cluster {
+        o.insert("jobmanager.rpc.port".into(), Value::Int(wiring::RPC_PORT));
+        o.insert("blob.server.port".into(), Value::Int(wiring::BLOB_PORT));
+        o.insert(
+            "taskmanager.rpc.port".into(),
+            Value::Int(wiring::TM_RPC_PORT),
+        );
+        o.insert("rest.port".into(), Value::Int(wiring::REST_PORT));
+        o.insert(
+            "taskmanager.numberOfTaskSlots".into(),
+            Value::Int(job.task_manager_slots.into()),
+        );
+        o.insert(
+            "env.java.opts.all".into(),
+            Value::Text(job.version.java_opts()),
+        );
+        for p in [&job.job_manager, &job.task_manager] {
+            o.extend(p.options.clone());
+        }
+        let address =
+            wiring::rpc_address(&job.name, &job.namespace, job.is_native(), job.ha.is_some());
+        if let Some(address) = address {
+            o.insert("jobmanager.rpc.address".into(), text(&address));
+        }
+    }
+    if let Some(p) = job.parallelism {
+        o.insert("parallelism.default".into(), Value::Int(p.into()));
+    }
+    o.extend(state(&job.state, job.version));
+    o
+}
+
+/// The options of HA, native mode and the Operator target, which name objects flinkgen
+/// creates; they are applied after the user's options.
+pub fn cluster(job: &Job) -> Options {
+    let mut o = Options::new();
+    if !job.has_cluster() {
+        return o;
+    }
+    if let Some(dir) = &job.ha {
+        o.insert("high-availability.type".into(), text("kubernetes"));
+        o.insert("high-availability.storageDir".into(), text(dir));
+    }
+    if job.is_operator() {
+        // The Operator sets the cluster ids, namespace, image, account, memory and target
+        // itself (and refuses some of them); only what it cannot derive goes in.
+        if let Some(r) = &job.rest {
+            o.insert(
+                "kubernetes.rest-service.exposed.type".into(),
+                text(r.service_type),
+            );
+        }
+        for (process, p) in [
+            ("jobmanager", &job.job_manager),
+            ("taskmanager", &job.task_manager),
+        ] {
+            for (what, factor) in [
+                ("cpu", p.cpu_limit_factor),
+                ("memory", p.memory_limit_factor),
+            ] {
+                if factor != 1.0 {
+                    o.insert(
+                        format!("kubernetes.{process}.{what}.limit-factor"),
+                        Value::Float(factor),
+                    );
+                }
+            }
+        }
+        return o;
+    }
+    if job.ha.is_some() {
+        // The default `/default` would mix the metadata of every job in storageDir.
+        o.insert("high-availability.cluster-id".into(), text(&job.name));
+    }
+    if job.ha.is_some() || job.is_native() {
+        o.insert("kubernetes.cluster-id".into(), text(&job.name));
+        // Standalone pods read the namespace from here, not from their own pod.
+        o.insert("kubernetes.namespace".into(), text(&job.namespace));
+    }
+    if job.is_native() {
+        o.extend(native(job));
+    }
+    o
+}
+
+/// What `flink run --target kubernetes-application` or `kubernetes-session.sh` would put into
+/// the configuration of a native cluster.
+fn native(job: &Job) -> Options {
+    let mut o = Options::new();
+    let account = job.service_account().unwrap_or_default();
+    o.insert("kubernetes.service-account".into(), text(&account));
+    if job.ha.is_none() {
+        // Without HA, TaskManagers never call the Kubernetes API: keep them off the
+        // JobManager's account.
+        o.insert(
+            "kubernetes.taskmanager.service-account".into(),
+            text("default"),
+        );
+    }
+    o.insert("kubernetes.container.image.ref".into(), text(&job.image));
+    o.insert(
+        "kubernetes.container.image.pull-policy".into(),
+        text(job.pull_policy.as_str()),
+    );
+    o.insert(
+        "kubernetes.pod-template-file.taskmanager".into(),
+        text(&wiring::pod_template_path()),
+    );
+    o.insert(
+        "kubernetes.rest-service.exposed.type".into(),
+        text(job.rest.as_ref().map_or("ClusterIP", |r| r.service_type)),
+    );
+    let tm = &job.task_manager;
+    o.insert(
+        "kubernetes.taskmanager.cpu.amount".into(),
+        Value::Float(tm.cpu_millis as f64 / 1000.0),
+    );
+    o.insert(
+        "kubernetes.taskmanager.cpu.limit-factor".into(),
+        Value::Float(tm.cpu_limit_factor),
+    );
+    o.insert(
+        "kubernetes.taskmanager.memory.limit-factor".into(),
+        Value::Float(tm.memory_limit_factor),
+    );
+    if job.job_manager_replicas > 1 {
+        o.insert(
+            "kubernetes.jobmanager.replicas".into(),
+            Value::Int(job.job_manager_replicas.into()),
+        );
+    }
+    if matches!(job.kind, Kind::SessionCluster) {
+        o.insert("execution.target".into(), text("kubernetes-session"));
+        return o;
+    }
+    o.insert("execution.target".into(), text("kubernetes-application"));
+    o.insert(
+        "pipeline.jars".into(),
+        Value::List(vec![wiring::jar_uri(&job.name)]),
+    );
+    if let Some(c) = &job.entry_class {
+        o.insert("$internal.application.main".into(), text(c));
+    }
+    if !job.args.is_empty() {
+        o.insert(
+            "$internal.application.program-args".into(),
+            Value::List(job.args.clone()),
+        );
+    }
+    if let Some(r) = &job.restore {
+        o.extend(restore(r, job.version));
     }
     o
 }

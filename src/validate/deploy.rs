@@ -396,136 +396,27 @@ pub fn operator_checks(src: &Source, job: &Job, cluster: Option<&Job>, diags: &m
     }
 }
 
-/// Flink options of HA and native mode, derived from the validated job.
-pub fn cluster_options(src: &Source, job: &mut Job, diags: &mut Diagnostics) {
-    if !job.has_cluster() {
+/// Native mode passes program arguments in the Flink configuration, which must be able to
+/// carry them (the legacy flink-conf.yaml cannot carry every string).
+pub fn native_checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
+    if !job.has_cluster() || job.is_operator() || !job.is_native() {
         return;
     }
-    let mut add = Added::new();
-    if let Some(dir) = &job.ha {
-        add.insert("high-availability.type".into(), text("kubernetes"));
-        add.insert("high-availability.storageDir".into(), text(dir));
-    }
-    if job.is_operator() {
-        // The Operator sets the cluster ids, namespace, image, account, memory and target
-        // itself (and refuses some of them); only what it cannot derive goes in.
-        if let Some(r) = &job.rest {
-            add.insert(
-                "kubernetes.rest-service.exposed.type".into(),
-                text(r.service_type),
-            );
-        }
-        for (process, p) in [
-            ("jobmanager", &job.job_manager),
-            ("taskmanager", &job.task_manager),
-        ] {
-            for (what, factor) in [
-                ("cpu", p.cpu_limit_factor),
-                ("memory", p.memory_limit_factor),
-            ] {
-                if factor != 1.0 {
-                    add.insert(
-                        format!("kubernetes.{process}.{what}.limit-factor"),
-                        Value::Float(factor),
-                    );
-                }
-            }
-        }
-    } else {
-        if job.ha.is_some() {
-            // The default `/default` would mix the metadata of every job in storageDir.
-            add.insert("high-availability.cluster-id".into(), text(&job.name));
-        }
-        if job.ha.is_some() || job.is_native() {
-            add.insert("kubernetes.cluster-id".into(), text(&job.name));
-            // Standalone pods read the namespace from here, not from their own pod.
-            add.insert("kubernetes.namespace".into(), text(&job.namespace));
-        }
-        if job.is_native() {
-            native_options(src, job, &mut add, diags);
-        }
-    }
-    job.options.extend(add);
-}
-
-type Added = BTreeMap<String, Value>;
-
-fn text(s: &str) -> Value {
-    Value::Text(s.to_string())
-}
-
-fn native_options(src: &Source, job: &Job, add: &mut Added, diags: &mut Diagnostics) {
-    let account = job.service_account().unwrap_or_default();
-    add.insert("kubernetes.service-account".into(), text(&account));
-    if job.ha.is_none() {
-        // Without HA, TaskManagers never call the Kubernetes API: keep them off the JobManager's account.
-        add.insert(
-            "kubernetes.taskmanager.service-account".into(),
-            text("default"),
-        );
-    }
-    add.insert("kubernetes.container.image.ref".into(), text(&job.image));
-    add.insert(
-        "kubernetes.container.image.pull-policy".into(),
-        text(job.pull_policy.as_str()),
-    );
-    add.insert(
-        "kubernetes.pod-template-file.taskmanager".into(),
-        text(&wiring::pod_template_path()),
-    );
-    add.insert(
-        "kubernetes.rest-service.exposed.type".into(),
-        text(job.rest.as_ref().map_or("ClusterIP", |r| r.service_type)),
-    );
-    let tm = &job.task_manager;
-    add.insert(
-        "kubernetes.taskmanager.cpu.amount".into(),
-        Value::Float(tm.cpu_millis as f64 / 1000.0),
-    );
-    add.insert(
-        "kubernetes.taskmanager.cpu.limit-factor".into(),
-        Value::Float(tm.cpu_limit_factor),
-    );
-    add.insert(
-        "kubernetes.taskmanager.memory.limit-factor".into(),
-        Value::Float(tm.memory_limit_factor),
-    );
-    if job.job_manager_replicas > 1 {
-        add.insert(
-            "kubernetes.jobmanager.replicas".into(),
-            Value::Int(job.job_manager_replicas.into()),
-        );
-    }
-    if matches!(job.kind, Kind::SessionCluster) {
-        add.insert("execution.target".into(), text("kubernetes-session"));
+    if matches!(job.kind, Kind::SessionCluster) || job.args.is_empty() {
         return;
     }
-    add.insert("execution.target".into(), text("kubernetes-application"));
-    add.insert(
-        "pipeline.jars".into(),
-        Value::List(vec![wiring::jar_uri(&job.name)]),
-    );
-    if let Some(c) = &job.entry_class {
-        add.insert("$internal.application.main".into(), text(c));
-    }
-    if !job.args.is_empty() {
-        let args = Value::List(job.args.clone());
-        if let Some(why) = config::unwritable(&args, job.version.config_format()) {
-            let mut d = src.error(
-                "args",
-                format!("native mode passes program arguments in the Flink configuration: {why}"),
-            );
-            if job.version.config_format() == Format::Legacy {
-                d = d.help(format!(
-                    "Flink {} reads flink-conf.yaml; use mode: standalone or Flink 1.19+",
-                    job.version.minor_str()
-                ));
-            }
-            diags.push(d);
+    let args = Value::List(job.args.clone());
+    if let Some(why) = config::unwritable(&args, job.version.config_format()) {
+        let mut d = src.error(
+            "args",
+            format!("native mode passes program arguments in the Flink configuration: {why}"),
+        );
+        if job.version.config_format() == Format::Legacy {
+            d = d.help(format!(
+                "Flink {} reads flink-conf.yaml; use mode: standalone or Flink 1.19+",
+                job.version.minor_str()
+            ));
         }
-        add.insert("$internal.application.program-args".into(), args);
-    }
-    if let Some(r) = &job.restore {
-        add.extend(crate::derive::options::restore(r, job.version));
+        diags.push(d);
     }
 }

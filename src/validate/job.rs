@@ -4,9 +4,8 @@ use std::collections::BTreeMap;
 
 use super::profile::Component;
 use super::{image_part, process, units, version, Defaults, Profiles};
-use crate::derive::wiring::{self, BLOB_PORT, REST_PORT, RPC_PORT, TM_RPC_PORT};
 use crate::diag::{did_you_mean, Diagnostics};
-use crate::flink::config::{Options, Value};
+use crate::flink::config::Options;
 use crate::flink::{self, Version};
 use crate::load::scalar::Scalar;
 use crate::load::spec::PodDisruptionBudgetSpec;
@@ -181,29 +180,6 @@ pub fn validate(
     };
     let image = image(src, image_spec.as_ref(), &name, version, defaults, diags);
 
-    let mut options = Options::new();
-    if cluster.is_none() {
-        let text = |s: &str| Value::Text(s.to_string());
-        options.insert("jobmanager.rpc.port".into(), Value::Int(RPC_PORT));
-        options.insert("blob.server.port".into(), Value::Int(BLOB_PORT));
-        options.insert("taskmanager.rpc.port".into(), Value::Int(TM_RPC_PORT));
-        options.insert("rest.port".into(), Value::Int(REST_PORT));
-        options.insert(
-            "taskmanager.numberOfTaskSlots".into(),
-            Value::Int(slots.into()),
-        );
-        options.insert("env.java.opts.all".into(), Value::Text(version.java_opts()));
-        for p in jm.iter().chain(&tm) {
-            options.extend(p.options.clone());
-        }
-        let native = mode == Mode::Native;
-        if let Some(address) = wiring::rpc_address(&name, &namespace, native, ha.is_some()) {
-            options.insert("jobmanager.rpc.address".into(), text(&address));
-        }
-    }
-    if !matches!(role, Role::Cluster) {
-        options.insert("parallelism.default".into(), Value::Int(parallelism.into()));
-    }
     let mut state = State {
         backend: state_backend(src, spec.state_backend, version, diags),
         checkpoints: spec
@@ -216,9 +192,8 @@ pub fn validate(
         .savepoints
         .as_ref()
         .and_then(|s| savepoints(src, s, fs_plugins, &mut state, diags));
-    options.extend(crate::derive::options::state(&state, version));
-    writable(src, &options, version, diags);
     let scope = cluster.map(|c| c.source.as_str());
+    let mut options = Options::new();
     options.extend(super::options::user_options(
         src,
         "flinkConfig",
@@ -281,18 +256,26 @@ pub fn validate(
         task_manager_slots: slots,
         parallelism: (!matches!(role, Role::Cluster)).then_some(parallelism),
         plugins,
-        options,
+        options: Options::new(),
         labels,
         logging,
         network_policy,
         disruption_budget,
     };
+    // What flinkgen derives comes first, so a user option may refine it; the options of HA
+    // and native mode come last, as their keys name objects flinkgen creates.
+    let base = crate::derive::options::base(&job, cluster.is_none());
+    writable(src, &base, version, diags);
+    job.options = base;
+    job.options.extend(options);
     job.kind = match role {
         Role::Application => Kind::Application,
         Role::Cluster => Kind::SessionCluster,
         Role::SessionJob(c) => Kind::SessionJob(super::deploy::submission(&job, c)),
     };
-    super::deploy::cluster_options(src, &mut job, diags);
+    super::deploy::native_checks(src, &job, diags);
+    let cluster_options = crate::derive::options::cluster(&job);
+    job.options.extend(cluster_options);
     super::deploy::operator_checks(src, &job, cluster, diags);
     (diags.error_count() == before).then_some(job)
 }
