@@ -1,10 +1,13 @@
 //! Stage 2, validate: raw specs → `model::Job`, collecting every problem with its position.
 
 pub mod deploy;
+mod image;
 mod job;
 mod kube;
 mod options;
+mod pod;
 pub mod profile;
+pub mod state;
 pub mod units;
 
 use std::collections::BTreeMap;
