@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::image::{image, jar};
 use super::pod::{disruption_budget, labels, logging};
 use super::profile::Component;
-use super::state::{checkpoints, location, savepoints, state_backend};
+use super::state::location;
 use super::{process, units, version, Defaults, Profiles};
 use crate::diag::{did_you_mean, Diagnostics};
 use crate::flink::config::Options;
@@ -13,7 +13,7 @@ use crate::flink::{self, Version};
 use crate::load::scalar::Scalar;
 use crate::load::spec::{ImageSpec, JobSpec, Mode};
 use crate::load::Source;
-use crate::model::{Job, Kind, State};
+use crate::model::{Job, Kind, Process};
 
 /// The environment a job is validated for, and the Flink options it adds.
 pub struct Environment<'a> {
@@ -65,58 +65,9 @@ pub fn validate(
         Role::Cluster => Some(String::new()),
         _ => jar(src, &spec.jar, diags),
     };
-    let entry_class = spec.entry_class.clone();
-    if let Some(c) = &entry_class {
-        if !java_class(c) {
-            diags.push(
-                src.error("entryClass", format!("`{c}` is not a Java class name"))
-                    .help("write the fully qualified name, such as com.example.WordCount"),
-            );
-        }
-    }
+    let entry_class = entry_class(src, spec, diags);
     let args = args(src, &spec.args, diags);
-    let (jm, tm) = match cluster {
-        Some(c) => (Some(c.job_manager.clone()), Some(c.task_manager.clone())),
-        None => (
-            process(
-                src,
-                Component::JobManager,
-                "jobManager",
-                spec.job_manager.profile.as_ref(),
-                spec.job_manager.overrides.as_ref(),
-                defaults.jm_profile.as_ref(),
-                profiles,
-                diags,
-            ),
-            process(
-                src,
-                Component::TaskManager,
-                "taskManager",
-                spec.task_manager.profile.as_ref(),
-                spec.task_manager.overrides.as_ref(),
-                defaults.tm_profile.as_ref(),
-                profiles,
-                diags,
-            ),
-        ),
-    };
-    let (replicas, slots) = match cluster {
-        Some(c) => (c.task_manager_replicas, c.task_manager_slots),
-        None => (
-            at_least_one(
-                src,
-                "taskManager.replicas",
-                spec.task_manager.replicas.unwrap_or(1),
-                diags,
-            ),
-            at_least_one(
-                src,
-                "taskManager.slots",
-                spec.task_manager.slots.unwrap_or(1),
-                diags,
-            ),
-        ),
-    };
+    let (jm, tm, replicas, slots) = processes(src, spec, cluster, defaults, profiles, diags);
     let mode = match cluster {
         Some(c) => c.mode,
         None => spec.mode.or(defaults.mode).unwrap_or(Mode::Standalone),
@@ -136,18 +87,7 @@ pub fn validate(
     let fs_plugins = cluster.map_or(&plugins, |c| &c.plugins);
     let labels = labels(src, &spec.labels, &defaults.labels, diags);
     let logging = logging(src, spec, diags);
-    let network_policy = spec.network_policy.as_ref().map(|n| {
-        n.rest_from
-            .iter()
-            .enumerate()
-            .filter_map(|(i, peer)| {
-                let field = format!("networkPolicy.restFrom[{i}]");
-                super::kube::typed::<k8s_openapi::api::networking::v1::NetworkPolicyPeer>(
-                    src, &field, peer, diags,
-                )
-            })
-            .collect::<Vec<_>>()
-    });
+    let network_policy = network_policy(src, spec, diags);
     let disruption_budget = spec
         .pod_disruption_budget
         .as_ref()
@@ -176,54 +116,14 @@ pub fn validate(
         None => spec.image.clone(),
     };
     let image = image(src, image_spec.as_ref(), &name, version, defaults, diags);
-
-    let mut state = State {
-        backend: state_backend(src, spec.state_backend, version, diags),
-        checkpoints: spec
-            .checkpoints
-            .as_ref()
-            .and_then(|c| checkpoints(src, c, fs_plugins, diags)),
-        ..State::default()
-    };
-    let restore = spec
-        .savepoints
-        .as_ref()
-        .and_then(|s| savepoints(src, s, fs_plugins, &mut state, diags));
+    let (state, restore) = super::state::state(src, spec, version, fs_plugins, diags);
     let scope = cluster.map(|c| c.source.as_str());
-    let mut options = Options::new();
-    options.extend(super::options::user_options(
-        src,
-        "flinkConfig",
-        &spec.flink_config,
-        version,
-        scope,
-        diags,
-    ));
-    if let Some(env) = env {
-        // Later places win: the project's environment options, then the job's own.
-        let prefix = format!("environments.{}.flinkConfig", env.name);
-        if let Some((project_src, map)) = env.project {
-            options.extend(super::options::user_options(
-                project_src,
-                &prefix,
-                map,
-                version,
-                scope,
-                diags,
-            ));
-        }
-        if let Some(map) = env.job {
-            options.extend(super::options::user_options(
-                src, &prefix, map, version, scope, diags,
-            ));
-        }
-    }
-
+    let options = user_options(src, spec, env, version, scope, diags);
     if diags.error_count() > before {
         return None;
     }
     let image = image?;
-    let mut job = Job {
+    let job = Job {
         name,
         kind: Kind::Application,
         mode,
@@ -259,12 +159,22 @@ pub fn validate(
         network_policy,
         disruption_budget,
     };
+    let job = finish(src, job, role, options, diags);
+    (diags.error_count() == before).then_some(job)
+}
+
+/// The job's Flink options, its kind, and the checks that need both.
+fn finish(src: &Source, mut job: Job, role: &Role, user: Options, diags: &mut Diagnostics) -> Job {
+    let cluster = match role {
+        Role::SessionJob(c) => Some(*c),
+        _ => None,
+    };
     // What flinkgen derives comes first, so a user option may refine it; the options of HA
     // and native mode come last, as their keys name objects flinkgen creates.
     let base = crate::derive::options::base(&job, cluster.is_none());
-    writable(src, &base, version, diags);
+    writable(src, &base, job.version, diags);
     job.options = base;
-    job.options.extend(options);
+    job.options.extend(user);
     job.kind = match role {
         Role::Application => Kind::Application,
         Role::Cluster => Kind::SessionCluster,
@@ -274,7 +184,118 @@ pub fn validate(
     let cluster_options = crate::derive::options::cluster(&job);
     job.options.extend(cluster_options);
     super::deploy::operator_checks(src, &job, cluster, diags);
-    (diags.error_count() == before).then_some(job)
+    job
+}
+
+fn entry_class(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Option<String> {
+    let c = spec.entry_class.clone()?;
+    if !java_class(&c) {
+        diags.push(
+            src.error("entryClass", format!("`{c}` is not a Java class name"))
+                .help("write the fully qualified name, such as com.example.WordCount"),
+        );
+    }
+    Some(c)
+}
+
+fn network_policy(
+    src: &Source,
+    spec: &JobSpec,
+    diags: &mut Diagnostics,
+) -> Option<Vec<serde_json::Value>> {
+    spec.network_policy.as_ref().map(|n| {
+        n.rest_from
+            .iter()
+            .enumerate()
+            .filter_map(|(i, peer)| {
+                let field = format!("networkPolicy.restFrom[{i}]");
+                super::kube::typed::<k8s_openapi::api::networking::v1::NetworkPolicyPeer>(
+                    src, &field, peer, diags,
+                )
+            })
+            .collect()
+    })
+}
+
+/// The user's Flink options: the spec's, then in an environment the project's environment
+/// options and the spec's own for it (later places win).
+fn user_options(
+    src: &Source,
+    spec: &JobSpec,
+    env: Option<&Environment>,
+    version: Version,
+    scope: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Options {
+    let read = super::options::user_options;
+    let mut options = read(
+        src,
+        "flinkConfig",
+        &spec.flink_config,
+        version,
+        scope,
+        diags,
+    );
+    if let Some(env) = env {
+        let prefix = format!("environments.{}.flinkConfig", env.name);
+        if let Some((project_src, map)) = env.project {
+            options.extend(read(project_src, &prefix, map, version, scope, diags));
+        }
+        if let Some(map) = env.job {
+            options.extend(read(src, &prefix, map, version, scope, diags));
+        }
+    }
+    options
+}
+
+type Processes = (Option<Process>, Option<Process>, u32, u32);
+
+/// The JobManager and TaskManager, TaskManager replicas and slots: a session job's are its
+/// cluster's.
+fn processes(
+    src: &Source,
+    spec: &JobSpec,
+    cluster: Option<&Job>,
+    defaults: &Defaults,
+    profiles: &Profiles,
+    diags: &mut Diagnostics,
+) -> Processes {
+    if let Some(c) = cluster {
+        return (
+            Some(c.job_manager.clone()),
+            Some(c.task_manager.clone()),
+            c.task_manager_replicas,
+            c.task_manager_slots,
+        );
+    }
+    let jm = process(
+        src,
+        Component::JobManager,
+        "jobManager",
+        spec.job_manager.profile.as_ref(),
+        spec.job_manager.overrides.as_ref(),
+        defaults.jm_profile.as_ref(),
+        profiles,
+        diags,
+    );
+    let tm = process(
+        src,
+        Component::TaskManager,
+        "taskManager",
+        spec.task_manager.profile.as_ref(),
+        spec.task_manager.overrides.as_ref(),
+        defaults.tm_profile.as_ref(),
+        profiles,
+        diags,
+    );
+    let replicas = spec.task_manager.replicas.unwrap_or(1);
+    let slots = spec.task_manager.slots.unwrap_or(1);
+    (
+        jm,
+        tm,
+        at_least_one(src, "taskManager.replicas", replicas, diags),
+        at_least_one(src, "taskManager.slots", slots, diags),
+    )
 }
 
 fn name(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Option<String> {

@@ -10,6 +10,29 @@ use crate::load::spec::{CheckpointSpec, SavepointSpec, StateBackend};
 use crate::load::Source;
 use crate::model::{Checkpoints, Restore, State};
 
+/// The job's state settings and the savepoint it restores from.
+pub fn state(
+    src: &Source,
+    spec: &crate::load::spec::JobSpec,
+    version: Version,
+    plugins: &[String],
+    diags: &mut Diagnostics,
+) -> (State, Option<Restore>) {
+    let mut state = State {
+        backend: state_backend(src, spec.state_backend, version, diags),
+        checkpoints: spec
+            .checkpoints
+            .as_ref()
+            .and_then(|c| checkpoints(src, c, plugins, diags)),
+        ..State::default()
+    };
+    let restore = spec
+        .savepoints
+        .as_ref()
+        .and_then(|s| savepoints(src, s, plugins, &mut state, diags));
+    (state, restore)
+}
+
 /// A durable location: `scheme://…`, with the filesystem plugin its scheme needs.
 pub fn location(
     src: &Source,
