@@ -188,6 +188,15 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
             _ => flinkgen::cache::forget(&common.root),
         }
     }
+    report_write(result, &g, common.quiet)
+}
+
+/// What a render did, or why it wrote nothing.
+fn report_write(
+    result: Result<emit::WriteReport, emit::WriteError>,
+    g: &flinkgen::Generated,
+    quiet: bool,
+) -> ExitCode {
     match result {
         Err(emit::WriteError::Conflicts(conflicts)) => {
             let mut diags: Vec<Diagnostic> = conflicts
@@ -223,10 +232,10 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
             )),
         ),
         Ok(report) => {
-            if report.recovered && !common.quiet {
+            if report.recovered && !quiet {
                 eprintln!("finished an interrupted earlier render of {}/", g.out_dir);
             }
-            if !common.quiet {
+            if !quiet {
                 eprintln!(
                     "rendered {} job(s) into {}/: {} file(s) written, {} unchanged, {} deleted",
                     g.jobs,

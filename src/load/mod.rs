@@ -52,23 +52,34 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
             diags.push(d);
         }
     }
-    if diags.error_count() > before {
-        return Inputs {
-            project,
-            project_src,
-            jobs: Vec::new(),
-            clusters: Vec::new(),
-            profiles: BTreeMap::new(),
-            out_dir,
-            shared_input_failed: true,
-        };
+    let mut inputs = Inputs {
+        project,
+        project_src,
+        jobs: Vec::new(),
+        clusters: Vec::new(),
+        profiles: BTreeMap::new(),
+        out_dir,
+        shared_input_failed: diags.error_count() > before,
+    };
+    if inputs.shared_input_failed {
+        return inputs;
     }
+    inputs.jobs = load_jobs(root, &jobs_dir, diags);
+    // Session clusters are optional, and so is their folder.
+    if root.join(&clusters_dir).is_dir() || inputs.project.clusters_dir.is_some() {
+        inputs.clusters = load_clusters(root, &clusters_dir, diags);
+    }
+    let before_profiles = diags.error_count();
+    inputs.profiles = load_profiles(root, &profiles_dir, diags);
+    inputs.shared_input_failed = diags.error_count() > before_profiles;
+    inputs
+}
 
-    let mut jobs = Vec::new();
-    let job_files = yaml_files(root, &jobs_dir, usize::MAX, diags);
+fn load_jobs(root: &Path, jobs_dir: &str, diags: &mut Diagnostics) -> Vec<(Source, spec::JobSpec)> {
+    let job_files = yaml_files(root, jobs_dir, usize::MAX, diags);
     if job_files.is_empty() && !diags.has_errors() {
         diags.push(
-            Diagnostic::error(&jobs_dir, "no job specs found")
+            Diagnostic::error(jobs_dir, "no job specs found")
                 .help(format!("add a job spec such as {jobs_dir}/my-job.yaml")),
         );
     }
@@ -79,26 +90,34 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
             read(root, rel, &mut d).and_then(|mut src| src.parse(&mut d).map(|spec| (src, spec)));
         (job, d)
     });
+    let mut jobs = Vec::new();
     for (job, d) in parsed {
         diags.extend(d);
         jobs.extend(job);
     }
+    jobs
+}
 
-    // Session clusters are optional, and so is their folder.
+fn load_clusters(root: &Path, dir: &str, diags: &mut Diagnostics) -> Vec<(Source, spec::JobSpec)> {
     let mut clusters = Vec::new();
-    if root.join(&clusters_dir).is_dir() || project.clusters_dir.is_some() {
-        for rel in yaml_files(root, &clusters_dir, usize::MAX, diags) {
-            if let Some(mut src) = read(root, &rel, diags) {
-                if let Some(c) = src.parse::<spec::ClusterSpec>(diags) {
-                    clusters.push((src, c.into_job_spec()));
-                }
+    for rel in yaml_files(root, dir, usize::MAX, diags) {
+        if let Some(mut src) = read(root, &rel, diags) {
+            if let Some(c) = src.parse::<spec::ClusterSpec>(diags) {
+                clusters.push((src, c.into_job_spec()));
             }
         }
     }
+    clusters
+}
 
-    let before_profiles = diags.error_count();
+/// Profiles by name (the file name without its extension).
+fn load_profiles(
+    root: &Path,
+    dir: &str,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, (Source, profile::ProfileSpec)> {
     let mut profiles = BTreeMap::new();
-    for rel in yaml_files(root, &profiles_dir, 1, diags) {
+    for rel in yaml_files(root, dir, 1, diags) {
         let name = Path::new(&rel)
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -117,15 +136,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
             }
         }
     }
-    Inputs {
-        project,
-        project_src,
-        jobs,
-        clusters,
-        profiles,
-        out_dir,
-        shared_input_failed: diags.error_count() > before_profiles,
-    }
+    profiles
 }
 
 fn load_project(root: &Path, diags: &mut Diagnostics) -> (project::ProjectSpec, Option<Source>) {

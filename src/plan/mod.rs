@@ -337,6 +337,7 @@ pub fn plan(
     Ok(Plan { view, files })
 }
 
+// Long because it is the view's struct literal, one line per field the templates read.
 fn view(job: &Job) -> JobView {
     let format = job.version.config_format();
     let header = format!(

@@ -31,6 +31,9 @@ pub enum Role<'a> {
     SessionJob(&'a Job),
 }
 
+/// Resolves a spec into a `Job`. It is long because it resolves each field of the model in
+/// turn (each through a function of its own) and assembles them; splitting the assembly would
+/// only pass the half-resolved fields around.
 pub fn validate(
     src: &Source,
     spec: &JobSpec,

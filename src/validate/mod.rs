@@ -309,8 +309,33 @@ fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
             }
         }
     }
-    // A default names a profile for every job; a typo is the project file's, reported once
-    // there rather than at each job that falls back to it.
+    default_profiles(inputs, diags);
+    let mut labels = BTreeMap::new();
+    for (k, v) in &p.labels {
+        if let Err(e) = units::label_key(k).and_then(|_| units::label_value(v)) {
+            report(diags, &format!("labels.{k}"), e);
+        }
+        labels.insert(k.clone(), v.clone());
+    }
+    Defaults {
+        namespace,
+        version,
+        registry: p.image.registry.clone(),
+        java: p.image.java,
+        pull_policy: p.image.pull_policy.unwrap_or(PullPolicy::IfNotPresent),
+        labels,
+        jm_profile: p.profiles.job_manager.clone(),
+        tm_profile: p.profiles.task_manager.clone(),
+        mode: p.mode,
+        target: p.target,
+    }
+}
+
+/// A default names a profile for every job; a typo is the project file's, reported once
+/// there rather than at each job that falls back to it.
+fn default_profiles(inputs: &Inputs, diags: &mut Diagnostics) {
+    let p = &inputs.project;
+    let src = inputs.project_src.as_ref();
     let known: Vec<&str> = inputs.profiles.keys().map(String::as_str).collect();
     let envs = p
         .environments
@@ -337,25 +362,6 @@ fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
             };
             diags.push(d.help(help));
         }
-    }
-    let mut labels = BTreeMap::new();
-    for (k, v) in &p.labels {
-        if let Err(e) = units::label_key(k).and_then(|_| units::label_value(v)) {
-            report(diags, &format!("labels.{k}"), e);
-        }
-        labels.insert(k.clone(), v.clone());
-    }
-    Defaults {
-        namespace,
-        version,
-        registry: p.image.registry.clone(),
-        java: p.image.java,
-        pull_policy: p.image.pull_policy.unwrap_or(PullPolicy::IfNotPresent),
-        labels,
-        jm_profile: p.profiles.job_manager.clone(),
-        tm_profile: p.profiles.task_manager.clone(),
-        mode: p.mode,
-        target: p.target,
     }
 }
 

@@ -96,14 +96,15 @@ fn flatten<'a>(key: &str, field: &str, spelling: &str, v: &'a Yaml, out: &mut Ve
     }
 }
 
-fn convert(
+/// Whether a user may set `key` on this version: a well-formed key flinkgen does not own and
+/// the version knows (deprecated and unknown keys warn).
+fn key_allowed(
     src: &Source,
     field: &str,
     key: &str,
-    v: &Yaml,
     version: Version,
     diags: &mut Diagnostics,
-) -> Option<Value> {
+) -> bool {
     if !keys::valid_key(key) {
         diags.push(
             src.key_error(field, format!("`{key}` is not a Flink option key"))
@@ -111,14 +112,14 @@ fn convert(
                     "keys are letters, digits, `.`, `-` and `_`, such as `restart-strategy.type`",
                 ),
         );
-        return None;
+        return false;
     }
     if let Some(help) = keys::owner_help(key) {
         diags.push(
             src.key_error(field, format!("`{key}` is set by flinkgen"))
                 .help(help),
         );
-        return None;
+        return false;
     }
     match keys::check(key, version) {
         Verdict::Ok if keys::known_keys().any(|k| k == key) => {}
@@ -132,8 +133,22 @@ fn convert(
         Verdict::Deprecated(msg) => diags.push(src.warning(field, msg)),
         Verdict::Invalid(msg) => {
             diags.push(src.key_error(field, msg));
-            return None;
+            return false;
         }
+    }
+    true
+}
+
+fn convert(
+    src: &Source,
+    field: &str,
+    key: &str,
+    v: &Yaml,
+    version: Version,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    if !key_allowed(src, field, key, version, diags) {
+        return None;
     }
     if v.is_null() || v.as_str() == Some("") {
         diags.push(src.error(field, "the value is empty").help(
