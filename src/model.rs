@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use crate::flink::{config, memory, Version};
 use crate::load::spec::{
-    CheckpointMode, ClaimMode, LogLevel, Mode, PullPolicy, Retention, StateBackend, Target,
-    UpgradeMode,
+    CheckpointMode, ClaimMode, LogLevel, Mode, PullPolicy, Retention, ServiceType, StateBackend,
+    Target, UpgradeMode,
 };
 
 #[derive(Debug, Clone)]
@@ -57,8 +57,8 @@ pub struct Job {
     pub logging: Logging,
     /// NetworkPolicy peers allowed to reach the REST port, when a policy is wanted.
     pub network_policy: Option<Vec<serde_json::Value>>,
-    /// The PodDisruptionBudget's field (`maxUnavailable`/`minAvailable`) and value.
-    pub disruption_budget: Option<(&'static str, DisruptionValue)>,
+    /// The TaskManagers' PodDisruptionBudget.
+    pub disruption_budget: Option<DisruptionBudget>,
 }
 
 /// What a spec deploys.
@@ -90,7 +90,7 @@ pub struct Submission {
 
 #[derive(Debug, Clone)]
 pub struct Rest {
-    pub service_type: &'static str,
+    pub service_type: ServiceType,
     pub node_port: Option<u32>,
     pub annotations: BTreeMap<String, String>,
 }
@@ -139,6 +139,28 @@ impl Mode {
         match self {
             Mode::Standalone => "standalone",
             Mode::Native => "native",
+        }
+    }
+}
+
+/// A PodDisruptionBudget: one of its two bounds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DisruptionBudget {
+    MaxUnavailable(DisruptionValue),
+    MinAvailable(DisruptionValue),
+}
+
+impl DisruptionBudget {
+    /// The PodDisruptionBudget field that carries the bound.
+    pub fn field(&self) -> &'static str {
+        match self {
+            DisruptionBudget::MaxUnavailable(_) => "maxUnavailable",
+            DisruptionBudget::MinAvailable(_) => "minAvailable",
+        }
+    }
+    pub fn value(&self) -> &DisruptionValue {
+        match self {
+            DisruptionBudget::MaxUnavailable(v) | DisruptionBudget::MinAvailable(v) => v,
         }
     }
 }
@@ -263,6 +285,16 @@ impl LogLevel {
             LogLevel::Warn => "WARN",
             LogLevel::Error => "ERROR",
             LogLevel::Off => "OFF",
+        }
+    }
+}
+
+impl ServiceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceType::ClusterIP => "ClusterIP",
+            ServiceType::NodePort => "NodePort",
+            ServiceType::LoadBalancer => "LoadBalancer",
         }
     }
 }

@@ -166,7 +166,7 @@ pub fn cluster(job: &Job) -> Options {
         if let Some(r) = &job.rest {
             o.insert(
                 "kubernetes.rest-service.exposed.type".into(),
-                text(r.service_type),
+                text(r.service_type.as_str()),
             );
         }
         for (process, p) in [
@@ -227,7 +227,11 @@ fn native(job: &Job) -> Options {
     );
     o.insert(
         "kubernetes.rest-service.exposed.type".into(),
-        text(job.rest.as_ref().map_or("ClusterIP", |r| r.service_type)),
+        text(
+            job.rest
+                .as_ref()
+                .map_or("ClusterIP", |r| r.service_type.as_str()),
+        ),
     );
     let tm = &job.task_manager;
     o.insert(

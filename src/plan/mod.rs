@@ -387,8 +387,11 @@ fn view(job: &Job) -> JobView {
         network_policy: job.network_policy.clone(),
         disruption_budget: job
             .disruption_budget
-            .clone()
-            .map(|(field, value)| DisruptionBudgetView { field, value }),
+            .as_ref()
+            .map(|b| DisruptionBudgetView {
+                field: b.field(),
+                value: b.value().clone(),
+            }),
         root_level: job.logging.root.as_str(),
         loggers: loggers(&job.logging),
         kind: match job.kind {
@@ -413,7 +416,7 @@ fn view(job: &Job) -> JobView {
         },
         rest: job.rest.as_ref().map(|r| RestView {
             name: wiring::rest_service(&job.name),
-            service_type: r.service_type,
+            service_type: r.service_type.as_str(),
             node_port: r.node_port,
             annotations: r.annotations.clone(),
         }),
@@ -459,17 +462,15 @@ fn operator_view(job: &Job) -> OperatorView {
         Kind::SessionJob(s) => Some(s),
         _ => None,
     };
-    let job_view = (!matches!(job.kind, Kind::SessionCluster)).then(|| OperatorJobView {
+    // Every job has a parallelism; a session cluster has none, and no job part.
+    let job_view = job.parallelism.map(|parallelism| OperatorJobView {
         jar_uri: job
             .jar_uri
             .clone()
             .unwrap_or_else(|| wiring::jar_uri(&job.name)),
         entry_class: job.entry_class.clone(),
         args: job.args.clone(),
-        parallelism: job
-            .parallelism
-            .expect("only session clusters lack one")
-            .into(),
+        parallelism: parallelism.into(),
         upgrade_mode: job.upgrade_mode.map_or("stateless", |m| m.as_str()),
         initial_savepoint_path: job.restore.as_ref().map(|r| r.path.clone()),
         allow_non_restored_state: job

@@ -139,11 +139,7 @@ pub fn rest(src: &Source, r: &RestSpec, diags: &mut Diagnostics) -> Option<Rest>
         }
     }
     ok.then(|| Rest {
-        service_type: match service_type {
-            ServiceType::ClusterIP => "ClusterIP",
-            ServiceType::NodePort => "NodePort",
-            ServiceType::LoadBalancer => "LoadBalancer",
-        },
+        service_type,
         node_port: r.node_port,
         annotations: r.annotations.clone(),
     })
@@ -220,8 +216,7 @@ fn annotations(
 }
 
 /// The `flink run` call of a session job, and the job id that makes it idempotent.
-pub fn submission(job: &Job, cluster: &Job) -> Submission {
-    let parallelism = job.parallelism.expect("a session job has a parallelism");
+pub fn submission(job: &Job, cluster: &Job, parallelism: u32) -> Submission {
     let mut run_args = vec!["--parallelism".to_string(), parallelism.to_string()];
     if let Some(c) = &job.entry_class {
         run_args.extend(["--class".to_string(), c.clone()]);

@@ -162,12 +162,19 @@ pub fn validate(
         network_policy,
         disruption_budget,
     };
-    let job = finish(src, job, role, options, diags);
+    let job = finish(src, job, role, parallelism, options, diags);
     (diags.error_count() == before).then_some(job)
 }
 
 /// The job's Flink options, its kind, and the checks that need both.
-fn finish(src: &Source, mut job: Job, role: &Role, user: Options, diags: &mut Diagnostics) -> Job {
+fn finish(
+    src: &Source,
+    mut job: Job,
+    role: &Role,
+    parallelism: u32,
+    user: Options,
+    diags: &mut Diagnostics,
+) -> Job {
     let cluster = match role {
         Role::SessionJob(c) => Some(*c),
         _ => None,
@@ -181,7 +188,7 @@ fn finish(src: &Source, mut job: Job, role: &Role, user: Options, diags: &mut Di
     job.kind = match role {
         Role::Application => Kind::Application,
         Role::Cluster => Kind::SessionCluster,
-        Role::SessionJob(c) => Kind::SessionJob(super::deploy::submission(&job, c)),
+        Role::SessionJob(c) => Kind::SessionJob(super::deploy::submission(&job, c, parallelism)),
     };
     super::deploy::native_checks(src, &job, diags);
     let cluster_options = crate::derive::options::cluster(&job);

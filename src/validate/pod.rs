@@ -8,7 +8,7 @@ use crate::diag::Diagnostics;
 use crate::load::scalar::Scalar;
 use crate::load::spec::{JobSpec, LogLevel, Mode, PodDisruptionBudgetSpec};
 use crate::load::Source;
-use crate::model::{DisruptionValue, Logging};
+use crate::model::{DisruptionBudget, DisruptionValue, Logging};
 
 /// Labels flinkgen sets itself; user labels may not replace them.
 const RESERVED_LABELS: &[&str] = &["app", "component"];
@@ -18,7 +18,7 @@ pub fn disruption_budget(
     p: &PodDisruptionBudgetSpec,
     mode: Mode,
     diags: &mut Diagnostics,
-) -> Option<(&'static str, DisruptionValue)> {
+) -> Option<DisruptionBudget> {
     // Native TaskManager pods belong to the JobManager Deployment directly, which has no scale
     // Kubernetes could relate them to: only a plain minAvailable count works for them.
     if mode == Mode::Native
@@ -43,11 +43,12 @@ pub fn disruption_budget(
         }
         (None, Some(v)) => ("minAvailable", v),
         (Some(v), None) => ("maxUnavailable", v),
-        (None, None) => return Some(("maxUnavailable", DisruptionValue::Count(1))),
+        (None, None) => return Some(DisruptionBudget::MaxUnavailable(DisruptionValue::Count(1))),
     };
     let path = format!("podDisruptionBudget.{field}");
     let parsed = match value {
-        Scalar::Int(n) if (0..=i64::from(u32::MAX)).contains(n) => {
+        // Kubernetes keeps the count as an int32.
+        Scalar::Int(n) if (0..=i64::from(i32::MAX)).contains(n) => {
             Some(DisruptionValue::Count(*n as u32))
         }
         Scalar::Text(t) => t
@@ -69,7 +70,10 @@ pub fn disruption_budget(
             .help("write a number such as 1, or a percentage such as \"25%\""),
         );
     }
-    parsed.map(|v| (field, v))
+    parsed.map(|v| match field {
+        "minAvailable" => DisruptionBudget::MinAvailable(v),
+        _ => DisruptionBudget::MaxUnavailable(v),
+    })
 }
 
 pub fn labels(
