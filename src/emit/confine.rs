@@ -6,7 +6,7 @@
 
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -68,52 +68,38 @@ pub enum Disk {
 }
 
 fn kind(m: &Metadata) -> &'static str {
-    let t = m.file_type();
-    if t.is_symlink() {
+    if m.file_type().is_symlink() {
         "a symbolic link (flinkgen never follows links in its output folder)"
-    } else if t.is_dir() {
-        "a folder"
-    } else if t.is_fifo() {
-        "a named pipe"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_block_device() || t.is_char_device() {
-        "a device"
     } else {
-        "a regular file"
+        crate::load::input::what(m.file_type())
     }
+}
+
+/// Walks the folders `parts` below `base`: each must be a real folder or missing. Returns
+/// whether all exist, or the first part that is something else (as `a/b`) and what it is.
+fn real_folders(base: &Path, parts: &[&str]) -> Result<bool, (String, String)> {
+    let mut at = base.to_path_buf();
+    for (n, part) in parts.iter().enumerate() {
+        at.push(part);
+        let shown = || parts[..=n].join("/");
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_dir() => {}
+            Ok(m) => return Err((shown(), format!("is {}", kind(&m)))),
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err((shown(), format!("cannot be inspected: {e}"))),
+        }
+    }
+    Ok(true)
 }
 
 /// Checks the folders on the way to `rel` (not `rel` itself): each is missing or a real
 /// folder. Returns whether all of them exist.
 pub fn folders(out_dir: &Path, rel: &str) -> Result<bool, Unsafe> {
-    let mut at = out_dir.to_path_buf();
-    let mut shown = String::new();
     let parts: Vec<&str> = rel.split('/').collect();
-    for part in &parts[..parts.len() - 1] {
-        at.push(part);
-        if !shown.is_empty() {
-            shown.push('/');
-        }
-        shown.push_str(part);
-        match std::fs::symlink_metadata(&at) {
-            Ok(m) if m.file_type().is_dir() => {}
-            Ok(m) => {
-                return Err(Unsafe {
-                    path: shown,
-                    why: format!("is {}, where flinkgen writes a folder", kind(&m)),
-                })
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
-            Err(e) => {
-                return Err(Unsafe {
-                    path: shown,
-                    why: format!("cannot be inspected: {e}"),
-                })
-            }
-        }
-    }
-    Ok(true)
+    real_folders(out_dir, &parts[..parts.len() - 1]).map_err(|(path, what)| Unsafe {
+        path,
+        why: format!("{what}, where flinkgen writes a folder"),
+    })
 }
 
 /// Reads a file below the output folder without following a link on the way.
@@ -272,27 +258,10 @@ pub fn remove_stale_temps(out_dir: &Path, rel: &str) {
 /// The output folder itself, and every folder between the project root and it: each is a
 /// real folder or missing (a link would carry every write elsewhere).
 pub fn out_dir(root: &Path, out_rel: &str) -> Result<(), String> {
-    let mut at = root.to_path_buf();
-    let mut shown = String::new();
-    for part in out_rel.split('/') {
-        at.push(part);
-        if !shown.is_empty() {
-            shown.push('/');
-        }
-        shown.push_str(part);
-        match std::fs::symlink_metadata(&at) {
-            Ok(m) if m.file_type().is_dir() => {}
-            Ok(m) => {
-                return Err(format!(
-                    "{shown} is {}, where flinkgen keeps its output folder",
-                    kind(&m)
-                ))
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(format!("{shown} cannot be inspected: {e}")),
-        }
-    }
-    Ok(())
+    let parts: Vec<&str> = out_rel.split('/').collect();
+    real_folders(root, &parts)
+        .map(|_| ())
+        .map_err(|(path, what)| format!("{path} {what}, where flinkgen keeps its output folder"))
 }
 
 /// Holds the output folder for one run: renders take it exclusively, checks shared, so two

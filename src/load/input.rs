@@ -25,7 +25,8 @@ fn refused(message: impl Into<String>, help: impl Into<String>) -> InputError {
     }
 }
 
-fn what(t: std::fs::FileType) -> &'static str {
+/// What a file that is not a regular file is, for messages.
+pub fn what(t: std::fs::FileType) -> &'static str {
     if t.is_dir() {
         "a folder"
     } else if t.is_fifo() {
@@ -34,6 +35,8 @@ fn what(t: std::fs::FileType) -> &'static str {
         "a socket"
     } else if t.is_block_device() || t.is_char_device() {
         "a device"
+    } else if t.is_file() {
+        "a regular file"
     } else {
         "not a regular file"
     }

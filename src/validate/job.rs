@@ -278,26 +278,36 @@ fn processes(
             c.task_manager_slots,
         );
     }
-    let jm = process(
-        src,
-        Component::JobManager,
-        "jobManager",
-        spec.job_manager.profile.as_ref(),
-        spec.job_manager.overrides.as_ref(),
-        defaults.jm_profile.as_ref(),
-        profiles,
-        diags,
-    );
-    let tm = process(
-        src,
-        Component::TaskManager,
-        "taskManager",
-        spec.task_manager.profile.as_ref(),
-        spec.task_manager.overrides.as_ref(),
-        defaults.tm_profile.as_ref(),
-        profiles,
-        diags,
-    );
+    let jm = spec.job_manager.profile.as_ref();
+    let tm = spec.task_manager.profile.as_ref();
+    let [jm, tm] = [
+        (
+            Component::JobManager,
+            "jobManager",
+            jm,
+            &spec.job_manager.overrides,
+            &defaults.jm_profile,
+        ),
+        (
+            Component::TaskManager,
+            "taskManager",
+            tm,
+            &spec.task_manager.overrides,
+            &defaults.tm_profile,
+        ),
+    ]
+    .map(|(component, field, name, overrides, default)| {
+        process(
+            src,
+            component,
+            field,
+            name,
+            overrides.as_ref(),
+            default.as_ref(),
+            profiles,
+            diags,
+        )
+    });
     let replicas = spec.task_manager.replicas.unwrap_or(1);
     let slots = spec.task_manager.slots.unwrap_or(1);
     (
