@@ -257,14 +257,8 @@ fn refusal(component: Component, origin: &Origin, e: &MemoryError) -> Diagnostic
 }
 
 /// Parses every size and fraction into Flink's options, and records the Flink keys the user set.
-fn memory_options(
-    component: Component,
-    origin: &Origin,
-    m: &MemorySpec,
-    options: &mut Options,
-    diags: &mut Diagnostics,
-) -> Option<Opts> {
-    let before = diags.error_count();
+/// Fields of the other process's memory model are refused, naming the profile's use.
+fn wrong_kind(component: Component, origin: &Origin, diags: &mut Diagnostics) {
     let wrong_kind = match component {
         Component::JobManager => TM_ONLY,
         Component::TaskManager => JM_ONLY,
@@ -287,6 +281,39 @@ fn memory_options(
             ));
         }
     }
+}
+
+/// A fixed size and a range for the same component contradict each other.
+fn fixed_or_range(origin: &Origin, diags: &mut Diagnostics) {
+    for (fixed, parts) in [
+        ("overhead", ["overheadMin", "overheadMax"]),
+        ("network", ["networkMin", "networkMax"]),
+    ] {
+        let f = format!("memory.{fixed}");
+        if origin.is_set(&f) && parts.iter().any(|p| origin.is_set(&format!("memory.{p}"))) {
+            diags.push(origin.key_error(
+                &f,
+                format!(
+                    "give either `{fixed}` (a fixed size) or `{}`/`{}`, not both",
+                    parts[0], parts[1]
+                ),
+            ));
+        }
+    }
+}
+
+/// A profile's memory fields as Flink options and as the inputs of Flink's memory model.
+/// Long because the model has one option per line; the checks around them are functions of
+/// their own.
+fn memory_options(
+    component: Component,
+    origin: &Origin,
+    m: &MemorySpec,
+    options: &mut Options,
+    diags: &mut Diagnostics,
+) -> Option<Opts> {
+    let before = diags.error_count();
+    wrong_kind(component, origin, diags);
     let prefix = component.prefix();
     let mut size = |field: &str, value: &Option<Scalar>, keys: &[&str]| -> Option<u64> {
         let v = value.as_ref()?;
@@ -330,21 +357,7 @@ fn memory_options(
     );
     let heap = size("heap", &m.heap, &["heap.size"]);
     let off_heap = size("offHeap", &m.off_heap, &["off-heap.size"]);
-    for (fixed, parts) in [
-        ("overhead", ["overheadMin", "overheadMax"]),
-        ("network", ["networkMin", "networkMax"]),
-    ] {
-        let f = format!("memory.{fixed}");
-        if origin.is_set(&f) && parts.iter().any(|p| origin.is_set(&format!("memory.{p}"))) {
-            diags.push(origin.key_error(
-                &f,
-                format!(
-                    "give either `{fixed}` (a fixed size) or `{}`/`{}`, not both",
-                    parts[0], parts[1]
-                ),
-            ));
-        }
-    }
+    fixed_or_range(origin, diags);
     let mut fraction = |field: &str, v: Option<f64>, key: &str| -> Option<f32> {
         let f = v?;
         if !f.is_finite() {
@@ -474,6 +487,30 @@ fn resources(
             );
         }
     }
+    let gpu = extended_resources(
+        component,
+        origin,
+        spec,
+        &mut requests,
+        &mut limits,
+        &mut labels,
+        diags,
+    );
+    gpu_options(origin, spec, gpu, options, diags);
+    (requests, limits, labels)
+}
+
+/// Extended resources (GPUs and others) into the container's requests and limits and the pod
+/// labels; returns the GPU kind and count, of which a TaskManager may have one.
+fn extended_resources(
+    component: Component,
+    origin: &Origin,
+    spec: &ProfileSpec,
+    requests: &mut Quantities,
+    limits: &mut Quantities,
+    labels: &mut Quantities,
+    diags: &mut Diagnostics,
+) -> Option<(String, u64)> {
     let mut gpu: Option<(String, u64)> = None;
     for (name, amount) in &spec.resources {
         let field = format!("resources.{name}");
@@ -532,6 +569,17 @@ fn resources(
             }
         }
     }
+    gpu
+}
+
+/// Flink's external-resource options for the profile's GPUs.
+fn gpu_options(
+    origin: &Origin,
+    spec: &ProfileSpec,
+    gpu: Option<(String, u64)>,
+    options: &mut Options,
+    diags: &mut Diagnostics,
+) {
     match (&gpu, &spec.gpu) {
         (Some((name, amount)), g) => {
             let g = g.clone().unwrap_or_default();
@@ -584,7 +632,6 @@ fn resources(
         ),
         (None, None) => {}
     }
-    (requests, limits, labels)
 }
 
 type Scheduling = (
