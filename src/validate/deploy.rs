@@ -293,22 +293,8 @@ pub fn target(
 
 /// What the Flink Kubernetes Operator's validator would refuse in the cluster, refused here.
 pub fn operator_checks(src: &Source, job: &Job, cluster: Option<&Job>, diags: &mut Diagnostics) {
-    let session_job = cluster.is_some();
     if !job.is_operator() {
-        for (field, set) in [
-            ("upgradeMode", job.upgrade_mode.is_some()),
-            ("jarUri", job.jar_uri.is_some()),
-        ] {
-            if set {
-                diags.push(
-                    src.error(
-                        field,
-                        format!("`{field}` is read by the Flink Kubernetes Operator only"),
-                    )
-                    .help("set target: operator, or remove it"),
-                );
-            }
-        }
+        operator_only_fields(src, job, diags);
         return;
     }
     if job.version.major == 1 && job.version.minor < 19 {
@@ -326,6 +312,32 @@ pub fn operator_checks(src: &Source, job: &Job, cluster: Option<&Job>, diags: &m
                 .help("remove nodePort, or use target: manifests"),
         );
     }
+    jar_uri(src, job, cluster.is_some(), diags);
+    if let Some(mode) = job.upgrade_mode {
+        upgrade_mode(src, job, cluster, mode, diags);
+    }
+}
+
+/// Fields only the Operator reads are refused on other targets rather than ignored.
+fn operator_only_fields(src: &Source, job: &Job, diags: &mut Diagnostics) {
+    for (field, set) in [
+        ("upgradeMode", job.upgrade_mode.is_some()),
+        ("jarUri", job.jar_uri.is_some()),
+    ] {
+        if set {
+            diags.push(
+                src.error(
+                    field,
+                    format!("`{field}` is read by the Flink Kubernetes Operator only"),
+                )
+                .help("set target: operator, or remove it"),
+            );
+        }
+    }
+}
+
+/// A FlinkSessionJob's jar comes from a URI; an application's from its image.
+fn jar_uri(src: &Source, job: &Job, session_job: bool, diags: &mut Diagnostics) {
     match (&job.jar_uri, session_job) {
         (None, true) => diags.push(
             src.key_error("jar", "a FlinkSessionJob's jar is fetched by the Operator, not taken from an image")
@@ -342,15 +354,19 @@ pub fn operator_checks(src: &Source, job: &Job, cluster: Option<&Job>, diags: &m
         ),
         _ => {}
     }
-    let Some(mode) = job.upgrade_mode else { return };
-    if !job.has_cluster() && !session_job {
+}
+
+/// What each upgrade mode needs to resume the job: checkpoints, savepoints, HA metadata.
+fn upgrade_mode(
+    src: &Source,
+    job: &Job,
+    cluster: Option<&Job>,
+    mode: UpgradeMode,
+    diags: &mut Diagnostics,
+) {
+    if !job.has_cluster() && cluster.is_none() {
         return;
     }
-    // A session job's state locations and HA may come from its cluster.
-    let has = |key: &str| {
-        job.options.contains_key(key) || cluster.is_some_and(|c| c.options.contains_key(key))
-    };
-    let ha = job.ha.is_some() || cluster.is_some_and(|c| c.ha.is_some());
     if matches!(job.kind, Kind::SessionCluster) {
         diags.push(src.error("upgradeMode", "a session cluster has no job to upgrade"));
         return;
@@ -358,8 +374,18 @@ pub fn operator_checks(src: &Source, job: &Job, cluster: Option<&Job>, diags: &m
     if mode == UpgradeMode::Stateless {
         return;
     }
+    // A session job's state locations and HA may come from its cluster.
+    let either = |f: &dyn Fn(&Job) -> bool| f(job) || cluster.is_some_and(f);
+    let checkpoint_dir = either(&|j| {
+        j.state
+            .checkpoints
+            .as_ref()
+            .is_some_and(|c| c.dir.is_some())
+    });
+    let savepoint_dir = either(&|j| j.state.savepoint_dir.is_some());
+    let ha = either(&|j| j.ha.is_some());
     let name = mode.as_str();
-    if !has("execution.checkpointing.dir") && !has("state.checkpoints.dir") {
+    if !checkpoint_dir {
         diags.push(
             src.error(
                 "upgradeMode",
@@ -368,10 +394,7 @@ pub fn operator_checks(src: &Source, job: &Job, cluster: Option<&Job>, diags: &m
             .help("set checkpoints.dir"),
         );
     }
-    if mode == UpgradeMode::Savepoint
-        && !has("execution.checkpointing.savepoint-dir")
-        && !has("state.savepoints.dir")
-    {
+    if mode == UpgradeMode::Savepoint && !savepoint_dir {
         diags.push(
             src.error(
                 "upgradeMode",
