@@ -37,8 +37,9 @@ pub struct Job {
     pub image: String,
     pub image_tag: String,
     pub pull_policy: PullPolicy,
-    /// Jar path relative to the project root (the Docker build context).
-    pub jar: String,
+    /// Jar path relative to the project root (the Docker build context); a session cluster
+    /// has none.
+    pub jar: Option<String>,
     pub entry_class: Option<String>,
     pub args: Vec<String>,
     pub restore: Option<Restore>,

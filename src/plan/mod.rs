@@ -34,7 +34,7 @@ pub struct JobView {
     pub image: String,
     pub image_tag: String,
     pub pull_policy: &'static str,
-    pub jar: String,
+    pub jar: Option<String>,
     pub usrlib_jar: String,
     pub plugins: Vec<PluginView>,
     /// Labels of resources that belong to the whole job (the ConfigMap).
@@ -401,7 +401,7 @@ fn view(job: &Job) -> JobView {
         },
         native: job.is_native(),
         ha: job.ha.is_some(),
-        has_jar: !matches!(job.kind, Kind::SessionCluster),
+        has_jar: job.jar.is_some(),
         service_account: job.service_account(),
         jobmanager_replicas: job.job_manager_replicas,
         jobmanager_container: if job.is_native() {

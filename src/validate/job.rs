@@ -64,9 +64,10 @@ pub fn validate(
     if let (Some(_), Err(e)) = (&spec.namespace, units::dns_label(&namespace, 63)) {
         diags.push(src.error("namespace", e));
     }
-    let jar = match role {
-        Role::Cluster => Some(String::new()),
-        _ => jar(src, &spec.jar, diags),
+    // Outer None: the jar is wrong (reported); inner None: a session cluster has no jar.
+    let jar: Option<Option<String>> = match role {
+        Role::Cluster => Some(None),
+        _ => jar(src, &spec.jar, diags).map(Some),
     };
     let entry_class = entry_class(src, spec, diags);
     let args = args(src, &spec.args, diags);
