@@ -125,25 +125,6 @@ impl Job {
     }
 }
 
-impl UpgradeMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UpgradeMode::Stateless => "stateless",
-            UpgradeMode::Savepoint => "savepoint",
-            UpgradeMode::LastState => "last-state",
-        }
-    }
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Standalone => "standalone",
-            Mode::Native => "native",
-        }
-    }
-}
-
 /// A PodDisruptionBudget: one of its two bounds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DisruptionBudget {
@@ -275,37 +256,4 @@ impl Memory {
 pub struct Logging {
     pub root: LogLevel,
     pub loggers: BTreeMap<String, LogLevel>,
-}
-
-impl LogLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogLevel::Trace => "TRACE",
-            LogLevel::Debug => "DEBUG",
-            LogLevel::Info => "INFO",
-            LogLevel::Warn => "WARN",
-            LogLevel::Error => "ERROR",
-            LogLevel::Off => "OFF",
-        }
-    }
-}
-
-impl ServiceType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceType::ClusterIP => "ClusterIP",
-            ServiceType::NodePort => "NodePort",
-            ServiceType::LoadBalancer => "LoadBalancer",
-        }
-    }
-}
-
-impl PullPolicy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PullPolicy::Always => "Always",
-            PullPolicy::IfNotPresent => "IfNotPresent",
-            PullPolicy::Never => "Never",
-        }
-    }
 }

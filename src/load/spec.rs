@@ -9,6 +9,25 @@ use serde::Deserialize;
 use super::profile::ProfileSpec;
 use super::scalar::Scalar;
 
+/// A spec enum whose value names users write and Kubernetes or Flink read back: one list
+/// gives both the serde names and `as_str`, so the two cannot drift apart.
+macro_rules! named {
+    (pub enum $name:ident { $($variant:ident = $text:literal,)+ }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+    };
+}
+
 /// One Flink job: its own application cluster, or submitted to a session cluster (`session`).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -215,11 +234,12 @@ pub struct ImageSpec {
     pub pull_policy: Option<PullPolicy>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
-pub enum PullPolicy {
-    Always,
-    IfNotPresent,
-    Never,
+named! {
+    pub enum PullPolicy {
+        Always = "Always",
+        IfNotPresent = "IfNotPresent",
+        Never = "Never",
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -331,15 +351,15 @@ pub struct LoggingSpec {
     pub loggers: BTreeMap<String, LogLevel>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum LogLevel {
-    Trace,
-    Debug,
-    Info,
-    Warn,
-    Error,
-    Off,
+named! {
+    pub enum LogLevel {
+        Trace = "TRACE",
+        Debug = "DEBUG",
+        Info = "INFO",
+        Warn = "WARN",
+        Error = "ERROR",
+        Off = "OFF",
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -349,19 +369,19 @@ pub enum Target {
     Operator,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum UpgradeMode {
-    Stateless,
-    Savepoint,
-    LastState,
+named! {
+    pub enum UpgradeMode {
+        Stateless = "stateless",
+        Savepoint = "savepoint",
+        LastState = "last-state",
+    }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    Standalone,
-    Native,
+named! {
+    pub enum Mode {
+        Standalone = "standalone",
+        Native = "native",
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -387,11 +407,12 @@ pub struct RestSpec {
     pub annotations: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
-pub enum ServiceType {
-    ClusterIP,
-    NodePort,
-    LoadBalancer,
+named! {
+    pub enum ServiceType {
+        ClusterIP = "ClusterIP",
+        NodePort = "NodePort",
+        LoadBalancer = "LoadBalancer",
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
