@@ -174,10 +174,13 @@ impl Renderer {
     ) -> Result<BTreeMap<String, String>, minijinja::Error> {
         let plan = plan::plan(out_dir, job, |template, v| self.render(template, v))?;
         // One conversion of the view serves every template of the job.
-        let ctx = Value::from_serialize(&plan.view);
+        let ctx = minijinja::context! {
+            ..Value::from_serialize(&plan.view),
+            ..Value::from_serialize(&plan.mounted)
+        };
         plan.files
             .into_iter()
-            .map(|(path, template)| Ok((path, self.env.get_template(template)?.render(&ctx)?)))
+            .map(|o| Ok((o.path, self.env.get_template(o.template)?.render(&ctx)?)))
             .collect()
     }
 }
