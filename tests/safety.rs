@@ -234,6 +234,9 @@ fn special_files_at_input_paths_are_refused_quickly() {
     std::os::unix::fs::symlink(s.sandbox.join("precious.yaml"), s.root.join("jobs/x.yaml"))
         .unwrap();
     std::fs::write(s.root.join("jobs/UPPER.YAML"), "name: [\n").unwrap();
+    // A link to a folder of specs is reported, not skipped.
+    std::fs::create_dir_all(s.root.join("more")).unwrap();
+    std::os::unix::fs::symlink("../more", s.root.join("jobs/team")).unwrap();
     // A line break in a file name would end up in the lock and break it.
     std::fs::write(s.root.join("jobs/two\nlines.yaml"), JOB).unwrap();
     let o = run(&s.root, &["render"]);
@@ -243,6 +246,10 @@ fn special_files_at_input_paths_are_refused_quickly() {
         "{err}"
     );
     assert!(err.contains("jobs/UPPER.YAML"), "{err}");
+    assert!(
+        err.contains("symbolic link to a folder; flinkgen does not look for specs through links to folders\n  --> jobs/team"),
+        "{err}"
+    );
     assert!(
         err.contains("jobs/two\\nlines.yaml\n  = help: rename the file"),
         "{err}"

@@ -273,7 +273,9 @@ pub struct RunLock {
 
 impl RunLock {
     /// Waits for other runs, saying so once. `None` when the folder cannot be opened (it is
-    /// missing: a check then has nothing to compare and a render creates it first).
+    /// missing: a check then has nothing to compare and a render creates it first) or its
+    /// file system has no locks (some network file systems): the run then goes unguarded,
+    /// as it would without this lock.
     pub fn acquire(out_dir: &Path, exclusive: bool, waiting: impl FnOnce()) -> Option<RunLock> {
         let dir = File::open(out_dir).ok()?;
         let first = if exclusive {
@@ -281,14 +283,18 @@ impl RunLock {
         } else {
             dir.try_lock_shared()
         };
-        if first.is_err() {
-            waiting();
-            let locked = if exclusive {
-                dir.lock()
-            } else {
-                dir.lock_shared()
-            };
-            locked.ok()?;
+        match first {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                waiting();
+                let locked = if exclusive {
+                    dir.lock()
+                } else {
+                    dir.lock_shared()
+                };
+                locked.ok()?;
+            }
+            Err(std::fs::TryLockError::Error(_)) => return None,
         }
         Some(RunLock { _dir: dir })
     }

@@ -59,6 +59,12 @@ pub fn read(root: &Path, rel: &str) -> Result<String, InputError> {
                 "flinkgen reads only files inside the project; copy the file here instead",
             ));
         }
+        if path.is_dir() {
+            return Err(refused(
+                "this is a symbolic link to a folder; flinkgen does not look for specs through links to folders",
+                "move the specs into the input folder, or set the folder in flinkgen.yaml",
+            ));
+        }
     }
     // O_NONBLOCK: opening a named pipe does not wait for a writer. The opened file itself is
     // then inspected, so what is read is what was checked.

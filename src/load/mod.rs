@@ -184,8 +184,9 @@ pub fn find_yaml(root: &Path, dir: &str, depth: usize) -> Vec<String> {
         .into_iter()
         .filter_map(Result::ok)
         .filter(|e| !e.file_type().is_dir())
+        // A link to a folder is reported too: its specs would otherwise go unseen.
+        .filter(|e| is_yaml_name(e.path()) || (e.path_is_symlink() && e.path().is_dir()))
         .map(|e| e.into_path())
-        .filter(|p| is_yaml_name(p))
         .collect();
     files.sort();
     files.into_iter().map(|p| relative(root, &p)).collect()
