@@ -275,3 +275,70 @@ fn native(job: &Job) -> Options {
     }
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Checkpoints;
+
+    fn version(v: &str) -> Version {
+        Version::parse(v).unwrap()
+    }
+
+    #[test]
+    fn state_keys_are_spelled_for_the_version() {
+        let s = State {
+            backend: Some(StateBackend::Rocksdb),
+            checkpoints: Some(Checkpoints {
+                interval: "30s".into(),
+                timeout: None,
+                min_pause: None,
+                mode: None,
+                max_concurrent: None,
+                tolerable_failures: None,
+                retention: None,
+                retained: Some(3),
+                incremental: Some(true),
+                dir: Some("s3://b/ckpt".into()),
+            }),
+            savepoint_dir: Some("s3://b/sp".into()),
+            claim_mode: Some(ClaimMode::NoClaim),
+        };
+        let new = state(&s, version("1.20"));
+        let old = state(&s, version("1.18"));
+        for (now, before) in [
+            ("execution.checkpointing.dir", "state.checkpoints.dir"),
+            (
+                "execution.checkpointing.savepoint-dir",
+                "state.savepoints.dir",
+            ),
+            (
+                "execution.checkpointing.num-retained",
+                "state.checkpoints.num-retained",
+            ),
+            (
+                "execution.checkpointing.incremental",
+                "state.backend.incremental",
+            ),
+            (
+                "execution.state-recovery.claim-mode",
+                "execution.savepoint-restore-mode",
+            ),
+        ] {
+            assert!(new.contains_key(now) && !new.contains_key(before), "{now}");
+            assert!(
+                old.contains_key(before) && !old.contains_key(now),
+                "{before}"
+            );
+        }
+        assert_eq!(new.len(), old.len());
+        assert_eq!(new["state.backend.type"], text("rocksdb"));
+        let r = Restore {
+            path: "s3://b/sp/1".into(),
+            allow_non_restored_state: true,
+        };
+        assert!(restore(&r, version("1.19")).contains_key("execution.savepoint.path"));
+        assert!(restore(&r, version("2.2"))
+            .contains_key("execution.state-recovery.ignore-unclaimed-state"));
+    }
+}

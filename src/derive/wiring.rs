@@ -88,3 +88,26 @@ pub fn rpc_address(name: &str, namespace: &str, native: bool, ha: bool) -> Optio
 pub fn in_cluster_host(service: &str, namespace: &str) -> String {
     format!("{service}.{namespace}.svc")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_agree_between_config_and_manifests() {
+        assert_eq!(
+            rpc_address("j", "ns", false, true).as_deref(),
+            Some("j-jobmanager")
+        );
+        assert_eq!(rpc_address("j", "ns", true, false).as_deref(), Some("j.ns"));
+        assert_eq!(rpc_address("j", "ns", true, true), None);
+        assert_eq!(rest_endpoint("j", true), rest_service("j"));
+        assert_eq!(rest_endpoint("j", false), jobmanager_service("j"));
+        assert_eq!(jar_uri("j"), "local:///opt/flink/usrlib/j.jar");
+        assert_eq!(config_map("j", true), "flink-config-j");
+        assert_eq!(
+            pod_template_path(),
+            "/opt/flink/pod-template/taskmanager-pod-template.yaml"
+        );
+    }
+}
