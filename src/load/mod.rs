@@ -64,10 +64,17 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
     if inputs.shared_input_failed {
         return inputs;
     }
-    inputs.jobs = load_jobs(root, &jobs_dir, diags);
     // Session clusters are optional, and so is their folder.
     if root.join(&clusters_dir).is_dir() || inputs.project.clusters_dir.is_some() {
         inputs.clusters = load_clusters(root, &clusters_dir, diags);
+    }
+    // A project may hold only session clusters (their jobs are submitted by other tools);
+    // then the jobs folder is optional too.
+    let only_clusters = !inputs.clusters.is_empty()
+        && inputs.project.jobs_dir.is_none()
+        && std::fs::symlink_metadata(root.join(&jobs_dir)).is_err();
+    if !only_clusters {
+        inputs.jobs = load_jobs(root, &jobs_dir, !inputs.clusters.is_empty(), diags);
     }
     let before_profiles = diags.error_count();
     inputs.profiles = load_profiles(root, &profiles_dir, diags);
@@ -75,12 +82,18 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
     inputs
 }
 
-fn load_jobs(root: &Path, jobs_dir: &str, diags: &mut Diagnostics) -> Vec<(Source, spec::JobSpec)> {
+fn load_jobs(
+    root: &Path,
+    jobs_dir: &str,
+    has_clusters: bool,
+    diags: &mut Diagnostics,
+) -> Vec<(Source, spec::JobSpec)> {
     let job_files = yaml_files(root, jobs_dir, usize::MAX, diags);
-    if job_files.is_empty() && !diags.has_errors() {
+    if job_files.is_empty() && !has_clusters && !diags.has_errors() {
         diags.push(
-            Diagnostic::error(jobs_dir, "no job specs found")
-                .help(format!("add a job spec such as {jobs_dir}/my-job.yaml")),
+            Diagnostic::error(jobs_dir, "no job or session cluster specs found").help(format!(
+                "add a job spec such as {jobs_dir}/my-job.yaml, or a session cluster in clusters/"
+            )),
         );
     }
     // Reading and parsing are independent per file; large projects parse on all cores.

@@ -84,6 +84,7 @@ pub fn validate(
         replicas,
         slots,
         mode == Mode::Native,
+        matches!(role, Role::Cluster),
         diags,
     );
     let plugins = plugins(src, &spec.plugins, diags);
@@ -406,11 +407,13 @@ fn parallelism(
     replicas: u32,
     slots: u32,
     native: bool,
+    cluster: bool,
     diags: &mut Diagnostics,
 ) -> u32 {
     let total = replicas.saturating_mul(slots);
     let Some(p) = p else {
-        if total > MAX_PARALLELISM {
+        // A session cluster has no job, so nothing defaults to its slot count.
+        if total > MAX_PARALLELISM && !cluster {
             diags.push(
                 src.error(
                     "taskManager.replicas",
