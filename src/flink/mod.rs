@@ -24,8 +24,10 @@ struct Line {
     default_java: u32,
 }
 
-/// Release lines with official images. The pinned patch is the newest one we verified;
-/// a spec may name any other patch of a listed line.
+/// Release lines with official images: the one table to edit when Flink releases (see README,
+/// "Adding a Flink release"; `scripts/check-releases.py` compares it with PyPI). The pinned
+/// patch is the newest with both an official image (apache/flink-docker `release.metadata`)
+/// and a PyPI distribution to verify against; a spec may name any other patch of a line.
 const LINES: &[Line] = &[
     Line {
         major: 1,
@@ -44,21 +46,22 @@ const LINES: &[Line] = &[
     Line {
         major: 1,
         minor: 20,
-        pinned_patch: 3,
-        java: &[8, 11, 17, 21],
+        pinned_patch: 4,
+        // apache/flink-docker publishes 1.20 for Java 8, 11 and 17 only.
+        java: &[8, 11, 17],
         default_java: 11,
     },
     Line {
         major: 2,
         minor: 0,
-        pinned_patch: 1,
+        pinned_patch: 2,
         java: &[11, 17, 21],
         default_java: 17,
     },
     Line {
         major: 2,
         minor: 1,
-        pinned_patch: 1,
+        pinned_patch: 2,
         java: &[11, 17, 21],
         default_java: 17,
     },
@@ -66,6 +69,13 @@ const LINES: &[Line] = &[
         major: 2,
         minor: 2,
         pinned_patch: 1,
+        java: &[11, 17, 21],
+        default_java: 17,
+    },
+    Line {
+        major: 2,
+        minor: 3,
+        pinned_patch: 0,
         java: &[11, 17, 21],
         default_java: 17,
     },
@@ -188,8 +198,8 @@ mod tests {
     #[test]
     fn parses_and_pins() {
         let v = Version::parse("1.20").unwrap();
-        assert_eq!(v.to_string(), "1.20.3");
-        assert_eq!(v.image(17), "flink:1.20.3-scala_2.12-java17");
+        assert_eq!(v.to_string(), "1.20.4");
+        assert_eq!(v.image(17), "flink:1.20.4-scala_2.12-java17");
         assert_eq!(Version::parse("2.2.0").unwrap().to_string(), "2.2.0");
         assert!(Version::parse("1.17")
             .unwrap_err()
