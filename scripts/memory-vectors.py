@@ -8,7 +8,7 @@ arithmetic did not change between them); the answer is stored once, with the ver
 produced it. Flink comes from PyPI (apache-flink-libraries), cached in ~/.cache/flinkgen, and
 Java 11+ must be on PATH. Takes a few minutes.
 
-Usage: scripts/memory-vectors.py [VERSION ...]   (default: 1.20.3 2.2.1)
+Usage: scripts/memory-vectors.py [VERSION ...]   (default: 1.20.4 2.2.1 2.3.0)
 """
 import concurrent.futures
 import json
@@ -166,7 +166,7 @@ def run_case(version, component, options):
 
 
 def main():
-    versions = sys.argv[1:] or ["1.20.3", "2.2.1"]
+    versions = sys.argv[1:] or ["1.20.4", "2.2.1", "2.3.0"]
     for v in versions:
         verify.flink_lib(v)
     jobs = [(name, comp, opts, v) for name, comp, opts in CASES for v in versions]
