@@ -62,6 +62,15 @@ pub fn memory(v: &Scalar) -> Result<u64, String> {
                 &unit[..1].to_ascii_uppercase()
             ))
         }
+        // Flink reads units in any case (`4Gb` is 4 GiB to it); one spelling keeps specs clear.
+        u if matches!(u.to_ascii_lowercase().as_str(), "kb" | "mb" | "gb" | "tb" | "bytes") => {
+            let flink = &u[..1].to_ascii_lowercase();
+            return Err(format!(
+                "`{text}`: Flink reads `{u}` as a power of 2 ({}{flink}), but Kubernetes would not; write `{digits}{flink}` (Flink) or `{digits}{}i` (Kubernetes)",
+                digits,
+                &u[..1].to_ascii_uppercase()
+            ));
+        }
         _ => {
             return Err(format!(
                 "`{text}` has an unknown unit `{}`; use b, k, m, g, t (Flink) or Ki, Mi, Gi, Ti (Kubernetes)",
