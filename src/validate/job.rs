@@ -123,7 +123,8 @@ pub fn validate(
     let image = image(src, image_spec.as_ref(), &name, version, defaults, diags);
     let (state, restore) = super::state::state(src, spec, version, fs_plugins, diags);
     let scope = cluster.map(|c| c.source.as_str());
-    let options = user_options(src, spec, env, version, scope, diags);
+    let is_cluster = matches!(role, Role::Cluster);
+    let options = user_options(src, spec, env, version, scope, is_cluster, diags);
     if diags.error_count() > before {
         return None;
     }
@@ -237,24 +238,20 @@ fn user_options(
     env: Option<&Environment>,
     version: Version,
     scope: Option<&str>,
+    cluster: bool,
     diags: &mut Diagnostics,
 ) -> Options {
-    let read = super::options::user_options;
-    let mut options = read(
-        src,
-        "flinkConfig",
-        &spec.flink_config,
-        version,
-        scope,
-        diags,
-    );
+    let read = |src, prefix: &str, map, diags: &mut Diagnostics| {
+        super::options::user_options(src, prefix, map, version, scope, cluster, diags)
+    };
+    let mut options = read(src, "flinkConfig", &spec.flink_config, diags);
     if let Some(env) = env {
         let prefix = format!("environments.{}.flinkConfig", env.name);
         if let Some((project_src, map)) = env.project {
-            options.extend(read(project_src, &prefix, map, version, scope, diags));
+            options.extend(read(project_src, &prefix, map, diags));
         }
         if let Some(map) = env.job {
-            options.extend(read(src, &prefix, map, version, scope, diags));
+            options.extend(read(src, &prefix, map, diags));
         }
     }
     options

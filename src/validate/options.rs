@@ -16,6 +16,7 @@ pub fn user_options(
     map: &std::collections::BTreeMap<String, Yaml>,
     version: Version,
     session_cluster: Option<&str>,
+    cluster: bool,
     diags: &mut Diagnostics,
 ) -> Options {
     let mut out = Options::new();
@@ -36,7 +37,7 @@ pub fn user_options(
             );
             continue;
         }
-        let Some(value) = convert(src, &field, &key, value, version, diags) else {
+        let Some(value) = convert(src, &field, &key, value, version, cluster, diags) else {
             continue;
         };
         if let Some(cluster_file) = session_cluster {
@@ -103,6 +104,7 @@ fn key_allowed(
     field: &str,
     key: &str,
     version: Version,
+    cluster: bool,
     diags: &mut Diagnostics,
 ) -> bool {
     if !keys::valid_key(key) {
@@ -114,7 +116,10 @@ fn key_allowed(
         );
         return false;
     }
-    if let Some(help) = keys::owner_help(key) {
+    // A session cluster has no job whose parallelism flinkgen writes: its default for the
+    // jobs submitted to it is the user's to set.
+    let clusters_own = cluster && key == "parallelism.default";
+    if let Some(help) = keys::owner_help(key).filter(|_| !clusters_own) {
         diags.push(
             src.key_error(field, format!("`{key}` is set by flinkgen"))
                 .help(help),
@@ -145,9 +150,10 @@ fn convert(
     key: &str,
     v: &Yaml,
     version: Version,
+    cluster: bool,
     diags: &mut Diagnostics,
 ) -> Option<Value> {
-    if !key_allowed(src, field, key, version, diags) {
+    if !key_allowed(src, field, key, version, cluster, diags) {
         return None;
     }
     if v.is_null() || v.as_str() == Some("") {

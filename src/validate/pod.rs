@@ -88,7 +88,7 @@ pub fn labels(
         if RESERVED_LABELS.contains(&k.as_str()) || k.starts_with("app.kubernetes.io/") {
             diags.push(
                 src.key_error(&field, format!("label `{k}` is set by flinkgen"))
-                    .help("the selectors use it; choose another key"),
+                    .help("flinkgen sets it on every object it writes (`app` and `component` select the pods, `app.kubernetes.io/*` describe them); choose another key"),
             );
             continue;
         }
