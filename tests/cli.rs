@@ -234,7 +234,7 @@ fn explain_shows_what_flink_computes_and_writes_nothing() {
     let json = flinkgen(p.path(), &["explain", "rocks", "--format", "json"]);
     assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
     let e: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    // These flags are what Flink 1.20.3's BashJavaUtils derives from the rendered config
+    // These flags are what Flink's BashJavaUtils (1.20.3, 1.20.4) derives from the rendered config
     // (scripts/verify-with-flink.py checks the same agreement against real Flink).
     assert_eq!(e["taskManager"]["jvmFlags"], "-Xmx2281701376 -Xms2281701376 -XX:MaxDirectMemorySize=805306368 -XX:MaxMetaspaceSize=335544320");
     assert_eq!(e["jobManager"]["jvmFlags"], "-Xmx1073741824 -Xms1073741824 -XX:MaxDirectMemorySize=268435456 -XX:MaxMetaspaceSize=201326592");
@@ -250,7 +250,7 @@ fn explain_shows_what_flink_computes_and_writes_nothing() {
     let table = flinkgen(p.path(), &["explain", "rocks"]);
     let t = text(&table.stdout);
     assert!(
-        t.starts_with("rocks (jobs/rocks.yaml), Flink 1.20.3\n"),
+        t.starts_with("rocks (jobs/rocks.yaml), Flink 1.20.4\n"),
         "{t}"
     );
     assert!(
