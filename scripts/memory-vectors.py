@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Regenerates tests/data/memory-vectors.json: Flink's own memory derivation for many configs.
 
-Each configuration is written as config.yaml into a scratch conf dir and run through Flink's
+Each configuration is written as config.yaml (flink-conf.yaml before 1.19) into a scratch conf dir and run through Flink's
 BashJavaUtils (GET_TM_RESOURCE_PARAMS / GET_JM_RESOURCE_PARAMS --configDir), the code Flink's
 start scripts run. Every version listed must give the same answer (Flink's memory defaults and
 arithmetic did not change between them); the answer is stored once, with the versions that
 produced it. Flink comes from PyPI (apache-flink-libraries), cached in ~/.cache/flinkgen, and
 Java 11+ must be on PATH. Takes a few minutes.
 
-Usage: scripts/memory-vectors.py [VERSION ...]   (default: 1.20.4 2.2.1 2.3.0)
+Usage: scripts/memory-vectors.py [VERSION ...]   (default: 1.17.2 1.20.4 2.2.1 2.3.0)
 """
 import concurrent.futures
 import json
@@ -155,10 +155,13 @@ def run_case(version, component, options):
     lib = verify.flink_lib(version)
     prefix = TM if component == "tm" else JM
     command = "GET_TM_RESOURCE_PARAMS" if component == "tm" else "GET_JM_RESOURCE_PARAMS"
+    # Before 1.19 Flink reads only the flat flink-conf.yaml, whose values are taken verbatim
+    # (quotes would be part of the value).
+    legacy = tuple(int(x) for x in version.split(".")[:2]) < (1, 19)
     with tempfile.TemporaryDirectory() as conf:
-        with open(os.path.join(conf, "config.yaml"), "w") as f:
+        with open(os.path.join(conf, "flink-conf.yaml" if legacy else "config.yaml"), "w") as f:
             for k, v in options.items():
-                f.write(f"{prefix}{k}: '{v}'\n")
+                f.write(f"{prefix}{k}: {v}\n" if legacy else f"{prefix}{k}: '{v}'\n")
         code, results, log = verify.run(lib, conf, command)
     if code == 0 and len(results) >= 2:
         return parse_success(component, results)
@@ -166,7 +169,7 @@ def run_case(version, component, options):
 
 
 def main():
-    versions = sys.argv[1:] or ["1.20.4", "2.2.1", "2.3.0"]
+    versions = sys.argv[1:] or ["1.17.2", "1.20.4", "2.2.1", "2.3.0"]
     for v in versions:
         verify.flink_lib(v)
     jobs = [(name, comp, opts, v) for name, comp, opts in CASES for v in versions]

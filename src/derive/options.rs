@@ -22,7 +22,7 @@ pub fn state(s: &State, v: Version) -> Options {
             StateBackend::Rocksdb => "rocksdb",
             StateBackend::Forst => "forst",
         };
-        o.insert("state.backend.type".into(), text(name));
+        o.insert(spelled("state.backend.type", v).into(), text(name));
     }
     if let Some(c) = &s.checkpoints {
         let mut put = |key: &'static str, value: Value| {
@@ -129,10 +129,9 @@ pub fn base(job: &Job, own_cluster: bool) -> Options {
             "taskmanager.numberOfTaskSlots".into(),
             Value::Int(job.task_manager_slots.into()),
         );
-        o.insert(
-            "env.java.opts.all".into(),
-            Value::Text(job.version.java_opts()),
-        );
+        if let Some(flags) = job.version.java_opts() {
+            o.insert("env.java.opts.all".into(), Value::Text(flags));
+        }
         for p in [&job.job_manager, &job.task_manager] {
             o.extend(p.options.clone());
         }
@@ -157,7 +156,10 @@ pub fn cluster(job: &Job) -> Options {
         return o;
     }
     if let Some(dir) = &job.ha {
-        o.insert("high-availability.type".into(), text("kubernetes"));
+        o.insert(
+            spelled("high-availability.type", job.version).into(),
+            text("kubernetes"),
+        );
         o.insert("high-availability.storageDir".into(), text(dir));
     }
     if job.is_operator() {
@@ -216,7 +218,10 @@ fn native(job: &Job) -> Options {
             text("default"),
         );
     }
-    o.insert("kubernetes.container.image.ref".into(), text(&job.image));
+    o.insert(
+        spelled("kubernetes.container.image.ref", job.version).into(),
+        text(&job.image),
+    );
     o.insert(
         "kubernetes.container.image.pull-policy".into(),
         text(job.pull_policy.as_str()),
@@ -235,7 +240,7 @@ fn native(job: &Job) -> Options {
     );
     let tm = &job.task_manager;
     o.insert(
-        "kubernetes.taskmanager.cpu.amount".into(),
+        spelled("kubernetes.taskmanager.cpu.amount", job.version).into(),
         Value::Float(tm.cpu_millis as f64 / 1000.0),
     );
     o.insert(

@@ -20,7 +20,11 @@ const FIXED: &[(&str, &str)] = &[
 ];
 
 /// Why a user may not set `key`, as help text, if flinkgen owns it.
-pub fn owner_help(key: &str) -> Option<String> {
+pub fn owner_help(key: &str, v: Version) -> Option<String> {
+    // Before 1.18 flinkgen writes no JVM flags (nothing needs them on Java 8 and 11).
+    if key == "env.java.opts.all" && v.java_opts().is_none() {
+        return None;
+    }
     if key.starts_with("taskmanager.memory.") || key.starts_with("jobmanager.memory.") {
         return Some(
             "memory is set by the profile's memory fields (or the job's profile overrides)".into(),
@@ -102,6 +106,10 @@ pub const OWNED: &[Owned] = &[
     },
     Owned {
         key: "kubernetes.taskmanager.cpu.amount",
+        field: "the TaskManager profile's cpu",
+    },
+    Owned {
+        key: "kubernetes.taskmanager.cpu",
         field: "the TaskManager profile's cpu",
     },
     Owned {
@@ -276,23 +284,39 @@ const RENAMED_IN_1_20: &[(&str, &str)] = &[
 /// renamed in 1.20 go by their older names. Every version-dependent key flinkgen writes is
 /// spelled through here, from the same table that decides which spellings a user may set.
 pub fn spelled(key: &'static str, v: Version) -> &'static str {
-    if v.at_least(1, 20) {
-        return key;
-    }
-    RENAMED_IN_1_20
-        .iter()
-        .find(|(new, _)| *new == key)
-        .map_or(key, |(_, old)| old)
+    let older = |table: &'static [(&'static str, &'static str)], since: (u32, u32)| {
+        (!v.at_least(since.0, since.1))
+            .then(|| {
+                table
+                    .iter()
+                    .find(|(new, _)| *new == key)
+                    .map(|(_, old)| *old)
+            })
+            .flatten()
+    };
+    older(RENAMED_IN_1_20, (1, 20))
+        .or_else(|| older(RENAMED_IN_1_17, (1, 17)))
+        .unwrap_or(key)
 }
 
-/// Renames older than every supported version (new, old).
-const RENAMED_BEFORE: &[(&str, &str)] = &[
+/// Keys introduced in 1.17 (new, old), found by reflecting over the ConfigOptions of 1.15.4,
+/// 1.16.3 and 1.17.2: before 1.17 only the old name exists.
+const RENAMED_IN_1_17: &[(&str, &str)] = &[
     ("restart-strategy.type", "restart-strategy"),
     ("high-availability.type", "high-availability"),
+    ("state.backend.type", "state.backend"),
     ("env.java.opts.all", "env.java.opts"),
     (
         "kubernetes.container.image.ref",
         "kubernetes.container.image",
+    ),
+    (
+        "kubernetes.taskmanager.cpu.amount",
+        "kubernetes.taskmanager.cpu",
+    ),
+    (
+        "kubernetes.jobmanager.cpu.amount",
+        "kubernetes.jobmanager.cpu",
     ),
 ];
 
@@ -332,21 +356,21 @@ pub fn check(key: &str, v: Version) -> Verdict {
             "`{key}` is unknown since Flink 2.0; use `pekko.{rest}`"
         ));
     }
-    for (new, old) in RENAMED_IN_1_20 {
-        if key == *new && !v.at_least(1, 20) {
-            return Verdict::Invalid(format!(
-                "`{new}` exists from Flink 1.20; on {} use `{old}`",
-                v.minor_str()
-            ));
+    for (table, since) in [(RENAMED_IN_1_20, (1, 20)), (RENAMED_IN_1_17, (1, 17))] {
+        let shown = format!("{}.{}", since.0, since.1);
+        for (new, old) in table {
+            if key == *new && !v.at_least(since.0, since.1) {
+                return Verdict::Invalid(format!(
+                    "`{new}` exists from Flink {shown}; on {} use `{old}`",
+                    v.minor_str()
+                ));
+            }
+            if key == *old && v.at_least(since.0, since.1) {
+                return Verdict::Deprecated(format!(
+                    "`{old}` is deprecated since Flink {shown}; use `{new}`"
+                ));
+            }
         }
-        if key == *old && v.at_least(1, 20) {
-            return Verdict::Deprecated(format!(
-                "`{old}` is deprecated since Flink 1.20; use `{new}`"
-            ));
-        }
-    }
-    if let Some((new, _)) = RENAMED_BEFORE.iter().find(|(_, old)| *old == key) {
-        return Verdict::Deprecated(format!("`{key}` is deprecated; use `{new}`"));
     }
     if let Some(rest) = akka {
         return Verdict::Deprecated(format!(
@@ -383,7 +407,7 @@ pub fn known_keys() -> impl Iterator<Item = &'static str> {
         .chain(COMMON.iter().copied())
         .chain(FIXED.iter().map(|(k, _)| *k))
         .chain(RENAMED_IN_1_20.iter().flat_map(|(a, b)| [*a, *b]))
-        .chain(RENAMED_BEFORE.iter().map(|(a, _)| *a))
+        .chain(RENAMED_IN_1_17.iter().flat_map(|(a, b)| [*a, *b]))
 }
 
 /// A key that Flink could read: letters, digits and `.-_`, not starting or ending with a dot.

@@ -31,6 +31,13 @@ struct Line {
 const LINES: &[Line] = &[
     Line {
         major: 1,
+        minor: 17,
+        pinned_patch: 2,
+        java: &[8, 11],
+        default_java: 11,
+    },
+    Line {
+        major: 1,
         minor: 18,
         pinned_patch: 1,
         java: &[8, 11, 17],
@@ -95,6 +102,16 @@ impl Version {
             Some([a, b, c]) => (*a, *b, Some(*c)),
             _ => return Err(format!("`{text}` is not a Flink version")),
         };
+        if (major, minor) < (1, 15) {
+            return Err(format!(
+                "Flink {major}.{minor} is older than 1.15, which the Flink Kubernetes Operator refuses too"
+            ));
+        }
+        if (major, minor) < (LINES[0].major, LINES[0].minor) {
+            return Err(format!(
+                "Flink {major}.{minor} is not supported yet: its TaskManagers cap network memory at 1 GiB unless it is set (1.17 removed the cap), and flinkgen's memory model follows 1.17 and later"
+            ));
+        }
         let line = LINES
             .iter()
             .find(|l| l.major == major && l.minor == minor)
@@ -153,12 +170,16 @@ impl Version {
         }
     }
 
-    pub fn java_opts(&self) -> String {
-        if self.major >= 2 {
+    /// The JVM flags the version ships in `env.java.opts.all`. Before 1.18 (images for Java 8
+    /// and 11 only) the shipped configuration sets none (verified on 1.17.2's).
+    pub fn java_opts(&self) -> Option<String> {
+        if !self.at_least(1, 18) {
+            None
+        } else if self.major >= 2 {
             // 2.x dropped the sun.net.util export from its shipped configuration.
-            JAVA_OPTS_1X.replace("--add-exports=java.base/sun.net.util=ALL-UNNAMED ", "")
+            Some(JAVA_OPTS_1X.replace("--add-exports=java.base/sun.net.util=ALL-UNNAMED ", ""))
         } else {
-            JAVA_OPTS_1X.to_string()
+            Some(JAVA_OPTS_1X.to_string())
         }
     }
 }
@@ -201,9 +222,14 @@ mod tests {
         assert_eq!(v.to_string(), "1.20.4");
         assert_eq!(v.image(17), "flink:1.20.4-scala_2.12-java17");
         assert_eq!(Version::parse("2.2.0").unwrap().to_string(), "2.2.0");
-        assert!(Version::parse("1.17")
+        assert!(Version::parse("1.14")
             .unwrap_err()
-            .contains("not supported"));
+            .contains("older than 1.15"));
+        assert!(Version::parse("1.16")
+            .unwrap_err()
+            .contains("network memory"));
+        assert!(Version::parse("2.9").unwrap_err().contains("not supported"));
+        assert_eq!(Version::parse("1.17").unwrap().to_string(), "1.17.2");
         assert!(Version::parse("1.2").is_err());
         assert!(Version::parse("latest").is_err());
     }
@@ -226,8 +252,9 @@ mod tests {
 
     #[test]
     fn java_opts_match_shipped_defaults() {
-        let v1 = Version::parse("1.20").unwrap().java_opts();
-        let v2 = Version::parse("2.2").unwrap().java_opts();
+        let v1 = Version::parse("1.20").unwrap().java_opts().unwrap();
+        let v2 = Version::parse("2.2").unwrap().java_opts().unwrap();
+        assert_eq!(Version::parse("1.17").unwrap().java_opts(), None);
         assert!(v1.starts_with(
             "--add-exports=java.base/sun.net.util=ALL-UNNAMED --add-exports=java.rmi"
         ));

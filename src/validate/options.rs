@@ -119,7 +119,7 @@ fn key_allowed(
     // A session cluster has no job whose parallelism flinkgen writes: its default for the
     // jobs submitted to it is the user's to set.
     let clusters_own = cluster && key == "parallelism.default";
-    if let Some(help) = keys::owner_help(key).filter(|_| !clusters_own) {
+    if let Some(help) = keys::owner_help(key, version).filter(|_| !clusters_own) {
         diags.push(
             src.key_error(field, format!("`{key}` is set by flinkgen"))
                 .help(help),
