@@ -305,18 +305,26 @@ fn a_render_killed_midway_is_finished_by_the_next_one() {
     let full = start.elapsed();
     let journal = s.root.join("out/.flinkgen-journal");
     let mut interrupted_writes = 0;
-    for round in 1..=24 {
+    // The kill time adapts: earlier when the run had already finished, later when it had not
+    // started writing, so that kills land in the write phase on a fast or a loaded machine.
+    let mut delay = full.mul_f64(0.6);
+    for round in 1..=40 {
         relabel(&s.root, round);
         let mut child = command(&s.root, &["render"])
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // Spread the kills over the run; its writes come last.
-        std::thread::sleep(full.mul_f64((round % 8) as f64 / 8.0 + 0.3));
+        std::thread::sleep(delay);
+        let finished = child.try_wait().unwrap().is_some();
         let _ = child.kill();
         let _ = child.wait();
         if journal.exists() {
             interrupted_writes += 1;
+            delay = delay.mul_f64(if round % 2 == 0 { 0.9 } else { 1.1 });
+        } else if finished {
+            delay = delay.mul_f64(0.7);
+        } else {
+            delay = delay.mul_f64(1.25);
         }
         let o = run(&s.root, &["render"]);
         assert!(o.status.success(), "round {round}: {}", stderr(&o));
