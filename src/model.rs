@@ -179,7 +179,8 @@ pub struct State {
 /// Checkpointing, every duration as the user wrote it (Flink parses it the same way).
 #[derive(Debug, Clone)]
 pub struct Checkpoints {
-    pub interval: String,
+    /// None: no periodic checkpoints (the other settings still apply to manual ones).
+    pub interval: Option<String>,
     pub timeout: Option<String>,
     pub min_pause: Option<String>,
     pub mode: Option<CheckpointMode>,

@@ -28,7 +28,9 @@ pub fn state(s: &State, v: Version) -> Options {
         let mut put = |key: &'static str, value: Value| {
             o.insert(spelled(key, v).into(), value);
         };
-        put("execution.checkpointing.interval", text(&c.interval));
+        if let Some(i) = &c.interval {
+            put("execution.checkpointing.interval", text(i));
+        }
         if let Some(t) = &c.timeout {
             put("execution.checkpointing.timeout", text(t));
         }
@@ -295,7 +297,7 @@ mod tests {
         let s = State {
             backend: Some(StateBackend::Rocksdb),
             checkpoints: Some(Checkpoints {
-                interval: "30s".into(),
+                interval: Some("30s".into()),
                 timeout: None,
                 min_pause: None,
                 mode: None,

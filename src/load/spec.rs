@@ -275,8 +275,9 @@ pub struct TaskManagerSpec {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CheckpointSpec {
-    /// Checkpoint interval as a Flink duration (`30s`, `5 min`).
-    pub interval: Scalar,
+    /// Checkpoint interval as a Flink duration (`30s`, `5 min`). Without it Flink takes no
+    /// periodic checkpoints; `dir` then still serves manual checkpoints and savepoints.
+    pub interval: Option<Scalar>,
     /// Durable checkpoint location (`s3://bucket/path`).
     pub dir: Option<String>,
     pub mode: Option<CheckpointMode>,

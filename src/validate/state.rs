@@ -115,7 +115,11 @@ pub fn checkpoints(
         }
     };
     // Flink refuses intervals under 10 ms.
-    let interval = duration("checkpoints.interval", &c.interval, 10);
+    // Outer None: no interval given; inner None: a wrong one (reported).
+    let interval = c
+        .interval
+        .as_ref()
+        .map(|i| duration("checkpoints.interval", i, 10));
     let timeout = c
         .timeout
         .as_ref()
@@ -135,8 +139,13 @@ pub fn checkpoints(
         .as_ref()
         .filter(|d| location(src, "checkpoints.dir", d, plugins, diags))
         .cloned();
+    let interval = match interval {
+        Some(Some(text)) => Some(text),
+        Some(None) => return None,
+        None => None,
+    };
     Some(Checkpoints {
-        interval: interval?,
+        interval,
         timeout,
         min_pause,
         mode: c.mode,
