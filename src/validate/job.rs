@@ -347,6 +347,8 @@ fn job_version(
             .map_err(|(msg, help)| diags.push(src.error("flinkVersion", msg).help(help)))
             .ok(),
         None if defaults.version.is_some() => defaults.version,
+        // The project's version is wrong; that is reported at flinkgen.yaml.
+        None if defaults.version_given => None,
         None => {
             diags.push(
                 src.key_error("", "no Flink version given")

@@ -28,6 +28,8 @@ use profile::Component;
 pub struct Defaults {
     pub namespace: String,
     pub version: Option<Version>,
+    /// The project file names a version, valid or not (a wrong one is reported there once).
+    pub version_given: bool,
     pub registry: Option<String>,
     pub java: Option<u32>,
     pub pull_policy: PullPolicy,
@@ -320,6 +322,7 @@ fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
     Defaults {
         namespace,
         version,
+        version_given: p.flink_version.is_some(),
         registry: p.image.registry.clone(),
         java: p.image.java,
         pull_policy: p.image.pull_policy.unwrap_or(PullPolicy::IfNotPresent),
