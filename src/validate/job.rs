@@ -125,6 +125,9 @@ pub fn validate(
     let scope = cluster.map(|c| c.source.as_str());
     let is_cluster = matches!(role, Role::Cluster);
     let options = user_options(src, spec, env, version, scope, is_cluster, diags);
+    if target != crate::load::spec::Target::Operator {
+        operator_only_options(src, &options, diags);
+    }
     if diags.error_count() > before {
         return None;
     }
@@ -198,6 +201,21 @@ fn finish(
     job.options.extend(cluster_options);
     super::deploy::operator_checks(src, &job, cluster, diags);
     job
+}
+
+/// Options only the Flink Kubernetes Operator reads do nothing in plain manifests.
+fn operator_only_options(src: &Source, options: &Options, diags: &mut Diagnostics) {
+    for key in options.keys() {
+        if key.starts_with("kubernetes.operator.") || key.starts_with("job.autoscaler.") {
+            diags.push(
+                src.warning(
+                    &format!("flinkConfig.{key}"),
+                    format!("`{key}` is read by the Flink Kubernetes Operator only; with target: manifests nothing reads it"),
+                )
+                .help("set target: operator, or remove it"),
+            );
+        }
+    }
 }
 
 fn entry_class(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Option<String> {
