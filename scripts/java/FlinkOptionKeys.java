@@ -1,6 +1,7 @@
 // Prints each key read from stdin that no ConfigOption of the given Flink jars declares (as its
 // key or a fallback key). Used by scripts/verify-with-flink.py: every option flinkgen writes
-// itself must be one the target Flink version knows.
+// itself must be one the target Flink version knows. With --all first, prints every declared
+// key instead, sorted (scripts/option-keys.py keeps them per version in src/flink/keys/).
 import java.lang.reflect.*;
 import java.util.*;
 import java.util.zip.*;
@@ -10,7 +11,8 @@ import org.apache.flink.configuration.FallbackKey;
 public class FlinkOptionKeys {
     public static void main(String[] a) throws Exception {
         Set<String> keys = new HashSet<>();
-        for (String jar : a) {
+        boolean all = a.length > 0 && a[0].equals("--all");
+        for (String jar : all ? Arrays.copyOfRange(a, 1, a.length) : a) {
             try (ZipFile z = new ZipFile(jar)) {
                 for (Enumeration<? extends ZipEntry> e = z.entries(); e.hasMoreElements();) {
                     String n = e.nextElement().getName();
@@ -30,6 +32,10 @@ public class FlinkOptionKeys {
                     } catch (Throwable t) { }
                 }
             }
+        }
+        if (all) {
+            for (String k : new TreeSet<>(keys)) System.out.println(k);
+            return;
         }
         Scanner in = new Scanner(System.in);
         while (in.hasNextLine()) {

@@ -344,6 +344,54 @@ pub enum Verdict {
     Invalid(String),
 }
 
+/// Every key a ConfigOption of each line's pinned release declares, generated from the
+/// distributions by `scripts/option-keys.py`.
+const DECLARED: &[((u32, u32), &str)] = &[
+    ((1, 17), include_str!("keys/1.17.txt")),
+    ((1, 18), include_str!("keys/1.18.txt")),
+    ((1, 19), include_str!("keys/1.19.txt")),
+    ((1, 20), include_str!("keys/1.20.txt")),
+    ((2, 0), include_str!("keys/2.0.txt")),
+    ((2, 1), include_str!("keys/2.1.txt")),
+    ((2, 2), include_str!("keys/2.2.txt")),
+    ((2, 3), include_str!("keys/2.3.txt")),
+];
+
+/// Keys whose names Flink builds from a user-chosen part, or that plugins and connectors
+/// declare outside the distribution's jars: no list can hold them.
+const OPEN_PREFIXES: &[&str] = &[
+    "metrics.reporter.",
+    "external-resource.",
+    "s3.",
+    "fs.",
+    "gs.",
+    "azure.",
+    "presto.",
+    "hadoop.",
+    "security.delegation.token.provider.",
+    "kubernetes.operator.",
+    "job.autoscaler.",
+    "$internal.",
+];
+
+/// The declared keys of the line `v` belongs to, sorted.
+pub fn declared_keys(v: Version) -> Vec<&'static str> {
+    DECLARED
+        .iter()
+        .find(|(line, _)| *line == (v.major, v.minor))
+        .map(|(_, text)| text.lines().collect())
+        .unwrap_or_default()
+}
+
+/// Whether Flink `v` reads `key`: a declared option, or one of the open families.
+pub fn declared(key: &str, v: Version) -> bool {
+    OPEN_PREFIXES.iter().any(|p| key.starts_with(p))
+        || DECLARED
+            .iter()
+            .find(|(line, _)| *line == (v.major, v.minor))
+            .is_some_and(|(_, text)| text.lines().any(|k| k == key))
+}
+
 /// Judges a user-supplied key for the job's Flink version.
 pub fn check(key: &str, v: Version) -> Verdict {
     let removed = REMOVED_IN_2_0.contains(&key) || key.starts_with("taskmanager.network.netty.");
@@ -510,5 +558,33 @@ mod tests {
         assert!(!valid_key("a..b"));
         assert!(!valid_key("a: b"));
         assert!(!valid_key(""));
+    }
+}
+
+#[cfg(test)]
+mod declared_tests {
+    use super::*;
+
+    #[test]
+    fn declared_keys_come_from_each_release() {
+        let v = |s| Version::parse(s).unwrap();
+        for key in [
+            "taskmanager.data.port",
+            "kubernetes.container.image.pull-secrets",
+        ] {
+            assert!(declared(key, v("1.17")) && declared(key, v("2.3")), "{key}");
+        }
+        assert!(!declared("execution.checkpointing.dir", v("1.19")));
+        assert!(declared("execution.checkpointing.dir", v("1.20")));
+        assert!(declared("metrics.reporter.prom.port", v("2.2")));
+        assert!(!declared("execution.checkpointing.intervall", v("2.2")));
+        for line in DECLARED {
+            let text = line.1;
+            assert!(text.lines().count() > 800, "{:?}", line.0);
+            // Flink names templated options with placeholders (`external-resource.<resource_name>.amount`).
+            let plain =
+                |k: &str| !k.is_empty() && !k.chars().any(|c| c.is_whitespace() || c.is_control());
+            assert!(text.lines().all(plain), "{:?}", line.0);
+        }
     }
 }

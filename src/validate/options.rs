@@ -127,11 +127,16 @@ fn key_allowed(
         return false;
     }
     match keys::check(key, version) {
-        Verdict::Ok if keys::known_keys().any(|k| k == key) => {}
+        Verdict::Ok if keys::declared(key, version) => {}
         Verdict::Ok => {
-            if let Some(best) = did_you_mean(key, keys::known_keys()) {
-                let msg =
-                    format!("`{key}` is not an option flinkgen knows; did you mean `{best}`?");
+            // A key no option declares may be the job's own setting; only a near miss of a
+            // real option is worth a word.
+            let known = keys::declared_keys(version);
+            if let Some(best) = did_you_mean(key, known.iter().copied()) {
+                let msg = format!(
+                    "`{key}` is not an option of Flink {}; did you mean `{best}`?",
+                    version.minor_str()
+                );
                 diags.push(src.warning(field, msg));
             }
         }
