@@ -78,12 +78,15 @@ pub fn validate(
     };
     let target = super::deploy::target(src, spec, cluster, defaults.target, diags);
     // Native mode starts as many TaskManagers as the job's slots need.
+    // Native clusters start TaskManagers on demand; the adaptive scheduler (and reactive mode)
+    // runs a job with the slots there are: neither waits for a fixed slot count.
+    let elastic = mode == Mode::Native || adaptive_scheduler(spec, cluster);
     let parallelism = parallelism(
         src,
         spec.parallelism,
         replicas,
         slots,
-        mode == Mode::Native,
+        elastic,
         matches!(role, Role::Cluster),
         diags,
     );
@@ -216,6 +219,39 @@ fn operator_only_options(src: &Source, options: &Options, diags: &mut Diagnostic
             );
         }
     }
+}
+
+/// Whether the job's cluster schedules adaptively: `jobmanager.scheduler: adaptive` or
+/// `scheduler-mode: reactive`, flat or nested, in the spec or in its session cluster's options.
+fn adaptive_scheduler(spec: &JobSpec, cluster: Option<&Job>) -> bool {
+    let is = |key: &str, value: &str| {
+        let own = lookup(&spec.flink_config, key).is_some_and(|v| v.eq_ignore_ascii_case(value));
+        let theirs = cluster.is_some_and(|c| {
+            c.options
+                .get(key)
+                .is_some_and(|v| matches!(v, crate::flink::config::Value::Text(t) if t.eq_ignore_ascii_case(value)))
+        });
+        own || theirs
+    };
+    is("jobmanager.scheduler", "adaptive") || is("scheduler-mode", "reactive")
+}
+
+/// A scalar option of a `flinkConfig` map, given flat (`a.b: v`) or nested (`a: {b: v}`).
+fn lookup(map: &BTreeMap<String, crate::load::tree::Tree>, key: &str) -> Option<String> {
+    if let Some(v) = map.get(key).and_then(crate::load::tree::Tree::scalar_text) {
+        return Some(v);
+    }
+    map.iter().find_map(|(k, v)| {
+        let rest = key.strip_prefix(k.as_str())?.strip_prefix('.')?;
+        let crate::load::tree::Tree::Map(entries) = v else {
+            return None;
+        };
+        let nested: BTreeMap<String, crate::load::tree::Tree> = entries
+            .iter()
+            .filter_map(|(k, v)| Some((k.scalar_text()?, v.clone())))
+            .collect();
+        lookup(&nested, rest)
+    })
 }
 
 fn entry_class(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Option<String> {
@@ -423,7 +459,7 @@ fn parallelism(
     p: Option<u32>,
     replicas: u32,
     slots: u32,
-    native: bool,
+    elastic: bool,
     cluster: bool,
     diags: &mut Diagnostics,
 ) -> u32 {
@@ -451,13 +487,13 @@ fn parallelism(
             )
             .help(format!("use at most {MAX_PARALLELISM}")),
         );
-    } else if p > total && !native {
+    } else if p > total && !elastic {
         diags.push(
             src.error(
                 "parallelism",
                 format!("{p} needs {p} task slots, but {replicas} TaskManager(s) x {slots} slot(s) offer {total}"),
             )
-            .help("raise taskManager.replicas or taskManager.slots, or lower parallelism: the job would wait for slots forever"),
+            .help("raise taskManager.replicas or taskManager.slots, lower parallelism, or use the adaptive scheduler (jobmanager.scheduler: adaptive); with the default scheduler the job would wait for slots forever"),
         );
     }
     p.max(1)
