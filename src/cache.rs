@@ -117,7 +117,7 @@ pub fn fingerprint(root: &Path) -> Option<(String, String)> {
             h.add(&rel).add(load::input::read(root, &rel).ok()?);
         }
     }
-    let out_dir = project.out_dir.unwrap_or_else(|| "out".into());
+    let out_dir = load::out_dir(&project);
     h.add(&out_dir);
     Some((h.hex(32), out_dir))
 }

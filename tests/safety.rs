@@ -192,6 +192,7 @@ fn out_dir_may_not_overlap_inputs_or_the_project() {
     let s = setup(1);
     for (out_dir, says) in [
         ("jobs", "overlaps the input folder `jobs`"),
+        ("jobs/", "overlaps the input folder `jobs`"),
         ("jobs/out", "overlaps the input folder `jobs`"),
         ("profiles", "overlaps"),
         (".", "must be a folder inside the project"),

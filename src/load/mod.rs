@@ -37,7 +37,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
     let before = diags.error_count();
     let (project, project_src) = load_project(root, diags);
     let [(jobs_dir, _), (clusters_dir, _), (profiles_dir, _)] = input_dirs(&project);
-    let out_dir = project.out_dir.clone().unwrap_or_else(|| "out".into());
+    let out_dir = out_dir(&project);
     let fields = [
         ("jobsDir", &jobs_dir),
         ("clustersDir", &clusters_dir),
@@ -205,10 +205,25 @@ pub fn find_yaml(root: &Path, dir: &str, depth: usize) -> Vec<String> {
     files.into_iter().map(|p| relative(root, &p)).collect()
 }
 
+/// A folder setting as written, or its default; a trailing `/` (`deploy/generated/`) is the
+/// same folder.
+fn folder_setting(value: Option<&str>, default: &str) -> String {
+    match value {
+        Some(v) if v.len() > 1 && v.ends_with('/') => v.trim_end_matches('/').to_string(),
+        Some(v) => v.to_string(),
+        None => default.to_string(),
+    }
+}
+
+/// The output folder the project file sets (default `out`).
+pub fn out_dir(project: &project::ProjectSpec) -> String {
+    folder_setting(project.out_dir.as_deref(), "out")
+}
+
 /// The folders a project's inputs are read from, as the project file sets them: jobs,
 /// session clusters (any depth) and profiles (flat).
 pub fn input_dirs(project: &project::ProjectSpec) -> [(String, usize); 3] {
-    let dir = |d: &Option<String>, default: &str| d.clone().unwrap_or_else(|| default.into());
+    let dir = |d: &Option<String>, default: &str| folder_setting(d.as_deref(), default);
     [
         (dir(&project.jobs_dir, "jobs"), usize::MAX),
         (dir(&project.clusters_dir, "clusters"), usize::MAX),
