@@ -6,7 +6,7 @@ use std::path::Path;
 const FILES: &[(&str, &str)] = &[
     (
         "flinkgen.yaml",
-        "# yaml-language-server: $schema=schema/project.schema.json\n# Defaults for every job in jobs/; see `flinkgen schema` for all fields.\nnamespace: streaming\nflinkVersion: \"2.2\"\nimage:\n  # Job images are <registry>/<job name>:<tag>.\n  registry: registry.example.com/flink\nprofiles:\n  jobManager: jm-small\n  taskManager: tm-small\n",
+        "# yaml-language-server: $schema=schema/project.schema.json\n# Defaults for every job in jobs/; see `flinkgen schema` for all fields.\nnamespace: streaming\nflinkVersion: \"2.3\"\nimage:\n  # Job images are <registry>/<job name>:<tag>.\n  registry: registry.example.com/flink\nprofiles:\n  jobManager: jm-small\n  taskManager: tm-small\n",
     ),
     (
         "jobs/my-job.yaml",
