@@ -46,13 +46,15 @@ pub struct Resolved {
 /// Load and validate: every job resolved, or every problem found.
 pub fn resolve(root: &Path) -> Result<Resolved, Vec<Diagnostic>> {
     let mut diags = Diagnostics::default();
-    if let Err(e) = std::fs::metadata(root).map(|m| m.is_dir()).and_then(|dir| {
-        dir.then_some(())
-            .ok_or_else(|| std::io::Error::other("not a folder"))
-    }) {
+    let unusable = match std::fs::metadata(root) {
+        Ok(m) if m.is_dir() => None,
+        Ok(_) => Some("not a folder".to_string()),
+        Err(e) => Some(e.to_string()),
+    };
+    if let Some(why) = unusable {
         let d = Diagnostic::error(
             root.display().to_string(),
-            format!("cannot use this as the project root: {e}"),
+            format!("cannot use this as the project root: {why}"),
         )
         .help("pass the folder that holds flinkgen.yaml and jobs/ with --root");
         return Err(vec![d]);
@@ -222,7 +224,7 @@ fn environment_kustomizations(
 /// folder) would be read back as input or have its files taken for hand edits.
 fn check_out_dir(root: &Path, inputs: &load::Inputs, diags: &mut Diagnostics) {
     let out = &inputs.out_dir;
-    let problem = load::project_folder(root, out)
+    let problem = load::folder_syntax(out)
         .and_then(|_| emit::confine::out_dir(root, out))
         .and_then(|_| {
             let inputs = load::input_dirs(&inputs.project);

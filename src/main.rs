@@ -201,13 +201,7 @@ fn report_write(
         Err(emit::WriteError::Conflicts(conflicts)) => {
             let mut diags: Vec<Diagnostic> = conflicts
                 .iter()
-                .map(|c| {
-                    let path = match c.path() {
-                        "" => g.out_dir.clone(),
-                        p => format!("{}/{p}", g.out_dir),
-                    };
-                    Diagnostic::error(path, c.reason())
-                })
+                .map(|c| Diagnostic::error(c.located(&g.out_dir), c.reason()))
                 .collect();
             let help = if conflicts.iter().all(|c| c.forcible()) {
                 "move the change into the spec, or run `flinkgen render --force` to overwrite"
@@ -293,12 +287,12 @@ fn check(common: &CommonArgs) -> ExitCode {
     let _ = stdout.flush();
     let mut text = String::new();
     for d in &drifts {
-        if d.kind == DriftKind::Unsafe {
-            text.push_str(&format!("unsafe: {} {}\n", d.path, d.diff));
-            continue;
-        }
         let what = match d.kind {
-            DriftKind::Unsafe => unreachable!("reported above"),
+            // Its "diff" is the reason; the content is never shown.
+            DriftKind::Unsafe => {
+                text.push_str(&format!("unsafe: {} {}\n", d.path, d.diff));
+                continue;
+            }
             DriftKind::Missing => "missing",
             DriftKind::Stale => "stale",
             DriftKind::HandEdited => "edited by hand",

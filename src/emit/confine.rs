@@ -201,7 +201,7 @@ pub fn at<T>(path: &Path, r: std::io::Result<T>) -> Result<T, IoError> {
 static SERIAL: AtomicU64 = AtomicU64::new(0);
 
 /// The prefix of the temporary names flinkgen gives `name` while writing it.
-pub fn temp_prefix(name: &str) -> String {
+fn temp_prefix(name: &str) -> String {
     format!(".{name}.flinkgen-tmp-")
 }
 

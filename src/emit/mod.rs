@@ -79,15 +79,21 @@ impl Conflict {
     pub fn forcible(&self) -> bool {
         !matches!(self, Conflict::Unsafe(_))
     }
-}
 
-impl Conflict {
-    /// The path below the output folder it is about.
+    /// The path below the output folder it is about (empty: the output folder itself).
     pub fn path(&self) -> &str {
         match self {
             Conflict::NotOwned(p) | Conflict::HandEdited(p) | Conflict::HandEditedOrphan(p) => p,
             Conflict::BadLock(_) => LOCK_FILE,
             Conflict::Unsafe(u) => &u.path,
+        }
+    }
+
+    /// The path as the user names it, below the output folder `out_name`.
+    pub fn located(&self, out_name: &str) -> String {
+        match self.path() {
+            "" => out_name.to_string(),
+            p => format!("{out_name}/{p}"),
         }
     }
 
@@ -109,12 +115,6 @@ impl Conflict {
             }
             Conflict::Unsafe(u) => format!("{}; flinkgen will not touch it", u.why),
         }
-    }
-}
-
-impl std::fmt::Display for Conflict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.path(), self.reason())
     }
 }
 
@@ -152,6 +152,29 @@ impl Changes {
 struct Owned {
     lock: Lock,
     journal: Option<Lock>,
+}
+
+/// The output folder must be a real folder (or missing); a link or a file there would carry
+/// every write elsewhere.
+fn real_out_dir(out_dir: &Path) -> Result<(), Conflict> {
+    match std::fs::symlink_metadata(out_dir) {
+        Ok(m) if !m.file_type().is_dir() => Err(Conflict::Unsafe(Unsafe {
+            path: String::new(),
+            why: "is not a folder (a file or a link); flinkgen writes only into a real folder"
+                .into(),
+        })),
+        _ => Ok(()),
+    }
+}
+
+/// Holds the output folder for this run (see `confine::RunLock`), saying so if it waits.
+fn hold(out_dir: &Path, exclusive: bool) -> Option<confine::RunLock> {
+    confine::RunLock::acquire(out_dir, exclusive, || {
+        eprintln!(
+            "waiting for another flinkgen run in {} to finish",
+            out_dir.display()
+        )
+    })
 }
 
 impl Owned {
@@ -340,22 +363,9 @@ pub fn write(
     scope: &Scope,
     force: bool,
 ) -> Result<WriteReport, WriteError> {
-    if let Ok(m) = std::fs::symlink_metadata(out_dir) {
-        if !m.file_type().is_dir() {
-            return Err(WriteError::Conflicts(vec![Conflict::Unsafe(Unsafe {
-                path: String::new(),
-                why: "is not a folder (a file or a link); flinkgen writes only into a real folder"
-                    .into(),
-            })]));
-        }
-    }
+    real_out_dir(out_dir).map_err(|c| WriteError::Conflicts(vec![c]))?;
     confine::at(out_dir, std::fs::create_dir_all(out_dir)).map_err(WriteError::Io)?;
-    let _run = confine::RunLock::acquire(out_dir, true, || {
-        eprintln!(
-            "waiting for another flinkgen run in {} to finish",
-            out_dir.display()
-        )
-    });
+    let _run = hold(out_dir, true);
     let owned = match Owned::load(out_dir) {
         Ok(o) => o,
         Err(c) if !force || !c.forcible() => return Err(WriteError::Conflicts(vec![c])),
@@ -498,39 +508,17 @@ pub fn check(
     owners: &Owners,
     scope: &Scope,
 ) -> Vec<Drift> {
-    let _run = confine::RunLock::acquire(out_dir, false, || {
-        eprintln!(
-            "waiting for another flinkgen run in {} to finish",
-            out_dir.display()
-        )
-    });
-    let unsafe_drift = |path: String, why: String| {
-        Drift {
-            path,
-            kind: DriftKind::Unsafe,
-            diff: String::new(),
-        }
-        .with_reason(why)
+    let _run = hold(out_dir, false);
+    // An unsafe path's drift carries the reason where others carry a diff: it is printed with
+    // the path, never with the content.
+    let unsafe_drift = |c: Conflict| Drift {
+        path: c.located(out_name),
+        kind: DriftKind::Unsafe,
+        diff: c.reason(),
     };
-    let owned = match std::fs::symlink_metadata(out_dir) {
-        Ok(m) if !m.file_type().is_dir() => {
-            return vec![unsafe_drift(
-                out_name.to_string(),
-                "is not a folder (a file or a link)".into(),
-            )]
-        }
-        _ => match Owned::load(out_dir) {
-            Ok(o) => o,
-            Err(Conflict::Unsafe(u)) => {
-                return vec![unsafe_drift(format!("{out_name}/{}", u.path), u.why)]
-            }
-            Err(c) => {
-                return vec![unsafe_drift(
-                    format!("{out_name}/{LOCK_FILE}"),
-                    c.to_string(),
-                )]
-            }
-        },
+    let owned = match real_out_dir(out_dir).and_then(|_| Owned::load(out_dir)) {
+        Ok(o) => o,
+        Err(c) => return vec![unsafe_drift(c)],
     };
     let files = with_lock(files, owners, &owned.lock, scope);
     let mut drifts = Vec::new();
@@ -554,20 +542,11 @@ pub fn check(
             Found::Orphan { path, disk, .. } => {
                 drift(&path, DriftKind::Orphaned, Some(&disk), None)
             }
-            Found::Unsafe(u) => unsafe_drift(format!("{out_name}/{}", u.path), u.why),
+            Found::Unsafe(u) => unsafe_drift(Conflict::Unsafe(u)),
         });
     }
     drifts.dedup_by(|a, b| a.kind == DriftKind::Unsafe && a.path == b.path && a.diff == b.diff);
     drifts
-}
-
-impl Drift {
-    /// An unsafe path's drift carries the reason where others carry a diff; it is printed
-    /// with the path, never the content.
-    fn with_reason(mut self, why: String) -> Drift {
-        self.diff = why;
-        self
-    }
 }
 
 fn diff(out_name: &str, rel: &str, old: Option<&[u8]>, new: Option<&str>) -> String {

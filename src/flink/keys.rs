@@ -284,20 +284,19 @@ const RENAMED_IN_1_20: &[(&str, &str)] = &[
 /// renamed in 1.20 go by their older names. Every version-dependent key flinkgen writes is
 /// spelled through here, from the same table that decides which spellings a user may set.
 pub fn spelled(key: &'static str, v: Version) -> &'static str {
-    let older = |table: &'static [(&'static str, &'static str)], since: (u32, u32)| {
-        (!v.at_least(since.0, since.1))
-            .then(|| {
-                table
-                    .iter()
-                    .find(|(new, _)| *new == key)
-                    .map(|(_, old)| *old)
-            })
-            .flatten()
-    };
-    older(RENAMED_IN_1_20, (1, 20))
-        .or_else(|| older(RENAMED_IN_1_17, (1, 17)))
-        .unwrap_or(key)
+    for (table, (major, minor)) in RENAMES {
+        if !v.at_least(*major, *minor) {
+            if let Some((_, old)) = table.iter().find(|(new, _)| *new == key) {
+                return old;
+            }
+        }
+    }
+    key
 }
+
+/// Each rename table with the release that introduced its new names.
+type Renames = (&'static [(&'static str, &'static str)], (u32, u32));
+const RENAMES: &[Renames] = &[(RENAMED_IN_1_20, (1, 20)), (RENAMED_IN_1_17, (1, 17))];
 
 /// Keys introduced in 1.17 (new, old), found by reflecting over the ConfigOptions of 1.15.4,
 /// 1.16.3 and 1.17.2: before 1.17 only the old name exists.
@@ -404,16 +403,16 @@ pub fn check(key: &str, v: Version) -> Verdict {
             "`{key}` is unknown since Flink 2.0; use `pekko.{rest}`"
         ));
     }
-    for (table, since) in [(RENAMED_IN_1_20, (1, 20)), (RENAMED_IN_1_17, (1, 17))] {
-        let shown = format!("{}.{}", since.0, since.1);
-        for (new, old) in table {
-            if key == *new && !v.at_least(since.0, since.1) {
+    for (table, (major, minor)) in RENAMES {
+        let shown = format!("{major}.{minor}");
+        for (new, old) in *table {
+            if key == *new && !v.at_least(*major, *minor) {
                 return Verdict::Invalid(format!(
                     "`{new}` exists from Flink {shown}; on {} use `{old}`",
                     v.minor_str()
                 ));
             }
-            if key == *old && v.at_least(since.0, since.1) {
+            if key == *old && v.at_least(*major, *minor) {
                 return Verdict::Deprecated(format!(
                     "`{old}` is deprecated since Flink {shown}; use `{new}`"
                 ));
@@ -426,36 +425,6 @@ pub fn check(key: &str, v: Version) -> Verdict {
         ));
     }
     Verdict::Ok
-}
-
-/// Common keys users set, so that a correct one is never "corrected" to an owned neighbour.
-const COMMON: &[&str] = &[
-    "pipeline.name",
-    "pipeline.max-parallelism",
-    "pipeline.object-reuse",
-    "pipeline.auto-watermark-interval",
-    "pipeline.operator-chaining.enabled",
-    "pipeline.classpaths",
-    "metrics.reporters",
-    "execution.runtime-mode",
-    "execution.buffer-timeout",
-    "restart-strategy.fixed-delay.attempts",
-    "restart-strategy.fixed-delay.delay",
-    "rest.address",
-    "web.submit.enable",
-    "web.cancel.enable",
-    "table.exec.state.ttl",
-];
-
-/// Every key flinkgen knows by name, for did-you-mean suggestions on misspelt keys.
-pub fn known_keys() -> impl Iterator<Item = &'static str> {
-    OWNED
-        .iter()
-        .map(|o| o.key)
-        .chain(COMMON.iter().copied())
-        .chain(FIXED.iter().map(|(k, _)| *k))
-        .chain(RENAMED_IN_1_20.iter().flat_map(|(a, b)| [*a, *b]))
-        .chain(RENAMED_IN_1_17.iter().flat_map(|(a, b)| [*a, *b]))
 }
 
 /// A key that Flink could read: letters, digits and `.-_`, not starting or ending with a dot.

@@ -274,6 +274,26 @@ fn read(root: &Path, rel: &str, diags: &mut Diagnostics) -> Option<Source> {
 /// A folder setting of the project file: a normalized relative path inside the project,
 /// reached without links (which could lead anywhere on the machine).
 pub fn project_folder(root: &Path, dir: &str) -> Result<(), String> {
+    folder_syntax(dir)?;
+    let mut at = root.to_path_buf();
+    for part in dir.split('/') {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(format!(
+                    "`{dir}` passes through the symbolic link {}; flinkgen only reads and writes real folders of the project",
+                    relative(root, &at)
+                ))
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(())
+}
+
+/// The written form of a folder setting: a normalized relative path, not in git's folder.
+pub fn folder_syntax(dir: &str) -> Result<(), String> {
     let bad = dir.is_empty()
         || dir.starts_with('/')
         || dir.contains('\\')
@@ -288,20 +308,6 @@ pub fn project_folder(root: &Path, dir: &str) -> Result<(), String> {
     }
     if dir.split('/').next() == Some(".git") {
         return Err(format!("`{dir}` is inside git's own folder"));
-    }
-    let mut at = root.to_path_buf();
-    for part in dir.split('/') {
-        at.push(part);
-        match std::fs::symlink_metadata(&at) {
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(format!(
-                    "`{dir}` passes through the symbolic link {}; flinkgen only reads and writes real folders of the project",
-                    relative(root, &at)
-                ))
-            }
-            Ok(_) => {}
-            Err(_) => break,
-        }
     }
     Ok(())
 }

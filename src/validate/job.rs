@@ -8,7 +8,7 @@ use super::profile::Component;
 use super::state::location;
 use super::{process, units, version, Defaults, Profiles};
 use crate::diag::{did_you_mean, Diagnostics};
-use crate::flink::config::Options;
+use crate::flink::config::{Options, Value};
 use crate::flink::{self, Version};
 use crate::load::scalar::Scalar;
 use crate::load::spec::{ImageSpec, JobSpec, Mode};
@@ -222,36 +222,17 @@ fn operator_only_options(src: &Source, options: &Options, diags: &mut Diagnostic
 }
 
 /// Whether the job's cluster schedules adaptively: `jobmanager.scheduler: adaptive` or
-/// `scheduler-mode: reactive`, flat or nested, in the spec or in its session cluster's options.
+/// `scheduler-mode: reactive`, in the spec or in its session cluster's options.
 fn adaptive_scheduler(spec: &JobSpec, cluster: Option<&Job>) -> bool {
     let is = |key: &str, value: &str| {
-        let own = lookup(&spec.flink_config, key).is_some_and(|v| v.eq_ignore_ascii_case(value));
-        let theirs = cluster.is_some_and(|c| {
-            c.options
-                .get(key)
-                .is_some_and(|v| matches!(v, crate::flink::config::Value::Text(t) if t.eq_ignore_ascii_case(value)))
-        });
+        let own = super::options::written(&spec.flink_config, key)
+            .is_some_and(|v| v.eq_ignore_ascii_case(value));
+        let theirs = cluster.is_some_and(
+            |c| matches!(c.options.get(key), Some(Value::Text(t)) if t.eq_ignore_ascii_case(value)),
+        );
         own || theirs
     };
     is("jobmanager.scheduler", "adaptive") || is("scheduler-mode", "reactive")
-}
-
-/// A scalar option of a `flinkConfig` map, given flat (`a.b: v`) or nested (`a: {b: v}`).
-fn lookup(map: &BTreeMap<String, crate::load::tree::Tree>, key: &str) -> Option<String> {
-    if let Some(v) = map.get(key).and_then(crate::load::tree::Tree::scalar_text) {
-        return Some(v);
-    }
-    map.iter().find_map(|(k, v)| {
-        let rest = key.strip_prefix(k.as_str())?.strip_prefix('.')?;
-        let crate::load::tree::Tree::Map(entries) = v else {
-            return None;
-        };
-        let nested: BTreeMap<String, crate::load::tree::Tree> = entries
-            .iter()
-            .filter_map(|(k, v)| Some((k.scalar_text()?, v.clone())))
-            .collect();
-        lookup(&nested, rest)
-    })
 }
 
 fn entry_class(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Option<String> {

@@ -75,6 +75,19 @@ pub fn user_options(
     out
 }
 
+/// The value of one option as the user wrote it, flat (`a.b: v`) or nested (`a: {b: v}`),
+/// before any check: for the few settings that change how other fields are judged.
+pub fn written(map: &std::collections::BTreeMap<String, Yaml>, key: &str) -> Option<String> {
+    let mut leaves = Vec::new();
+    for (k, v) in map {
+        flatten(k, k, k, v, &mut leaves);
+    }
+    leaves
+        .into_iter()
+        .find(|(flat, ..)| flat == key)
+        .and_then(|(_, _, value, _)| value.scalar_text())
+}
+
 /// (flat key, field path, value, how the user spelled it: nesting shown as `a: {b}`).
 type Leaf<'a> = (String, String, &'a Yaml, String);
 
