@@ -474,19 +474,6 @@ impl Indexer {
             "remove the tag: flinkgen resolves no secrets or references at build time (keep secrets out of specs)".into(),
         ));
     }
-
-    /// The path of the container being filled, for a tag on a collection.
-    fn stack_path(&self) -> String {
-        match self.stack.last() {
-            Some(Frame::Map {
-                pending_key: Some((k, _)),
-                path,
-                ..
-            }) => join(path, k),
-            Some(Frame::Map { path, .. }) | Some(Frame::Seq { path, .. }) => path.clone(),
-            None => String::new(),
-        }
-    }
 }
 
 impl MarkedEventReceiver for Indexer {
@@ -519,31 +506,19 @@ impl MarkedEventReceiver for Indexer {
                 self.first_alias.get_or_insert(pos);
                 self.place(pos, None, false);
             }
-            Event::MappingStart(_, ref tag) | Event::SequenceStart(_, ref tag)
-                if tag.as_ref().is_some_and(|t| !known_tag(t)) =>
-            {
-                let field = self.stack_path();
-                self.check_tag(tag.as_ref(), Some(&field), pos);
-                self.on_event(
-                    match ev {
-                        Event::MappingStart(a, _) => Event::MappingStart(a, None),
-                        Event::SequenceStart(a, _) => Event::SequenceStart(a, None),
-                        _ => unreachable!("matched above"),
-                    },
-                    mark,
-                );
-            }
-            Event::MappingStart(..) => {
+            Event::MappingStart(_, tag) => {
                 // A mapping used as a key has no sensible path; index its content under "?".
                 let path = self.place(pos, None, true).unwrap_or_else(|| "?".into());
+                self.check_tag(tag.as_ref(), Some(&path), pos);
                 self.stack.push(Frame::Map {
                     pending_key: None,
                     seen: HashMap::new(),
                     path,
                 });
             }
-            Event::SequenceStart(..) => {
+            Event::SequenceStart(_, tag) => {
                 let path = self.place(pos, None, true).unwrap_or_else(|| "?".into());
+                self.check_tag(tag.as_ref(), Some(&path), pos);
                 self.stack.push(Frame::Seq { next: 0, path });
             }
             Event::MappingEnd | Event::SequenceEnd => {
