@@ -1,7 +1,7 @@
 //! User-supplied Flink options (`flinkConfig`): flattened, checked against the job's Flink
 //! version and against the keys flinkgen owns, and converted to typed values.
 
-use crate::load::tree::Tree as Yaml;
+use crate::load::tree::Tree;
 
 use crate::diag::{did_you_mean, Diagnostics};
 use crate::flink::config::{self, Format, Options, Value};
@@ -13,7 +13,7 @@ use crate::load::Source;
 pub fn user_options(
     src: &Source,
     prefix: &str,
-    map: &std::collections::BTreeMap<String, Yaml>,
+    map: &std::collections::BTreeMap<String, Tree>,
     version: Version,
     session_cluster: Option<&str>,
     cluster: bool,
@@ -77,7 +77,7 @@ pub fn user_options(
 
 /// The value of one option as the user wrote it, flat (`a.b: v`) or nested (`a: {b: v}`),
 /// before any check: for the few settings that change how other fields are judged.
-pub fn written(map: &std::collections::BTreeMap<String, Yaml>, key: &str) -> Option<String> {
+pub fn written(map: &std::collections::BTreeMap<String, Tree>, key: &str) -> Option<String> {
     let mut leaves = Vec::new();
     for (k, v) in map {
         flatten(k, k, k, v, &mut leaves);
@@ -89,11 +89,11 @@ pub fn written(map: &std::collections::BTreeMap<String, Yaml>, key: &str) -> Opt
 }
 
 /// (flat key, field path, value, how the user spelled it: nesting shown as `a: {b}`).
-type Leaf<'a> = (String, String, &'a Yaml, String);
+type Leaf<'a> = (String, String, &'a Tree, String);
 
-fn flatten<'a>(key: &str, field: &str, spelling: &str, v: &'a Yaml, out: &mut Vec<Leaf<'a>>) {
+fn flatten<'a>(key: &str, field: &str, spelling: &str, v: &'a Tree, out: &mut Vec<Leaf<'a>>) {
     match v {
-        Yaml::Map(m) => {
+        Tree::Map(m) => {
             for (k, child) in m {
                 let k = k.scalar_text().unwrap_or_else(|| "?".into());
                 let spelled = format!("{spelling}: {{{k}}}");
@@ -129,10 +129,7 @@ fn key_allowed(
         );
         return false;
     }
-    // A session cluster has no job whose parallelism flinkgen writes: its default for the
-    // jobs submitted to it is the user's to set.
-    let clusters_own = cluster && key == "parallelism.default";
-    if let Some(help) = keys::owner_help(key, version).filter(|_| !clusters_own) {
+    if let Some(help) = keys::owner_help(key, version, cluster) {
         diags.push(
             src.key_error(field, format!("`{key}` is set by flinkgen"))
                 .help(help),
@@ -166,7 +163,7 @@ fn convert(
     src: &Source,
     field: &str,
     key: &str,
-    v: &Yaml,
+    v: &Tree,
     version: Version,
     cluster: bool,
     diags: &mut Diagnostics,
@@ -181,12 +178,12 @@ fn convert(
         return None;
     }
     let value = match v {
-        Yaml::Bool(b) => Value::Bool(*b),
-        Yaml::Int(i) => Value::Int(*i),
-        Yaml::Float(f) => Value::Float(*f),
-        Yaml::Text(s) => Value::Text(s.clone()),
-        Yaml::List(items) => {
-            let texts: Option<Vec<String>> = items.iter().map(Yaml::scalar_text).collect();
+        Tree::Bool(b) => Value::Bool(*b),
+        Tree::Int(i) => Value::Int(*i),
+        Tree::Float(f) => Value::Float(*f),
+        Tree::Text(s) => Value::Text(s.clone()),
+        Tree::List(items) => {
+            let texts: Option<Vec<String>> = items.iter().map(Tree::scalar_text).collect();
             match texts {
                 Some(t) if !t.is_empty() => Value::List(t),
                 _ => {
@@ -196,7 +193,7 @@ fn convert(
                 }
             }
         }
-        Yaml::Null | Yaml::Map(_) => {
+        Tree::Null | Tree::Map(_) => {
             diags.push(src.error(field, "YAML tags are not supported in Flink options"));
             return None;
         }
