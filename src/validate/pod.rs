@@ -33,7 +33,8 @@ pub fn disruption_budget(
         );
         return None;
     }
-    let (field, value) = match (&p.max_unavailable, &p.min_available) {
+    type Bound = fn(DisruptionValue) -> DisruptionBudget;
+    let (bound, field, value): (Bound, _, _) = match (&p.max_unavailable, &p.min_available) {
         (Some(_), Some(_)) => {
             diags.push(src.key_error(
                 "podDisruptionBudget.minAvailable",
@@ -41,11 +42,10 @@ pub fn disruption_budget(
             ));
             return None;
         }
-        (None, Some(v)) => ("minAvailable", v),
-        (Some(v), None) => ("maxUnavailable", v),
+        (None, Some(v)) => (DisruptionBudget::MinAvailable, "minAvailable", v),
+        (Some(v), None) => (DisruptionBudget::MaxUnavailable, "maxUnavailable", v),
         (None, None) => return Some(DisruptionBudget::MaxUnavailable(DisruptionValue::Count(1))),
     };
-    let path = format!("podDisruptionBudget.{field}");
     let parsed = match value {
         // Kubernetes keeps the count as an int32.
         Scalar::Int(n) if (0..=i64::from(i32::MAX)).contains(n) => {
@@ -61,7 +61,7 @@ pub fn disruption_budget(
     if parsed.is_none() {
         diags.push(
             src.error(
-                &path,
+                &format!("podDisruptionBudget.{field}"),
                 format!(
                     "`{}` is neither a pod count nor a percentage",
                     value.as_text()
@@ -70,10 +70,7 @@ pub fn disruption_budget(
             .help("write a number such as 1, or a percentage such as \"25%\""),
         );
     }
-    parsed.map(|v| match field {
-        "minAvailable" => DisruptionBudget::MinAvailable(v),
-        _ => DisruptionBudget::MaxUnavailable(v),
-    })
+    parsed.map(bound)
 }
 
 pub fn labels(
