@@ -17,8 +17,6 @@ pub struct Job {
     pub target: Target,
     /// The Operator's upgrade mode (operator target only).
     pub upgrade_mode: Option<UpgradeMode>,
-    /// Where the Operator fetches a FlinkSessionJob's jar.
-    pub jar_uri: Option<String>,
     /// Kubernetes HA's storage directory, when HA is on.
     pub ha: Option<String>,
     /// JobManager pods; more than one only with HA.
@@ -32,14 +30,9 @@ pub struct Job {
     pub source: String,
     pub namespace: String,
     pub version: Version,
-    pub base_image: String,
-    /// Reference of the built job image, with tag and, when pinned, digest.
-    pub image: String,
-    pub image_tag: String,
-    pub pull_policy: PullPolicy,
-    /// Jar path relative to the project root (the Docker build context); a session cluster
-    /// has none.
-    pub jar: Option<String>,
+    pub image: Image,
+    /// The job jar; a session cluster has none.
+    pub jar: Option<Jar>,
     pub entry_class: Option<String>,
     pub args: Vec<String>,
     pub restore: Option<Restore>,
@@ -60,6 +53,63 @@ pub struct Job {
     pub network_policy: Option<Vec<serde_json::Value>>,
     /// The TaskManagers' PodDisruptionBudget.
     pub disruption_budget: Option<DisruptionBudget>,
+}
+
+/// The image every pod of a spec runs.
+#[derive(Debug, Clone)]
+pub struct Image {
+    /// The reference pods pull: the built image's `repository:tag[@digest]`, or `image.ref`.
+    pub reference: String,
+    pub pull_policy: PullPolicy,
+    /// imagePullSecrets of every pod.
+    pub pull_secrets: Vec<String>,
+    /// How flinkgen builds it; None when the image exists already (`image.ref`, or the
+    /// session cluster's image that a session job's submitter runs).
+    pub build: Option<Build>,
+}
+
+/// What the generated Dockerfile does.
+#[derive(Debug, Clone)]
+pub struct Build {
+    /// The image it starts `FROM`.
+    pub base: String,
+    pub tag: String,
+    /// Jars for `$FLINK_HOME/lib`.
+    pub lib: Vec<LibJar>,
+    /// Project files or folders and their absolute destinations.
+    pub files: Vec<(String, String)>,
+}
+
+/// A jar for `$FLINK_HOME/lib`.
+#[derive(Debug, Clone)]
+pub enum LibJar {
+    /// A project file, relative to the project root.
+    File(String),
+    /// Downloaded at build time and checked against its SHA-256.
+    Download { url: String, sha256: String },
+}
+
+impl LibJar {
+    /// The jar's file name in `lib/`.
+    pub fn file_name(&self) -> &str {
+        let path = match self {
+            LibJar::File(p) => p.as_str(),
+            LibJar::Download { url, .. } => url.split(['?', '#']).next().unwrap_or(url),
+        };
+        path.rsplit('/').next().unwrap_or(path)
+    }
+}
+
+/// Where the job jar comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Jar {
+    /// Built by the project (a path relative to its root); the generated Dockerfile copies it
+    /// into `usrlib/`.
+    Built(String),
+    /// Already inside the image, at this absolute path.
+    InImage(String),
+    /// A URI Flink (or the Operator) fetches when the job starts.
+    Remote(String),
 }
 
 /// What a spec deploys.

@@ -7,7 +7,7 @@ use crate::flink::config::{Options, Value};
 use crate::flink::keys::spelled;
 use crate::flink::Version;
 use crate::load::spec::{CheckpointMode, ClaimMode, Retention, StateBackend};
-use crate::model::{Job, Kind, Restore, State};
+use crate::model::{Jar, Job, Kind, Restore, State};
 
 fn text(s: &str) -> Value {
     Value::Text(s.to_string())
@@ -146,6 +146,15 @@ pub fn base(job: &Job, own_cluster: bool) -> Options {
     if let Some(p) = job.parallelism {
         o.insert("parallelism.default".into(), Value::Int(p.into()));
     }
+    if let (true, Some(Jar::Remote(uri))) = (own_cluster, &job.jar) {
+        o.insert(
+            "user.artifacts.base-dir".into(),
+            text(wiring::ARTIFACTS_DIR),
+        );
+        if uri.starts_with("http://") {
+            o.insert("user.artifacts.raw-http-enabled".into(), Value::Bool(true));
+        }
+    }
     o.extend(state(&job.state, job.version));
     o
 }
@@ -222,12 +231,18 @@ fn native(job: &Job) -> Options {
     }
     o.insert(
         spelled("kubernetes.container.image.ref", job.version).into(),
-        text(&job.image),
+        text(&job.image.reference),
     );
     o.insert(
         "kubernetes.container.image.pull-policy".into(),
-        text(job.pull_policy.as_str()),
+        text(job.image.pull_policy.as_str()),
     );
+    if !job.image.pull_secrets.is_empty() {
+        o.insert(
+            "kubernetes.container.image.pull-secrets".into(),
+            Value::List(job.image.pull_secrets.clone()),
+        );
+    }
     o.insert(
         "kubernetes.pod-template-file.taskmanager".into(),
         text(&wiring::pod_template_path()),
@@ -264,10 +279,12 @@ fn native(job: &Job) -> Options {
         return o;
     }
     o.insert("execution.target".into(), text("kubernetes-application"));
-    o.insert(
-        "pipeline.jars".into(),
-        Value::List(vec![wiring::jar_uri(&job.name)]),
-    );
+    if let Some(jar) = &job.jar {
+        o.insert(
+            "pipeline.jars".into(),
+            Value::List(vec![wiring::jar_uri(&job.name, jar)]),
+        );
+    }
     if let Some(c) = &job.entry_class {
         o.insert("$internal.application.main".into(), text(c));
     }

@@ -3,6 +3,8 @@
 //! (the RPC address, the pod template file, the jar) and the manifests create them; both take
 //! them from here.
 
+use crate::model::Jar;
+
 /// Ports flinkgen pins (Flink picks random blob and TaskManager RPC ports otherwise, which a
 /// Service or probe could not reach).
 pub const RPC_PORT: i64 = 6123;
@@ -27,10 +29,27 @@ pub fn jar_file(name: &str) -> String {
     format!("{name}.jar")
 }
 
-/// The jar as Flink's `pipeline.jars` and the Operator's `jarURI` name it.
-pub fn jar_uri(name: &str) -> String {
-    format!("local://{}", jar_in_image(name))
+/// The jar as `pipeline.jars`, `standalone-job --jars` and the Operator's `jarURI` name it.
+pub fn jar_uri(name: &str, jar: &Jar) -> String {
+    match jar {
+        Jar::Built(_) => format!("local://{}", jar_in_image(name)),
+        Jar::InImage(path) => format!("local://{path}"),
+        Jar::Remote(uri) => uri.clone(),
+    }
 }
+
+/// The jar's path inside the image, as `flink run` takes it; a remote jar has none.
+pub fn jar_path(name: &str, jar: &Jar) -> Option<String> {
+    match jar {
+        Jar::Built(_) => Some(jar_in_image(name)),
+        Jar::InImage(path) => Some(path.clone()),
+        Jar::Remote(_) => None,
+    }
+}
+
+/// Where a JobManager stores the jars it fetches (`user.artifacts.base-dir`): the root
+/// filesystem is read-only and /tmp is the pods' writable emptyDir.
+pub const ARTIFACTS_DIR: &str = "/tmp/flink-artifacts";
 
 /// The ConfigMap with the Flink configuration. A native JobManager mounts it into the
 /// TaskManager pods it creates under the name Flink derives from the cluster id.
@@ -103,7 +122,11 @@ mod tests {
         assert_eq!(rpc_address("j", "ns", true, true), None);
         assert_eq!(rest_endpoint("j", true), rest_service("j"));
         assert_eq!(rest_endpoint("j", false), jobmanager_service("j"));
-        assert_eq!(jar_uri("j"), "local:///opt/flink/usrlib/j.jar");
+        assert_eq!(
+            jar_uri("j", &Jar::Built("x.jar".into())),
+            "local:///opt/flink/usrlib/j.jar"
+        );
+        assert_eq!(jar_path("j", &Jar::Remote("https://h/j.jar".into())), None);
         assert_eq!(config_map("j", true), "flink-config-j");
         assert_eq!(
             pod_template_path(),

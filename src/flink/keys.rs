@@ -20,13 +20,10 @@ const FIXED: &[(&str, &str)] = &[
 ];
 
 /// Why a user may not set `key`, as help text, if flinkgen owns it.
-pub fn owner_help(key: &str, v: Version, session_cluster: bool) -> Option<String> {
-    // Keys flinkgen writes only for some specs are the user's elsewhere: before 1.18 it writes
-    // no JVM flags (nothing needs them on Java 8 and 11), and a session cluster has no job
-    // whose parallelism it writes, so its default for submitted jobs is the user's to set.
-    let not_written = (key == "env.java.opts.all" && v.java_opts().is_none())
-        || (key == "parallelism.default" && session_cluster);
-    if not_written {
+pub fn owner_help(key: &str, v: Version) -> Option<String> {
+    // Before 1.18 flinkgen writes no JVM flags (nothing needs them on Java 8 and 11), so the
+    // key is the user's there.
+    if key == "env.java.opts.all" && v.java_opts().is_none() {
         return None;
     }
     if key.starts_with("taskmanager.memory.") || key.starts_with("jobmanager.memory.") {
@@ -131,6 +128,10 @@ pub const OWNED: &[Owned] = &[
     Owned {
         key: "pipeline.jars",
         field: "jar",
+    },
+    Owned {
+        key: "kubernetes.container.image.pull-secrets",
+        field: "image.pullSecrets",
     },
     Owned {
         key: "taskmanager.numberOfTaskSlots",

@@ -69,6 +69,10 @@ pub struct ProjectImage {
     #[schemars(range(max = 2147483647))]
     pub java: Option<u32>,
     pub pull_policy: Option<PullPolicy>,
+    /// Secrets with registry credentials (imagePullSecrets) for every pod of every spec that
+    /// names none itself.
+    #[serde(default)]
+    pub pull_secrets: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

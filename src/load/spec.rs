@@ -51,15 +51,16 @@ pub struct JobSpec {
     pub target: Option<Target>,
     /// How the Operator upgrades the running job (`target: operator` only; default stateless).
     pub upgrade_mode: Option<UpgradeMode>,
-    /// Where the Operator fetches the jar of a FlinkSessionJob (`https://…`): a session job's
-    /// jar is uploaded by the Operator, not baked into an image.
+    /// Deprecated spelling of a remote `jar` (`https://…`), kept so older specs render.
     pub jar_uri: Option<String>,
     /// Flink version, quoted: "1.20", or a full release such as "1.20.3".
     pub flink_version: Option<Scalar>,
-    /// The image built for this job.
+    /// The job's image: built by a generated Dockerfile, or an existing one (`image.ref`).
     pub image: Option<ImageSpec>,
-    /// Path of the job jar relative to the project root. It need not exist at render time.
-    pub jar: String,
+    /// The job jar: a path relative to the project root (copied into the built image; it need
+    /// not exist at render time), `local:///…` (already inside the image), or a remote URI
+    /// (`https://…`, `s3://…`) that Flink fetches when the job starts.
+    pub jar: Option<String>,
     /// Main class; needed unless the jar's manifest names one.
     pub entry_class: Option<String>,
     /// Program arguments, passed after all Flink options.
@@ -149,14 +150,7 @@ impl JobSpec {
         s.ingress = ingress.or(s.ingress);
         if let Some(i) = image {
             let base = s.image.unwrap_or_default();
-            s.image = Some(ImageSpec {
-                repository: i.repository.or(base.repository),
-                tag: i.tag.or(base.tag),
-                digest: i.digest.or(base.digest),
-                base: i.base.or(base.base),
-                java: i.java.or(base.java),
-                pull_policy: i.pull_policy.or(base.pull_policy),
-            });
+            s.image = Some(base.overlay(i));
         }
         s.args = args.unwrap_or(s.args);
         s.parallelism = parallelism.or(s.parallelism);
@@ -219,6 +213,10 @@ pub struct PodDisruptionBudgetSpec {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ImageSpec {
+    /// An existing image to run as it is (`flink:1.20.3-scala_2.12-java17`, your CI's image):
+    /// no Dockerfile is written. Excludes the fields that build an image.
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
     /// Repository of the built image; defaults to `<project image.registry>/<job name>`.
     pub repository: Option<String>,
     /// Tag of the built image.
@@ -232,6 +230,85 @@ pub struct ImageSpec {
     #[schemars(range(max = 2147483647))]
     pub java: Option<u32>,
     pub pull_policy: Option<PullPolicy>,
+    /// Secrets with registry credentials (imagePullSecrets) for every pod of the spec;
+    /// replaces the project's `image.pullSecrets`.
+    pub pull_secrets: Option<Vec<String>>,
+    /// Jars for Flink's `lib/` folder (connectors, formats): project files, or
+    /// `{ url, sha256 }` downloaded and verified when the image is built.
+    pub lib: Option<Vec<LibJar>>,
+    /// Project files or folders copied into the image: source path -> absolute destination.
+    pub files: Option<BTreeMap<String, String>>,
+}
+
+impl ImageSpec {
+    /// This image spec changed by an environment overlay: each field it sets replaces ours.
+    /// Destructured so that a new image field that is not merged fails to compile.
+    pub fn overlay(self, o: ImageSpec) -> ImageSpec {
+        let ImageSpec {
+            reference,
+            repository,
+            tag,
+            digest,
+            base,
+            java,
+            pull_policy,
+            pull_secrets,
+            lib,
+            files,
+        } = o;
+        ImageSpec {
+            reference: reference.or(self.reference),
+            repository: repository.or(self.repository),
+            tag: tag.or(self.tag),
+            digest: digest.or(self.digest),
+            base: base.or(self.base),
+            java: java.or(self.java),
+            pull_policy: pull_policy.or(self.pull_policy),
+            pull_secrets: pull_secrets.or(self.pull_secrets),
+            lib: lib.or(self.lib),
+            files: files.or(self.files),
+        }
+    }
+}
+
+/// A jar for `$FLINK_HOME/lib`: a project file, or a download pinned by its checksum.
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(untagged)]
+pub enum LibJar {
+    /// Path relative to the project root.
+    File(String),
+    Download(LibDownload),
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LibDownload {
+    /// `https://` URL of the jar (for example on Maven Central).
+    pub url: String,
+    /// SHA-256 of the jar, 64 hex digits: the build fails when the download differs.
+    pub sha256: String,
+}
+
+/// A string is a project file; a map is a download. Written by hand so that a wrong map gets
+/// the field's own error (an untagged enum would only say that nothing matched).
+impl<'de> Deserialize<'de> for LibJar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = LibJar;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a jar path, or a map with url and sha256")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<LibJar, E> {
+                Ok(LibJar::File(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> Result<LibJar, A::Error> {
+                LibDownload::deserialize(serde::de::value::MapAccessDeserializer::new(m))
+                    .map(LibJar::Download)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 named! {
@@ -443,8 +520,12 @@ pub struct ClusterSpec {
     pub mode: Option<Mode>,
     /// `manifests` (default) or `operator` (a FlinkDeployment without a job).
     pub target: Option<Target>,
-    /// The cluster image, built with its plugins.
+    /// The cluster image: built with its plugins and `lib` jars, or an existing one (`ref`).
     pub image: Option<ImageSpec>,
+    /// The cluster's default parallelism (`parallelism.default`), for jobs that set none.
+    #[serde(default, deserialize_with = "super::scalar::int32")]
+    #[schemars(range(max = 2147483647))]
+    pub parallelism: Option<u32>,
     #[serde(default)]
     pub job_manager: JobManagerSpec,
     #[serde(default)]
@@ -482,6 +563,7 @@ impl ClusterSpec {
             mode,
             target,
             image,
+            parallelism,
             job_manager,
             task_manager,
             checkpoints,
@@ -511,10 +593,10 @@ impl ClusterSpec {
             ingress,
             flink_version,
             image,
-            jar: String::new(),
+            jar: None,
             entry_class: None,
             args: Vec::new(),
-            parallelism: None,
+            parallelism,
             job_manager,
             task_manager,
             checkpoints,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::derive::wiring::{self, POD_TEMPLATE_DIR, POD_TEMPLATE_FILE};
 use crate::flink::config;
 use crate::load::spec::LogLevel;
-use crate::model::{Job, Kind, Logging, Process, Restore};
+use crate::model::{Jar, Job, Kind, Logging, Process, Restore};
 
 pub const GENERATOR: &str = concat!("flinkgen ", env!("CARGO_PKG_VERSION"));
 
@@ -50,12 +50,13 @@ pub struct JobView {
     pub name: String,
     pub namespace: String,
     pub flink_version: String,
-    pub base_image: String,
+    /// The image every pod runs.
     pub image: String,
-    pub image_tag: String,
     pub pull_policy: &'static str,
-    pub jar: Option<String>,
-    pub usrlib_jar: String,
+    /// imagePullSecrets entries (`{name: …}`) of every pod.
+    pub pull_secrets: Vec<serde_json::Value>,
+    /// How the Dockerfile builds the image; None when the spec runs an existing one.
+    pub build: Option<BuildView>,
     pub plugins: Vec<PluginView>,
     /// Labels of resources that belong to the whole job (the ConfigMap).
     pub labels: BTreeMap<String, String>,
@@ -78,8 +79,6 @@ pub struct JobView {
     pub kind: &'static str,
     pub native: bool,
     pub ha: bool,
-    /// Whether the image carries a job jar (a session cluster's does not).
-    pub has_jar: bool,
     pub service_account: Option<String>,
     pub jobmanager_replicas: u32,
     pub jobmanager_container: &'static str,
@@ -203,6 +202,27 @@ const DEFAULT_LOGGERS: &[(&str, LogLevel)] = &[
         LogLevel::Off,
     ),
 ];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildView {
+    pub base_image: String,
+    pub image_tag: String,
+    /// The project jar the image carries in usrlib/, and its name there.
+    pub jar: Option<String>,
+    pub usrlib_jar: String,
+    /// Project jars for lib/, and jars downloaded into it at build time.
+    pub lib_files: Vec<String>,
+    pub lib_downloads: Vec<DownloadView>,
+    /// Project files and folders, and where they go.
+    pub files: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DownloadView {
+    pub url: String,
+    pub sha256: String,
+    pub name: String,
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PluginView {
@@ -354,8 +374,8 @@ pub fn plan(
         .map(|(file, template)| output(file, template))
         .collect();
     files.push(output("kustomization.yaml", "kustomization.yaml.j2"));
-    // An Operator session job's jar is fetched from its URI, so it has no image.
-    if !(job.is_operator() && matches!(job.kind, Kind::SessionJob(_))) {
+    // An existing image (image.ref, a session job's cluster image) needs no Dockerfile.
+    if job.image.build.is_some() {
         files.push(output("Dockerfile", "Dockerfile.j2"));
     }
     Ok(Plan {
@@ -380,12 +400,15 @@ fn view(job: &Job, out_dir: &str) -> JobView {
         name: job.name.clone(),
         namespace: job.namespace.clone(),
         flink_version: job.version.to_string(),
-        base_image: job.base_image.clone(),
-        image: job.image.clone(),
-        image_tag: job.image_tag.clone(),
-        pull_policy: job.pull_policy.as_str(),
-        jar: job.jar.clone(),
-        usrlib_jar: wiring::jar_file(&job.name),
+        image: job.image.reference.clone(),
+        pull_policy: job.image.pull_policy.as_str(),
+        pull_secrets: job
+            .image
+            .pull_secrets
+            .iter()
+            .map(|n| serde_json::json!({ "name": n }))
+            .collect(),
+        build: job.image.build.as_ref().map(|b| build_view(job, b)),
         plugins: job
             .plugins
             .iter()
@@ -427,7 +450,6 @@ fn view(job: &Job, out_dir: &str) -> JobView {
         },
         native: job.is_native(),
         ha: job.ha.is_some(),
-        has_jar: job.jar.is_some(),
         service_account: job.service_account(),
         jobmanager_replicas: job.job_manager_replicas,
         jobmanager_container: if job.is_native() {
@@ -467,12 +489,51 @@ fn view(job: &Job, out_dir: &str) -> JobView {
     }
 }
 
+fn build_view(job: &Job, b: &crate::model::Build) -> BuildView {
+    use crate::model::LibJar;
+    BuildView {
+        base_image: b.base.clone(),
+        image_tag: b.tag.clone(),
+        jar: match &job.jar {
+            Some(Jar::Built(path)) => Some(path.clone()),
+            _ => None,
+        },
+        usrlib_jar: wiring::jar_file(&job.name),
+        lib_files: b
+            .lib
+            .iter()
+            .filter_map(|l| match l {
+                LibJar::File(p) => Some(p.clone()),
+                LibJar::Download { .. } => None,
+            })
+            .collect(),
+        lib_downloads: b
+            .lib
+            .iter()
+            .filter_map(|l| match l {
+                LibJar::Download { url, sha256 } => Some(DownloadView {
+                    url: url.clone(),
+                    sha256: sha256.clone(),
+                    name: l.file_name().to_string(),
+                }),
+                LibJar::File(_) => None,
+            })
+            .collect(),
+        files: b.files.clone(),
+    }
+}
+
 fn operator_view(job: &Job) -> OperatorView {
     use crate::derive::quantity as units;
+    // A session cluster's parallelism is the default of its jobs, which the Operator does not
+    // set from any other field.
+    let cluster = matches!(job.kind, Kind::SessionCluster);
     let flink_configuration = job
         .options
         .iter()
-        .filter(|(k, _)| !OPERATOR_SETS.contains(&k.as_str()))
+        .filter(|(k, _)| {
+            !OPERATOR_SETS.contains(&k.as_str()) || (cluster && *k == "parallelism.default")
+        })
         .map(|(k, v)| (k.clone(), config::cli_value(v)))
         .collect();
     let tm = &job.task_manager;
@@ -487,24 +548,25 @@ fn operator_view(job: &Job) -> OperatorView {
         Kind::SessionJob(s) => Some(s),
         _ => None,
     };
-    // Every job has a parallelism; a session cluster has none, and no job part.
-    let job_view = job.parallelism.map(|parallelism| OperatorJobView {
-        jar_uri: job
-            .jar_uri
-            .clone()
-            .unwrap_or_else(|| wiring::jar_uri(&job.name)),
-        entry_class: job.entry_class.clone(),
-        args: job.args.clone(),
-        parallelism: parallelism.into(),
-        upgrade_mode: job.upgrade_mode.map_or("stateless", |m| m.as_str()),
-        initial_savepoint_path: job.restore.as_ref().map(|r| r.path.clone()),
-        allow_non_restored_state: job
-            .restore
-            .as_ref()
-            .is_some_and(|r| r.allow_non_restored_state),
-        deployment_name: session.map(|s| s.cluster.clone()),
-        cluster_source: session.map(|s| s.cluster_source.clone()),
-    });
+    // Every job has a jar and a parallelism; a session cluster has no job part.
+    let job_view = job
+        .jar
+        .as_ref()
+        .zip(job.parallelism)
+        .map(|(jar, parallelism)| OperatorJobView {
+            jar_uri: wiring::jar_uri(&job.name, jar),
+            entry_class: job.entry_class.clone(),
+            args: job.args.clone(),
+            parallelism: parallelism.into(),
+            upgrade_mode: job.upgrade_mode.map_or("stateless", |m| m.as_str()),
+            initial_savepoint_path: job.restore.as_ref().map(|r| r.path.clone()),
+            allow_non_restored_state: job
+                .restore
+                .as_ref()
+                .is_some_and(|r| r.allow_non_restored_state),
+            deployment_name: session.map(|s| s.cluster.clone()),
+            cluster_source: session.map(|s| s.cluster_source.clone()),
+        });
     OperatorView {
         flink_version: format!("v{}_{}", job.version.major, job.version.minor),
         flink_configuration,
@@ -659,6 +721,17 @@ fn jobmanager_args(job: &Job) -> Vec<String> {
     let mut args = vec!["standalone-job".to_string()];
     if ha {
         args.push("-Djobmanager.rpc.address=$(POD_IP)".into());
+    }
+    // A jar the generated image put into usrlib/ is found by scanning it, as it is on every
+    // version; any other jar is named with --jars (Flink 1.19+; validation refuses the rest).
+    match &job.jar {
+        Some(jar @ (Jar::InImage(_) | Jar::Remote(_))) if job.version.at_least(1, 19) => {
+            args.extend([
+                "--jars".to_string(),
+                container_arg(&wiring::jar_uri(&job.name, jar)),
+            ]);
+        }
+        _ => {}
     }
     if let Some(c) = &job.entry_class {
         args.extend(["--job-classname".to_string(), container_arg(c)]);

@@ -10,7 +10,7 @@ use crate::diag::Diagnostics;
 use crate::flink::config::{self, Format, Value};
 use crate::load::spec::{IngressSpec, JobSpec, RestSpec, ServiceType, Target, UpgradeMode};
 use crate::load::Source;
-use crate::model::{Ingress, Job, Kind, Rest, Submission};
+use crate::model::{Ingress, Jar, Job, Kind, Rest, Submission};
 
 /// Option prefixes a job may set for itself when submitted to a session cluster: they reach
 /// the job through `flink run -D`. Everything else configures the cluster's processes.
@@ -229,7 +229,13 @@ pub fn submission(job: &Job, cluster: &Job, parallelism: u32) -> Submission {
     {
         run_args.push(format!("-D{k}={}", config::cli_value(v)));
     }
-    run_args.push(wiring::jar_in_image(&job.name));
+    if let Some(path) = job
+        .jar
+        .as_ref()
+        .and_then(|j| wiring::jar_path(&job.name, j))
+    {
+        run_args.push(path);
+    }
     run_args.extend(job.args.iter().cloned());
     let service = wiring::rest_endpoint(&cluster.name, cluster.is_native());
     let identity = hex16(&[
@@ -238,7 +244,7 @@ pub fn submission(job: &Job, cluster: &Job, parallelism: u32) -> Submission {
         &cluster.name,
         &job.name,
     ]);
-    let mut parts: Vec<&str> = vec![&job.image];
+    let mut parts: Vec<&str> = vec![&job.image.reference];
     parts.extend(run_args.iter().map(String::as_str));
     Submission {
         cluster: cluster.name.clone(),
@@ -312,7 +318,6 @@ pub fn operator_checks(src: &Source, job: &Job, cluster: Option<&Job>, diags: &m
                 .help("remove nodePort, or use target: manifests"),
         );
     }
-    jar_uri(src, job, cluster.is_some(), diags);
     if let Some(mode) = job.upgrade_mode {
         upgrade_mode(src, job, cluster, mode, diags);
     }
@@ -320,39 +325,109 @@ pub fn operator_checks(src: &Source, job: &Job, cluster: Option<&Job>, diags: &m
 
 /// Fields only the Operator reads are refused on other targets rather than ignored.
 fn operator_only_fields(src: &Source, job: &Job, diags: &mut Diagnostics) {
-    for (field, set) in [
-        ("upgradeMode", job.upgrade_mode.is_some()),
-        ("jarUri", job.jar_uri.is_some()),
-    ] {
-        if set {
-            diags.push(
-                src.error(
-                    field,
-                    format!("`{field}` is read by the Flink Kubernetes Operator only"),
-                )
-                .help("set target: operator, or remove it"),
-            );
+    if job.upgrade_mode.is_some() {
+        diags.push(
+            src.error(
+                "upgradeMode",
+                "`upgradeMode` is read by the Flink Kubernetes Operator only",
+            )
+            .help("set target: operator, or remove it"),
+        );
+    }
+}
+
+/// Where each entry point can take the jar from. Flink 1.19 added artifact fetching
+/// (`--jars` of `standalone-job`, remote `pipeline.jars` of native application clusters);
+/// `flink run` reads only local files; the Operator fetches a FlinkSessionJob's jar itself.
+pub fn jar_checks(src: &Source, spec: &JobSpec, job: &Job, diags: &mut Diagnostics) {
+    let Some(jar) = &job.jar else {
+        return;
+    };
+    let field = if spec.jar_uri.is_some() {
+        "jarUri"
+    } else {
+        "jar"
+    };
+    let session_job = matches!(job.kind, Kind::SessionJob(_));
+    let fetches = job.version.at_least(1, 19);
+    let v = job.version.minor_str();
+    let err = |msg: String, help: &str| src.error(field, msg).help(help.to_string());
+    match jar {
+        Jar::Built(_) if session_job && job.is_operator() => diags.push(err(
+            "a FlinkSessionJob's jar is fetched by the Operator, not taken from an image".into(),
+            "publish the built jar and write its URI as jar, such as https://repo.example.com/jobs/my-job-1.0.jar",
+        )),
+        Jar::Built(_) if job.image.build.is_none() => diags.push(err(
+            "a jar from the project is copied into an image flinkgen builds, but image.ref names an existing image".into(),
+            "write jar: local:///<its path in that image>, or remove image.ref",
+        )),
+        Jar::Built(_) => usrlib_scan(src, job, diags),
+        Jar::InImage(_) if session_job && job.is_operator() => diags.push(err(
+            "the Operator fetches a FlinkSessionJob's jar itself; it cannot read a path inside an image".into(),
+            "publish the jar and write its URI as jar (https://…, s3://…)",
+        )),
+        Jar::InImage(p) if !job.is_native() && !session_job && !fetches && !p.starts_with(USRLIB_DIR) => {
+            diags.push(err(
+                format!("`standalone-job` of Flink {v} finds the job jar only in /opt/flink/usrlib/ (its --jars option came with 1.19)"),
+                "put the jar under /opt/flink/usrlib/ in the image, use mode: native, or Flink 1.19 or later",
+            ))
+        }
+        Jar::InImage(p) => {
+            let official_only = job.image.build.is_some() && !session_job && spec.image.as_ref().is_none_or(|i| i.base.is_none());
+            if official_only && !p.starts_with("/opt/flink/examples/") {
+                diags.push(err(
+                    format!("the built image is the official Flink image plus what the spec adds, which has no {p}"),
+                    "name the image that has it with image.ref (or image.base), or give the jar's project path to copy it in",
+                ));
+            }
+        }
+        Jar::Remote(_) if session_job && !job.is_operator() => diags.push(err(
+            "a session job is submitted with `flink run`, which reads the jar from a local file, not from a URI".into(),
+            "give the jar's project path (copied into the submitter's image), run an image that has it (image.ref and jar: local:///…), or use target: operator, whose Operator fetches session jobs' jars",
+        )),
+        Jar::Remote(_) if session_job => {}
+        Jar::Remote(_) if !fetches => diags.push(err(
+            format!("Flink {v} cannot fetch the job jar: application clusters fetch remote jars from Flink 1.19 on"),
+            "use Flink 1.19 or later, or give the jar's project path to build it into the image",
+        )),
+        Jar::Remote(u) => {
+            let scheme = u.split("://").next().unwrap_or_default();
+            if scheme == "http" {
+                diags.push(
+                    src.warning(field, "the jar is fetched over plain HTTP: anything on the way can swap it")
+                        .help("use https://"),
+                );
+            } else if scheme != "https" {
+                // The JobManager fetches it through its filesystem plugins.
+                super::state::location(src, field, u, &job.plugins, diags);
+            }
         }
     }
 }
 
-/// A FlinkSessionJob's jar comes from a URI; an application's from its image.
-fn jar_uri(src: &Source, job: &Job, session_job: bool, diags: &mut Diagnostics) {
-    match (&job.jar_uri, session_job) {
-        (None, true) => diags.push(
-            src.key_error("jar", "a FlinkSessionJob's jar is fetched by the Operator, not taken from an image")
-                .field("jarUri")
-                .help("publish the built jar and set jarUri, such as https://repo.example.com/jobs/my-job-1.0.jar"),
-        ),
-        (Some(u), true) if !u.contains("://") || u.chars().any(char::is_whitespace) => diags.push(
-            src.error("jarUri", format!("`{u}` is not a URI"))
-                .help("write a URI such as https://repo.example.com/jobs/my-job-1.0.jar"),
-        ),
-        (Some(_), false) => diags.push(
-            src.error("jarUri", "only a job on an Operator session cluster is fetched from a URI")
-                .help("an application's jar is in its image (local:///opt/flink/usrlib/<job>.jar); remove jarUri"),
-        ),
-        _ => {}
+/// Where the generated image puts a project jar, which `standalone-job` finds by scanning.
+const USRLIB_DIR: &str = "/opt/flink/usrlib/";
+
+/// `standalone-job` without a job class scans usrlib/ for the one jar whose manifest names a
+/// main class, and fails when it finds several: files copied there could add more.
+fn usrlib_scan(src: &Source, job: &Job, diags: &mut Diagnostics) {
+    if job.is_native() || job.entry_class.is_some() || !matches!(job.kind, Kind::Application) {
+        return;
+    }
+    let files = job.image.build.iter().flat_map(|b| &b.files);
+    for (from, to) in files {
+        let into_usrlib = to.starts_with(USRLIB_DIR)
+            || to.trim_end_matches('/') == USRLIB_DIR.trim_end_matches('/');
+        let may_hold_jars = from.ends_with('/') || from.ends_with(".jar") || to.ends_with(".jar");
+        if into_usrlib && may_hold_jars {
+            diags.push(
+                src.error(
+                    &format!("image.files.{from}"),
+                    format!("`{from}` lands in /opt/flink/usrlib/, where standalone-job looks for the one jar with a main class; a second one fails the start"),
+                )
+                .help("set entryClass, or copy it outside /opt/flink/usrlib/"),
+            );
+        }
     }
 }
 

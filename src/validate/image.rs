@@ -1,33 +1,60 @@
-//! The job image and the jar in it: base image, repository, tag, digest, pull policy.
+//! The image a spec's pods run: built by a generated Dockerfile (base image, repository, tag,
+//! digest, `lib` jars, files) or an existing one (`image.ref`), with its pull policy and pull
+//! secrets; and the job jar in one of its three forms.
 
-use super::{image_part, Defaults};
+use super::{image_part, units, Defaults};
 use crate::diag::Diagnostics;
 use crate::flink::Version;
 use crate::load::scalar::Scalar;
 use crate::load::spec::ImageSpec;
 use crate::load::Source;
+use crate::model::{Build, Image, Jar, LibJar};
 
-/// The job image, resolved.
-pub struct Image {
-    pub base: String,
-    pub tag: String,
-    /// `repository:tag`, with `@digest` when pinned.
-    pub reference: String,
-    pub pull_policy: crate::load::spec::PullPolicy,
+/// What a spec's image must provide, decided by the rest of the spec.
+pub struct Needs<'a> {
+    /// The image of a session job's cluster, which the job's own image is built from and, when
+    /// nothing is added, the submitter runs as is.
+    pub cluster: Option<&'a Image>,
+    /// Whether the job jar comes from the project, so the image must be built.
+    pub built_jar: bool,
+    /// Whether flinkVersion names a patch release (`"1.20.3"`), not only a line.
+    pub exact_version: bool,
 }
 
+/// Resolves the image; `version` may change its patch to the one an official `image.ref`
+/// names, which is the Flink release that actually runs.
 pub fn image(
     src: &Source,
     spec: Option<&ImageSpec>,
     name: &str,
-    version: Version,
+    version: &mut Version,
     defaults: &Defaults,
+    needs: &Needs,
     diags: &mut Diagnostics,
 ) -> Option<Image> {
     let empty = ImageSpec::default();
     let spec = spec.unwrap_or(&empty);
-    let base = base_image(src, spec, version, defaults, diags);
-    let mut ok = base.is_some();
+    let pull_secrets = pull_secrets(src, spec, defaults, needs, diags)?;
+    let pull_policy = spec.pull_policy.unwrap_or(defaults.pull_policy);
+    if let Some(reference) = &spec.reference {
+        let reference = existing(src, spec, reference, version, defaults, needs, diags)?;
+        return Some(Image {
+            reference,
+            pull_policy,
+            pull_secrets,
+            build: None,
+        });
+    }
+    if let (Some(cluster), false) = (needs.cluster, needs.built_jar) {
+        // Nothing to add to the cluster's image: the submitter runs it as it is.
+        return Some(Image {
+            reference: cluster.reference.clone(),
+            pull_policy,
+            pull_secrets,
+            build: None,
+        });
+    }
+    let build = build(src, spec, *version, defaults, needs, diags);
     let repository = match (&spec.repository, &defaults.registry) {
         (Some(r), _) => r.clone(),
         (None, Some(reg)) => format!("{}/{name}", reg.trim_end_matches('/')),
@@ -35,11 +62,12 @@ pub fn image(
             diags.push(
                 src.key_error("image", "no image repository for the job image")
                     .field("image.repository")
-                    .help("set image.repository here, or image.registry in flinkgen.yaml"),
+                    .help("set image.repository here, or image.registry in flinkgen.yaml; or run an existing image with image.ref"),
             );
             return None;
         }
     };
+    let mut ok = true;
     if let Err(e) = image_part(&repository) {
         diags.push(src.error("image.repository", e));
         ok = false;
@@ -48,12 +76,7 @@ pub fn image(
     ok &= !tag.is_empty();
     let mut reference = format!("{repository}:{tag}");
     if let Some(d) = &spec.digest {
-        let hex = d.strip_prefix("sha256:").unwrap_or("");
-        if hex.len() == 64
-            && hex
-                .chars()
-                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-        {
+        if digest(d) {
             reference = format!("{reference}@{d}");
         } else {
             diags.push(
@@ -63,49 +86,427 @@ pub fn image(
             ok = false;
         }
     }
-    let pull = spec.pull_policy.unwrap_or(defaults.pull_policy);
+    let (base, lib, files) = build?;
     ok.then_some(Image {
-        base: base?,
-        tag,
         reference,
-        pull_policy: pull,
+        pull_policy,
+        pull_secrets,
+        build: Some(Build {
+            base,
+            tag,
+            lib,
+            files,
+        }),
     })
 }
 
-/// The jar path becomes a `COPY` source: it must stay inside the build context (the project
-/// root) and be plain enough to need no quoting in a Dockerfile.
-pub fn jar(src: &Source, jar: &str, diags: &mut Diagnostics) -> Option<String> {
-    let err = |msg: String| {
-        src.error("jar", msg)
-            .help("give the path of the built jar relative to the project root, such as target/my-job.jar")
+fn digest(d: &str) -> bool {
+    let hex = d.strip_prefix("sha256:").unwrap_or("");
+    hex.len() == 64
+        && hex
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+}
+
+/// The spec's pull secrets, else the project's; a session job's submitter pulls the cluster's
+/// image with the cluster's.
+fn pull_secrets(
+    src: &Source,
+    spec: &ImageSpec,
+    defaults: &Defaults,
+    needs: &Needs,
+    diags: &mut Diagnostics,
+) -> Option<Vec<String>> {
+    let Some(list) = &spec.pull_secrets else {
+        return Some(match needs.cluster {
+            Some(c) => c.pull_secrets.clone(),
+            None => defaults.pull_secrets.clone(),
+        });
     };
-    if jar.starts_with('/') || jar.contains('\\') || jar.contains(':') {
-        diags.push(err(format!("`{jar}` is not a relative path")));
+    let mut ok = true;
+    for (i, s) in list.iter().enumerate() {
+        let field = format!("image.pullSecrets[{i}]");
+        if let Err(e) = units::dns_subdomain(s) {
+            diags.push(src.error(&field, e));
+            ok = false;
+        } else if list[..i].contains(s) {
+            diags.push(src.error(&field, format!("`{s}` is listed twice")));
+            ok = false;
+        }
+    }
+    ok.then(|| list.clone())
+}
+
+/// Fields that describe how to build an image, which `image.ref` excludes.
+fn build_fields(spec: &ImageSpec) -> [(&'static str, bool); 6] {
+    [
+        ("image.repository", spec.repository.is_some()),
+        ("image.tag", spec.tag.is_some()),
+        ("image.digest", spec.digest.is_some()),
+        ("image.base", spec.base.is_some()),
+        ("image.lib", spec.lib.is_some()),
+        ("image.files", spec.files.is_some()),
+    ]
+}
+
+/// An existing image: a plain reference, pinned by a tag or digest; an official Flink image
+/// must run the spec's Flink line and Java.
+fn existing(
+    src: &Source,
+    spec: &ImageSpec,
+    reference: &str,
+    version: &mut Version,
+    defaults: &Defaults,
+    needs: &Needs,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    let mut ok = true;
+    for (field, _) in build_fields(spec).iter().filter(|(_, set)| *set) {
+        diags.push(
+            src.key_error(
+                field,
+                format!("`{field}` describes an image flinkgen builds, but image.ref names an existing image; nothing is built"),
+            )
+            .help(if *field == "image.digest" {
+                "pin the digest in the reference: image.ref: <image>@sha256:…"
+            } else {
+                "remove it, or remove image.ref to have flinkgen write a Dockerfile"
+            }),
+        );
+        ok = false;
+    }
+    if !plain_reference(reference) {
+        diags.push(
+            src.error("image.ref", format!("`{reference}` is not an image reference"))
+                .help("write [registry/]repository:tag[@sha256:digest] with letters, digits and `._-/:@` only, such as flink:1.20.3-scala_2.12-java17"),
+        );
         return None;
     }
-    if jar
-        .split('/')
-        .any(|seg| seg == ".." || seg.is_empty() || seg == ".")
+    let (name, tag, pinned) = split_reference(reference);
+    if tag.is_none() && !pinned {
+        diags.push(
+            src.error("image.ref", format!("`{reference}` names no tag or digest, so it means `latest`, which changes under every deployment"))
+                .help("add a tag (flink:1.20.3-scala_2.12-java17) or a digest (@sha256:…)"),
+        );
+        return None;
+    }
+    let java = spec.java.or(defaults.java);
+    if let Some(j) = java {
+        ok &= java_allowed(src, *version, j, diags);
+    }
+    if let (true, Some(tag)) = (official(name), tag) {
+        let r = Official {
+            reference,
+            tag,
+            pinned,
+        };
+        ok &= official_tag(src, &r, needs.exact_version, version, spec.java, diags);
+    }
+    ok.then(|| reference.to_string())
+}
+
+/// Letters, digits and `._-/:@`, as the reference is written into manifests and configs.
+fn plain_reference(r: &str) -> bool {
+    !r.is_empty()
+        && r.len() <= 255
+        && r.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@'))
+}
+
+/// `[registry/]name[:tag][@digest]` into name, tag and whether a digest pins it.
+fn split_reference(r: &str) -> (&str, Option<&str>, bool) {
+    let (rest, pinned) = match r.split_once('@') {
+        Some((rest, _)) => (rest, true),
+        None => (r, false),
+    };
+    // A `:` after the last `/` starts the tag; one before it belongs to a registry port.
+    let slash = rest.rfind('/').map_or(0, |i| i + 1);
+    match rest[slash..].find(':') {
+        Some(colon) => (
+            &rest[..slash + colon],
+            Some(&rest[slash + colon + 1..]),
+            pinned,
+        ),
+        None => (rest, None, pinned),
+    }
+}
+
+/// Whether the name is the official Flink image (Docker Hub's `flink` or `apache/flink`).
+fn official(name: &str) -> bool {
+    let name = name.strip_prefix("docker.io/").unwrap_or(name);
+    matches!(name, "flink" | "library/flink" | "apache/flink")
+}
+
+/// An official tag is `<version>[-scala_2.12][-java<N>]`; its Flink line must be the spec's
+/// and its Java one the line ships. A tag without a patch moves to each new patch release.
+/// An official image reference and its parts.
+struct Official<'a> {
+    reference: &'a str,
+    tag: &'a str,
+    /// Whether a digest pins it.
+    pinned: bool,
+}
+
+fn official_tag(
+    src: &Source,
+    r: &Official,
+    exact_version: bool,
+    version: &mut Version,
+    java: Option<u32>,
+    diags: &mut Diagnostics,
+) -> bool {
+    let Official {
+        reference,
+        tag,
+        pinned,
+    } = *r;
+    let mut parts = tag.split('-');
+    let first = parts.next().unwrap_or_default();
+    let nums: Option<Vec<u32>> = first.split('.').map(|p| p.parse().ok()).collect();
+    let (major, minor, patch) = match nums.as_deref() {
+        Some([a, b]) => (*a, *b, None),
+        Some([a, b, c]) => (*a, *b, Some(*c)),
+        _ => {
+            diags.push(
+                src.error("image.ref", format!("the tag `{tag}` of the official Flink image names no Flink version, so the release it runs changes under you"))
+                    .help(format!("name the release, such as {}", version.image(version.default_java()))),
+            );
+            return false;
+        }
+    };
+    let mut ok = true;
+    if (major, minor) != (version.major, version.minor) {
+        diags.push(
+            src.error(
+                "image.ref",
+                format!(
+                    "`{reference}` runs Flink {major}.{minor}, but the spec is for Flink {}",
+                    version.minor_str()
+                ),
+            )
+            .help(format!(
+                "use the image of Flink {}, such as {}, or change flinkVersion",
+                version.minor_str(),
+                version.image(version.default_java())
+            )),
+        );
+        return false;
+    }
+    match patch {
+        Some(p) if p != version.patch && exact_version => {
+            diags.push(
+                src.error(
+                    "image.ref",
+                    format!("`{reference}` runs Flink {major}.{minor}.{p}, but flinkVersion says {version}"),
+                )
+                .help("make them agree, or write flinkVersion as the line only (\"1.20\")"),
+            );
+            ok = false;
+        }
+        Some(p) => version.patch = p,
+        None if !pinned => diags.push(
+            src.warning(
+                "image.ref",
+                format!("`{reference}` moves to each new {major}.{minor} patch release, so the same manifests may run different Flink builds"),
+            )
+            .help(format!("pin a release, such as {}, or a digest", version.image(version.default_java()))),
+        ),
+        None => {}
+    }
+    let tag_java = parts.find_map(|p| p.strip_prefix("java").and_then(|n| n.parse::<u32>().ok()));
+    let image_java = tag_java.unwrap_or_else(|| version.default_java());
+    if let Some(j) = java.filter(|j| *j != image_java) {
+        diags.push(
+            src.error(
+                "image.java",
+                format!("`{reference}` runs Java {image_java}, not Java {j}"),
+            )
+            .help(format!(
+                "remove image.java, or use the -java{j} tag of the image"
+            )),
+        );
+        ok = false;
+    }
+    ok && java_allowed(src, *version, image_java, diags)
+}
+
+fn java_allowed(src: &Source, version: Version, java: u32, diags: &mut Diagnostics) -> bool {
+    if version.java_versions().contains(&java) {
+        return true;
+    }
+    let allowed: Vec<String> = version.java_versions().iter().map(u32::to_string).collect();
+    diags.push(
+        src.error(
+            "image.java",
+            format!(
+                "there is no Flink {} image for Java {java}",
+                version.minor_str()
+            ),
+        )
+        .help(format!("use one of: {}", allowed.join(", "))),
+    );
+    false
+}
+
+type BuildParts = (String, Vec<LibJar>, Vec<(String, String)>);
+
+/// What the generated Dockerfile starts from and adds.
+fn build(
+    src: &Source,
+    spec: &ImageSpec,
+    version: Version,
+    defaults: &Defaults,
+    needs: &Needs,
+    diags: &mut Diagnostics,
+) -> Option<BuildParts> {
+    let base = match needs.cluster {
+        // The job image only carries the jar and Flink's client: the cluster's image fits.
+        Some(c) => Some(
+            c.build
+                .as_ref()
+                .map_or(c.reference.clone(), |b| b.base.clone()),
+        ),
+        None => base_image(src, spec, version, defaults, diags),
+    };
+    let lib = super::lib::lib(src, spec.lib.as_deref().unwrap_or_default(), version, diags);
+    let files = super::lib::files(src, spec.files.as_ref(), diags);
+    Some((base?, lib?, files?))
+}
+
+/// The jar in one of its three forms: a project path, `local://` inside the image, or a
+/// remote URI.
+pub fn jar(src: &Source, field: &str, jar: &str, diags: &mut Diagnostics) -> Option<Jar> {
+    if let Some(path) = jar.strip_prefix("local://") {
+        return in_image(src, field, path, diags).map(Jar::InImage);
+    }
+    if let Some((scheme, _)) = jar.split_once("://") {
+        return remote(src, field, jar, scheme, diags).map(Jar::Remote);
+    }
+    project_path(src, field, jar, true, diags).map(Jar::Built)
+}
+
+fn in_image(src: &Source, field: &str, path: &str, diags: &mut Diagnostics) -> Option<String> {
+    let err = |msg: String| {
+        src.error(field, msg).help(
+            "write local:// and the jar's absolute path inside the image, such as local:///opt/flink/usrlib/my-job.jar",
+        )
+    };
+    if !path.starts_with('/')
+        || path
+            .split('/')
+            .skip(1)
+            .any(|s| matches!(s, "" | "." | ".."))
     {
         diags.push(err(format!(
-            "`{jar}` must stay inside the project (no `..`, `.` or empty parts)"
+            "`local://{path}` is not an absolute path inside the image"
         )));
         return None;
     }
-    if !jar
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | '+'))
-    {
+    if !path.chars().all(plain_path_char) || !path.ends_with(".jar") {
         diags.push(err(format!(
-            "`{jar}` may only use letters, digits and `._-+/`"
+            "`local://{path}` must be a .jar path of letters, digits and `._-+/`"
         )));
         return None;
     }
-    if !jar.ends_with(".jar") {
-        diags.push(err(format!("`{jar}` is not a .jar file")));
+    Some(path.to_string())
+}
+
+/// Schemes Flink fetches a jar from: HTTP, and the filesystems of its plugins.
+const REMOTE_SCHEMES: &[&str] = &[
+    "https", "http", "s3", "s3a", "s3p", "gs", "abfs", "abfss", "wasb", "wasbs", "oss",
+];
+
+fn remote(
+    src: &Source,
+    field: &str,
+    uri: &str,
+    scheme: &str,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    if scheme == "file" {
+        diags.push(
+            src.error(field, format!("`{uri}` names a file on the machine that renders, which the pods do not have"))
+                .help("write local:///… for a jar inside the image, or a project path (build/libs/job.jar) to copy it in"),
+        );
         return None;
     }
-    Some(jar.to_string())
+    if !REMOTE_SCHEMES.contains(&scheme) {
+        diags.push(
+            src.error(
+                field,
+                format!("Flink cannot fetch a jar over `{scheme}://`"),
+            )
+            .help(format!(
+                "use one of: {}",
+                REMOTE_SCHEMES.join("://, ") + "://"
+            )),
+        );
+        return None;
+    }
+    let rest = &uri[scheme.len() + 3..];
+    let file = rest.split(['?', '#']).next().unwrap_or_default();
+    let ok = !rest.is_empty()
+        && file.contains('/')
+        && !file.ends_with('/')
+        && uri
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '\\' | '`' | '$'));
+    if !ok {
+        diags.push(
+            src.error(field, format!("`{uri}` is not a URI of a jar file"))
+                .help("write the jar's full URI, such as https://repo.example.com/jobs/my-job-1.0.jar"),
+        );
+        return None;
+    }
+    Some(uri.to_string())
+}
+
+fn plain_path_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | '+')
+}
+
+/// A path in the project, as a Dockerfile `COPY` source: inside the build context (the
+/// project root) and plain enough to need no quoting. Jars must end in `.jar`; other files
+/// and folders (`sql/`) may end in anything.
+pub fn project_path(
+    src: &Source,
+    field: &str,
+    path: &str,
+    is_jar: bool,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    let example = if is_jar {
+        "build/libs/my-job.jar"
+    } else {
+        "sql/ or conf/truststore.jks"
+    };
+    let err = |msg: String| {
+        src.error(field, msg).help(format!(
+            "give a path relative to the project root, such as {example}"
+        ))
+    };
+    let trimmed = path.strip_suffix('/').unwrap_or(path);
+    if path.starts_with('/') || path.contains('\\') || path.contains(':') {
+        diags.push(err(format!("`{path}` is not a relative path")));
+        return None;
+    }
+    if trimmed.split('/').any(|seg| matches!(seg, "" | "." | "..")) {
+        diags.push(err(format!(
+            "`{path}` must stay inside the project (no `..`, `.` or empty parts)"
+        )));
+        return None;
+    }
+    if !path.chars().all(plain_path_char) {
+        diags.push(err(format!(
+            "`{path}` may only use letters, digits and `._-+/`"
+        )));
+        return None;
+    }
+    if is_jar && !path.ends_with(".jar") {
+        diags.push(err(format!("`{path}` is not a .jar file")));
+        return None;
+    }
+    Some(path.to_string())
 }
 
 /// The image the job image is built `FROM`: the spec's own, or the official Flink image of
@@ -121,33 +522,16 @@ fn base_image(
         .java
         .or(defaults.java)
         .unwrap_or_else(|| version.default_java());
-    let mut ok = true;
-    if !version.java_versions().contains(&java) {
-        let allowed: Vec<String> = version.java_versions().iter().map(u32::to_string).collect();
-        diags.push(
-            src.error(
-                "image.java",
-                format!(
-                    "there is no Flink {} image for Java {java}",
-                    version.minor_str()
-                ),
-            )
-            .help(format!("use one of: {}", allowed.join(", "))),
-        );
-        ok = false;
-    }
+    let ok = java_allowed(src, version, java, diags);
     // The reference lands on the Dockerfile's FROM line unquoted: a trailing `\` would join
     // the next line and `${…}` would let a build argument pick the image.
-    let reference_char =
-        |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@');
     let base = match &spec.base {
-        Some(b) if b.is_empty() || b.len() > 255 || !b.chars().all(reference_char) => {
+        Some(b) if !plain_reference(b) => {
             diags.push(
                 src.error("image.base", format!("`{b}` is not an image reference"))
                     .help("write [registry/]repository[:tag][@sha256:digest] with letters, digits and `._-/:@` only, such as flink:1.20.3-scala_2.12-java17"),
             );
-            ok = false;
-            String::new()
+            return None;
         }
         Some(b) => b.clone(),
         None => version.image(java),
@@ -193,4 +577,27 @@ fn tag(src: &Source, spec: &ImageSpec, diags: &mut Diagnostics) -> Option<String
         return Some(String::new());
     }
     Some(tag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_split_at_the_tag_not_the_registry_port() {
+        assert_eq!(
+            split_reference("flink:1.20.3-scala_2.12-java17"),
+            ("flink", Some("1.20.3-scala_2.12-java17"), false)
+        );
+        assert_eq!(
+            split_reference("registry:5000/team/job:1.0@sha256:ab"),
+            ("registry:5000/team/job", Some("1.0"), true)
+        );
+        assert_eq!(
+            split_reference("registry:5000/team/job"),
+            ("registry:5000/team/job", None, false)
+        );
+        assert!(official("docker.io/library/flink") && official("apache/flink"));
+        assert!(!official("example.com/flink"));
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::image::{image, jar};
+use super::image::{image, jar, Needs};
 use super::pod::{disruption_budget, labels, logging};
 use super::profile::Component;
 use super::state::location;
@@ -11,9 +11,9 @@ use crate::diag::{did_you_mean, Diagnostics};
 use crate::flink::config::{Options, Value};
 use crate::flink::{self, Version};
 use crate::load::scalar::Scalar;
-use crate::load::spec::{ImageSpec, JobSpec, Mode};
+use crate::load::spec::{JobSpec, Mode};
 use crate::load::Source;
-use crate::model::{Job, Kind, Process};
+use crate::model::{Jar, Job, Kind, Process};
 
 /// The environment a job is validated for, and the Flink options it adds.
 pub struct Environment<'a> {
@@ -65,9 +65,9 @@ pub fn validate(
         diags.push(src.error("namespace", e));
     }
     // Outer None: the jar is wrong (reported); inner None: a session cluster has no jar.
-    let jar: Option<Option<String>> = match role {
+    let jar: Option<Option<Jar>> = match role {
         Role::Cluster => Some(None),
-        _ => jar(src, &spec.jar, diags).map(Some),
+        _ => job_jar(src, spec, diags).map(Some),
     };
     let entry_class = entry_class(src, spec, diags);
     let args = args(src, &spec.args, diags);
@@ -113,21 +113,25 @@ pub fn validate(
         .ingress
         .as_ref()
         .and_then(|i| super::deploy::ingress(src, i, diags));
-    let version = version?;
+    let mut version = version?;
     let name = name?;
-    let image_spec = match cluster {
-        // The job image only carries the jar and Flink's client: the cluster's base fits.
-        Some(c) => Some(ImageSpec {
-            base: Some(c.base_image.clone()),
-            ..spec.image.clone().unwrap_or_default()
-        }),
-        None => spec.image.clone(),
+    let needs = Needs {
+        cluster: cluster.map(|c| &c.image),
+        built_jar: matches!(jar, Some(Some(Jar::Built(_)))),
+        exact_version: matches!(&spec.flink_version, Some(Scalar::Text(t)) if t.trim().split('.').count() == 3),
     };
-    let image = image(src, image_spec.as_ref(), &name, version, defaults, diags);
+    let image = image(
+        src,
+        spec.image.as_ref(),
+        &name,
+        &mut version,
+        defaults,
+        &needs,
+        diags,
+    );
     let (state, restore) = super::state::state(src, spec, version, fs_plugins, diags);
     let scope = cluster.map(|c| c.source.as_str());
-    let is_cluster = matches!(role, Role::Cluster);
-    let options = user_options(src, spec, env, version, scope, is_cluster, diags);
+    let options = user_options(src, spec, env, version, scope, diags);
     if target != crate::load::spec::Target::Operator {
         operator_only_options(src, &options, diags);
     }
@@ -141,7 +145,6 @@ pub fn validate(
         mode,
         target,
         upgrade_mode: spec.upgrade_mode,
-        jar_uri: spec.jar_uri.clone(),
         ha,
         job_manager_replicas: jm_replicas,
         rest,
@@ -150,10 +153,7 @@ pub fn validate(
         source: src.path.clone(),
         namespace,
         version,
-        base_image: image.base,
-        image: image.reference,
-        image_tag: image.tag,
-        pull_policy: image.pull_policy,
+        image,
         jar: jar?,
         entry_class,
         args,
@@ -163,7 +163,11 @@ pub fn validate(
         task_manager: tm?,
         task_manager_replicas: replicas,
         task_manager_slots: slots,
-        parallelism: (!matches!(role, Role::Cluster)).then_some(parallelism),
+        // A session cluster's is only the default of jobs that set none.
+        parallelism: match role {
+            Role::Cluster => spec.parallelism.map(|_| parallelism),
+            _ => Some(parallelism),
+        },
         plugins,
         options: Options::new(),
         labels,
@@ -171,13 +175,14 @@ pub fn validate(
         network_policy,
         disruption_budget,
     };
-    let job = finish(src, job, role, parallelism, options, diags);
+    let job = finish(src, spec, job, role, parallelism, options, diags);
     (diags.error_count() == before).then_some(job)
 }
 
 /// The job's Flink options, its kind, and the checks that need both.
 fn finish(
     src: &Source,
+    spec: &JobSpec,
     mut job: Job,
     role: &Role,
     parallelism: u32,
@@ -200,6 +205,7 @@ fn finish(
         Role::SessionJob(c) => Kind::SessionJob(super::deploy::submission(&job, c, parallelism)),
     };
     super::deploy::native_checks(src, &job, diags);
+    super::deploy::jar_checks(src, spec, &job, diags);
     let cluster_options = crate::derive::options::cluster(&job);
     job.options.extend(cluster_options);
     super::deploy::operator_checks(src, &job, cluster, diags);
@@ -233,6 +239,43 @@ fn adaptive_scheduler(spec: &JobSpec, cluster: Option<&Job>) -> bool {
         own || theirs
     };
     is("jobmanager.scheduler", "adaptive") || is("scheduler-mode", "reactive")
+}
+
+/// The job jar, from `jar` or its deprecated spelling `jarUri`.
+fn job_jar(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Option<Jar> {
+    if let Some(uri) = &spec.jar_uri {
+        let unused = if spec.jar.is_some() {
+            "; the project jar in `jar` is not used"
+        } else {
+            ""
+        };
+        diags.push(
+            src.warning(
+                "jarUri",
+                format!("`jarUri` is deprecated: `jar` takes a URI too{unused}"),
+            )
+            .help(format!("write jar: {uri}, and remove jarUri")),
+        );
+        return match jar(src, "jarUri", uri, diags)? {
+            Jar::Remote(u) => Some(Jar::Remote(u)),
+            _ => {
+                diags.push(
+                    src.error("jarUri", format!("`{uri}` is not a URI"))
+                        .help("write a URI such as https://repo.example.com/jobs/my-job-1.0.jar"),
+                );
+                None
+            }
+        };
+    }
+    let Some(j) = &spec.jar else {
+        diags.push(
+            src.key_error("", "the job has no jar")
+                .field("jar")
+                .help("set jar: the project path of the built jar (build/libs/my-job.jar), local:///… for a jar inside the image, or an https:// or s3:// URI"),
+        );
+        return None;
+    };
+    jar(src, "jar", j, diags)
 }
 
 fn entry_class(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Option<String> {
@@ -273,11 +316,10 @@ fn user_options(
     env: Option<&Environment>,
     version: Version,
     scope: Option<&str>,
-    cluster: bool,
     diags: &mut Diagnostics,
 ) -> Options {
     let read = |src, prefix: &str, map, diags: &mut Diagnostics| {
-        super::options::user_options(src, prefix, map, version, scope, cluster, diags)
+        super::options::user_options(src, prefix, map, version, scope, diags)
     };
     let mut options = read(src, "flinkConfig", &spec.flink_config, diags);
     if let Some(env) = env {

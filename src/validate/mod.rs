@@ -4,6 +4,7 @@ pub mod deploy;
 mod image;
 mod job;
 mod kube;
+mod lib;
 mod options;
 mod pod;
 pub mod profile;
@@ -33,6 +34,7 @@ pub struct Defaults {
     pub registry: Option<String>,
     pub java: Option<u32>,
     pub pull_policy: PullPolicy,
+    pub pull_secrets: Vec<String>,
     pub labels: BTreeMap<String, String>,
     pub jm_profile: Option<String>,
     pub tm_profile: Option<String>,
@@ -299,6 +301,11 @@ fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
             report(diags, "image.registry", e);
         }
     }
+    for (i, secret) in p.image.pull_secrets.iter().enumerate() {
+        if let Err(e) = units::dns_subdomain(secret) {
+            report(diags, &format!("image.pullSecrets[{i}]"), e);
+        }
+    }
     for (name, e) in &p.environments {
         if let Some(ns) = &e.namespace {
             if let Err(err) = units::dns_label(ns, 63) {
@@ -326,6 +333,7 @@ fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
         registry: p.image.registry.clone(),
         java: p.image.java,
         pull_policy: p.image.pull_policy.unwrap_or(PullPolicy::IfNotPresent),
+        pull_secrets: p.image.pull_secrets.clone(),
         labels,
         jm_profile: p.profiles.job_manager.clone(),
         tm_profile: p.profiles.task_manager.clone(),

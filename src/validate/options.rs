@@ -16,7 +16,6 @@ pub fn user_options(
     map: &std::collections::BTreeMap<String, Tree>,
     version: Version,
     session_cluster: Option<&str>,
-    cluster: bool,
     diags: &mut Diagnostics,
 ) -> Options {
     let mut out = Options::new();
@@ -37,7 +36,7 @@ pub fn user_options(
             );
             continue;
         }
-        let Some(value) = convert(src, &field, &key, value, version, cluster, diags) else {
+        let Some(value) = convert(src, &field, &key, value, version, diags) else {
             continue;
         };
         if let Some(cluster_file) = session_cluster {
@@ -117,7 +116,6 @@ fn key_allowed(
     field: &str,
     key: &str,
     version: Version,
-    cluster: bool,
     diags: &mut Diagnostics,
 ) -> bool {
     if !keys::valid_key(key) {
@@ -129,7 +127,7 @@ fn key_allowed(
         );
         return false;
     }
-    if let Some(help) = keys::owner_help(key, version, cluster) {
+    if let Some(help) = keys::owner_help(key, version) {
         diags.push(
             src.key_error(field, format!("`{key}` is set by flinkgen"))
                 .help(help),
@@ -165,10 +163,9 @@ fn convert(
     key: &str,
     v: &Tree,
     version: Version,
-    cluster: bool,
     diags: &mut Diagnostics,
 ) -> Option<Value> {
-    if !key_allowed(src, field, key, version, cluster, diags) {
+    if !key_allowed(src, field, key, version, diags) {
         return None;
     }
     if v.is_null() || v.as_str() == Some("") {
