@@ -19,6 +19,8 @@ pub struct Needs<'a> {
     pub built_jar: bool,
     /// Whether flinkVersion names a patch release (`"1.20.3"`), not only a line.
     pub exact_version: bool,
+    /// Plugins the spec enables: a built image gets them, an existing one must have them.
+    pub plugins: &'a [String],
 }
 
 /// Resolves the image; `version` may change its patch to the one an official `image.ref`
@@ -193,6 +195,13 @@ fn existing(
     let java = spec.java.or(defaults.java);
     if let Some(j) = java {
         ok &= java_allowed(src, *version, j, diags);
+    }
+    if official(name) && !needs.plugins.is_empty() {
+        diags.push(
+            src.key_error("plugins", format!("the official Flink image keeps {} in opt/, not in plugins/, so Flink would not load it", needs.plugins.join(", ")))
+                .help("remove image.ref to have flinkgen build an image with the plugins enabled, or run an image of yours that has them in plugins/"),
+        );
+        ok = false;
     }
     if let (true, Some(tag)) = (official(name), tag) {
         let r = Official {

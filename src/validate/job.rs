@@ -119,6 +119,7 @@ pub fn validate(
         cluster: cluster.map(|c| &c.image),
         built_jar: matches!(jar, Some(Some(Jar::Built(_)))),
         exact_version: matches!(&spec.flink_version, Some(Scalar::Text(t)) if t.trim().split('.').count() == 3),
+        plugins: &plugins,
     };
     let image = image(
         src,
