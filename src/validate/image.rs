@@ -417,6 +417,12 @@ fn in_image(src: &Source, field: &str, path: &str, diags: &mut Diagnostics) -> O
         )));
         return None;
     }
+    if let Some((dir, why)) = super::lib::hidden_by_mount(path) {
+        diags.push(err(format!(
+            "the pods cannot see `local://{path}`: {why}, hiding the image's {dir}"
+        )));
+        return None;
+    }
     Some(path.to_string())
 }
 

@@ -184,6 +184,13 @@ const MOUNTED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The mounted folder that would hide `path` in the pods, and why it is mounted.
+pub fn hidden_by_mount(path: &str) -> Option<&'static (&'static str, &'static str)> {
+    MOUNTED
+        .iter()
+        .find(|(dir, _)| path.trim_end_matches('/') == *dir || path.starts_with(&format!("{dir}/")))
+}
+
 pub fn files(
     src: &Source,
     files: Option<&BTreeMap<String, String>>,
@@ -214,10 +221,7 @@ pub fn files(
             ok = false;
             continue;
         }
-        let hidden = MOUNTED.iter().find(|(dir, _)| {
-            to.trim_end_matches('/') == *dir || to.starts_with(&format!("{dir}/"))
-        });
-        if let Some((dir, why)) = hidden {
+        if let Some((dir, why)) = hidden_by_mount(to) {
             diags.push(
                 src.error(&field, format!("`{to}` would be hidden at run time: {why}"))
                     .help(format!(
