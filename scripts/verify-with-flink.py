@@ -117,8 +117,8 @@ def main():
     for cm in sorted(glob.glob(os.path.join(out, "**", "configmap.yaml"), recursive=True)):
         job_dir = os.path.dirname(cm)
         text = open(cm).read()
-        version = re.search(r'org\.apache\.flink\.version="([^"]+)"',
-                            open(os.path.join(job_dir, "Dockerfile")).read()).group(1)
+        # The release the pods run: an image.ref may pin another patch than the line's.
+        version = re.search(r'app\.kubernetes\.io/version: "([^"]+)"', text).group(1)
         name = "config.yaml" if "  config.yaml: |" in text else "flink-conf.yaml"
         lib = flink_lib(version)
         ours = flinkgen_flags(job_dir)
