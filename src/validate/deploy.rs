@@ -392,6 +392,16 @@ pub fn jar_checks(src: &Source, spec: &JobSpec, job: &Job, diags: &mut Diagnosti
         )),
         Jar::Remote(u) => {
             let scheme = u.split("://").next().unwrap_or_default();
+            let http = scheme == "http" || scheme == "https";
+            if job.is_operator() && !job.is_native() && !http {
+                // The Operator's standalone mode puts jarURI on pipeline.classpaths, which the
+                // JVM opens as a URL: `unknown protocol: s3` in a crash loop (operator PR #1258).
+                diags.push(err(
+                    format!("the Operator's standalone mode loads jarURI as a Java URL, which cannot open `{scheme}://`"),
+                    "use mode: native (Flink fetches the jar through its plugins), an https:// URL, or a jar inside the image",
+                ));
+                return;
+            }
             if scheme == "http" {
                 diags.push(
                     src.warning(field, "the jar is fetched over plain HTTP: anything on the way can swap it")
