@@ -53,6 +53,35 @@ pub struct Job {
     pub network_policy: Option<Vec<serde_json::Value>>,
     /// The TaskManagers' PodDisruptionBudget.
     pub disruption_budget: Option<DisruptionBudget>,
+    /// Flink options whose values the processes read from Secrets.
+    pub secret_options: Vec<SecretOption>,
+    /// The spec's own service account for the pods.
+    pub account: Option<Account>,
+}
+
+/// A Flink option whose value stays in a Secret: the pods read it into `env` and pass it to
+/// the process as `-D<key>=$(<env>)`.
+#[derive(Debug, Clone)]
+pub struct SecretOption {
+    pub key: String,
+    pub env: String,
+    pub secret: String,
+    pub secret_key: String,
+}
+
+impl SecretOption {
+    /// The Kubernetes `EnvVar` that reads the value.
+    pub fn env_var(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.env,
+            "valueFrom": { "secretKeyRef": { "name": self.secret, "key": self.secret_key } },
+        })
+    }
+
+    /// The dynamic property, with the variable the kubelet expands.
+    pub fn property(&self) -> String {
+        format!("{}=$({})", self.key, self.env)
+    }
 }
 
 /// The image every pod of a spec runs.
@@ -135,6 +164,8 @@ pub struct Submission {
     /// Fixed Flink job id: the first half names the job, the second the submission, so a
     /// running copy is recognised and an unchanged submission is never repeated.
     pub job_id: String,
+    /// `-D<key>=$(VAR)` for each option read from a Secret, to pass unescaped.
+    pub secret_args: Vec<String>,
     /// `flink run` options and the program arguments.
     pub run_args: Vec<String>,
 }
@@ -166,13 +197,37 @@ impl Job {
     pub fn is_operator(&self) -> bool {
         self.target == Target::Operator
     }
-    /// The service account of Flink's pods: native JobManagers create pods, and HA elects
-    /// leaders through ConfigMaps; other pods need no Kubernetes API access. The Operator
-    /// requires an account on every FlinkDeployment.
-    pub fn service_account(&self) -> Option<String> {
-        (self.has_cluster() && (self.is_native() || self.ha.is_some() || self.is_operator()))
-            .then(|| format!("{}-flink", self.name))
+    /// Whether Flink's processes call the Kubernetes API: native JobManagers create pods, and
+    /// HA elects leaders through ConfigMaps; no other pod needs API access.
+    pub fn calls_api(&self) -> bool {
+        self.has_cluster() && (self.is_native() || self.ha.is_some())
     }
+    /// The service account of Flink's pods: the spec's (a cloud identity), or flinkgen's own
+    /// when the processes call the API; the Operator requires one on every FlinkDeployment.
+    pub fn service_account(&self) -> Option<String> {
+        if !self.has_cluster() {
+            return None;
+        }
+        match &self.account {
+            Some(a) => Some(a.name.clone()),
+            None => {
+                (self.calls_api() || self.is_operator()).then(|| format!("{}-flink", self.name))
+            }
+        }
+    }
+    /// Whether flinkgen writes the ServiceAccount (not when the spec names an existing one).
+    pub fn writes_service_account(&self) -> bool {
+        self.service_account().is_some() && self.account.as_ref().is_none_or(|a| a.create)
+    }
+}
+
+/// The account a spec names for its pods.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub name: String,
+    pub annotations: BTreeMap<String, String>,
+    /// Whether flinkgen writes it (false: it exists; flinkgen only binds its Role to it).
+    pub create: bool,
 }
 
 /// A PodDisruptionBudget: one of its two bounds.
@@ -279,6 +334,31 @@ pub struct Process {
     /// Kubernetes `Toleration` and `Affinity` objects, already checked against the API types.
     pub tolerations: Vec<serde_json::Value>,
     pub affinity: Option<serde_json::Value>,
+    /// What the spec adds to this role's pods.
+    pub extras: PodExtras,
+}
+
+/// What a spec adds to one role's pods, checked and merged (the role's over the spec's).
+#[derive(Debug, Clone, Default)]
+pub struct PodExtras {
+    /// Kubernetes `EnvVar` objects by name.
+    pub env: BTreeMap<String, serde_json::Value>,
+    /// Kubernetes `EnvFromSource` objects, in the order written.
+    pub env_from: Vec<serde_json::Value>,
+    /// Volumes by mount path.
+    pub mounts: BTreeMap<String, Mount>,
+    pub annotations: BTreeMap<String, String>,
+    pub priority_class_name: Option<String>,
+    pub termination_grace_period_seconds: Option<u32>,
+}
+
+/// A volume and how the Flink container mounts it.
+#[derive(Debug, Clone)]
+pub struct Mount {
+    pub name: String,
+    pub read_only: bool,
+    /// The Kubernetes `Volume` object.
+    pub volume: serde_json::Value,
 }
 
 /// The derived memory of a process, as Flink computes it.

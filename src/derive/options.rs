@@ -221,9 +221,9 @@ fn native(job: &Job) -> Options {
     let mut o = Options::new();
     let account = job.service_account().unwrap_or_default();
     o.insert("kubernetes.service-account".into(), text(&account));
-    if job.ha.is_none() {
+    if job.ha.is_none() && job.account.is_none() {
         // Without HA, TaskManagers never call the Kubernetes API: keep them off the
-        // JobManager's account.
+        // JobManager's account (unless the spec names one, for its cloud identity).
         o.insert(
             "kubernetes.taskmanager.service-account".into(),
             text("default"),

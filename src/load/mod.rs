@@ -1,6 +1,8 @@
 //! Stage 1, load: find the project file, job specs and profiles, and parse them into raw types.
 
 pub mod input;
+#[macro_use]
+pub mod pod;
 pub mod profile;
 pub mod project;
 pub mod scalar;

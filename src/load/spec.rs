@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::pod::{SecretKeySpec, ServiceAccountSpec};
 use super::profile::ProfileSpec;
 use super::scalar::Scalar;
 
@@ -28,6 +29,7 @@ macro_rules! named {
     };
 }
 
+pod_fields! {
 /// One Flink job: its own application cluster, or submitted to a session cluster (`session`).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -97,8 +99,17 @@ pub struct JobSpec {
     /// Changes for single environments declared in flinkgen.yaml, by environment name.
     #[serde(default)]
     pub environments: BTreeMap<String, JobOverlay>,
+    /// Flink options whose values live in Kubernetes Secrets, by option key: the value never
+    /// reaches out/, the processes read it from the Secret when they start.
+    #[serde(default)]
+    pub flink_config_from_secrets: BTreeMap<String, SecretKeySpec>,
+    /// The account the Flink pods run as, with its annotations (a cloud identity); written by
+    /// flinkgen unless `create: false`.
+    pub service_account: Option<ServiceAccountSpec>,
+}
 }
 
+pod_fields! {
 /// What a job may change per environment. Maps merge by key; other fields replace.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -117,11 +128,21 @@ pub struct JobOverlay {
     pub job_manager: Option<JobManagerSpec>,
     pub task_manager: Option<TaskManagerSpec>,
     pub savepoints: Option<SavepointSpec>,
+    /// This environment's checkpoint settings, field by field over the job's.
+    pub checkpoints: Option<CheckpointSpec>,
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub flink_config: BTreeMap<String, super::tree::Tree>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Flink options whose values live in Kubernetes Secrets, by option key: the value never
+    /// reaches out/, the processes read it from the Secret when they start.
+    #[serde(default)]
+    pub flink_config_from_secrets: BTreeMap<String, SecretKeySpec>,
+    /// The account the Flink pods run as, with its annotations (a cloud identity); written by
+    /// flinkgen unless `create: false`.
+    pub service_account: Option<ServiceAccountSpec>,
+}
 }
 
 impl JobSpec {
@@ -140,10 +161,29 @@ impl JobSpec {
             job_manager,
             task_manager,
             savepoints,
+            checkpoints,
             flink_config: _,
             labels,
+            flink_config_from_secrets,
+            service_account,
+            env: _,
+            env_from: _,
+            volumes: _,
+            pod_annotations: _,
+            priority_class_name: _,
+            termination_grace_period_seconds: _,
         } = o.clone();
         let mut s = self.clone();
+        s.set_pod(self.pod().merged(&o.pod()));
+        s.flink_config_from_secrets
+            .extend(flink_config_from_secrets);
+        s.service_account = service_account.or(s.service_account);
+        if let Some(c) = checkpoints {
+            s.checkpoints = Some(match s.checkpoints {
+                Some(base) => base.overlay(c),
+                None => c,
+            });
+        }
         s.namespace = namespace.or(s.namespace);
         s.ha = ha.or(s.ha);
         s.rest = rest.or(s.rest);
@@ -155,11 +195,15 @@ impl JobSpec {
         s.args = args.unwrap_or(s.args);
         s.parallelism = parallelism.or(s.parallelism);
         if let Some(jm) = job_manager {
+            let pod = s.job_manager.pod().merged(&jm.pod());
+            s.job_manager.set_pod(pod);
             s.job_manager.profile = jm.profile.or(s.job_manager.profile);
             s.job_manager.replicas = jm.replicas.or(s.job_manager.replicas);
             s.job_manager.overrides = overlay_profile(s.job_manager.overrides, jm.overrides);
         }
         if let Some(tm) = task_manager {
+            let pod = s.task_manager.pod().merged(&tm.pod());
+            s.task_manager.set_pod(pod);
             s.task_manager.profile = tm.profile.or(s.task_manager.profile);
             s.task_manager.replicas = tm.replicas.or(s.task_manager.replicas);
             s.task_manager.slots = tm.slots.or(s.task_manager.slots);
@@ -319,6 +363,7 @@ named! {
     }
 }
 
+pod_fields! {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct JobManagerSpec {
@@ -331,7 +376,9 @@ pub struct JobManagerSpec {
     /// Single profile fields to change for this job.
     pub overrides: Option<ProfileSpec>,
 }
+}
 
+pod_fields! {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TaskManagerSpec {
@@ -347,6 +394,7 @@ pub struct TaskManagerSpec {
     pub slots: Option<u32>,
     /// Single profile fields to change for this job.
     pub overrides: Option<ProfileSpec>,
+}
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -374,6 +422,37 @@ pub struct CheckpointSpec {
     pub retained: Option<u32>,
     /// Incremental checkpoints (RocksDB / ForSt).
     pub incremental: Option<bool>,
+}
+
+impl CheckpointSpec {
+    /// An environment's checkpoint settings over the job's, field by field.
+    /// Destructured so that a new field that is not merged fails to compile.
+    pub fn overlay(self, o: CheckpointSpec) -> CheckpointSpec {
+        let CheckpointSpec {
+            interval,
+            dir,
+            mode,
+            timeout,
+            min_pause,
+            max_concurrent,
+            tolerable_failures,
+            retention,
+            retained,
+            incremental,
+        } = o;
+        CheckpointSpec {
+            interval: interval.or(self.interval),
+            dir: dir.or(self.dir),
+            mode: mode.or(self.mode),
+            timeout: timeout.or(self.timeout),
+            min_pause: min_pause.or(self.min_pause),
+            max_concurrent: max_concurrent.or(self.max_concurrent),
+            tolerable_failures: tolerable_failures.or(self.tolerable_failures),
+            retention: retention.or(self.retention),
+            retained: retained.or(self.retained),
+            incremental: incremental.or(self.incremental),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
@@ -508,6 +587,7 @@ pub struct IngressSpec {
     pub annotations: BTreeMap<String, String>,
 }
 
+pod_fields! {
 /// A session cluster (`clusters/*.yaml`): a JobManager and TaskManagers that jobs with
 /// `session: <name>` are submitted to.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -551,6 +631,14 @@ pub struct ClusterSpec {
     pub pod_disruption_budget: Option<PodDisruptionBudgetSpec>,
     #[serde(default)]
     pub environments: BTreeMap<String, JobOverlay>,
+    /// Flink options whose values live in Kubernetes Secrets, by option key: the value never
+    /// reaches out/, the processes read it from the Secret when they start.
+    #[serde(default)]
+    pub flink_config_from_secrets: BTreeMap<String, SecretKeySpec>,
+    /// The account the Flink pods run as, with its annotations (a cloud identity); written by
+    /// flinkgen unless `create: false`.
+    pub service_account: Option<ServiceAccountSpec>,
+}
 }
 
 impl ClusterSpec {
@@ -580,6 +668,14 @@ impl ClusterSpec {
             network_policy,
             pod_disruption_budget,
             environments,
+            flink_config_from_secrets,
+            service_account,
+            env,
+            env_from,
+            volumes,
+            pod_annotations,
+            priority_class_name,
+            termination_grace_period_seconds,
         } = self;
         JobSpec {
             name,
@@ -610,6 +706,14 @@ impl ClusterSpec {
             network_policy,
             pod_disruption_budget,
             environments,
+            flink_config_from_secrets,
+            service_account,
+            env,
+            env_from,
+            volumes,
+            pod_annotations,
+            priority_class_name,
+            termination_grace_period_seconds,
         }
     }
 }

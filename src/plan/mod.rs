@@ -67,6 +67,7 @@ pub struct JobView {
     pub taskmanager: ProcessView,
     pub jobmanager_service: String,
     pub jobmanager_args: Vec<String>,
+    pub taskmanager_args: Vec<String>,
     pub taskmanager_replicas: u32,
     pub ports: Ports,
     pub resources: Vec<&'static str>,
@@ -80,6 +81,15 @@ pub struct JobView {
     pub native: bool,
     pub ha: bool,
     pub service_account: Option<String>,
+    /// Annotations of the account flinkgen writes (a cloud identity).
+    pub service_account_annotations: BTreeMap<String, String>,
+    /// The Role and RoleBinding flinkgen writes when the processes call the API.
+    pub role: String,
+    /// The native TaskManagers' account: the cluster's with HA or a spec-named account.
+    pub taskmanager_account: Option<String>,
+    /// Whether the JobManager's and the TaskManagers' pods mount an API token.
+    pub jobmanager_token: bool,
+    pub taskmanager_token: bool,
     pub jobmanager_replicas: u32,
     pub jobmanager_container: &'static str,
     /// The env var the JobManager's pod IP is passed in, when its address is its pod IP.
@@ -171,6 +181,8 @@ pub struct SubmitView {
     pub rest_port: i64,
     pub job_id: String,
     pub args: Vec<String>,
+    /// Variables reading the options that stay in Secrets.
+    pub env: Vec<serde_json::Value>,
     pub wait_seconds: u32,
     pub labels: BTreeMap<String, String>,
     pub pod_labels: BTreeMap<String, String>,
@@ -245,6 +257,16 @@ pub struct ProcessView {
     pub node_selector: BTreeMap<String, String>,
     pub tolerations: Vec<serde_json::Value>,
     pub affinity: Option<serde_json::Value>,
+    /// The spec's `EnvVar`s (by name) and `EnvFromSource`s for the Flink container.
+    pub env: Vec<serde_json::Value>,
+    pub env_from: Vec<serde_json::Value>,
+    /// The spec's `VolumeMount`s and `Volume`s, by mount path.
+    pub mounts: Vec<serde_json::Value>,
+    pub volumes: Vec<serde_json::Value>,
+    /// The spec's pod annotations, beside flinkgen's config hash.
+    pub annotations: BTreeMap<String, String>,
+    pub priority_class_name: Option<String>,
+    pub termination_grace_period_seconds: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -282,8 +304,11 @@ fn manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
         return vec![("submit-job.yaml", "submit-job.yaml.j2")];
     }
     let mut all = vec![("configmap.yaml", "configmap.yaml.j2")];
-    if job.service_account().is_some() {
-        all.extend_from_slice(RBAC);
+    if job.writes_service_account() {
+        all.push(RBAC[0]);
+    }
+    if job.calls_api() {
+        all.extend_from_slice(&RBAC[1..]);
     }
     if job.is_native() {
         all.push((
@@ -331,9 +356,12 @@ fn operator_manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
     if let Kind::SessionJob(_) = job.kind {
         return vec![("flinksessionjob.yaml", "flinksessionjob.yaml.j2")];
     }
-    let mut all = vec![RBAC[0]];
+    let mut all = Vec::new();
+    if job.writes_service_account() {
+        all.push(RBAC[0]);
+    }
     // Standalone pods without HA never call the API: the Operator only requires the account.
-    if job.is_native() || job.ha.is_some() {
+    if job.calls_api() {
         all.extend_from_slice(&RBAC[1..]);
     }
     all.push(("flinkdeployment.yaml", "flinkdeployment.yaml.j2"));
@@ -425,6 +453,13 @@ fn view(job: &Job, out_dir: &str) -> JobView {
         taskmanager: process(job, "taskmanager", &job.task_manager),
         jobmanager_service: wiring::jobmanager_service(&job.name),
         jobmanager_args: jobmanager_args(job),
+        taskmanager_args: std::iter::once("taskmanager".to_string())
+            .chain(
+                job.secret_options
+                    .iter()
+                    .map(|o| format!("-D{}", o.property())),
+            )
+            .collect(),
         taskmanager_replicas: job.task_manager_replicas,
         ports: Ports {
             rpc: wiring::RPC_PORT,
@@ -451,6 +486,17 @@ fn view(job: &Job, out_dir: &str) -> JobView {
         native: job.is_native(),
         ha: job.ha.is_some(),
         service_account: job.service_account(),
+        service_account_annotations: job
+            .account
+            .as_ref()
+            .map(|a| a.annotations.clone())
+            .unwrap_or_default(),
+        role: format!("{}-flink", job.name),
+        taskmanager_account: (job.ha.is_some() || job.account.is_some())
+            .then(|| job.service_account())
+            .flatten(),
+        jobmanager_token: job.calls_api(),
+        taskmanager_token: job.ha.is_some(),
         jobmanager_replicas: job.job_manager_replicas,
         jobmanager_container: if job.is_native() {
             "flink-main-container"
@@ -604,7 +650,13 @@ fn submit_view(job: &Job, s: &crate::model::Submission) -> SubmitView {
         rest_host: s.rest_host.clone(),
         rest_port: s.rest_port,
         job_id: s.job_id.clone(),
-        args: s.run_args.iter().map(|a| container_arg(a)).collect(),
+        args: s
+            .secret_args
+            .iter()
+            .cloned()
+            .chain(s.run_args.iter().map(|a| container_arg(a)))
+            .collect(),
+        env: job.secret_options.iter().map(|o| o.env_var()).collect(),
         wait_seconds: SUBMIT_WAIT_SECONDS,
         pod_labels: labels.clone(),
         labels,
@@ -657,6 +709,30 @@ fn process(job: &Job, component: &str, p: &Process) -> ProcessView {
         node_selector: p.node_selector.clone(),
         tolerations: p.tolerations.clone(),
         affinity: p.affinity.clone(),
+        env: p
+            .extras
+            .env
+            .values()
+            .cloned()
+            .chain(job.secret_options.iter().map(|o| o.env_var()))
+            .collect(),
+        env_from: p.extras.env_from.clone(),
+        mounts: p
+            .extras
+            .mounts
+            .iter()
+            .map(|(path, m)| {
+                let mut mount = serde_json::json!({ "name": m.name, "mountPath": path });
+                if m.read_only {
+                    mount["readOnly"] = serde_json::json!(true);
+                }
+                mount
+            })
+            .collect(),
+        volumes: p.extras.mounts.values().map(|m| m.volume.clone()).collect(),
+        annotations: p.extras.annotations.clone(),
+        priority_class_name: p.extras.priority_class_name.clone(),
+        termination_grace_period_seconds: p.extras.termination_grace_period_seconds,
     }
 }
 
@@ -709,10 +785,14 @@ fn jobmanager_args(job: &Job) -> Vec<String> {
             .to_vec()
         }
         (false, Kind::SessionCluster) => {
-            // jobmanager.sh turns a host argument into the advertised RPC address.
+            // jobmanager.sh turns a host argument into the advertised RPC address, and takes
+            // dynamic properties only as separate `-D` and `key=value` words.
             let mut args = vec!["jobmanager".to_string()];
             if ha {
                 args.push("$(POD_IP)".into());
+            }
+            for o in &job.secret_options {
+                args.extend(["-D".to_string(), o.property()]);
             }
             return args;
         }
@@ -722,6 +802,11 @@ fn jobmanager_args(job: &Job) -> Vec<String> {
     if ha {
         args.push("-Djobmanager.rpc.address=$(POD_IP)".into());
     }
+    args.extend(
+        job.secret_options
+            .iter()
+            .map(|o| format!("-D{}", o.property())),
+    );
     // A jar the generated image put into usrlib/ is found by scanning it, as it is on every
     // version; any other jar is named with --jars (Flink 1.19+; validation refuses the rest).
     match &job.jar {

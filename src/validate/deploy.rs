@@ -48,6 +48,16 @@ pub fn cluster_fields(src: &Source, spec: &JobSpec, cluster: &Job, diags: &mut D
             "image.java",
             spec.image.as_ref().is_some_and(|i| i.java.is_some()),
         ),
+        ("env", !spec.env.is_empty()),
+        ("envFrom", !spec.env_from.is_empty()),
+        ("volumes", !spec.volumes.is_empty()),
+        ("podAnnotations", !spec.pod_annotations.is_empty()),
+        ("priorityClassName", spec.priority_class_name.is_some()),
+        (
+            "terminationGracePeriodSeconds",
+            spec.termination_grace_period_seconds.is_some(),
+        ),
+        ("serviceAccount", spec.service_account.is_some()),
     ];
     for (field, _) in set.iter().filter(|(_, is_set)| *is_set) {
         diags.push(
@@ -244,7 +254,14 @@ pub fn submission(job: &Job, cluster: &Job, parallelism: u32) -> Submission {
         &cluster.name,
         &job.name,
     ]);
+    // Options read from Secrets are passed by reference; the kubelet expands `$(VAR)`.
+    let secret_args: Vec<String> = job
+        .secret_options
+        .iter()
+        .map(|o| format!("-D{}", o.property()))
+        .collect();
     let mut parts: Vec<&str> = vec![&job.image.reference];
+    parts.extend(secret_args.iter().map(String::as_str));
     parts.extend(run_args.iter().map(String::as_str));
     Submission {
         cluster: cluster.name.clone(),
@@ -252,6 +269,7 @@ pub fn submission(job: &Job, cluster: &Job, parallelism: u32) -> Submission {
         rest_host: wiring::in_cluster_host(&service, &cluster.namespace),
         rest_port: wiring::REST_PORT,
         job_id: format!("{identity}{}", hex16(&parts)),
+        secret_args,
         run_args,
     }
 }

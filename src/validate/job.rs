@@ -71,7 +71,21 @@ pub fn validate(
     };
     let entry_class = entry_class(src, spec, diags);
     let args = args(src, &spec.args, diags);
-    let (jm, tm, replicas, slots) = processes(src, spec, cluster, defaults, profiles, diags);
+    let (mut jm, mut tm, replicas, slots) =
+        processes(src, spec, cluster, defaults, profiles, diags);
+    if cluster.is_none() {
+        let base = super::extras::extras(src, "", &spec.pod(), diags);
+        for (process, field, role) in [
+            (&mut jm, "jobManager.", spec.job_manager.pod()),
+            (&mut tm, "taskManager.", spec.task_manager.pod()),
+        ] {
+            let own = super::extras::extras(src, field, &role, diags);
+            let merged = super::extras::merge(src, field, &base, &own, diags);
+            if let Some(p) = process {
+                p.extras = merged;
+            }
+        }
+    }
     let mode = match cluster {
         Some(c) => c.mode,
         None => spec.mode.or(defaults.mode).unwrap_or(Mode::Standalone),
@@ -133,6 +147,14 @@ pub fn validate(
     let (state, restore) = super::state::state(src, spec, version, fs_plugins, diags);
     let scope = cluster.map(|c| c.source.as_str());
     let options = user_options(src, spec, env, version, scope, diags);
+    let user_keys: Vec<String> = options.keys().cloned().collect();
+    let secret_options = super::secrets::secret_options(
+        src,
+        &spec.flink_config_from_secrets,
+        &user_keys,
+        version,
+        diags,
+    );
     if target != crate::load::spec::Target::Operator {
         operator_only_options(src, &options, diags);
     }
@@ -175,6 +197,11 @@ pub fn validate(
         logging,
         network_policy,
         disruption_budget,
+        secret_options,
+        account: spec
+            .service_account
+            .as_ref()
+            .and_then(|a| super::extras::account(src, a, diags)),
     };
     let job = finish(src, spec, job, role, parallelism, options, diags);
     (diags.error_count() == before).then_some(job)
@@ -207,6 +234,7 @@ fn finish(
     };
     super::deploy::native_checks(src, &job, diags);
     super::deploy::jar_checks(src, spec, &job, diags);
+    super::secrets::checks(src, &job, diags);
     let cluster_options = crate::derive::options::cluster(&job);
     job.options.extend(cluster_options);
     super::deploy::operator_checks(src, &job, cluster, diags);

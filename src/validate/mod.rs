@@ -1,6 +1,7 @@
 //! Stage 2, validate: raw specs → `model::Job`, collecting every problem with its position.
 
 pub mod deploy;
+mod extras;
 mod image;
 mod job;
 mod kube;
@@ -8,6 +9,7 @@ mod lib;
 mod options;
 mod pod;
 pub mod profile;
+mod secrets;
 pub mod state;
 pub mod units;
 

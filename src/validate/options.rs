@@ -32,7 +32,7 @@ pub fn user_options(
                     &field,
                     format!("`{key}` holds a secret (Flink hides its value in logs and the web UI); flinkgen never writes a secret into out/, which is committed"),
                 )
-                .help("keep the value in a Kubernetes Secret, not in the spec; flinkgen cannot yet deliver options from Secrets (flinkConfigFromSecrets is planned), so set this option outside the generated files"),
+                .help(format!("keep the value in a Kubernetes Secret and name it instead: flinkConfigFromSecrets: {{ {key}: {{ secret: <name>, key: <key in the Secret> }} }}")),
             );
             continue;
         }

@@ -188,6 +188,8 @@ pub fn resolve(
         node_selector,
         tolerations,
         affinity,
+        // The spec's own additions are set by the job that uses the profile.
+        extras: Default::default(),
     })
 }
 

@@ -1,0 +1,148 @@
+//! `flinkConfigFromSecrets`: Flink options whose values stay in Kubernetes Secrets. The pods
+//! read each value into an environment variable and pass it to the Flink process as a dynamic
+//! property (`-Dkey=$(VAR)`, expanded by the kubelet), so out/ holds only the reference.
+
+use std::collections::BTreeMap;
+
+use crate::diag::Diagnostics;
+use crate::flink::keys;
+use crate::flink::Version;
+use crate::load::pod::SecretKeySpec;
+use crate::load::Source;
+use crate::model::{Job, Kind, SecretOption};
+
+/// The options, checked where they are written.
+pub fn secret_options(
+    src: &Source,
+    map: &BTreeMap<String, SecretKeySpec>,
+    user_keys: &[String],
+    version: Version,
+    diags: &mut Diagnostics,
+) -> Vec<SecretOption> {
+    let mut out: Vec<SecretOption> = Vec::new();
+    for (key, r) in map {
+        let field = format!("flinkConfigFromSecrets.{key}");
+        if !keys::valid_key(key) {
+            diags.push(src.key_error(&field, format!("`{key}` is not a Flink option key")));
+            continue;
+        }
+        if let Some(help) = keys::owner_help(key, version) {
+            diags.push(
+                src.key_error(&field, format!("`{key}` is set by flinkgen"))
+                    .help(help),
+            );
+            continue;
+        }
+        if user_keys.contains(key) {
+            diags.push(
+                src.key_error(&field, format!("`{key}` is also set in flinkConfig"))
+                    .help("give it in one place: its value in flinkConfig, or its Secret here"),
+            );
+            continue;
+        }
+        if let keys::Verdict::Invalid(msg) = keys::check(key, version) {
+            diags.push(src.key_error(&field, msg));
+            continue;
+        }
+        if let Err(e) = super::units::dns_subdomain(&r.secret) {
+            diags.push(src.error(&format!("{field}.secret"), e));
+            continue;
+        }
+        if !super::extras::config_key(&r.key) {
+            diags.push(src.error(
+                &format!("{field}.key"),
+                format!(
+                    "`{}` is not a Secret key: letters, digits, `-`, `_` and `.`",
+                    r.key
+                ),
+            ));
+            continue;
+        }
+        let env = env_name(key);
+        if let Some(other) = out.iter().find(|o| o.env == env) {
+            diags.push(src.key_error(
+                &field,
+                format!("`{key}` and `{}` would share the variable {env}", other.key),
+            ));
+            continue;
+        }
+        out.push(SecretOption {
+            key: key.clone(),
+            env,
+            secret: r.secret.clone(),
+            secret_key: r.key.clone(),
+        });
+    }
+    out
+}
+
+/// `s3.secret-key` is read from `FLINKGEN_OPT_S3_SECRET_KEY`.
+fn env_name(key: &str) -> String {
+    let upper: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("FLINKGEN_OPT_{upper}")
+}
+
+/// Where the options cannot reach the process without their value being written somewhere
+/// readable, refuse: never drop them silently.
+pub fn checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
+    let Some(first) = job.secret_options.first() else {
+        return;
+    };
+    let field = format!("flinkConfigFromSecrets.{}", first.key);
+    let refuse = |why: &str, help: &str, diags: &mut Diagnostics| {
+        diags.push(
+            src.key_error(&field, why.to_string())
+                .help(help.to_string()),
+        );
+    };
+    let session_job = matches!(job.kind, Kind::SessionJob(_));
+    if job.is_operator() {
+        refuse(
+            if session_job {
+                "a FlinkSessionJob has no pods of its own to read a Secret into"
+            } else {
+                "the Operator builds the Flink processes' command lines itself, so flinkgen cannot pass them an option read from a Secret"
+            },
+            "use target: manifests, or give the processes the credentials as environment variables (env with secret references), which the S3 and GCS filesystems read themselves",
+            diags,
+        );
+    } else if job.is_native() {
+        refuse(
+            "a native JobManager passes its command-line options on to the TaskManager pods it creates, so the value would stand in clear in their pod spec",
+            "use mode: standalone, or give the processes the credentials as environment variables (env with secret references), which the S3 and GCS filesystems read themselves",
+            diags,
+        );
+    } else if session_job {
+        for o in &job.secret_options {
+            if !super::deploy::job_level(&o.key) {
+                diags.push(
+                    src.key_error(
+                        &format!("flinkConfigFromSecrets.{}", o.key),
+                        format!("`{}` configures the session cluster's processes; a submitted job cannot change it", o.key),
+                    )
+                    .help("set it in the cluster's flinkConfigFromSecrets; a job may set pipeline.*, execution.*, state.*, restart-strategy.*, table.* and python.* options"),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn variables_are_named_after_the_key() {
+        assert_eq!(
+            super::env_name("s3.secret-key"),
+            "FLINKGEN_OPT_S3_SECRET_KEY"
+        );
+    }
+}
