@@ -260,35 +260,44 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
                 "{ctx}: a PDB must never select the JobManager"
             );
         }
-        // RBAC: the binding ties the folder's account to its Role, and pods use that account.
+        // RBAC: the binding ties the Role to the pods' account (the folder's, or an existing
+        // one the spec names); an account without a Role is for a cloud identity, and then no
+        // pod mounts an API token.
         let account = f.one::<ServiceAccount>("ServiceAccount");
-        if let Some(sa) = &account {
-            let sa_name = sa.metadata.name.clone().unwrap();
-            // The Operator requires an account even where Flink needs no API access.
-            let role: Option<Role> = f.one("Role");
-            assert!(
-                role.is_some() || dir.join("flinkdeployment.yaml").exists(),
-                "{ctx}: a Role"
-            );
-            if let Some(role) = role {
-                let binding: RoleBinding = f.one("RoleBinding").expect("a RoleBinding");
-                assert_eq!(binding.role_ref.name, role.metadata.name.unwrap(), "{ctx}");
-                assert_eq!(binding.subjects.unwrap()[0].name, sa_name, "{ctx}");
-                for rule in role.rules.unwrap() {
-                    for verb in rule.verbs {
-                        assert_ne!(verb, "*", "{ctx}: least privilege");
-                    }
+        let role: Option<Role> = f.one("Role");
+        let mut bound = None;
+        if let Some(role) = role {
+            let binding: RoleBinding = f.one("RoleBinding").expect("a RoleBinding");
+            assert_eq!(binding.role_ref.name, role.metadata.name.unwrap(), "{ctx}");
+            let subject = binding.subjects.unwrap()[0].name.clone();
+            if let Some(sa) = &account {
+                assert_eq!(Some(&subject), sa.metadata.name.as_ref(), "{ctx}");
+            }
+            bound = Some(subject);
+            for rule in role.rules.unwrap() {
+                for verb in rule.verbs {
+                    assert_ne!(verb, "*", "{ctx}: least privilege");
                 }
+            }
+        } else if account.is_some() && !dir.join("flinkdeployment.yaml").exists() {
+            for (n, p, _) in &pods {
+                let token = p.spec.as_ref().unwrap().automount_service_account_token;
+                assert_eq!(
+                    token,
+                    Some(false),
+                    "{ctx}: {n} mounts a token it has no Role for"
+                );
             }
         }
         for (n, p, _) in &pods {
             if let Some(a) = &p.spec.as_ref().unwrap().service_account_name {
-                let ours = account.as_ref().and_then(|s| s.metadata.name.clone());
-                assert_eq!(
-                    Some(a),
-                    ours.as_ref(),
-                    "{ctx}: {n} uses an account of the folder"
-                );
+                let ours = account
+                    .as_ref()
+                    .and_then(|s| s.metadata.name.clone())
+                    .or(bound.clone());
+                if let Some(ours) = ours {
+                    assert_eq!(a, &ours, "{ctx}: {n} uses the folder's account");
+                }
             }
         }
         if let Some(ing) = f.one::<Ingress>("Ingress") {
@@ -374,7 +383,7 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
                 .clone()
                 .unwrap()
                 .into_iter()
-                .map(|e| (e.name, e.value.unwrap()))
+                .filter_map(|e| Some((e.name, e.value?)))
                 .collect();
             assert_eq!(env["FLINK_JOB_ID"].len(), 32, "{ctx}: a Flink job id");
             assert!(env["FLINK_REST_HOST"].ends_with(".svc"), "{ctx}");
@@ -491,7 +500,10 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
                 Some(&cm.metadata.namespace.clone().unwrap()),
                 "{ctx}"
             );
-            assert!(account.is_some(), "{ctx}: HA needs a service account");
+            assert!(
+                account.is_some() || bound.is_some(),
+                "{ctx}: HA needs a service account bound to a Role"
+            );
         }
         let native = conf.contains_key("kubernetes.pod-template-file.taskmanager");
         if native {
