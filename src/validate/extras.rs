@@ -114,9 +114,18 @@ pub fn merge(
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for (path, m) in &out.mounts {
         if let Some(other) = seen.insert(&m.name, path) {
+            // Point at the one written under the role, if either is.
+            let (at, prefix) = match (
+                role.mounts.contains_key(path),
+                role.mounts.contains_key(other),
+            ) {
+                (true, _) => (path.as_str(), field),
+                (_, true) => (other, field),
+                _ => (path.as_str(), ""),
+            };
             diags.push(
                 src.key_error(
-                    &format!("{field}volumes.{path}"),
+                    &format!("{prefix}volumes.{at}"),
                     format!(
                         "the volumes at {other} and {path} are both named `{}`",
                         m.name
