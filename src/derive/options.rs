@@ -219,16 +219,10 @@ pub fn cluster(job: &Job) -> Options {
 /// the configuration of a native cluster.
 fn native(job: &Job) -> Options {
     let mut o = Options::new();
+    // TaskManagers run as the same account (never the namespace's `default`), but their pod
+    // template mounts no token unless HA needs one, so they get no API access.
     let account = job.service_account().unwrap_or_default();
     o.insert("kubernetes.service-account".into(), text(&account));
-    if job.ha.is_none() && job.account.is_none() {
-        // Without HA, TaskManagers never call the Kubernetes API: keep them off the
-        // JobManager's account (unless the spec names one, for its cloud identity).
-        o.insert(
-            "kubernetes.taskmanager.service-account".into(),
-            text("default"),
-        );
-    }
     o.insert(
         spelled("kubernetes.container.image.ref", job.version).into(),
         text(&job.image.reference),

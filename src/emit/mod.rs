@@ -414,6 +414,10 @@ fn apply(
     c: Changes,
     interrupted: &[String],
 ) -> Result<WriteReport, IoError> {
+    // A run killed while it wrote the journal or the lock leaves their temporary files and
+    // no journal naming them: those two are always swept.
+    confine::remove_stale_temps(out_dir, JOURNAL_FILE);
+    confine::remove_stale_temps(out_dir, LOCK_FILE);
     let (lock_changes, others): (Vec<String>, Vec<String>) =
         c.write.into_iter().partition(|p| p == LOCK_FILE);
     if !others.is_empty() || !c.delete.is_empty() {

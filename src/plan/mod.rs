@@ -85,7 +85,7 @@ pub struct JobView {
     pub service_account_annotations: BTreeMap<String, String>,
     /// The Role and RoleBinding flinkgen writes when the processes call the API.
     pub role: String,
-    /// The native TaskManagers' account: the cluster's with HA or a spec-named account.
+    /// The native TaskManagers' account: the cluster's (a token only with HA).
     pub taskmanager_account: Option<String>,
     /// Whether the JobManager's and the TaskManagers' pods mount an API token.
     pub jobmanager_token: bool,
@@ -492,9 +492,7 @@ fn view(job: &Job, out_dir: &str) -> JobView {
             .map(|a| a.annotations.clone())
             .unwrap_or_default(),
         role: format!("{}-flink", job.name),
-        taskmanager_account: (job.ha.is_some() || job.account.is_some())
-            .then(|| job.service_account())
-            .flatten(),
+        taskmanager_account: job.service_account(),
         jobmanager_token: job.calls_api(),
         taskmanager_token: job.ha.is_some(),
         jobmanager_replicas: job.job_manager_replicas,
