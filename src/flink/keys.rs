@@ -11,21 +11,21 @@ pub struct Owned {
 
 /// Keys pinned to one value because other generated files depend on it.
 const FIXED: &[(&str, &str)] = &[
-    ("jobmanager.rpc.address", "it is the JobManager Service's name"),
-    ("jobmanager.rpc.port", "the JobManager Service and probe use 6123"),
+    (
+        "jobmanager.rpc.address",
+        "it is the JobManager Service's name",
+    ),
+    (
+        "jobmanager.rpc.port",
+        "the JobManager Service and probe use 6123",
+    ),
     ("blob.server.port", "the JobManager Service exposes 6124"),
     ("taskmanager.rpc.port", "the TaskManager probe uses 6122"),
     ("rest.port", "the JobManager Service exposes 8081"),
-    ("env.java.opts.all", "it carries the JVM flags Flink needs on Java 17+; add yours with env.java.opts.jobmanager or env.java.opts.taskmanager"),
 ];
 
 /// Why a user may not set `key`, as help text, if flinkgen owns it.
-pub fn owner_help(key: &str, v: Version) -> Option<String> {
-    // Before 1.18 flinkgen writes no JVM flags (nothing needs them on Java 8 and 11), so the
-    // key is the user's there.
-    if key == "env.java.opts.all" && v.java_opts().is_none() {
-        return None;
-    }
+pub fn owner_help(key: &str) -> Option<String> {
     if key.starts_with("taskmanager.memory.") || key.starts_with("jobmanager.memory.") {
         return Some(
             "memory is set by the profile's memory fields (or the job's profile overrides)".into(),

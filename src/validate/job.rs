@@ -226,6 +226,7 @@ fn finish(
     let base = crate::derive::options::base(&job, cluster.is_none());
     writable(src, &base, job.version, diags);
     job.options = base;
+    let user = java_flags(&mut job.options, user);
     job.options.extend(user);
     job.kind = match role {
         Role::Application => Kind::Application,
@@ -239,6 +240,25 @@ fn finish(
     job.options.extend(cluster_options);
     super::deploy::operator_checks(src, &job, cluster, diags);
     job
+}
+
+/// The user's JVM flags (`env.java.opts.all`, or its old name `env.java.opts`) go after the
+/// flags flinkgen writes, which Flink needs on Java 17+: setting either key would otherwise
+/// replace them (`env.java.opts.all` wins over `env.java.opts` in Flink).
+fn java_flags(options: &mut Options, mut user: Options) -> Options {
+    let theirs: Vec<String> = ["env.java.opts", "env.java.opts.all"]
+        .iter()
+        .filter_map(|k| user.remove(*k))
+        .map(|v| crate::flink::config::cli_value(&v))
+        .collect();
+    if !theirs.is_empty() {
+        let ours = options
+            .get("env.java.opts.all")
+            .map(crate::flink::config::cli_value);
+        let all: Vec<String> = ours.into_iter().chain(theirs).collect();
+        options.insert("env.java.opts.all".into(), Value::Text(all.join(" ")));
+    }
+    user
 }
 
 /// Options only the Flink Kubernetes Operator reads do nothing in plain manifests.

@@ -127,7 +127,7 @@ fn key_allowed(
         );
         return false;
     }
-    if let Some(help) = keys::owner_help(key, version) {
+    if let Some(help) = keys::owner_help(key) {
         diags.push(
             src.key_error(field, format!("`{key}` is set by flinkgen"))
                 .help(help),

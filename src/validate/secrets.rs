@@ -26,7 +26,7 @@ pub fn secret_options(
             diags.push(src.key_error(&field, format!("`{key}` is not a Flink option key")));
             continue;
         }
-        if let Some(help) = keys::owner_help(key, version) {
+        if let Some(help) = keys::owner_help(key) {
             diags.push(
                 src.key_error(&field, format!("`{key}` is set by flinkgen"))
                     .help(help),
