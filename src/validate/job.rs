@@ -236,6 +236,7 @@ fn finish(
     super::deploy::native_checks(src, &job, diags);
     super::deploy::jar_checks(src, spec, &job, diags);
     super::secrets::checks(src, &job, diags);
+    super::paths::checks(src, &job, diags);
     let cluster_options = crate::derive::options::cluster(&job);
     job.options.extend(cluster_options);
     super::deploy::operator_checks(src, &job, cluster, diags);

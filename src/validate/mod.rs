@@ -7,6 +7,7 @@ mod job;
 mod kube;
 mod lib;
 mod options;
+mod paths;
 mod pod;
 pub mod profile;
 mod secrets;
