@@ -179,7 +179,8 @@ pub struct Rest {
 
 #[derive(Debug, Clone)]
 pub struct Ingress {
-    pub host: String,
+    /// None: a path-only rule (behind a shared host).
+    pub host: Option<String>,
     pub path: String,
     pub class_name: Option<String>,
     pub tls_secret: Option<String>,

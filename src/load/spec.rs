@@ -575,8 +575,8 @@ named! {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct IngressSpec {
-    /// Host name the Ingress answers for.
-    pub host: String,
+    /// Host name the Ingress answers for; without one, a path-only rule behind a shared host.
+    pub host: Option<String>,
     /// Path prefix (default `/`).
     pub path: Option<String>,
     /// IngressClass name; the cluster's default class when not given.

@@ -162,7 +162,7 @@ pub struct RestView {
 #[derive(Debug, Clone, Serialize)]
 pub struct IngressView {
     pub name: String,
-    pub host: String,
+    pub host: Option<String>,
     pub path: String,
     pub class_name: Option<String>,
     pub tls_secret: Option<String>,
@@ -625,10 +625,11 @@ fn operator_view(job: &Job) -> OperatorView {
         jobmanager_token: job.is_native() || job.ha.is_some(),
         taskmanager_token: job.ha.is_some(),
         ingress_template: job.ingress.as_ref().map(|i| {
-            if i.path == "/" {
-                i.host.clone()
+            let host = i.host.as_deref().unwrap_or_default();
+            if i.path == "/" && !host.is_empty() {
+                host.to_string()
             } else {
-                format!("{}{}", i.host, i.path)
+                format!("{host}{}", i.path)
             }
         }),
         job: job_view,

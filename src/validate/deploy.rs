@@ -157,7 +157,7 @@ pub fn rest(src: &Source, r: &RestSpec, diags: &mut Diagnostics) -> Option<Rest>
 
 pub fn ingress(src: &Source, i: &IngressSpec, diags: &mut Diagnostics) -> Option<Ingress> {
     let mut ok = annotations(src, "ingress.annotations", &i.annotations, diags);
-    if let Err(e) = dns_name(&i.host) {
+    if let Some(Err(e)) = i.host.as_deref().map(dns_name) {
         diags.push(src.error("ingress.host", e));
         ok = false;
     }
@@ -182,6 +182,16 @@ pub fn ingress(src: &Source, i: &IngressSpec, diags: &mut Diagnostics) -> Option
                 ok = false;
             }
         }
+    }
+    if i.host.is_none() && i.tls_secret.is_some() {
+        diags.push(
+            src.key_error(
+                "ingress.tlsSecret",
+                "a TLS certificate is for a host, and the Ingress names none",
+            )
+            .help("set ingress.host, or remove tlsSecret"),
+        );
+        ok = false;
     }
     ok.then(|| Ingress {
         host: i.host.clone(),
@@ -329,6 +339,16 @@ pub fn operator_checks(src: &Source, job: &Job, cluster: Option<&Job>, diags: &m
                 job.version.minor_str()
             ),
         ));
+    }
+    if job
+        .ingress
+        .as_ref()
+        .is_some_and(|i| i.host.is_none() && i.path == "/")
+    {
+        diags.push(
+            src.key_error("ingress", "the Operator's Ingress template needs a host or a path other than /; `/` alone would route every path to this cluster")
+                .help("set ingress.host, or a path such as /flink/<name>"),
+        );
     }
     if job.rest.as_ref().is_some_and(|r| r.node_port.is_some()) {
         diags.push(
