@@ -351,6 +351,9 @@ pub struct PodExtras {
     pub annotations: BTreeMap<String, String>,
     pub priority_class_name: Option<String>,
     pub termination_grace_period_seconds: Option<u32>,
+    /// Kubernetes `Container` objects beside Flink's, and before it.
+    pub sidecars: Vec<serde_json::Value>,
+    pub init_containers: Vec<serde_json::Value>,
 }
 
 /// A volume and how the Flink container mounts it.

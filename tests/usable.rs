@@ -628,7 +628,14 @@ fn assert_hardened(pod: &PodTemplateSpec, full: bool, ctx: &str) {
         .filter(|v| v.empty_dir.is_some())
         .map(|v| v.name.as_str())
         .collect();
-    for c in &spec.containers {
+    // Flink's container comes first; sidecars and init containers share its hardening (the
+    // spec may refine it, with a warning) but not its mounts, probes or pull policy.
+    let flink = &spec.containers[0].name;
+    for c in spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+    {
         let sc = c.security_context.as_ref().unwrap();
         assert_eq!(sc.allow_privilege_escalation, Some(false), "{ctx}");
         assert_eq!(sc.read_only_root_filesystem, Some(true), "{ctx}");
@@ -637,6 +644,16 @@ fn assert_hardened(pod: &PodTemplateSpec, full: bool, ctx: &str) {
             Some(&["ALL".to_string()][..]),
             "{ctx}"
         );
+        if &c.name != flink {
+            if full {
+                let res = c.resources.as_ref().unwrap();
+                for k in ["cpu", "memory"] {
+                    assert!(res.requests.as_ref().unwrap().contains_key(k), "{ctx}: {k}");
+                    assert!(res.limits.as_ref().unwrap().contains_key(k), "{ctx}: {k}");
+                }
+            }
+            continue;
+        }
         let mounts: Vec<(&str, &str)> = c
             .volume_mounts
             .as_ref()

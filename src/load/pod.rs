@@ -36,6 +36,15 @@ macro_rules! pod_fields {
             #[serde(default, deserialize_with = "crate::load::scalar::int32")]
             #[schemars(range(max = 2147483647))]
             pub termination_grace_period_seconds: Option<u32>,
+            /// Containers beside Flink's (Kubernetes `Container` objects): log forwarders,
+            /// proxies. They get the pods' hardening unless they set their own securityContext.
+            #[serde(default)]
+            #[schemars(with = "Vec<serde_json::Value>")]
+            pub sidecars: Vec<$crate::load::tree::Tree>,
+            /// Containers that run to completion before Flink starts.
+            #[serde(default)]
+            #[schemars(with = "Vec<serde_json::Value>")]
+            pub init_containers: Vec<$crate::load::tree::Tree>,
         }
 
         impl $name {
@@ -47,6 +56,8 @@ macro_rules! pod_fields {
                     pod_annotations: self.pod_annotations.clone(),
                     priority_class_name: self.priority_class_name.clone(),
                     termination_grace_period_seconds: self.termination_grace_period_seconds,
+                    sidecars: self.sidecars.clone(),
+                    init_containers: self.init_containers.clone(),
                 }
             }
 
@@ -58,6 +69,8 @@ macro_rules! pod_fields {
                 self.pod_annotations = p.pod_annotations;
                 self.priority_class_name = p.priority_class_name;
                 self.termination_grace_period_seconds = p.termination_grace_period_seconds;
+                self.sidecars = p.sidecars;
+                self.init_containers = p.init_containers;
             }
         }
     };
@@ -72,6 +85,8 @@ pub struct PodFields {
     pub pod_annotations: BTreeMap<String, String>,
     pub priority_class_name: Option<String>,
     pub termination_grace_period_seconds: Option<u32>,
+    pub sidecars: Vec<super::tree::Tree>,
+    pub init_containers: Vec<super::tree::Tree>,
 }
 
 impl PodFields {
@@ -86,6 +101,9 @@ impl PodFields {
         out.termination_grace_period_seconds = over
             .termination_grace_period_seconds
             .or(out.termination_grace_period_seconds);
+        out.sidecars.extend(over.sidecars.iter().cloned());
+        out.init_containers
+            .extend(over.init_containers.iter().cloned());
         out
     }
 }

@@ -172,6 +172,8 @@ impl JobSpec {
             pod_annotations: _,
             priority_class_name: _,
             termination_grace_period_seconds: _,
+            sidecars: _,
+            init_containers: _,
         } = o.clone();
         let mut s = self.clone();
         s.set_pod(self.pod().merged(&o.pod()));
@@ -676,6 +678,8 @@ impl ClusterSpec {
             pod_annotations,
             priority_class_name,
             termination_grace_period_seconds,
+            sidecars,
+            init_containers,
         } = self;
         JobSpec {
             name,
@@ -714,6 +718,8 @@ impl ClusterSpec {
             pod_annotations,
             priority_class_name,
             termination_grace_period_seconds,
+            sidecars,
+            init_containers,
         }
     }
 }

@@ -267,6 +267,8 @@ pub struct ProcessView {
     pub annotations: BTreeMap<String, String>,
     pub priority_class_name: Option<String>,
     pub termination_grace_period_seconds: Option<u32>,
+    pub sidecars: Vec<serde_json::Value>,
+    pub init_containers: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -732,6 +734,8 @@ fn process(job: &Job, component: &str, p: &Process) -> ProcessView {
         annotations: p.extras.annotations.clone(),
         priority_class_name: p.extras.priority_class_name.clone(),
         termination_grace_period_seconds: p.extras.termination_grace_period_seconds,
+        sidecars: p.extras.sidecars.clone(),
+        init_containers: p.extras.init_containers.clone(),
     }
 }
 

@@ -90,7 +90,117 @@ pub fn extras(src: &Source, prefix: &str, p: &PodFields, diags: &mut Diagnostics
     }
     out.priority_class_name = p.priority_class_name.clone();
     out.termination_grace_period_seconds = p.termination_grace_period_seconds;
+    for (list, what, into) in [
+        (&p.sidecars, "sidecars", &mut out.sidecars),
+        (
+            &p.init_containers,
+            "initContainers",
+            &mut out.init_containers,
+        ),
+    ] {
+        for (i, c) in list.iter().enumerate() {
+            let field = format!("{prefix}{what}[{i}]");
+            if let Some(c) = container(src, &field, c, diags) {
+                into.push(c);
+            }
+        }
+    }
     out
+}
+
+/// Names of flinkgen's own containers, which a sidecar may not take.
+const RESERVED_CONTAINERS: &[&str] = &[
+    "jobmanager",
+    "taskmanager",
+    "flink-main-container",
+    "submit",
+];
+
+/// The hardening of flinkgen's containers, which a sidecar's own securityContext refines
+/// field by field.
+fn hardened() -> Value {
+    json!({
+        "allowPrivilegeEscalation": false,
+        "readOnlyRootFilesystem": true,
+        "capabilities": { "drop": ["ALL"] },
+    })
+}
+
+/// A container as the Kubernetes API reads it, named, with an image and resources, hardened
+/// like Flink's unless it says otherwise (then a warning names what it weakens).
+fn container(
+    src: &Source,
+    field: &str,
+    c: &crate::load::tree::Tree,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    let mut c = super::kube::typed::<k8s_openapi::api::core::v1::Container>(src, field, c, diags)?;
+    let name = c["name"].as_str().unwrap_or_default().to_string();
+    if let Err(e) = units::dns_label(&name, 63) {
+        diags.push(src.error(&format!("{field}.name"), e));
+        return None;
+    }
+    if RESERVED_CONTAINERS.contains(&name.as_str()) {
+        diags.push(src.error(
+            &format!("{field}.name"),
+            format!("`{name}` is the name of flinkgen's own container"),
+        ));
+        return None;
+    }
+    if c.get("image").is_none() {
+        diags.push(
+            src.key_error(field, format!("container `{name}` has no image"))
+                .help("add image: <repository>:<tag>"),
+        );
+        return None;
+    }
+    let res = &c["resources"];
+    let sized = ["requests", "limits"]
+        .iter()
+        .all(|k| res[k]["cpu"].is_string() && res[k]["memory"].is_string());
+    if !sized {
+        diags.push(
+            src.key_error(field, format!("container `{name}` needs cpu and memory requests and limits, like every container flinkgen writes"))
+                .help("add resources: { requests: { cpu: 50m, memory: 64Mi }, limits: { cpu: 200m, memory: 128Mi } }"),
+        );
+        return None;
+    }
+    let mut sc = hardened();
+    if let Some(own) = c.get("securityContext").and_then(Value::as_object) {
+        let weakened: Vec<&str> = [
+            ("allowPrivilegeEscalation", json!(true)),
+            ("readOnlyRootFilesystem", json!(false)),
+            ("privileged", json!(true)),
+            ("runAsNonRoot", json!(false)),
+            ("runAsUser", json!(0)),
+        ]
+        .iter()
+        .filter(|(k, bad)| own.get(*k) == Some(bad))
+        .map(|(k, _)| *k)
+        .chain(
+            own.get("capabilities")
+                .and_then(|c| c.get("add"))
+                .map(|_| "capabilities.add"),
+        )
+        .collect();
+        if !weakened.is_empty() {
+            diags.push(
+                src.warning(
+                    &format!("{field}.securityContext"),
+                    format!(
+                        "container `{name}` weakens the pods' hardening: {}",
+                        weakened.join(", ")
+                    ),
+                )
+                .help("keep it only if the container cannot run otherwise"),
+            );
+        }
+        for (k, v) in own {
+            sc[k] = v.clone();
+        }
+    }
+    c["securityContext"] = sc;
+    Some(c)
 }
 
 /// A role's extras over the spec's: maps merge by key (the role wins), lists append. Two
@@ -111,6 +221,9 @@ pub fn merge(
     out.termination_grace_period_seconds = role
         .termination_grace_period_seconds
         .or(out.termination_grace_period_seconds);
+    out.sidecars.extend(role.sidecars.iter().cloned());
+    out.init_containers
+        .extend(role.init_containers.iter().cloned());
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for (path, m) in &out.mounts {
         if let Some(other) = seen.insert(&m.name, path) {
@@ -135,7 +248,62 @@ pub fn merge(
             );
         }
     }
+    containers_fit(src, field, base, &out, diags);
     out
+}
+
+/// Sidecars and init containers have unique names and mount only volumes the pod has. Those
+/// written for every pod are reported once, under the JobManager's check.
+fn containers_fit(
+    src: &Source,
+    field: &str,
+    base: &PodExtras,
+    x: &PodExtras,
+    diags: &mut Diagnostics,
+) {
+    let mut volumes: Vec<&str> = x.mounts.values().map(|m| m.name.as_str()).collect();
+    volumes.extend(["flink-config-volume", "tmp", "flink-logs"]);
+    let mut names: Vec<&str> = Vec::new();
+    for (what, list, shared) in [
+        ("sidecars", &x.sidecars, base.sidecars.len()),
+        (
+            "initContainers",
+            &x.init_containers,
+            base.init_containers.len(),
+        ),
+    ] {
+        for (i, c) in list.iter().enumerate() {
+            let (prefix, at) = if i < shared {
+                ("", i)
+            } else {
+                (field, i - shared)
+            };
+            let here = format!("{prefix}{what}[{at}]");
+            let name = c["name"].as_str().unwrap_or_default();
+            let duplicate = names.contains(&name);
+            names.push(name);
+            if i < shared && field != "jobManager." {
+                continue;
+            }
+            if duplicate {
+                diags.push(src.key_error(&here, format!("two containers are named `{name}`")));
+            }
+            for m in c["volumeMounts"].as_array().into_iter().flatten() {
+                let v = m["name"].as_str().unwrap_or_default();
+                if !volumes.contains(&v) {
+                    diags.push(
+                        src.key_error(
+                            &here,
+                            format!(
+                                "container `{name}` mounts `{v}`, which the pod has no volume of"
+                            ),
+                        )
+                        .help(format!("mount one of: {}", volumes.join(", "))),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// The spec's service account: a valid name, annotations only on an account flinkgen writes.
