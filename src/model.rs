@@ -57,6 +57,16 @@ pub struct Job {
     pub secret_options: Vec<SecretOption>,
     /// The spec's own service account for the pods.
     pub account: Option<Account>,
+    /// Each TaskManager's own claim for local state (standalone only).
+    pub local_state: Option<LocalState>,
+}
+
+/// The TaskManagers' local-state claims.
+#[derive(Debug, Clone)]
+pub struct LocalState {
+    /// Kubernetes quantity.
+    pub size: String,
+    pub storage_class: Option<String>,
 }
 
 /// A Flink option whose value stays in a Secret: the pods read it into `env` and pass it to

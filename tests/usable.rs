@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, PodTemplateSpec, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::Ingress;
@@ -196,6 +196,9 @@ impl Folder {
         for (n, d) in self.of_kind::<Deployment>("Deployment") {
             pods.push((n, d.spec.unwrap().template, true));
         }
+        for (n, d) in self.of_kind::<StatefulSet>("StatefulSet") {
+            pods.push((n, d.spec.unwrap().template, true));
+        }
         // The Operator merges the shared pod template into each process's own.
         for (n, fd) in self
             .docs
@@ -245,10 +248,24 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
             });
             assert!(hit, "{ctx}: Service {n} selects no pod");
         }
-        for (n, d) in f.of_kind::<Deployment>("Deployment") {
-            let spec = d.spec.unwrap();
-            let labels = spec.template.metadata.unwrap().labels.unwrap();
-            for (k, v) in spec.selector.match_labels.unwrap() {
+        let workloads = f
+            .of_kind::<Deployment>("Deployment")
+            .into_iter()
+            .map(|(n, d)| {
+                let spec = d.spec.unwrap();
+                (n, spec.selector, spec.template)
+            })
+            .chain(
+                f.of_kind::<StatefulSet>("StatefulSet")
+                    .into_iter()
+                    .map(|(n, d)| {
+                        let spec = d.spec.unwrap();
+                        (n, spec.selector, spec.template)
+                    }),
+            );
+        for (n, selector, template) in workloads {
+            let labels = template.metadata.unwrap().labels.unwrap();
+            for (k, v) in selector.match_labels.unwrap() {
                 assert_eq!(labels.get(&k), Some(&v), "{ctx}: {n} selector {k}");
             }
         }
@@ -579,14 +596,29 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
         assert_eq!(port(svc, "rpc"), Some(6123), "{ctx}");
         assert_eq!(port(svc, "blob-server"), Some(6124), "{ctx}");
         assert_eq!(port(svc, "webui"), Some(8081), "{ctx}");
-        let tm: Deployment = f
-            .of_kind::<Deployment>("Deployment")
-            .into_iter()
-            .find(|(n, _)| n == "taskmanager-deployment.yaml")
-            .map(|(_, d)| d)
-            .unwrap_or_else(|| panic!("{ctx}: a TaskManager Deployment"));
+        // TaskManagers are a Deployment, or a StatefulSet when each keeps local state.
+        let replicas = match f.one::<StatefulSet>("StatefulSet") {
+            Some(set) => {
+                let spec = set.spec.unwrap();
+                let claims = spec.volume_claim_templates.unwrap_or_default();
+                assert_eq!(claims.len(), 1, "{ctx}: one local-state claim");
+                assert_eq!(
+                    conf["process.taskmanager.working-dir"], "/opt/flink/local-state",
+                    "{ctx}: the working dir is on the claim"
+                );
+                spec.replicas.unwrap() as u32
+            }
+            None => {
+                let tm: Deployment = f
+                    .of_kind::<Deployment>("Deployment")
+                    .into_iter()
+                    .find(|(n, _)| n == "taskmanager-deployment.yaml")
+                    .map(|(_, d)| d)
+                    .unwrap_or_else(|| panic!("{ctx}: a TaskManager Deployment"));
+                tm.spec.as_ref().unwrap().replicas.unwrap() as u32
+            }
+        };
         let slots: u32 = conf["taskmanager.numberOfTaskSlots"].parse().unwrap();
-        let replicas = tm.spec.as_ref().unwrap().replicas.unwrap() as u32;
         if let Some(p) = conf.get("parallelism.default") {
             let parallelism: u32 = p.parse().unwrap();
             assert!(slots * replicas >= parallelism, "{ctx}: not enough slots");

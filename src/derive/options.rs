@@ -155,9 +155,33 @@ pub fn base(job: &Job, own_cluster: bool) -> Options {
             o.insert("user.artifacts.raw-http-enabled".into(), Value::Bool(true));
         }
     }
+    if let (true, Some(_)) = (own_cluster, &job.local_state) {
+        // The claim is the TaskManager's working directory, which Flink reuses when the same
+        // resource id (the StatefulSet pod's name) starts again: local state survives.
+        o.insert(
+            "process.taskmanager.working-dir".into(),
+            text(wiring::LOCAL_STATE_DIR),
+        );
+        for key in [
+            "execution.checkpointing.local-backup.enabled",
+            "execution.state-recovery.from-local",
+        ] {
+            o.insert(spelled(key, job.version).into(), Value::Bool(true));
+        }
+    }
     o.extend(state(&job.state, job.version));
     o
 }
+
+/// Keys local state sets, which a spec with `taskManager.localState` may not set itself.
+pub const LOCAL_STATE_KEYS: &[&str] = &[
+    "process.taskmanager.working-dir",
+    "process.working-dir",
+    "taskmanager.resource-id",
+    "execution.checkpointing.local-backup.enabled",
+    "execution.state-recovery.from-local",
+    "state.backend.local-recovery",
+];
 
 /// The options of HA, native mode and the Operator target, which name objects flinkgen
 /// creates; they are applied after the user's options.

@@ -47,6 +47,15 @@ pub fn jar_path(name: &str, jar: &Jar) -> Option<String> {
     }
 }
 
+/// Where each TaskManager's local-state claim is mounted: its working directory, so local
+/// state and recovery files land there.
+pub const LOCAL_STATE_DIR: &str = "/opt/flink/local-state";
+
+/// The headless Service that governs the TaskManagers' StatefulSet (with local state).
+pub fn taskmanager_service(name: &str) -> String {
+    format!("{name}-taskmanager")
+}
+
 /// Where a JobManager stores the jars it fetches (`user.artifacts.base-dir`): the root
 /// filesystem is read-only and /tmp is the pods' writable emptyDir.
 pub const ARTIFACTS_DIR: &str = "/tmp/flink-artifacts";

@@ -274,6 +274,10 @@ const RENAMED_IN_1_20: &[(&str, &str)] = &[
         "execution.checkpointing.local-backup.enabled",
         "state.backend.local-recovery",
     ),
+    (
+        "execution.state-recovery.from-local",
+        "state.backend.local-recovery",
+    ),
     ("execution.state-recovery.path", "execution.savepoint.path"),
     (
         "execution.state-recovery.claim-mode",

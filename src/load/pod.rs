@@ -261,3 +261,13 @@ pub struct ServiceAccountSpec {
     /// Write the ServiceAccount (default true); false: it exists, flinkgen only binds to it.
     pub create: Option<bool>,
 }
+
+/// A TaskManager's own disk for local state: each TaskManager gets a claim of `size`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LocalStateSpec {
+    /// Kubernetes quantity, such as 50Gi.
+    pub size: Scalar,
+    /// StorageClass of the claims; the cluster's default when not given.
+    pub storage_class: Option<String>,
+}

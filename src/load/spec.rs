@@ -209,6 +209,7 @@ impl JobSpec {
             s.task_manager.profile = tm.profile.or(s.task_manager.profile);
             s.task_manager.replicas = tm.replicas.or(s.task_manager.replicas);
             s.task_manager.slots = tm.slots.or(s.task_manager.slots);
+            s.task_manager.local_state = tm.local_state.or(s.task_manager.local_state);
             s.task_manager.overrides = overlay_profile(s.task_manager.overrides, tm.overrides);
         }
         if let Some(sp) = savepoints {
@@ -394,6 +395,9 @@ pub struct TaskManagerSpec {
     #[serde(default, deserialize_with = "super::scalar::int32")]
     #[schemars(range(max = 2147483647))]
     pub slots: Option<u32>,
+    /// A persistent disk per TaskManager for local state: the TaskManagers become a
+    /// StatefulSet and recover state from their own disk after a restart.
+    pub local_state: Option<super::pod::LocalStateSpec>,
     /// Single profile fields to change for this job.
     pub overrides: Option<ProfileSpec>,
 }

@@ -13,6 +13,9 @@ use crate::model::{Jar, Job, Kind, Logging, Process, Restore};
 
 pub const GENERATOR: &str = concat!("flinkgen ", env!("CARGO_PKG_VERSION"));
 
+/// The variable a TaskManager with local state reads its pod name from.
+const POD_NAME_ENV: &str = "FLINKGEN_POD_NAME";
+
 /// A job's files: each path below the output folder with its template, all rendered from
 /// the one view.
 #[derive(Debug)]
@@ -68,6 +71,8 @@ pub struct JobView {
     pub jobmanager_service: String,
     pub jobmanager_args: Vec<String>,
     pub taskmanager_args: Vec<String>,
+    /// Each TaskManager's claim for local state (a StatefulSet then).
+    pub local_state: Option<LocalStateView>,
     pub taskmanager_replicas: u32,
     pub ports: Ports,
     pub resources: Vec<&'static str>,
@@ -216,6 +221,15 @@ const DEFAULT_LOGGERS: &[(&str, LogLevel)] = &[
 ];
 
 #[derive(Debug, Clone, Serialize)]
+pub struct LocalStateView {
+    pub size: String,
+    pub storage_class: Option<String>,
+    pub mount_path: &'static str,
+    /// The headless Service governing the StatefulSet.
+    pub service: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct BuildView {
     pub base_image: String,
     pub image_tag: String,
@@ -337,10 +351,19 @@ fn manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
                 "jobmanager-deployment.yaml.j2",
             ),
         });
-        all.push((
-            "taskmanager-deployment.yaml",
-            "taskmanager-deployment.yaml.j2",
-        ));
+        // With local state each TaskManager keeps its claim and name: a StatefulSet.
+        if job.local_state.is_some() {
+            all.push(("taskmanager-service.yaml", "taskmanager-service.yaml.j2"));
+            all.push((
+                "taskmanager-statefulset.yaml",
+                "taskmanager-deployment.yaml.j2",
+            ));
+        } else {
+            all.push((
+                "taskmanager-deployment.yaml",
+                "taskmanager-deployment.yaml.j2",
+            ));
+        }
     }
     if job.ingress.is_some() {
         all.push(("ingress.yaml", "ingress.yaml.j2"));
@@ -452,16 +475,38 @@ fn view(job: &Job, out_dir: &str) -> JobView {
         config_file: format.file_name(),
         config_text,
         jobmanager: process(job, "jobmanager", &job.job_manager),
-        taskmanager: process(job, "taskmanager", &job.task_manager),
+        taskmanager: {
+            let mut tm = process(job, "taskmanager", &job.task_manager);
+            if job.local_state.is_some() {
+                // A StatefulSet pod keeps its name: the TaskManager's stable resource id.
+                let name = serde_json::json!({
+                    "name": POD_NAME_ENV,
+                    "valueFrom": { "fieldRef": { "fieldPath": "metadata.name" } },
+                });
+                tm.env.insert(0, name);
+            }
+            tm
+        },
         jobmanager_service: wiring::jobmanager_service(&job.name),
         jobmanager_args: jobmanager_args(job),
         taskmanager_args: std::iter::once("taskmanager".to_string())
+            .chain(
+                job.local_state
+                    .as_ref()
+                    .map(|_| format!("-Dtaskmanager.resource-id=$({POD_NAME_ENV})")),
+            )
             .chain(
                 job.secret_options
                     .iter()
                     .map(|o| format!("-D{}", o.property())),
             )
             .collect(),
+        local_state: job.local_state.as_ref().map(|l| LocalStateView {
+            size: l.size.clone(),
+            storage_class: l.storage_class.clone(),
+            mount_path: wiring::LOCAL_STATE_DIR,
+            service: wiring::taskmanager_service(&job.name),
+        }),
         taskmanager_replicas: job.task_manager_replicas,
         ports: Ports {
             rpc: wiring::RPC_PORT,

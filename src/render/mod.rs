@@ -101,6 +101,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/taskmanager-pod-template.yaml.j2"),
     ),
     (
+        "taskmanager-service.yaml.j2",
+        include_str!("../../templates/taskmanager-service.yaml.j2"),
+    ),
+    (
         "submit-job.yaml.j2",
         include_str!("../../templates/submit-job.yaml.j2"),
     ),

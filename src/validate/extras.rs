@@ -306,6 +306,54 @@ fn containers_fit(
     }
 }
 
+/// The TaskManagers' local-state claims: standalone TaskManagers only, since native ones are
+/// pods the JobManager creates itself and the Operator's are a Deployment.
+pub fn local_state(
+    src: &Source,
+    spec: &crate::load::pod::LocalStateSpec,
+    native: bool,
+    operator: bool,
+    diags: &mut Diagnostics,
+) -> Option<crate::model::LocalState> {
+    let field = "taskManager.localState";
+    if native || operator {
+        let why = if native {
+            "native TaskManagers are pods the JobManager creates one by one, which Kubernetes gives no claims"
+        } else {
+            "the Operator runs TaskManagers as a Deployment, which gives no pod a claim of its own"
+        };
+        diags.push(
+            src.key_error(field, why)
+                .help("use mode: standalone with target: manifests for local state on a disk of its own, or an emptyDir volume (lost with the pod)"),
+        );
+        return None;
+    }
+    let size = match units::memory(&spec.size) {
+        Ok(b) => disk_size(b),
+        Err(e) => {
+            diags.push(src.error(&format!("{field}.size"), e));
+            return None;
+        }
+    };
+    if let Some(Err(e)) = spec.storage_class.as_deref().map(units::dns_subdomain) {
+        diags.push(src.error(&format!("{field}.storageClass"), e));
+        return None;
+    }
+    Some(crate::model::LocalState {
+        size,
+        storage_class: spec.storage_class.clone(),
+    })
+}
+
+/// A disk size as people write it: whole GiB as `Gi`, else `Mi`.
+fn disk_size(bytes: u64) -> String {
+    if bytes > 0 && bytes.is_multiple_of(1 << 30) {
+        format!("{}Gi", bytes >> 30)
+    } else {
+        units::k8s_memory(bytes)
+    }
+}
+
 /// The spec's service account: a valid name, annotations only on an account flinkgen writes.
 pub fn account(
     src: &Source,
@@ -594,7 +642,7 @@ fn volume(
         let mut spec = json!({});
         if let Some(size) = &e.size_limit {
             match units::memory(size) {
-                Ok(bytes) => spec["sizeLimit"] = json!(units::k8s_memory(bytes)),
+                Ok(bytes) => spec["sizeLimit"] = json!(disk_size(bytes)),
                 Err(err) => {
                     diags.push(src.error(&format!("{field}.emptyDir.sizeLimit"), err));
                     return None;

@@ -148,6 +148,17 @@ pub fn validate(
     let scope = cluster.map(|c| c.source.as_str());
     let options = user_options(src, spec, env, version, scope, diags);
     let user_keys: Vec<String> = options.keys().cloned().collect();
+    if spec.task_manager.local_state.is_some() {
+        for key in user_keys
+            .iter()
+            .filter(|k| crate::derive::options::LOCAL_STATE_KEYS.contains(&k.as_str()))
+        {
+            diags.push(
+                src.key_error(&format!("flinkConfig.{key}"), format!("`{key}` is set by taskManager.localState"))
+                    .help("remove it: local state puts the working directory on the claim and turns local recovery on"),
+            );
+        }
+    }
     let secret_options = super::secrets::secret_options(
         src,
         &spec.flink_config_from_secrets,
@@ -202,6 +213,15 @@ pub fn validate(
             .service_account
             .as_ref()
             .and_then(|a| super::extras::account(src, a, diags)),
+        local_state: spec.task_manager.local_state.as_ref().and_then(|l| {
+            super::extras::local_state(
+                src,
+                l,
+                mode == Mode::Native,
+                target == crate::load::spec::Target::Operator,
+                diags,
+            )
+        }),
     };
     let job = finish(src, spec, job, role, parallelism, options, diags);
     (diags.error_count() == before).then_some(job)

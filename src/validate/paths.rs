@@ -43,10 +43,13 @@ fn state_locations(job: &Job) -> Vec<(&'static str, String)> {
 }
 
 pub fn checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
-    let mounts: Vec<&str> = [&job.job_manager, &job.task_manager]
+    let mut mounts: Vec<&str> = [&job.job_manager, &job.task_manager]
         .iter()
         .flat_map(|p| p.extras.mounts.keys().map(String::as_str))
         .collect();
+    if job.local_state.is_some() {
+        mounts.push(crate::derive::wiring::LOCAL_STATE_DIR);
+    }
     let under = |path: &str, dir: &str| {
         let dir = dir.trim_end_matches('/');
         path == dir || path.starts_with(&format!("{dir}/"))

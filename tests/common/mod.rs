@@ -47,7 +47,7 @@ pub fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(
 /// Round-trips any generated manifest through the API type its `kind` names.
 pub fn check_manifest(json: &Value) -> Result<(), String> {
     use k8s_openapi::api::{
-        apps::v1::Deployment,
+        apps::v1::{Deployment, StatefulSet},
         batch::v1::Job,
         core::v1,
         networking::v1::{Ingress, NetworkPolicy},
@@ -57,6 +57,7 @@ pub fn check_manifest(json: &Value) -> Result<(), String> {
     match json["kind"].as_str() {
         Some("Job") => round_trip::<Job>(json).map(drop),
         Some("Deployment") => round_trip::<Deployment>(json).map(drop),
+        Some("StatefulSet") => round_trip::<StatefulSet>(json).map(drop),
         Some("Service") => round_trip::<v1::Service>(json).map(drop),
         Some("ConfigMap") => {
             let cm = round_trip::<v1::ConfigMap>(json)?;
