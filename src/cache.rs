@@ -14,7 +14,7 @@ use std::time::UNIX_EPOCH;
 
 use crate::load::{self, project::ProjectSpec};
 
-const VERSION_LINE: &str = "flinkgen render cache 1";
+const VERSION_LINE: &str = "flinkgen render cache 2";
 
 /// What a cache hit reports, as the full render would have.
 #[derive(Debug, PartialEq, Eq)]
@@ -34,6 +34,16 @@ pub fn probe(root: &Path) -> Option<Hit> {
     let mut lines = text.split('\n');
     if lines.next()? != VERSION_LINE || lines.next()? != fingerprint {
         return None;
+    }
+    // Project files besides the specs (ConfigMap volumes): found only by reading the specs,
+    // so the last render lists them, and each must still hash the same.
+    let file_lines: usize = lines.next()?.parse().ok()?;
+    for _ in 0..file_lines {
+        let (sha, path) = lines.next()?.split_once(' ')?;
+        let text = load::input::read(root, path).ok()?;
+        if crate::hash::sha256(text.as_bytes()) != sha {
+            return None;
+        }
     }
     let jobs: usize = lines.next()?.parse().ok()?;
     let warning_lines: usize = lines.next()?.parse().ok()?;
@@ -65,7 +75,11 @@ pub fn probe(root: &Path) -> Option<Hit> {
 pub fn store(root: &Path, fingerprint: &str, g: &crate::Generated, warnings: &str) {
     let Some(file) = cache_file(root) else { return };
     let out = root.join(&g.out_dir);
-    let mut text = format!("{VERSION_LINE}\n{fingerprint}\n{}\n", g.jobs);
+    let mut text = format!("{VERSION_LINE}\n{fingerprint}\n{}\n", g.project_files.len());
+    for (path, sha) in &g.project_files {
+        text.push_str(&format!("{sha} {path}\n"));
+    }
+    text.push_str(&format!("{}\n", g.jobs));
     let warning_lines: Vec<&str> = warnings.lines().collect();
     text.push_str(&format!("{}\n", warning_lines.len()));
     for l in warning_lines {

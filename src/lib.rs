@@ -34,12 +34,17 @@ pub struct Generated {
     pub job_sources: std::collections::BTreeMap<String, String>,
     pub warnings: Vec<Diagnostic>,
     pub jobs: usize,
+    /// Project files read besides the specs, with the sha256 of the bytes used: the render
+    /// cache is only valid while they are unchanged.
+    pub project_files: std::collections::BTreeMap<String, String>,
 }
 
 /// Validated jobs, the output folder, and the warnings found on the way.
 pub struct Resolved {
     pub jobs: Vec<model::Job>,
     pub out_dir: String,
+    /// Project files read besides the specs (ConfigMap volumes), with their sha256.
+    pub project_files: std::collections::BTreeMap<String, String>,
     diags: Diagnostics,
 }
 
@@ -69,9 +74,15 @@ pub fn resolve(root: &Path) -> Result<Resolved, Vec<Diagnostic>> {
     if diags.has_errors() {
         return Err(diags.into_sorted());
     }
+    let project_files = inputs
+        .files
+        .iter()
+        .filter_map(|(p, text)| Some((p.clone(), hash::sha256(text.as_ref().ok()?.as_bytes()))))
+        .collect();
     Ok(Resolved {
         jobs,
         out_dir,
+        project_files,
         diags,
     })
 }
@@ -88,6 +99,7 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
     let Resolved {
         jobs,
         out_dir,
+        project_files,
         mut diags,
     } = resolve(root)?;
     let renderer = render::Renderer::new();
@@ -123,6 +135,7 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
         job_sources,
         warnings: diags.into_sorted(),
         jobs: jobs.len(),
+        project_files,
     })
 }
 

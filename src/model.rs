@@ -371,8 +371,10 @@ pub struct PodExtras {
 pub struct Mount {
     pub name: String,
     pub read_only: bool,
-    /// The Kubernetes `Volume` object.
+    /// The Kubernetes `Volume` object; null for a ConfigMap flinkgen writes from `files`.
     pub volume: serde_json::Value,
+    /// The files (name -> text) of a ConfigMap flinkgen writes; empty otherwise.
+    pub files: BTreeMap<String, String>,
 }
 
 /// The derived memory of a process, as Flink computes it.

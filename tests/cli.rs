@@ -139,6 +139,31 @@ fn the_render_cache_skips_unchanged_runs_and_never_hides_a_change() {
     assert!(!err.contains("nothing changed"), "{err}");
 }
 
+/// A project file a volume mounts is an input too: changing it is rendered, never cached away.
+#[test]
+fn the_render_cache_sees_project_files_that_volumes_mount() {
+    let p = project("pods-and-secrets");
+    assert_eq!(flinkgen(p.path(), &["render"]).status.code(), Some(0));
+    let hit = flinkgen(p.path(), &["render"]);
+    assert!(
+        text(&hit.stderr).contains("nothing changed"),
+        "{}",
+        text(&hit.stderr)
+    );
+    std::fs::write(
+        p.path().join("conf/lookup.yaml"),
+        "lookup:\n  cache-size: 5\n",
+    )
+    .unwrap();
+    let changed = flinkgen(p.path(), &["render"]);
+    let err = text(&changed.stderr);
+    assert_eq!(changed.status.code(), Some(0), "{err}");
+    assert!(!err.contains("nothing changed"), "{err}");
+    let cm = std::fs::read_to_string(p.path().join("out/native-enrich/files-configmap.yaml"));
+    assert!(cm.unwrap().contains("cache-size: 5"));
+    assert_eq!(flinkgen(p.path(), &["check"]).status.code(), Some(0));
+}
+
 #[test]
 fn check_reports_stale_and_missing_files_with_a_diff_and_writes_nothing() {
     let p = project("stateful-s3-1-20");

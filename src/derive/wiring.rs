@@ -51,6 +51,16 @@ pub fn jar_path(name: &str, jar: &Jar) -> Option<String> {
 /// state and recovery files land there.
 pub const LOCAL_STATE_DIR: &str = "/opt/flink/local-state";
 
+/// The ConfigMap flinkgen writes from project files for `configMap: { files }` volumes.
+pub fn files_config_map(name: &str) -> String {
+    format!("{name}-files")
+}
+
+/// A project file's key in that ConfigMap: the volume's name, then the file's.
+pub fn files_key(volume: &str, file: &str) -> String {
+    format!("{volume}.{file}")
+}
+
 /// The headless Service that governs the TaskManagers' StatefulSet (with local state).
 pub fn taskmanager_service(name: &str) -> String {
     format!("{name}-taskmanager")

@@ -33,6 +33,8 @@ pub struct Inputs {
     /// The project file or a profile failed to load. Every job depends on them, so
     /// validating jobs would only report consequences of that failure.
     pub shared_input_failed: bool,
+    /// Project files that volumes turn into ConfigMaps, as read (or why they could not be).
+    pub files: BTreeMap<String, Result<String, input::InputError>>,
 }
 
 pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
@@ -62,6 +64,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
         profiles: BTreeMap::new(),
         out_dir,
         shared_input_failed: diags.error_count() > before,
+        files: BTreeMap::new(),
     };
     if inputs.shared_input_failed {
         return inputs;
@@ -81,7 +84,42 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
     let before_profiles = diags.error_count();
     inputs.profiles = load_profiles(root, &profiles_dir, diags);
     inputs.shared_input_failed = diags.error_count() > before_profiles;
+    inputs.files = project_files(root, &inputs);
     inputs
+}
+
+/// Reads the project files that specs' volumes name. Only plain relative paths inside the
+/// project are read (validation reports the others), through the same checked reader as specs.
+fn project_files(
+    root: &Path,
+    inputs: &Inputs,
+) -> BTreeMap<String, Result<String, input::InputError>> {
+    let mut paths = std::collections::BTreeSet::new();
+    for (_, spec) in inputs.jobs.iter().chain(&inputs.clusters) {
+        let mut places = vec![spec.pod(), spec.job_manager.pod(), spec.task_manager.pod()];
+        for o in spec.environments.values() {
+            places.push(o.pod());
+            places.extend(o.job_manager.as_ref().map(|r| r.pod()));
+            places.extend(o.task_manager.as_ref().map(|r| r.pod()));
+        }
+        for p in &places {
+            paths.extend(p.project_files().filter(|f| plain_relative(f)).cloned());
+        }
+    }
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = input::read(root, &p);
+            (p, text)
+        })
+        .collect()
+}
+
+/// A relative path that stays inside the project: no `..`, `.`, empty part or backslash.
+pub fn plain_relative(path: &str) -> bool {
+    !path.starts_with('/')
+        && !path.contains('\\')
+        && !path.split('/').any(|s| matches!(s, "" | "." | ".."))
 }
 
 fn load_jobs(

@@ -183,8 +183,9 @@ pub struct VolumeSpec {
     pub name: Option<String>,
     /// A Secret's keys as files (always read-only).
     pub secret: Option<String>,
-    /// An existing ConfigMap's keys as files (always read-only).
-    pub config_map: Option<String>,
+    /// An existing ConfigMap's keys as files, or `{ files: { key: project/path } }` for a
+    /// ConfigMap flinkgen writes from project files (always read-only).
+    pub config_map: Option<ConfigMapSource>,
     pub persistent_volume_claim: Option<String>,
     pub empty_dir: Option<EmptyDirSpec>,
     /// A folder of the node (`/mnt/nvme`, or `{ path, type }`); allowed with a warning.
@@ -270,4 +271,55 @@ pub struct LocalStateSpec {
     pub size: Scalar,
     /// StorageClass of the claims; the cluster's default when not given.
     pub storage_class: Option<String>,
+}
+
+/// A ConfigMap volume's source: an existing ConfigMap by name, or project files.
+#[derive(Debug, Clone, JsonSchema)]
+#[serde(untagged)]
+pub enum ConfigMapSource {
+    Name(String),
+    Files(ConfigMapFiles),
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ConfigMapFiles {
+    /// File name in the mounted folder -> project file (relative to the project root).
+    pub files: BTreeMap<String, String>,
+}
+
+impl<'de> Deserialize<'de> for ConfigMapSource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ConfigMapSource;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a ConfigMap's name, or a map with files")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ConfigMapSource, E> {
+                Ok(ConfigMapSource::Name(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                m: A,
+            ) -> Result<ConfigMapSource, A::Error> {
+                ConfigMapFiles::deserialize(serde::de::value::MapAccessDeserializer::new(m))
+                    .map(ConfigMapSource::Files)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl PodFields {
+    /// Project files this place's volumes turn into ConfigMaps.
+    pub fn project_files(&self) -> impl Iterator<Item = &String> {
+        self.volumes
+            .values()
+            .filter_map(|v| match &v.config_map {
+                Some(ConfigMapSource::Files(f)) => Some(f.files.values()),
+                _ => None,
+            })
+            .flatten()
+    }
 }

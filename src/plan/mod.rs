@@ -73,6 +73,8 @@ pub struct JobView {
     pub taskmanager_args: Vec<String>,
     /// Each TaskManager's claim for local state (a StatefulSet then).
     pub local_state: Option<LocalStateView>,
+    /// The ConfigMap of project files that volumes mount, if any.
+    pub project_files: Option<ProjectFilesView>,
     pub taskmanager_replicas: u32,
     pub ports: Ports,
     pub resources: Vec<&'static str>,
@@ -221,6 +223,13 @@ const DEFAULT_LOGGERS: &[(&str, LogLevel)] = &[
 ];
 
 #[derive(Debug, Clone, Serialize)]
+pub struct ProjectFilesView {
+    pub name: String,
+    /// Key and text of each file, sorted by key.
+    pub data: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct LocalStateView {
     pub size: String,
     pub storage_class: Option<String>,
@@ -305,6 +314,7 @@ const NETWORK_POLICIES: &[(&str, &str)] = &[
     ),
 ];
 const DISRUPTION_BUDGET: (&str, &str) = ("taskmanager-pdb.yaml", "taskmanager-pdb.yaml.j2");
+const FILES_CONFIG_MAP: (&str, &str) = ("files-configmap.yaml", "files-configmap.yaml.j2");
 const RBAC: &[(&str, &str)] = &[
     ("serviceaccount.yaml", "serviceaccount.yaml.j2"),
     ("role.yaml", "role.yaml.j2"),
@@ -320,6 +330,9 @@ fn manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
         return vec![("submit-job.yaml", "submit-job.yaml.j2")];
     }
     let mut all = vec![("configmap.yaml", "configmap.yaml.j2")];
+    if project_files(job).is_some() {
+        all.push(FILES_CONFIG_MAP);
+    }
     if job.writes_service_account() {
         all.push(RBAC[0]);
     }
@@ -388,6 +401,9 @@ fn operator_manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
     // Standalone pods without HA never call the API: the Operator only requires the account.
     if job.calls_api() {
         all.extend_from_slice(&RBAC[1..]);
+    }
+    if project_files(job).is_some() {
+        all.push(FILES_CONFIG_MAP);
     }
     all.push(("flinkdeployment.yaml", "flinkdeployment.yaml.j2"));
     if job.network_policy.is_some() {
@@ -501,6 +517,7 @@ fn view(job: &Job, out_dir: &str) -> JobView {
                     .map(|o| format!("-D{}", o.property())),
             )
             .collect(),
+        project_files: project_files(job),
         local_state: job.local_state.as_ref().map(|l| LocalStateView {
             size: l.size.clone(),
             storage_class: l.storage_class.clone(),
@@ -578,6 +595,23 @@ fn view(job: &Job, out_dir: &str) -> JobView {
         },
         operator: job.is_operator().then(|| operator_view(job)),
     }
+}
+
+/// The files of every `configMap: { files }` volume of the job's pods, in one ConfigMap.
+fn project_files(job: &Job) -> Option<ProjectFilesView> {
+    let data: BTreeMap<String, String> = [&job.job_manager, &job.task_manager]
+        .iter()
+        .flat_map(|p| p.extras.mounts.values())
+        .flat_map(|m| {
+            m.files
+                .iter()
+                .map(|(k, text)| (wiring::files_key(&m.name, k), text.clone()))
+        })
+        .collect();
+    (!data.is_empty() && job.has_cluster()).then(|| ProjectFilesView {
+        name: wiring::files_config_map(&job.name),
+        data: data.into_iter().collect(),
+    })
 }
 
 fn build_view(job: &Job, b: &crate::model::Build) -> BuildView {
@@ -775,7 +809,25 @@ fn process(job: &Job, component: &str, p: &Process) -> ProcessView {
                 mount
             })
             .collect(),
-        volumes: p.extras.mounts.values().map(|m| m.volume.clone()).collect(),
+        volumes: p
+            .extras
+            .mounts
+            .values()
+            .map(|m| {
+                if m.files.is_empty() {
+                    return m.volume.clone();
+                }
+                let items: Vec<serde_json::Value> = m
+                    .files
+                    .keys()
+                    .map(|k| serde_json::json!({ "key": wiring::files_key(&m.name, k), "path": k }))
+                    .collect();
+                serde_json::json!({
+                    "name": m.name,
+                    "configMap": { "name": wiring::files_config_map(&job.name), "items": items },
+                })
+            })
+            .collect(),
         annotations: p.extras.annotations.clone(),
         priority_class_name: p.extras.priority_class_name.clone(),
         termination_grace_period_seconds: p.extras.termination_grace_period_seconds,
@@ -899,6 +951,10 @@ fn config_hash(v: &JobView, log4j_text: &str, pod_template_text: &str) -> String
     // Native TaskManagers are created from the pod template, so it rolls them too.
     if !pod_template_text.is_empty() {
         h.add(pod_template_text);
+    }
+    // So do the project files the pods mount.
+    for (key, text) in v.project_files.iter().flat_map(|f| &f.data) {
+        h.add(key).add(text);
     }
     h.hex(32)
 }

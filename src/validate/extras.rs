@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::units;
 use crate::diag::Diagnostics;
-use crate::load::pod::{EnvValue, HostPathSpec, PodFields, VolumeSpec};
+use crate::load::pod::{ConfigMapSource, EnvValue, HostPathSpec, PodFields, VolumeSpec};
 use crate::load::scalar::Scalar;
 use crate::load::Source;
 use crate::model::{Mount, PodExtras};
@@ -26,7 +26,13 @@ const RESERVED_VOLUMES: &[&str] = &[
 
 /// The pod fields of one place, checked; `prefix` is where they are written (`""`,
 /// `taskManager.`, `environments.prod.` …).
-pub fn extras(src: &Source, prefix: &str, p: &PodFields, diags: &mut Diagnostics) -> PodExtras {
+pub fn extras(
+    src: &Source,
+    prefix: &str,
+    p: &PodFields,
+    files: &ProjectFiles,
+    diags: &mut Diagnostics,
+) -> PodExtras {
     let mut out = PodExtras::default();
     for (name, value) in &p.env {
         let field = format!("{prefix}env.{name}");
@@ -67,7 +73,7 @@ pub fn extras(src: &Source, prefix: &str, p: &PodFields, diags: &mut Diagnostics
     }
     for (path, v) in &p.volumes {
         let field = format!("{prefix}volumes.{path}");
-        if let Some(m) = volume(src, &field, path, v, diags) {
+        if let Some(m) = volume(src, &field, path, v, files, diags) {
             out.mounts.insert(path.clone(), m);
         }
     }
@@ -559,11 +565,15 @@ pub fn config_key(k: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
+/// Project files as the loader read them.
+pub type ProjectFiles = BTreeMap<String, Result<String, crate::load::input::InputError>>;
+
 fn volume(
     src: &Source,
     field: &str,
     path: &str,
     v: &VolumeSpec,
+    files: &ProjectFiles,
     diags: &mut Diagnostics,
 ) -> Option<Mount> {
     let plain = path.starts_with('/')
@@ -631,10 +641,25 @@ fn volume(
         named("secret", s, diags)?;
         read_only = true;
         json!({ "name": name, "secret": { "secretName": s } })
-    } else if let Some(c) = &v.config_map {
+    } else if let Some(ConfigMapSource::Name(c)) = &v.config_map {
         named("configMap", c, diags)?;
         read_only = true;
         json!({ "name": name, "configMap": { "name": c } })
+    } else if let Some(ConfigMapSource::Files(f)) = &v.config_map {
+        let contents = config_files(
+            src,
+            &format!("{field}.configMap.files"),
+            &f.files,
+            files,
+            diags,
+        )?;
+        // The ConfigMap's name is the job's; plan writes the volume that refers to it.
+        return Some(Mount {
+            name,
+            read_only: true,
+            volume: Value::Null,
+            files: contents,
+        });
     } else if let Some(c) = &v.persistent_volume_claim {
         named("persistentVolumeClaim", c, diags)?;
         json!({ "name": name, "persistentVolumeClaim": { "claimName": c, "readOnly": read_only } })
@@ -709,7 +734,55 @@ fn volume(
         name,
         read_only,
         volume,
+        files: BTreeMap::new(),
     })
+}
+
+/// The files of a ConfigMap flinkgen writes: each key a Secret-style key, each source a
+/// project file that was read as UTF-8 text. A ConfigMap holds at most 1 MiB in all.
+fn config_files(
+    src: &Source,
+    field: &str,
+    wanted: &BTreeMap<String, String>,
+    files: &ProjectFiles,
+    diags: &mut Diagnostics,
+) -> Option<BTreeMap<String, String>> {
+    if wanted.is_empty() {
+        diags.push(src.key_error(field, "name at least one file"));
+        return None;
+    }
+    let mut out = BTreeMap::new();
+    let mut total = 0;
+    for (key, path) in wanted {
+        let here = format!("{field}.{key}");
+        if !config_key(key) {
+            diags.push(src.key_error(&here, format!("`{key}` is not a file name a ConfigMap can hold: letters, digits, `-`, `_` and `.`")));
+            return None;
+        }
+        super::image::project_path(src, &here, path, false, diags)?;
+        match files.get(path) {
+            Some(Ok(text)) => {
+                total += text.len();
+                out.insert(key.clone(), text.clone());
+            }
+            Some(Err(e)) => {
+                diags.push(
+                    src.error(&here, format!("{path}: {}", e.message))
+                        .help(e.help.clone()),
+                );
+                return None;
+            }
+            None => {
+                diags.push(src.error(&here, format!("{path} was not read")));
+                return None;
+            }
+        }
+    }
+    if total > 1 << 20 {
+        diags.push(src.key_error(field, "the files hold more than the 1 MiB a ConfigMap can").help("mount large files from a volume of their own (a persistentVolumeClaim), or build them into the image with image.files"));
+        return None;
+    }
+    Some(out)
 }
 
 /// The documented rule: the mount path's parts joined with `-`, lowercased, anything but

@@ -74,12 +74,12 @@ pub fn validate(
     let (mut jm, mut tm, replicas, slots) =
         processes(src, spec, cluster, defaults, profiles, diags);
     if cluster.is_none() {
-        let base = super::extras::extras(src, "", &spec.pod(), diags);
+        let base = super::extras::extras(src, "", &spec.pod(), &defaults.files, diags);
         for (process, field, role) in [
             (&mut jm, "jobManager.", spec.job_manager.pod()),
             (&mut tm, "taskManager.", spec.task_manager.pod()),
         ] {
-            let own = super::extras::extras(src, field, &role, diags);
+            let own = super::extras::extras(src, field, &role, &defaults.files, diags);
             let merged = super::extras::merge(src, field, &base, &own, diags);
             if let Some(p) = process {
                 p.extras = merged;

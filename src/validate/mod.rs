@@ -39,6 +39,8 @@ pub struct Defaults {
     pub pull_policy: PullPolicy,
     pub pull_secrets: Vec<String>,
     pub labels: BTreeMap<String, String>,
+    /// Project files that volumes turn into ConfigMaps, as the loader read them.
+    pub files: extras::ProjectFiles,
     pub jm_profile: Option<String>,
     pub tm_profile: Option<String>,
     pub mode: Option<crate::load::spec::Mode>,
@@ -338,6 +340,7 @@ fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
         pull_policy: p.image.pull_policy.unwrap_or(PullPolicy::IfNotPresent),
         pull_secrets: p.image.pull_secrets.clone(),
         labels,
+        files: inputs.files.clone(),
         jm_profile: p.profiles.job_manager.clone(),
         tm_profile: p.profiles.task_manager.clone(),
         mode: p.mode,
