@@ -168,6 +168,7 @@ pub fn validate(
     );
     if target != crate::load::spec::Target::Operator {
         operator_only_options(src, &options, diags);
+        pod_options(src, &options, diags);
     }
     if diags.error_count() > before {
         return None;
@@ -280,6 +281,63 @@ fn java_flags(options: &mut Options, mut user: Options) -> Options {
         options.insert("env.java.opts.all".into(), Value::Text(all.join(" ")));
     }
     user
+}
+
+/// Flink options that shape the pods Flink's own Kubernetes client creates, and the spec
+/// field that does it for the pods flinkgen writes. In plain manifests they would do nothing
+/// (standalone) or reach only the TaskManagers (native: flinkgen writes the JobManager).
+const POD_OPTIONS: &[(&str, &str)] = &[
+    (
+        "kubernetes.env.secretKeyRef",
+        "env with { secret: <name>, key: <key> }",
+    ),
+    ("kubernetes.secrets", "volumes with { secret: <name> }"),
+    ("containerized.master.env.", "jobManager.env"),
+    ("containerized.taskmanager.env.", "taskManager.env"),
+    (
+        "kubernetes.jobmanager.annotations",
+        "jobManager.podAnnotations",
+    ),
+    (
+        "kubernetes.taskmanager.annotations",
+        "taskManager.podAnnotations",
+    ),
+    (
+        "kubernetes.jobmanager.tolerations",
+        "the JobManager profile's scheduling.tolerations",
+    ),
+    (
+        "kubernetes.taskmanager.tolerations",
+        "the TaskManager profile's scheduling.tolerations",
+    ),
+    (
+        "kubernetes.jobmanager.node-selector",
+        "the JobManager profile's scheduling.nodeSelector",
+    ),
+    (
+        "kubernetes.taskmanager.node-selector",
+        "the TaskManager profile's scheduling.nodeSelector",
+    ),
+    ("kubernetes.rest-service.annotations", "rest.annotations"),
+    ("kubernetes.jobmanager.service-account", "serviceAccount"),
+    ("kubernetes.taskmanager.service-account", "serviceAccount"),
+];
+
+fn pod_options(src: &Source, options: &Options, diags: &mut Diagnostics) {
+    for key in options.keys() {
+        let hit = POD_OPTIONS
+            .iter()
+            .find(|(k, _)| key == k || (k.ends_with('.') && key.starts_with(k)));
+        if let Some((_, field)) = hit {
+            diags.push(
+                src.key_error(
+                    &format!("flinkConfig.{key}"),
+                    format!("`{key}` shapes pods that Flink's Kubernetes client creates; flinkgen writes these pods itself, so it would do nothing or reach only the native TaskManagers"),
+                )
+                .help(format!("use {field}")),
+            );
+        }
+    }
 }
 
 /// Options only the Flink Kubernetes Operator reads do nothing in plain manifests.

@@ -10,6 +10,7 @@ use crate::model::Job;
 /// Options naming local folders Flink writes, and how a list of them is separated.
 const LOCAL_DIRS: &[(&str, &[char])] = &[
     ("io.tmp.dirs", &[',', ';', ':']),
+    ("taskmanager.tmp.dirs", &[',', ';', ':']),
     ("process.working-dir", &[]),
     ("process.jobmanager.working-dir", &[]),
     ("process.taskmanager.working-dir", &[]),
