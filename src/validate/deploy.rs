@@ -411,8 +411,22 @@ pub fn jar_checks(src: &Source, spec: &JobSpec, job: &Job, diags: &mut Diagnosti
             ))
         }
         Jar::InImage(p) => {
-            let official_only = job.image.build.is_some() && !session_job && spec.image.as_ref().is_none_or(|i| i.base.is_none());
-            if official_only && !p.starts_with("/opt/flink/examples/") {
+            let official_only = job.image.build.is_some()
+                && !session_job
+                && spec.image.as_ref().is_none_or(|i| i.base.is_none());
+            // The jar may also be on a volume of the JobManager, or copied in by image.files.
+            let under = |dir: &str| {
+                let dir = dir.trim_end_matches('/');
+                p == dir || p.starts_with(&format!("{dir}/"))
+            };
+            let on_volume = job.job_manager.extras.mounts.keys().any(|m| under(m));
+            let copied = job
+                .image
+                .build
+                .iter()
+                .flat_map(|b| &b.files)
+                .any(|(_, to)| under(to));
+            if official_only && !p.starts_with("/opt/flink/examples/") && !on_volume && !copied {
                 diags.push(err(
                     format!("the built image is the official Flink image plus what the spec adds, which has no {p}"),
                     "name the image that has it with image.ref (or image.base), or give the jar's project path to copy it in",
