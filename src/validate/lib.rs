@@ -25,9 +25,12 @@ const SHIPPED: &[&str] = &[
     "log4j-1.2-api",
     "log4j-api",
     "log4j-core",
-    "log4j-layout-template-json",
     "log4j-slf4j-impl",
 ];
+
+/// log4j's JSON template layout, which Flink ships in `lib/` from 2.1 on (checked in each
+/// distribution): before that, a spec may add it itself.
+const JSON_LAYOUT: &str = "log4j-layout-template-json";
 
 pub fn lib(
     src: &Source,
@@ -110,7 +113,8 @@ fn checked_name(
     diags: &mut Diagnostics,
 ) -> bool {
     let stem = name.strip_suffix(".jar").unwrap_or(name);
-    let shipped = SHIPPED.iter().find(|s| {
+    let json_layout = version.at_least(2, 1).then_some(&JSON_LAYOUT);
+    let shipped = SHIPPED.iter().chain(json_layout).find(|s| {
         stem.strip_prefix(*s)
             .and_then(|rest| rest.strip_prefix('-'))
             .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
