@@ -59,6 +59,20 @@ pub struct Job {
     pub account: Option<Account>,
     /// Each TaskManager's own claim for local state (standalone only).
     pub local_state: Option<LocalState>,
+    /// Flink's Prometheus reporter, when the spec (or the project) turns it on.
+    pub metrics: Option<Metrics>,
+}
+
+/// Flink's Prometheus reporter and how it is scraped.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    pub port: u32,
+    pub pod_monitor: bool,
+    pub annotations: bool,
+    /// Labels of the PodMonitor.
+    pub labels: BTreeMap<String, String>,
+    /// NetworkPolicyPeers admitted to the metrics port.
+    pub from: Vec<serde_json::Value>,
 }
 
 /// The TaskManagers' local-state claims.

@@ -155,6 +155,18 @@ pub fn base(job: &Job, own_cluster: bool) -> Options {
             o.insert("user.artifacts.raw-http-enabled".into(), Value::Bool(true));
         }
     }
+    if let (true, Some(m)) = (own_cluster, &job.metrics) {
+        // The factory both 1.x and 2.x ship in plugins/metrics-prometheus (read from their
+        // distributions), on the spec's port.
+        o.insert(
+            "metrics.reporter.prom.factory.class".into(),
+            text("org.apache.flink.metrics.prometheus.PrometheusReporterFactory"),
+        );
+        o.insert(
+            "metrics.reporter.prom.port".into(),
+            text(&m.port.to_string()),
+        );
+    }
     if let (true, Some(_)) = (own_cluster, &job.local_state) {
         // The claim is the TaskManager's working directory, which Flink reuses when the same
         // resource id (the StatefulSet pod's name) starts again: local state survives.

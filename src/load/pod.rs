@@ -323,3 +323,57 @@ impl PodFields {
             .flatten()
     }
 }
+
+/// What the pods expose for monitoring.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MetricsSpec {
+    /// Flink's Prometheus reporter (`metrics.reporter.prom.*`) on every JobManager and
+    /// TaskManager, on a named `metrics` container port.
+    pub prometheus: Option<PrometheusSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PrometheusSpec {
+    /// Port of the reporter's HTTP endpoint (default 9249).
+    #[serde(default, deserialize_with = "crate::load::scalar::int32")]
+    #[schemars(range(max = 2147483647))]
+    pub port: Option<u32>,
+    /// Write a monitoring.coreos.com/v1 PodMonitor for the Prometheus Operator.
+    pub pod_monitor: Option<bool>,
+    /// Annotate the pods with prometheus.io/scrape, port and path.
+    pub annotations: Option<bool>,
+    /// Labels on the PodMonitor, for the Prometheus resource's podMonitorSelector.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// NetworkPolicyPeer objects the network policy admits to the metrics port.
+    #[serde(default)]
+    #[schemars(with = "Vec<serde_json::Value>")]
+    pub from: Vec<super::tree::Tree>,
+}
+
+impl MetricsSpec {
+    /// `over` on top of these settings: each field it sets replaces ours, maps merge.
+    pub fn overlay(&self, over: &MetricsSpec) -> MetricsSpec {
+        let prometheus = match (&self.prometheus, &over.prometheus) {
+            (Some(b), Some(o)) => {
+                let mut labels = b.labels.clone();
+                labels.extend(o.labels.clone());
+                Some(PrometheusSpec {
+                    port: o.port.or(b.port),
+                    pod_monitor: o.pod_monitor.or(b.pod_monitor),
+                    annotations: o.annotations.or(b.annotations),
+                    labels,
+                    from: if o.from.is_empty() {
+                        b.from.clone()
+                    } else {
+                        o.from.clone()
+                    },
+                })
+            }
+            (b, o) => o.clone().or(b.clone()),
+        };
+        MetricsSpec { prometheus }
+    }
+}

@@ -35,6 +35,8 @@ pub struct ProjectSpec {
     pub profiles_dir: Option<String>,
     /// Where output is written (default `out`).
     pub out_dir: Option<String>,
+    /// Metrics of every job and cluster (each may change them).
+    pub metrics: Option<super::pod::MetricsSpec>,
     /// Deployment environments (dev, staging, prod…). With any, every job is rendered once per
     /// environment into `<outDir>/<environment>/<job>/`.
     #[serde(default)]
@@ -57,6 +59,8 @@ pub struct EnvironmentSpec {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub flink_config: BTreeMap<String, super::tree::Tree>,
+    /// Metrics of every job and cluster in this environment, over the project's.
+    pub metrics: Option<super::pod::MetricsSpec>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

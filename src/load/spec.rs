@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::pod::{SecretKeySpec, ServiceAccountSpec};
+use super::pod::{MetricsSpec, SecretKeySpec, ServiceAccountSpec};
 use super::profile::ProfileSpec;
 use super::scalar::Scalar;
 
@@ -106,6 +106,8 @@ pub struct JobSpec {
     /// The account the Flink pods run as, with its annotations (a cloud identity); written by
     /// flinkgen unless `create: false`.
     pub service_account: Option<ServiceAccountSpec>,
+    /// Metrics the pods expose (Prometheus); over the project's defaults.
+    pub metrics: Option<MetricsSpec>,
 }
 }
 
@@ -142,6 +144,8 @@ pub struct JobOverlay {
     /// The account the Flink pods run as, with its annotations (a cloud identity); written by
     /// flinkgen unless `create: false`.
     pub service_account: Option<ServiceAccountSpec>,
+    /// Metrics the pods expose (Prometheus); over the project's defaults.
+    pub metrics: Option<MetricsSpec>,
 }
 }
 
@@ -166,6 +170,7 @@ impl JobSpec {
             labels,
             flink_config_from_secrets,
             service_account,
+            metrics,
             env: _,
             env_from: _,
             volumes: _,
@@ -180,6 +185,10 @@ impl JobSpec {
         s.flink_config_from_secrets
             .extend(flink_config_from_secrets);
         s.service_account = service_account.or(s.service_account);
+        s.metrics = match (s.metrics, metrics) {
+            (Some(b), Some(o)) => Some(b.overlay(&o)),
+            (b, o) => o.or(b),
+        };
         if let Some(c) = checkpoints {
             s.checkpoints = Some(match s.checkpoints {
                 Some(base) => base.overlay(c),
@@ -644,6 +653,8 @@ pub struct ClusterSpec {
     /// The account the Flink pods run as, with its annotations (a cloud identity); written by
     /// flinkgen unless `create: false`.
     pub service_account: Option<ServiceAccountSpec>,
+    /// Metrics the pods expose (Prometheus); over the project's defaults.
+    pub metrics: Option<MetricsSpec>,
 }
 }
 
@@ -676,6 +687,7 @@ impl ClusterSpec {
             environments,
             flink_config_from_secrets,
             service_account,
+            metrics,
             env,
             env_from,
             volumes,
@@ -716,6 +728,7 @@ impl ClusterSpec {
             environments,
             flink_config_from_secrets,
             service_account,
+            metrics,
             env,
             env_from,
             volumes,

@@ -75,6 +75,8 @@ pub struct JobView {
     pub local_state: Option<LocalStateView>,
     /// The ConfigMap of project files that volumes mount, if any.
     pub project_files: Option<ProjectFilesView>,
+    /// Flink's Prometheus reporter: its port, and who scrapes it.
+    pub metrics: Option<MetricsView>,
     pub taskmanager_replicas: u32,
     pub ports: Ports,
     pub resources: Vec<&'static str>,
@@ -223,6 +225,15 @@ const DEFAULT_LOGGERS: &[(&str, LogLevel)] = &[
 ];
 
 #[derive(Debug, Clone, Serialize)]
+pub struct MetricsView {
+    pub port: u32,
+    /// Labels of the PodMonitor, when one is written.
+    pub labels: BTreeMap<String, String>,
+    /// NetworkPolicyPeers admitted to the metrics port.
+    pub from: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct ProjectFilesView {
     pub name: String,
     /// Key and text of each file, sorted by key.
@@ -315,6 +326,7 @@ const NETWORK_POLICIES: &[(&str, &str)] = &[
 ];
 const DISRUPTION_BUDGET: (&str, &str) = ("taskmanager-pdb.yaml", "taskmanager-pdb.yaml.j2");
 const FILES_CONFIG_MAP: (&str, &str) = ("files-configmap.yaml", "files-configmap.yaml.j2");
+const POD_MONITOR: (&str, &str) = ("podmonitor.yaml", "podmonitor.yaml.j2");
 const RBAC: &[(&str, &str)] = &[
     ("serviceaccount.yaml", "serviceaccount.yaml.j2"),
     ("role.yaml", "role.yaml.j2"),
@@ -381,6 +393,9 @@ fn manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
     if job.ingress.is_some() {
         all.push(("ingress.yaml", "ingress.yaml.j2"));
     }
+    if job.metrics.as_ref().is_some_and(|m| m.pod_monitor) {
+        all.push(POD_MONITOR);
+    }
     if job.network_policy.is_some() {
         all.extend_from_slice(NETWORK_POLICIES);
     }
@@ -406,6 +421,9 @@ fn operator_manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
         all.push(FILES_CONFIG_MAP);
     }
     all.push(("flinkdeployment.yaml", "flinkdeployment.yaml.j2"));
+    if job.metrics.as_ref().is_some_and(|m| m.pod_monitor) {
+        all.push(POD_MONITOR);
+    }
     if job.network_policy.is_some() {
         all.extend_from_slice(NETWORK_POLICIES);
     }
@@ -518,6 +536,15 @@ fn view(job: &Job, out_dir: &str) -> JobView {
             )
             .collect(),
         project_files: project_files(job),
+        metrics: job
+            .metrics
+            .as_ref()
+            .filter(|_| job.has_cluster())
+            .map(|m| MetricsView {
+                port: m.port,
+                labels: m.labels.clone(),
+                from: m.from.clone(),
+            }),
         local_state: job.local_state.as_ref().map(|l| LocalStateView {
             size: l.size.clone(),
             storage_class: l.storage_class.clone(),
@@ -828,7 +855,15 @@ fn process(job: &Job, component: &str, p: &Process) -> ProcessView {
                 })
             })
             .collect(),
-        annotations: p.extras.annotations.clone(),
+        annotations: {
+            let mut a = p.extras.annotations.clone();
+            if let Some(m) = job.metrics.as_ref().filter(|m| m.annotations) {
+                a.insert("prometheus.io/scrape".into(), "true".into());
+                a.insert("prometheus.io/port".into(), m.port.to_string());
+                a.insert("prometheus.io/path".into(), "/metrics".into());
+            }
+            a
+        },
         priority_class_name: p.extras.priority_class_name.clone(),
         termination_grace_period_seconds: p.extras.termination_grace_period_seconds,
         sidecars: p.extras.sidecars.clone(),

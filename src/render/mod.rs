@@ -101,6 +101,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/taskmanager-pod-template.yaml.j2"),
     ),
     (
+        "podmonitor.yaml.j2",
+        include_str!("../../templates/podmonitor.yaml.j2"),
+    ),
+    (
         "files-configmap.yaml.j2",
         include_str!("../../templates/files-configmap.yaml.j2"),
     ),

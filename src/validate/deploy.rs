@@ -58,6 +58,7 @@ pub fn cluster_fields(src: &Source, spec: &JobSpec, cluster: &Job, diags: &mut D
             spec.termination_grace_period_seconds.is_some(),
         ),
         ("serviceAccount", spec.service_account.is_some()),
+        ("metrics", spec.metrics.is_some()),
     ];
     for (field, _) in set.iter().filter(|(_, is_set)| *is_set) {
         diags.push(

@@ -240,6 +240,11 @@ fn split_reference(r: &str) -> (&str, Option<&str>, bool) {
     }
 }
 
+/// Whether a reference names the official Flink image, whatever its tag.
+pub fn is_official(reference: &str) -> bool {
+    official(split_reference(reference).0)
+}
+
 /// Whether the name is the official Flink image (Docker Hub's `flink` or `apache/flink`).
 fn official(name: &str) -> bool {
     let name = name.strip_prefix("docker.io/").unwrap_or(name);

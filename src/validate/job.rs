@@ -214,6 +214,15 @@ pub fn validate(
             .service_account
             .as_ref()
             .and_then(|a| super::extras::account(src, a, diags)),
+        metrics: metrics(
+            src,
+            spec,
+            cluster.is_some(),
+            env,
+            defaults,
+            &user_keys,
+            diags,
+        ),
         local_state: spec.task_manager.local_state.as_ref().and_then(|l| {
             super::extras::local_state(
                 src,
@@ -367,6 +376,54 @@ fn adaptive_scheduler(spec: &JobSpec, cluster: Option<&Job>) -> bool {
         own || theirs
     };
     is("jobmanager.scheduler", "adaptive") || is("scheduler-mode", "reactive")
+}
+
+/// The reporter: the project's settings, the environment's, the spec's. A session job's
+/// processes are its cluster's, so it has none of its own.
+fn metrics(
+    src: &Source,
+    spec: &JobSpec,
+    session_job: bool,
+    env: Option<&Environment>,
+    defaults: &Defaults,
+    user_keys: &[String],
+    diags: &mut Diagnostics,
+) -> Option<crate::model::Metrics> {
+    if session_job {
+        return None;
+    }
+    let env_metrics = env.and_then(|e| defaults.env_metrics.get(e.name));
+    let merged = super::metrics::effective(
+        defaults.metrics.as_ref(),
+        env_metrics,
+        spec.metrics.as_ref(),
+    )?;
+    let m = super::metrics::metrics(src, "metrics", &merged, diags)?;
+    if !m.from.is_empty() && spec.network_policy.is_none() {
+        diags.push(
+            src.warning("metrics.prometheus.from", "`from` admits scrapers through the network policy, and the spec has none; every pod can reach the metrics port")
+                .help("add networkPolicy: {} to restrict the pods' ingress"),
+        );
+    }
+    for key in user_keys.iter().filter(|k| super::metrics::owned(k)) {
+        diags.push(
+            src.key_error(&format!("flinkConfig.{key}"), format!("`{key}` is set by metrics.prometheus"))
+                .help("set the port with metrics.prometheus.port; other reporters take another name than `prom`"),
+        );
+    }
+    // The official images carry the reporter in plugins/metrics-prometheus; another image is
+    // trusted to.
+    let image = spec.image.as_ref();
+    let own_image = image
+        .and_then(|i| i.reference.as_deref().or(i.base.as_deref()))
+        .is_some_and(|r| !super::image::is_official(r));
+    if own_image {
+        diags.push(
+            src.warning("metrics", "the image is not the official Flink image; flinkgen trusts it to have the Prometheus reporter in plugins/metrics-prometheus")
+                .help("keep the official image's plugins/ folder in yours, or the reporter fails to load at start"),
+        );
+    }
+    Some(m)
 }
 
 /// The job jar, from `jar` or its deprecated spelling `jarUri`.

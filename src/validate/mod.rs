@@ -6,6 +6,7 @@ mod image;
 mod job;
 mod kube;
 mod lib;
+mod metrics;
 mod options;
 mod paths;
 mod pod;
@@ -41,6 +42,9 @@ pub struct Defaults {
     pub labels: BTreeMap<String, String>,
     /// Project files that volumes turn into ConfigMaps, as the loader read them.
     pub files: extras::ProjectFiles,
+    /// The project's metrics, and each environment's (checked at the project file).
+    pub metrics: Option<crate::load::pod::MetricsSpec>,
+    pub env_metrics: BTreeMap<String, crate::load::pod::MetricsSpec>,
     pub jm_profile: Option<String>,
     pub tm_profile: Option<String>,
     pub mode: Option<crate::load::spec::Mode>,
@@ -341,11 +345,35 @@ fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
         pull_secrets: p.image.pull_secrets.clone(),
         labels,
         files: inputs.files.clone(),
+        metrics: project_metrics(src, p.metrics.as_ref(), "metrics", diags),
+        env_metrics: p
+            .environments
+            .iter()
+            .filter_map(|(name, e)| {
+                let field = format!("environments.{name}.metrics");
+                project_metrics(src, e.metrics.as_ref(), &field, diags).map(|m| (name.clone(), m))
+            })
+            .collect(),
         jm_profile: p.profiles.job_manager.clone(),
         tm_profile: p.profiles.task_manager.clone(),
         mode: p.mode,
         target: p.target,
     }
+}
+
+/// The project's metrics settings, checked once at the project file; a wrong one is dropped
+/// so that jobs do not repeat the error.
+fn project_metrics(
+    src: Option<&Source>,
+    m: Option<&crate::load::pod::MetricsSpec>,
+    field: &str,
+    diags: &mut Diagnostics,
+) -> Option<crate::load::pod::MetricsSpec> {
+    let (src, m) = (src?, m?);
+    if m.prometheus.is_some() && metrics::metrics(src, field, m, diags).is_none() {
+        return None;
+    }
+    Some(m.clone())
 }
 
 /// A default names a profile for every job; a typo is the project file's, reported once

@@ -81,6 +81,11 @@ pub fn check_manifest(json: &Value) -> Result<(), String> {
             validate_schema(json, &crds[kind], "")
         }
         Some("NetworkPolicy") => round_trip::<NetworkPolicy>(json).map(drop),
+        Some("PodMonitor") => {
+            let crd: Value =
+                serde_json::from_str(include_str!("../data/podmonitor-crd.json")).unwrap();
+            validate_schema(json, &crd["PodMonitor"], "")
+        }
         Some("PodDisruptionBudget") => round_trip::<PodDisruptionBudget>(json).map(drop),
         Some("Kustomization") => Ok(()),
         other => Err(format!("unexpected kind {other:?}")),

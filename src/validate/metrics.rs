@@ -1,0 +1,86 @@
+//! `metrics.prometheus`: Flink's Prometheus reporter on a named port of every JobManager and
+//! TaskManager, scraped through a PodMonitor or pod annotations. Project defaults (also per
+//! environment) lie under the spec's own settings.
+
+use super::units;
+use crate::derive::wiring;
+use crate::diag::Diagnostics;
+use crate::load::pod::{MetricsSpec, PrometheusSpec};
+use crate::load::Source;
+use crate::model::Metrics;
+
+/// The reporter's default port, as Flink's documentation and the charts use it.
+pub const DEFAULT_PORT: u32 = 9249;
+
+/// The project's metrics, then the environment's, then the spec's (already with its own
+/// environment overlay), field by field.
+pub fn effective(
+    project: Option<&MetricsSpec>,
+    environment: Option<&MetricsSpec>,
+    spec: Option<&MetricsSpec>,
+) -> Option<MetricsSpec> {
+    [project, environment, spec]
+        .into_iter()
+        .flatten()
+        .fold(None, |acc: Option<MetricsSpec>, m| {
+            Some(match acc {
+                Some(a) => a.overlay(m),
+                None => m.clone(),
+            })
+        })
+}
+
+/// Checks one place's settings (`field` is where they are written).
+pub fn metrics(
+    src: &Source,
+    field: &str,
+    m: &MetricsSpec,
+    diags: &mut Diagnostics,
+) -> Option<Metrics> {
+    let p: &PrometheusSpec = m.prometheus.as_ref()?;
+    let mut ok = true;
+    let port = p.port.unwrap_or(DEFAULT_PORT);
+    let taken = [
+        wiring::RPC_PORT,
+        wiring::BLOB_PORT,
+        wiring::TM_RPC_PORT,
+        wiring::REST_PORT,
+    ];
+    if !(1024..=65535).contains(&port) || taken.contains(&i64::from(port)) {
+        diags.push(
+            src.error(&format!("{field}.prometheus.port"), format!("{port} cannot be the metrics port"))
+                .help("use a free port from 1024 to 65535 other than 6122, 6123, 6124 and 8081; the default is 9249"),
+        );
+        ok = false;
+    }
+    for (k, v) in &p.labels {
+        if let Err(e) = units::label_key(k).and_then(|_| units::label_value(v)) {
+            diags.push(src.key_error(&format!("{field}.prometheus.labels.{k}"), e));
+            ok = false;
+        }
+    }
+    let from: Vec<serde_json::Value> = p
+        .from
+        .iter()
+        .enumerate()
+        .filter_map(|(i, peer)| {
+            let f = format!("{field}.prometheus.from[{i}]");
+            super::kube::typed::<k8s_openapi::api::networking::v1::NetworkPolicyPeer>(
+                src, &f, peer, diags,
+            )
+        })
+        .collect();
+    ok &= from.len() == p.from.len();
+    ok.then(|| Metrics {
+        port,
+        pod_monitor: p.pod_monitor.unwrap_or(false),
+        annotations: p.annotations.unwrap_or(false),
+        labels: p.labels.clone(),
+        from,
+    })
+}
+
+/// Reporter options a spec may not set itself, since `metrics.prometheus` writes them.
+pub fn owned(key: &str) -> bool {
+    key.starts_with("metrics.reporter.prom.")
+}
