@@ -417,4 +417,8 @@ impl Memory {
 pub struct Logging {
     pub root: LogLevel,
     pub loggers: BTreeMap<String, LogLevel>,
+    /// Console lines as JSON (log4j's JSON template layout).
+    pub json: bool,
+    /// The project's own log4j2 properties, used byte for byte instead of the generated ones.
+    pub file: Option<String>,
 }

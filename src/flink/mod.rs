@@ -160,6 +160,17 @@ impl Version {
         format!("flink:{self}-scala_2.12-java{java}")
     }
 
+    /// The log4j release the distribution ships in `lib/` (read from each one).
+    pub fn log4j(&self) -> &'static str {
+        if self.at_least(2, 3) {
+            "2.25.3"
+        } else if self.at_least(1, 20) {
+            "2.24.3"
+        } else {
+            "2.17.1"
+        }
+    }
+
     /// 1.18 reads only the legacy flat file; 1.19 and 1.20 prefer it when present; 2.x reads
     /// only config.yaml. So each version gets the one file it is sure to read.
     pub fn config_format(&self) -> config::Format {

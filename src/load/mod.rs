@@ -105,7 +105,17 @@ fn project_files(
         for p in &places {
             paths.extend(p.project_files().filter(|f| plain_relative(f)).cloned());
         }
+        paths.extend(spec.logging.iter().filter_map(|l| l.file.clone()));
     }
+    let project = &inputs.project;
+    let environments = project.environments.values().map(|e| &e.logging);
+    for l in std::iter::once(&project.logging)
+        .chain(environments)
+        .flatten()
+    {
+        paths.extend(l.file.clone());
+    }
+    paths.retain(|p| plain_relative(p));
     paths
         .into_iter()
         .map(|p| {

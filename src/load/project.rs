@@ -37,6 +37,8 @@ pub struct ProjectSpec {
     pub out_dir: Option<String>,
     /// Metrics of every job and cluster (each may change them).
     pub metrics: Option<super::pod::MetricsSpec>,
+    /// Logging of every job and cluster (each may change it).
+    pub logging: Option<super::spec::LoggingSpec>,
     /// Deployment environments (dev, staging, prod…). With any, every job is rendered once per
     /// environment into `<outDir>/<environment>/<job>/`.
     #[serde(default)]
@@ -61,6 +63,8 @@ pub struct EnvironmentSpec {
     pub flink_config: BTreeMap<String, super::tree::Tree>,
     /// Metrics of every job and cluster in this environment, over the project's.
     pub metrics: Option<super::pod::MetricsSpec>,
+    /// Logging of every job and cluster in this environment, over the project's.
+    pub logging: Option<super::spec::LoggingSpec>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

@@ -521,6 +521,37 @@ pub struct LoggingSpec {
     /// Levels of single loggers, by logger name.
     #[serde(default)]
     pub loggers: BTreeMap<String, LogLevel>,
+    /// A log4j2 properties file of the project to use instead of the generated one (byte for
+    /// byte; it must have a console appender).
+    pub file: Option<String>,
+    /// `json`: console lines as JSON (log4j's JSON template layout, ECS fields) for log
+    /// collectors; `text` (default): Flink's usual pattern.
+    pub format: Option<LogFormat>,
+}
+
+impl LoggingSpec {
+    /// `over` on top of these settings: each field it sets replaces ours, loggers merge. A
+    /// file replaces the generated configuration whole, so it drops what would shape that.
+    pub fn overlay(&self, over: &LoggingSpec) -> LoggingSpec {
+        if over.file.is_some() {
+            return over.clone();
+        }
+        let mut loggers = self.loggers.clone();
+        loggers.extend(over.loggers.clone());
+        LoggingSpec {
+            level: over.level.or(self.level),
+            loggers,
+            file: over.file.clone().or(self.file.clone()),
+            format: over.format.or(self.format),
+        }
+    }
+}
+
+named! {
+    pub enum LogFormat {
+        Text = "text",
+        Json = "json",
+    }
 }
 
 named! {

@@ -84,6 +84,8 @@ pub struct JobView {
     pub network_policy: Option<Vec<serde_json::Value>>,
     pub disruption_budget: Option<DisruptionBudgetView>,
     pub root_level: &'static str,
+    /// Console lines as JSON.
+    pub log_json: bool,
     pub loggers: Vec<LoggerView>,
     /// `application`, `session-cluster` or `session-job`.
     pub kind: &'static str,
@@ -440,7 +442,11 @@ pub fn plan(
     render: impl Fn(&str, &JobView) -> Result<String, minijinja::Error>,
 ) -> Result<Plan, minijinja::Error> {
     let view = view(job, out_dir);
-    let log4j_text = render("log4j-console.properties.j2", &view)?;
+    // The project's own log4j configuration is used byte for byte.
+    let log4j_text = match &job.logging.file {
+        Some(text) => text.clone(),
+        None => render("log4j-console.properties.j2", &view)?,
+    };
     let pod_template_text = if job.is_native() && job.has_cluster() {
         render("taskmanager-pod-template.yaml.j2", &view)?
     } else {
@@ -568,6 +574,7 @@ fn view(job: &Job, out_dir: &str) -> JobView {
                 value: b.value().clone(),
             }),
         root_level: job.logging.root.as_str(),
+        log_json: job.logging.json,
         loggers: loggers(&job.logging),
         kind: match job.kind {
             Kind::Application => "application",

@@ -108,7 +108,16 @@ pub fn validate(
     // A session job's paths are read by its cluster, with the cluster's filesystems.
     let fs_plugins = cluster.map_or(&plugins, |c| &c.plugins);
     let labels = labels(src, &spec.labels, &defaults.labels, diags);
-    let logging = logging(src, spec, diags);
+    let logging_spec = match cluster {
+        // A session job's processes and their logging are its cluster's.
+        Some(_) => None,
+        None => super::pod::effective_logging(
+            defaults.logging.as_ref(),
+            env.and_then(|e| defaults.env_logging.get(e.name)),
+            spec.logging.as_ref(),
+        ),
+    };
+    let logging = logging(src, logging_spec.as_ref(), &defaults.files, diags);
     let network_policy = network_policy(src, spec, diags);
     let disruption_budget = spec
         .pod_disruption_budget
@@ -267,6 +276,7 @@ fn finish(
     super::deploy::jar_checks(src, spec, &job, diags);
     super::secrets::checks(src, &job, diags);
     super::paths::checks(src, &job, diags);
+    super::pod::json_layout(src, &job, diags);
     let cluster_options = crate::derive::options::cluster(&job);
     job.options.extend(cluster_options);
     super::deploy::operator_checks(src, &job, cluster, diags);

@@ -45,6 +45,9 @@ pub struct Defaults {
     /// The project's metrics, and each environment's (checked at the project file).
     pub metrics: Option<crate::load::pod::MetricsSpec>,
     pub env_metrics: BTreeMap<String, crate::load::pod::MetricsSpec>,
+    /// The project's logging, and each environment's.
+    pub logging: Option<crate::load::spec::LoggingSpec>,
+    pub env_logging: BTreeMap<String, crate::load::spec::LoggingSpec>,
     pub jm_profile: Option<String>,
     pub tm_profile: Option<String>,
     pub mode: Option<crate::load::spec::Mode>,
@@ -353,6 +356,12 @@ fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
                 let field = format!("environments.{name}.metrics");
                 project_metrics(src, e.metrics.as_ref(), &field, diags).map(|m| (name.clone(), m))
             })
+            .collect(),
+        logging: p.logging.clone(),
+        env_logging: p
+            .environments
+            .iter()
+            .filter_map(|(name, e)| Some((name.clone(), e.logging.clone()?)))
             .collect(),
         jm_profile: p.profiles.job_manager.clone(),
         tm_profile: p.profiles.task_manager.clone(),

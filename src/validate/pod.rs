@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::units;
 use crate::diag::Diagnostics;
 use crate::load::scalar::Scalar;
-use crate::load::spec::{JobSpec, LogLevel, Mode, PodDisruptionBudgetSpec};
+use crate::load::spec::{LogFormat, LogLevel, LoggingSpec, Mode, PodDisruptionBudgetSpec};
 use crate::load::Source;
 use crate::model::{DisruptionBudget, DisruptionValue, Logging};
 
@@ -102,13 +102,38 @@ pub fn labels(
     out
 }
 
-pub fn logging(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Logging {
+/// The logging of a spec: the project's settings, the environment's, the spec's own.
+pub fn effective_logging(
+    project: Option<&LoggingSpec>,
+    environment: Option<&LoggingSpec>,
+    spec: Option<&LoggingSpec>,
+) -> Option<LoggingSpec> {
+    [project, environment, spec]
+        .into_iter()
+        .flatten()
+        .fold(None, |acc: Option<LoggingSpec>, l| {
+            Some(match acc {
+                Some(a) => a.overlay(l),
+                None => l.clone(),
+            })
+        })
+}
+
+pub fn logging(
+    src: &Source,
+    l: Option<&LoggingSpec>,
+    files: &super::extras::ProjectFiles,
+    diags: &mut Diagnostics,
+) -> Logging {
     let mut out = Logging {
         root: LogLevel::Info,
         loggers: BTreeMap::new(),
+        json: false,
+        file: None,
     };
-    let Some(l) = &spec.logging else { return out };
+    let Some(l) = l else { return out };
     out.root = l.level.unwrap_or(LogLevel::Info);
+    out.json = l.format == Some(LogFormat::Json);
     for (name, level) in &l.loggers {
         let ok = !name.is_empty()
             && name
@@ -126,5 +151,102 @@ pub fn logging(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Logging
             );
         }
     }
+    if let Some(path) = &l.file {
+        let set = [
+            ("level", l.level.is_some()),
+            ("loggers", !l.loggers.is_empty()),
+            ("format", l.format.is_some()),
+        ];
+        for (field, _) in set.iter().filter(|(_, s)| *s) {
+            diags.push(
+                src.key_error(&format!("logging.{field}"), format!("`logging.{field}` shapes the generated log4j configuration, and logging.file replaces it"))
+                    .help(format!("set it in {path}, or remove logging.file")),
+            );
+        }
+        out.file = log_file(src, path, files, diags);
+    }
     out
+}
+
+/// The project's own log4j2 properties: read as it is, with a console appender (else the logs
+/// vanish from `kubectl logs`); a log file outside the writable folders is a warning.
+fn log_file(
+    src: &Source,
+    path: &str,
+    files: &super::extras::ProjectFiles,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    super::image::project_path(src, "logging.file", path, false, diags)?;
+    let text = match files.get(path) {
+        Some(Ok(t)) => t.clone(),
+        Some(Err(e)) => {
+            diags.push(
+                src.error("logging.file", format!("{path}: {}", e.message))
+                    .help(e.help.clone()),
+            );
+            return None;
+        }
+        None => {
+            diags.push(src.error("logging.file", format!("{path} was not read")));
+            return None;
+        }
+    };
+    let property = |line: &str| -> Option<(String, String)> {
+        let line = line.trim();
+        if line.starts_with(['#', '!']) {
+            return None;
+        }
+        let (k, v) = line.split_once(['=', ':'])?;
+        Some((k.trim().to_string(), v.trim().to_string()))
+    };
+    let props: Vec<(String, String)> = text.lines().filter_map(property).collect();
+    let console = props.iter().any(|(k, v)| {
+        k.starts_with("appender.") && k.ends_with(".type") && v.eq_ignore_ascii_case("console")
+    });
+    if !console {
+        diags.push(
+            src.error("logging.file", format!("{path} has no console appender (appender.<name>.type = Console), so the logs would vanish from `kubectl logs`"))
+                .help("add a Console appender and refer to it from rootLogger.appenderRef"),
+        );
+        return None;
+    }
+    for (k, v) in props.iter().filter(|(k, _)| k.ends_with(".fileName")) {
+        let writable = v.starts_with("${sys:log.file}")
+            || v.starts_with("/opt/flink/log/")
+            || v.starts_with("/tmp/");
+        if !writable {
+            diags.push(
+                src.warning("logging.file", format!("{path} writes `{k}` to {v}, outside the writable folders; that appender fails on the read-only root filesystem"))
+                    .help("write log files to ${sys:log.file} or under /opt/flink/log"),
+            );
+        }
+    }
+    Some(text)
+}
+
+/// JSON console lines need log4j's JSON template layout on the classpath: Flink ships it in
+/// `lib/` from 2.1 (checked in each distribution); before, the image must add it.
+pub fn json_layout(src: &Source, job: &crate::model::Job, diags: &mut Diagnostics) {
+    if !job.logging.json || job.version.at_least(2, 1) || !job.has_cluster() {
+        return;
+    }
+    const JAR: &str = "log4j-layout-template-json-";
+    let log4j = job.version.log4j();
+    match &job.image.build {
+        Some(b) if b.lib.iter().any(|l| l.file_name().starts_with(JAR)) => {}
+        None if !super::image::is_official(&job.image.reference) => diags.push(
+            src.warning("logging.format", "the image is not the official Flink image; flinkgen trusts it to have log4j's JSON template layout in lib/")
+                .help(format!("without log4j-layout-template-json-{log4j}.jar in lib/, Flink fails to start its logging")),
+        ),
+        _ => diags.push(
+            src.error(
+                "logging.format",
+                format!("Flink {}'s lib/ has no log4j JSON template layout (Flink ships it from 2.1)", job.version.minor_str()),
+            )
+            .help(format!(
+                "add it to a built image with image.lib: [{{ url: https://repo1.maven.org/maven2/org/apache/logging/log4j/log4j-layout-template-json/{log4j}/log4j-layout-template-json-{log4j}.jar, sha256: <its checksum> }}] (Flink {} ships log4j {log4j}), or use Flink 2.1 or later",
+                job.version.minor_str()
+            )),
+        ),
+    }
 }
