@@ -9,12 +9,15 @@ source distribution on PyPI, cached in ~/.cache/flinkgen). The TaskManager's rep
 moved by one (both processes share this host; in Kubernetes each pod has its own). It passes
 when http://127.0.0.1:<port>/metrics of the JobManager serves
 `flink_jobmanager_numRegisteredTaskManagers 1` and the TaskManager's serves
-`flink_taskmanager_` metrics.
+`flink_taskmanager_` metrics. From 2.1 (whose lib/ ships log4j's JSON template layout) the
+cluster also has `logging.format: json`, and the JobManager's console lines must parse as JSON
+objects with `message` and `log.level`.
 
 Usage: scripts/verify-metrics.py [VERSION ...]   (default 1.20.4 2.3.0; needs Java 17, PyYAML)
 """
 import glob
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -77,8 +80,10 @@ def run(version):
         f'flinkVersion: "{version}"\nimage:\n  registry: registry.example.com/verify\n'
         "profiles:\n  jobManager: small\n  taskManager: small\n")
     open(os.path.join(root, "profiles", "small.yaml"), "w").write("cpu: 1\nmemory:\n  process: 1g\n")
+    json_logs = tuple(map(int, version.split(".")[:2])) >= (2, 1)
     open(os.path.join(root, "clusters", "shared.yaml"), "w").write(
-        'image:\n  tag: "1"\nmetrics:\n  prometheus: { podMonitor: true }\n')
+        'image:\n  tag: "1"\nmetrics:\n  prometheus: { podMonitor: true }\n'
+        + ("logging: { format: json }\n" if json_logs else ""))
     subprocess.run([os.path.join(REPO, "target", "release", "flinkgen"), "render", "--root", root],
                    check=True, capture_output=True)
     out = os.path.join(root, "out", "shared")
@@ -122,6 +127,19 @@ def run(version):
         print(("ok   " if count else "FAIL ") + f"Flink {version} TaskManager :{port + 1}/metrics: {count} flink_taskmanager_ samples")
         if not count:
             failures.append("taskmanager")
+        if json_logs:
+            lines = open(os.path.join(base, "jobmanager.sh.out")).read().splitlines()
+            parsed = []
+            for l in lines:
+                try:
+                    parsed.append(json.loads(l))
+                except ValueError:
+                    pass
+            ok = any(isinstance(p, dict) and "message" in p and "log.level" in p for p in parsed)
+            print(("ok   " if ok else "FAIL ") + f"Flink {version} console logs as JSON: {len(parsed)} of {len(lines)} lines parse, "
+                  f"e.g. {json.dumps(parsed[0])[:120] if parsed else None}")
+            if not ok:
+                failures.append("json logs")
     finally:
         for p in procs:
             p.terminate()
