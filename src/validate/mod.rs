@@ -1,6 +1,8 @@
 //! Stage 2, validate: raw specs → `model::Job`, collecting every problem with its position.
 
+mod containers;
 pub mod deploy;
+mod env;
 mod extras;
 mod image;
 mod job;
@@ -14,6 +16,7 @@ pub mod profile;
 mod secrets;
 pub mod state;
 pub mod units;
+mod volumes;
 
 use std::collections::BTreeMap;
 
