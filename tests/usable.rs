@@ -430,7 +430,7 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
         assert_eq!(conf["blob.server.port"], "6124", "{ctx}");
         assert_eq!(conf["rest.port"], "8081", "{ctx}");
         assert_eq!(conf["taskmanager.rpc.port"], "6122", "{ctx}");
-        // Flink ships the Java 17 flags from 1.18; 1.17's images are Java 8 and 11 only.
+        // Flink ships the Java 17 flags from 1.18; 1.15 to 1.17 have Java 8 and 11 images only.
         let version = cm
             .metadata
             .labels
@@ -438,7 +438,10 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
             .and_then(|l| l.get("app.kubernetes.io/version"))
             .cloned()
             .unwrap_or_default();
-        if version.starts_with("1.17.") {
+        if ["1.15.", "1.16.", "1.17."]
+            .iter()
+            .any(|v| version.starts_with(v))
+        {
             assert!(!conf.contains_key("env.java.opts.all"), "{ctx}");
         } else {
             assert!(
@@ -509,7 +512,12 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
                 .find(|p| p.name.as_deref() == Some(name))
                 .map(|p| p.port)
         };
-        let ha = conf.get("high-availability.type").map(String::as_str) == Some("kubernetes");
+        // `high-availability` is the key's name before 1.17.
+        let ha = conf
+            .get("high-availability.type")
+            .or(conf.get("high-availability"))
+            .map(String::as_str)
+            == Some("kubernetes");
         if ha {
             assert!(conf.contains_key("high-availability.storageDir"), "{ctx}");
             assert_eq!(
@@ -566,11 +574,11 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
                 "flink-main-container",
                 "{ctx}"
             );
-            assert_eq!(
-                conf["kubernetes.container.image.ref"],
-                pod.containers[0].image.clone().unwrap(),
-                "{ctx}"
-            );
+            // The key's name before 1.17.
+            let image = conf
+                .get("kubernetes.container.image.ref")
+                .or(conf.get("kubernetes.container.image"));
+            assert_eq!(image, pod.containers[0].image.as_ref(), "{ctx}");
             if !ha {
                 let svc = format!("{id}.{}", cm.metadata.namespace.clone().unwrap());
                 assert_eq!(conf["jobmanager.rpc.address"], svc, "{ctx}");

@@ -206,6 +206,9 @@ pub struct TaskManagerOptions {
     pub network_min: Option<u64>,
     pub network_max: Option<u64>,
     pub network_fraction: Option<f32>,
+    /// The release's `network.max` when none is set: no limit from 1.17, 1 GiB before
+    /// (`Version::default_network_max`).
+    pub network_max_default: Option<u64>,
 }
 
 /// JobManager options (`jobmanager.memory.` prefix omitted), as configured.
@@ -454,7 +457,7 @@ impl Fixed {
 fn network_range(o: &TaskManagerOptions) -> Result<Range, MemoryError> {
     range(
         o.network_min.unwrap_or(64 * MIB),
-        o.network_max.unwrap_or(UNLIMITED),
+        o.network_max.or(o.network_max_default).unwrap_or(UNLIMITED),
         o.network_fraction.unwrap_or(0.1),
         &NETWORK_FRACTION,
         &["network.min", "network.max", "network.fraction"],

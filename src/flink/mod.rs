@@ -29,6 +29,22 @@ struct Line {
 /// patch is the newest with both an official image (apache/flink-docker `release.metadata`)
 /// and a PyPI distribution to verify against; a spec may name any other patch of a line.
 const LINES: &[Line] = &[
+    // 1.15 and 1.16: apache/flink-docker published their last images (1.15.4, 1.16.3) for
+    // Java 8 and 11 before removing the lines with 1.19.
+    Line {
+        major: 1,
+        minor: 15,
+        pinned_patch: 4,
+        java: &[8, 11],
+        default_java: 11,
+    },
+    Line {
+        major: 1,
+        minor: 16,
+        pinned_patch: 3,
+        java: &[8, 11],
+        default_java: 11,
+    },
     Line {
         major: 1,
         minor: 17,
@@ -107,11 +123,6 @@ impl Version {
                 "Flink {major}.{minor} is older than 1.15, which the Flink Kubernetes Operator refuses too"
             ));
         }
-        if (major, minor) < (LINES[0].major, LINES[0].minor) {
-            return Err(format!(
-                "Flink {major}.{minor} is not supported yet: its TaskManagers cap network memory at 1 GiB unless it is set (1.17 removed the cap), and flinkgen's memory model follows 1.17 and later"
-            ));
-        }
         let line = LINES
             .iter()
             .find(|l| l.major == major && l.minor == minor)
@@ -158,6 +169,12 @@ impl Version {
     /// The official image, pinned to the patch release and Java version.
     pub fn image(&self, java: u32) -> String {
         format!("flink:{self}-scala_2.12-java{java}")
+    }
+
+    /// `taskmanager.memory.network.max` when unset: 1 GiB before 1.17, no limit since (found
+    /// with each release's BashJavaUtils; `tests/data/memory-vectors.json`).
+    pub fn default_network_max(&self) -> Option<u64> {
+        (!self.at_least(1, 17)).then_some(1 << 30)
     }
 
     /// The log4j release the distribution ships in `lib/` (read from each one).
@@ -236,9 +253,12 @@ mod tests {
         assert!(Version::parse("1.14")
             .unwrap_err()
             .contains("older than 1.15"));
-        assert!(Version::parse("1.16")
-            .unwrap_err()
-            .contains("network memory"));
+        assert_eq!(Version::parse("1.16").unwrap().to_string(), "1.16.3");
+        assert_eq!(
+            Version::parse("1.15").unwrap().default_network_max(),
+            Some(1 << 30)
+        );
+        assert_eq!(Version::parse("1.17").unwrap().default_network_max(), None);
         assert!(Version::parse("2.9").unwrap_err().contains("not supported"));
         assert_eq!(Version::parse("1.17").unwrap().to_string(), "1.17.2");
         assert!(Version::parse("1.2").is_err());

@@ -72,7 +72,7 @@ pub fn validate(
     let entry_class = entry_class(src, spec, diags);
     let args = args(src, &spec.args, diags);
     let (mut jm, mut tm, replicas, slots) =
-        processes(src, spec, cluster, defaults, profiles, diags);
+        processes(src, spec, cluster, defaults, profiles, version, diags);
     if cluster.is_none() {
         let base = super::extras::extras(src, "", &spec.pod(), &defaults.files, diags);
         for (process, field, role) in [
@@ -288,7 +288,9 @@ fn finish(
 /// replace them (`env.java.opts.all` wins over `env.java.opts` in Flink).
 fn java_flags(options: &mut Options, mut user: Options) -> Options {
     // Where flinkgen writes no flags (before 1.18), the user's keys stand as written.
-    let Some(ours) = options.get("env.java.opts.all").map(crate::flink::config::cli_value)
+    let Some(ours) = options
+        .get("env.java.opts.all")
+        .map(crate::flink::config::cli_value)
     else {
         return user;
     };
@@ -535,12 +537,14 @@ type Processes = (Option<Process>, Option<Process>, u32, u32);
 
 /// The JobManager and TaskManager, TaskManager replicas and slots: a session job's are its
 /// cluster's.
+#[allow(clippy::too_many_arguments)]
 fn processes(
     src: &Source,
     spec: &JobSpec,
     cluster: Option<&Job>,
     defaults: &Defaults,
     profiles: &Profiles,
+    version: Option<Version>,
     diags: &mut Diagnostics,
 ) -> Processes {
     if let Some(c) = cluster {
@@ -578,6 +582,7 @@ fn processes(
             overrides.as_ref(),
             default.as_ref(),
             profiles,
+            version,
             diags,
         )
     });

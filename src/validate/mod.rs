@@ -483,6 +483,7 @@ fn check_unused_profiles(inputs: &Inputs, defaults: &Defaults, diags: &mut Diagn
             name,
             profile: src,
             job: None,
+            version: None,
         };
         profile::resolve(component, &origin, spec, diags);
     }
@@ -498,6 +499,7 @@ fn process(
     overrides: Option<&ProfileSpec>,
     default: Option<&String>,
     profiles: &Profiles,
+    version: Option<Version>,
     diags: &mut Diagnostics,
 ) -> Option<Process> {
     let from_default = name.is_none();
@@ -538,6 +540,7 @@ fn process(
         name,
         profile: profile_src,
         job: overrides.map(|_| (src, format!("{field}.overrides"))),
+        version,
     };
     profile::resolve(component, &origin, &merged, diags)
 }

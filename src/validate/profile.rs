@@ -38,6 +38,9 @@ pub struct Origin<'a> {
     pub name: &'a str,
     pub profile: &'a Source,
     pub job: Option<(&'a Source, String)>,
+    /// The Flink release the profile is resolved for (its memory defaults); None for a profile
+    /// no job uses, checked with the current defaults.
+    pub version: Option<crate::flink::Version>,
 }
 
 impl Origin<'_> {
@@ -416,6 +419,7 @@ fn memory_options(
             network_min,
             network_max,
             network_fraction,
+            network_max_default: origin.version.and_then(|v| v.default_network_max()),
         }),
     })
 }
