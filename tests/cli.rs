@@ -139,6 +139,50 @@ fn the_render_cache_skips_unchanged_runs_and_never_hides_a_change() {
     assert!(!err.contains("nothing changed"), "{err}");
 }
 
+/// A native cluster's TaskManagers are stamped with their configuration: a changed option
+/// changes the stamp, so the stale ones a new JobManager adopts can be found and removed.
+#[test]
+fn native_taskmanagers_are_stamped_with_their_configuration() {
+    let p = project("native-2-3");
+    assert_eq!(flinkgen(p.path(), &["render"]).status.code(), Some(0));
+    let stamp = |p: &Path| {
+        let dir = std::fs::read_dir(p.join("out"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|d| d.join("pod-template-configmap.yaml").exists())
+            .unwrap();
+        let text = std::fs::read_to_string(dir.join("pod-template-configmap.yaml")).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.contains("flinkgen/config:"))
+            .unwrap()
+            .to_string();
+        (dir, line)
+    };
+    let (dir, before) = stamp(p.path());
+    let spec = std::fs::read_dir(p.path().join("clusters"))
+        .into_iter()
+        .flatten()
+        .chain(
+            std::fs::read_dir(p.path().join("jobs"))
+                .into_iter()
+                .flatten(),
+        )
+        .map(|e| e.unwrap().path())
+        .find(|f| {
+            let name = dir.file_name().unwrap().to_string_lossy().to_string();
+            f.file_stem().unwrap().to_string_lossy() == name
+        })
+        .unwrap();
+    let mut spec_text = std::fs::read_to_string(&spec).unwrap();
+    spec_text.push_str("\nflinkConfig:\n  pipeline.auto-watermark-interval: 300ms\n");
+    std::fs::write(&spec, spec_text).unwrap();
+    let out = flinkgen(p.path(), &["render"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let (_, after) = stamp(p.path());
+    assert_ne!(before, after);
+}
+
 /// A project file a volume mounts is an input too: changing it is rendered, never cached away.
 #[test]
 fn the_render_cache_sees_project_files_that_volumes_mount() {

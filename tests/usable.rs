@@ -574,6 +574,19 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
                 "flink-main-container",
                 "{ctx}"
             );
+            // TaskManagers carry the configuration they start with, and the JobManager's
+            // header says how to remove those a new JobManager would adopt.
+            let labels = tm_pod.metadata.as_ref().unwrap().labels.as_ref().unwrap();
+            let stamp = &labels["flinkgen/config"];
+            assert!(
+                stamp.len() == 16 && stamp.chars().all(|c| c.is_ascii_hexdigit()),
+                "{ctx}"
+            );
+            let header = std::fs::read_to_string(dir.join("jobmanager-deployment.yaml")).unwrap();
+            assert!(
+                header.contains(&format!("flinkgen/config!={stamp}")),
+                "{ctx}"
+            );
             // The key's name before 1.17.
             let image = conf
                 .get("kubernetes.container.image.ref")

@@ -75,6 +75,9 @@ pub struct JobView {
     pub local_state: Option<LocalStateView>,
     /// The ConfigMap of project files that volumes mount, if any.
     pub project_files: Option<ProjectFilesView>,
+    /// Native TaskManagers' `flinkgen/config` label: a hash of the configuration they start
+    /// with (filled in once the mounted files are rendered).
+    pub taskmanager_config: Option<String>,
     /// Flink's Prometheus reporter: its port, and who scrapes it.
     pub metrics: Option<MetricsView>,
     pub taskmanager_replicas: u32,
@@ -441,13 +444,17 @@ pub fn plan(
     job: &Job,
     render: impl Fn(&str, &JobView) -> Result<String, minijinja::Error>,
 ) -> Result<Plan, minijinja::Error> {
-    let view = view(job, out_dir);
+    let mut view = view(job, out_dir);
     // The project's own log4j configuration is used byte for byte.
     let log4j_text = match &job.logging.file {
         Some(text) => text.clone(),
         None => render("log4j-console.properties.j2", &view)?,
     };
     let pod_template_text = if job.is_native() && job.has_cluster() {
+        // A new native JobManager adopts the running TaskManagers of the previous one (Flink
+        // recovers workers from previous attempts, whatever their configuration), so their
+        // pods carry the configuration they started with, for finding stale ones.
+        view.taskmanager_config = Some(config_hash(&view, &log4j_text, "")[..16].to_string());
         render("taskmanager-pod-template.yaml.j2", &view)?
     } else {
         String::new()
@@ -542,6 +549,7 @@ fn view(job: &Job, out_dir: &str) -> JobView {
             )
             .collect(),
         project_files: project_files(job),
+        taskmanager_config: None,
         metrics: job
             .metrics
             .as_ref()
