@@ -16,6 +16,8 @@ const JOBS: &[&str] = &[
     include_str!("../jobs/orders-enrichment.yaml"),
     include_str!("../jobs/inventory-sync.yaml"),
     include_str!("../jobs/recommendations.yaml"),
+    include_str!("../jobs/orders-ingest.yaml"),
+    include_str!("../jobs/fraud-detection.yaml"),
 ];
 const CLUSTER: &str = include_str!("../clusters/analytics.yaml");
 const SESSION_JOB: &str = include_str!("../jobs/daily-report.yaml");
