@@ -106,6 +106,11 @@ impl SecretOption {
     pub fn property(&self) -> String {
         format!("{}=$({})", self.key, self.env)
     }
+
+    /// The property as one `-D` argument (what every entry point but `jobmanager.sh` takes).
+    pub fn flag(&self) -> String {
+        format!("-D{}", self.property())
+    }
 }
 
 /// The image every pod of a spec runs.

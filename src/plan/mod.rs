@@ -96,7 +96,7 @@ fn manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
         return vec![("submit-job.yaml", "submit-job.yaml.j2")];
     }
     let mut all = vec![("configmap.yaml", "configmap.yaml.j2")];
-    if project_files(job).is_some() {
+    if has_project_files(job) {
         all.push(FILES_CONFIG_MAP);
     }
     if job.writes_service_account() {
@@ -171,7 +171,7 @@ fn operator_manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
     if job.calls_api() {
         all.extend_from_slice(&RBAC[1..]);
     }
-    if project_files(job).is_some() {
+    if has_project_files(job) {
         all.push(FILES_CONFIG_MAP);
     }
     all.push(("flinkdeployment.yaml", "flinkdeployment.yaml.j2"));
@@ -291,11 +291,7 @@ fn view(job: &Job, out_dir: &str) -> JobView {
                     .as_ref()
                     .map(|_| format!("-Dtaskmanager.resource-id=$({POD_NAME_ENV})")),
             )
-            .chain(
-                job.secret_options
-                    .iter()
-                    .map(|o| format!("-D{}", o.property())),
-            )
+            .chain(job.secret_options.iter().map(|o| o.flag()))
             .collect(),
         project_files: project_files(job),
         taskmanager_config: None,
@@ -388,8 +384,19 @@ fn view(job: &Job, out_dir: &str) -> JobView {
     }
 }
 
+/// Whether a volume of the job's pods is a ConfigMap flinkgen writes from project files.
+fn has_project_files(job: &Job) -> bool {
+    job.has_cluster()
+        && [&job.job_manager, &job.task_manager]
+            .iter()
+            .any(|p| p.extras.mounts.values().any(|m| !m.files.is_empty()))
+}
+
 /// The files of every `configMap: { files }` volume of the job's pods, in one ConfigMap.
 fn project_files(job: &Job) -> Option<ProjectFilesView> {
+    if !has_project_files(job) {
+        return None;
+    }
     let data: BTreeMap<String, String> = [&job.job_manager, &job.task_manager]
         .iter()
         .flat_map(|p| p.extras.mounts.values())
@@ -399,7 +406,7 @@ fn project_files(job: &Job) -> Option<ProjectFilesView> {
                 .map(|(k, text)| (wiring::files_key(&m.name, k), text.clone()))
         })
         .collect();
-    (!data.is_empty() && job.has_cluster()).then(|| ProjectFilesView {
+    Some(ProjectFilesView {
         name: wiring::files_config_map(&job.name),
         data: data.into_iter().collect(),
     })
@@ -701,11 +708,7 @@ fn jobmanager_args(job: &Job) -> Vec<String> {
     if ha {
         args.push("-Djobmanager.rpc.address=$(POD_IP)".into());
     }
-    args.extend(
-        job.secret_options
-            .iter()
-            .map(|o| format!("-D{}", o.property())),
-    );
+    args.extend(job.secret_options.iter().map(|o| o.flag()));
     // A jar the generated image put into usrlib/ is found by scanning it, as it is on every
     // version; any other jar is named with --jars (Flink 1.19+; validation refuses the rest).
     match &job.jar {

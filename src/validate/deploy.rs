@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::paths::under;
 use super::units;
 use crate::derive::wiring;
 use crate::diag::Diagnostics;
@@ -266,11 +267,7 @@ pub fn submission(job: &Job, cluster: &Job, parallelism: u32) -> Submission {
         &job.name,
     ]);
     // Options read from Secrets are passed by reference; the kubelet expands `$(VAR)`.
-    let secret_args: Vec<String> = job
-        .secret_options
-        .iter()
-        .map(|o| format!("-D{}", o.property()))
-        .collect();
+    let secret_args: Vec<String> = job.secret_options.iter().map(|o| o.flag()).collect();
     let mut parts: Vec<&str> = vec![&job.image.reference];
     parts.extend(secret_args.iter().map(String::as_str));
     parts.extend(run_args.iter().map(String::as_str));
@@ -405,7 +402,7 @@ pub fn jar_checks(src: &Source, spec: &JobSpec, job: &Job, diags: &mut Diagnosti
             "the Operator fetches a FlinkSessionJob's jar itself; it cannot read a path inside an image".into(),
             "publish the jar and write its URI as jar (https://…, s3://…)",
         )),
-        Jar::InImage(p) if !job.is_native() && !session_job && !fetches && !p.starts_with(USRLIB_DIR) => {
+        Jar::InImage(p) if !job.is_native() && !session_job && !fetches && !under(p, wiring::USRLIB) => {
             diags.push(err(
                 format!("`standalone-job` of Flink {v} finds the job jar only in /opt/flink/usrlib/ (its --jars option came with 1.19)"),
                 "put the jar under /opt/flink/usrlib/ in the image, use mode: native, or Flink 1.19 or later",
@@ -416,17 +413,13 @@ pub fn jar_checks(src: &Source, spec: &JobSpec, job: &Job, diags: &mut Diagnosti
                 && !session_job
                 && spec.image.as_ref().is_none_or(|i| i.base.is_none());
             // The jar may also be on a volume of the JobManager, or copied in by image.files.
-            let under = |dir: &str| {
-                let dir = dir.trim_end_matches('/');
-                p == dir || p.starts_with(&format!("{dir}/"))
-            };
-            let on_volume = job.job_manager.extras.mounts.keys().any(|m| under(m));
+            let on_volume = job.job_manager.extras.mounts.keys().any(|m| under(p, m));
             let copied = job
                 .image
                 .build
                 .iter()
                 .flat_map(|b| &b.files)
-                .any(|(_, to)| under(to));
+                .any(|(_, to)| under(p, to));
             if official_only && !p.starts_with("/opt/flink/examples/") && !on_volume && !copied {
                 diags.push(err(
                     format!("the built image is the official Flink image plus what the spec adds, which has no {p}"),
@@ -468,9 +461,6 @@ pub fn jar_checks(src: &Source, spec: &JobSpec, job: &Job, diags: &mut Diagnosti
     }
 }
 
-/// Where the generated image puts a project jar, which `standalone-job` finds by scanning.
-const USRLIB_DIR: &str = "/opt/flink/usrlib/";
-
 /// `standalone-job` without a job class scans usrlib/ for the one jar whose manifest names a
 /// main class, and fails when it finds several: files copied there could add more.
 fn usrlib_scan(src: &Source, job: &Job, diags: &mut Diagnostics) {
@@ -479,8 +469,7 @@ fn usrlib_scan(src: &Source, job: &Job, diags: &mut Diagnostics) {
     }
     let files = job.image.build.iter().flat_map(|b| &b.files);
     for (from, to) in files {
-        let into_usrlib = to.starts_with(USRLIB_DIR)
-            || to.trim_end_matches('/') == USRLIB_DIR.trim_end_matches('/');
+        let into_usrlib = under(to, wiring::USRLIB);
         let may_hold_jars = from.ends_with('/') || from.ends_with(".jar") || to.ends_with(".jar");
         if into_usrlib && may_hold_jars {
             diags.push(

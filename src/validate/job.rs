@@ -10,8 +10,9 @@ use super::{process, units, version, Defaults, Profiles};
 use crate::diag::{did_you_mean, Diagnostics};
 use crate::flink::config::{Options, Value};
 use crate::flink::{self, Version};
+use crate::load::pod::MetricsSpec;
 use crate::load::scalar::Scalar;
-use crate::load::spec::{JobSpec, Mode};
+use crate::load::spec::{JobSpec, LoggingSpec, Mode};
 use crate::load::Source;
 use crate::model::{Jar, Job, Kind, Process};
 
@@ -111,10 +112,13 @@ pub fn validate(
     let logging_spec = match cluster {
         // A session job's processes and their logging are its cluster's.
         Some(_) => None,
-        None => super::pod::effective_logging(
-            defaults.logging.as_ref(),
-            env.and_then(|e| defaults.env_logging.get(e.name)),
-            spec.logging.as_ref(),
+        None => super::layered(
+            [
+                defaults.logging.as_ref(),
+                env.and_then(|e| defaults.env_logging.get(e.name)),
+                spec.logging.as_ref(),
+            ],
+            LoggingSpec::overlay,
         ),
     };
     let logging = logging(src, logging_spec.as_ref(), &defaults.files, diags);
@@ -407,10 +411,13 @@ fn metrics(
         return None;
     }
     let env_metrics = env.and_then(|e| defaults.env_metrics.get(e.name));
-    let merged = super::metrics::effective(
-        defaults.metrics.as_ref(),
-        env_metrics,
-        spec.metrics.as_ref(),
+    let merged = super::layered(
+        [
+            defaults.metrics.as_ref(),
+            env_metrics,
+            spec.metrics.as_ref(),
+        ],
+        MetricsSpec::overlay,
     )?;
     let m = super::metrics::metrics(src, "metrics", &merged, diags)?;
     if !m.from.is_empty() && spec.network_policy.is_none() {

@@ -192,7 +192,7 @@ const MOUNTED: &[(&str, &str)] = &[
 pub fn hidden_by_mount(path: &str) -> Option<&'static (&'static str, &'static str)> {
     MOUNTED
         .iter()
-        .find(|(dir, _)| path.trim_end_matches('/') == *dir || path.starts_with(&format!("{dir}/")))
+        .find(|(dir, _)| super::paths::under(path, dir))
 }
 
 pub fn files(

@@ -12,24 +12,6 @@ use crate::model::Metrics;
 /// The reporter's default port, as Flink's documentation and the charts use it.
 pub const DEFAULT_PORT: u32 = 9249;
 
-/// The project's metrics, then the environment's, then the spec's (already with its own
-/// environment overlay), field by field.
-pub fn effective(
-    project: Option<&MetricsSpec>,
-    environment: Option<&MetricsSpec>,
-    spec: Option<&MetricsSpec>,
-) -> Option<MetricsSpec> {
-    [project, environment, spec]
-        .into_iter()
-        .flatten()
-        .fold(None, |acc: Option<MetricsSpec>, m| {
-            Some(match acc {
-                Some(a) => a.overlay(m),
-                None => m.clone(),
-            })
-        })
-}
-
 /// Checks one place's settings (`field` is where they are written).
 pub fn metrics(
     src: &Source,

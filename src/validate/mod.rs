@@ -373,6 +373,17 @@ fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
     }
 }
 
+/// Settings given in layers (the project's, its environment's, the spec's with its own
+/// overlay), each over the ones before, field by field.
+pub fn layered<T: Clone>(layers: [Option<&T>; 3], overlay: impl Fn(&T, &T) -> T) -> Option<T> {
+    layers.into_iter().flatten().fold(None, |acc, layer| {
+        Some(match acc {
+            Some(a) => overlay(&a, layer),
+            None => layer.clone(),
+        })
+    })
+}
+
 /// The project's metrics settings, checked once at the project file; a wrong one is dropped
 /// so that jobs do not repeat the error.
 fn project_metrics(

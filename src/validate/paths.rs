@@ -25,6 +25,12 @@ const LOCAL_DIRS: &[(&str, &[char])] = &[
     ("user.artifacts.base-dir", &[]),
 ];
 
+/// Whether `path` is the folder `dir` or inside it (trailing slashes aside).
+pub fn under(path: &str, dir: &str) -> bool {
+    let (path, dir) = (path.trim_end_matches('/'), dir.trim_end_matches('/'));
+    path == dir || path.starts_with(&format!("{dir}/"))
+}
+
 /// Where the pods can write without a volume of the spec's.
 const WRITABLE: &[&str] = &["/tmp", "/opt/flink/log"];
 
@@ -51,10 +57,6 @@ pub fn checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
     if job.local_state.is_some() {
         mounts.push(crate::derive::wiring::LOCAL_STATE_DIR);
     }
-    let under = |path: &str, dir: &str| {
-        let dir = dir.trim_end_matches('/');
-        path == dir || path.starts_with(&format!("{dir}/"))
-    };
     let writable = |path: &str| {
         WRITABLE.iter().any(|d| under(path, d)) || mounts.iter().any(|m| under(path, m))
     };

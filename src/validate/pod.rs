@@ -102,23 +102,6 @@ pub fn labels(
     out
 }
 
-/// The logging of a spec: the project's settings, the environment's, the spec's own.
-pub fn effective_logging(
-    project: Option<&LoggingSpec>,
-    environment: Option<&LoggingSpec>,
-    spec: Option<&LoggingSpec>,
-) -> Option<LoggingSpec> {
-    [project, environment, spec]
-        .into_iter()
-        .flatten()
-        .fold(None, |acc: Option<LoggingSpec>, l| {
-            Some(match acc {
-                Some(a) => a.overlay(l),
-                None => l.clone(),
-            })
-        })
-}
-
 pub fn logging(
     src: &Source,
     l: Option<&LoggingSpec>,
