@@ -162,15 +162,14 @@ pub fn validate(
     let options = user_options(src, spec, env, version, scope, diags);
     let user_keys: Vec<String> = options.keys().cloned().collect();
     if spec.task_manager.local_state.is_some() {
-        for key in user_keys
-            .iter()
-            .filter(|k| crate::derive::options::LOCAL_STATE_KEYS.contains(&k.as_str()))
-        {
-            diags.push(
-                src.key_error(&format!("flinkConfig.{key}"), format!("`{key}` is set by taskManager.localState"))
-                    .help("remove it: local state puts the working directory on the claim and turns local recovery on"),
-            );
-        }
+        super::options::taken_by(
+            src,
+            &user_keys,
+            |k| crate::derive::options::LOCAL_STATE_KEYS.contains(&k),
+            "taskManager.localState",
+            "remove it: local state puts the working directory on the claim and turns local recovery on",
+            diags,
+        );
     }
     let secret_options = super::secrets::secret_options(
         src,
@@ -426,12 +425,14 @@ fn metrics(
                 .help("add networkPolicy: {} to restrict the pods' ingress"),
         );
     }
-    for key in user_keys.iter().filter(|k| super::metrics::owned(k)) {
-        diags.push(
-            src.key_error(&format!("flinkConfig.{key}"), format!("`{key}` is set by metrics.prometheus"))
-                .help("set the port with metrics.prometheus.port; other reporters take another name than `prom`"),
-        );
-    }
+    super::options::taken_by(
+        src,
+        user_keys,
+        super::metrics::owned,
+        "metrics.prometheus",
+        "set the port with metrics.prometheus.port; other reporters take another name than `prom`",
+        diags,
+    );
     // The official images carry the reporter in plugins/metrics-prometheus; another image is
     // trusted to.
     let image = spec.image.as_ref();

@@ -74,6 +74,27 @@ pub fn user_options(
     out
 }
 
+/// Refuses the user's options that a spec field writes while it is set (`field`): the field
+/// wins, so the option would be silently ignored.
+pub fn taken_by(
+    src: &Source,
+    user_keys: &[String],
+    owns: impl Fn(&str) -> bool,
+    field: &str,
+    help: &str,
+    diags: &mut Diagnostics,
+) {
+    for key in user_keys.iter().filter(|k| owns(k)) {
+        diags.push(
+            src.key_error(
+                &format!("flinkConfig.{key}"),
+                format!("`{key}` is set by {field}"),
+            )
+            .help(help),
+        );
+    }
+}
+
 /// The value of one option as the user wrote it, flat (`a.b: v`) or nested (`a: {b: v}`),
 /// before any check: for the few settings that change how other fields are judged.
 pub fn written(map: &std::collections::BTreeMap<String, Tree>, key: &str) -> Option<String> {
