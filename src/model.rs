@@ -31,7 +31,10 @@ pub struct Job {
     pub namespace: String,
     pub version: Version,
     pub image: Image,
-    /// The job jar; a session cluster has none.
+    /// What the job runs: a Java jar, a PyFlink program or a SQL script. `jar`, `entry_class`
+    /// and `args` below are how Flink starts it (for Python: Flink's PythonDriver, no jar).
+    pub program: Program,
+    /// The job jar; a session cluster and a Python job have none.
     pub jar: Option<Jar>,
     pub entry_class: Option<String>,
     pub args: Vec<String>,
@@ -168,6 +171,43 @@ pub enum Jar {
     InImage(String),
     /// A URI Flink (or the Operator) fetches when the job starts.
     Remote(String),
+}
+
+/// What a job runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Program {
+    /// A Java (or Scala) jar; also a session cluster, which runs what jobs bring.
+    Java,
+    Python(Python),
+    Sql(Sql),
+}
+
+/// A PyFlink program and the image it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Python {
+    /// The interpreter of the client and of the TaskManagers' Python workers.
+    pub executable: String,
+    /// What the generated Dockerfile installs; None when the image exists (`image.ref`).
+    pub install: Option<PythonInstall>,
+    /// The script and `pyFiles` the Dockerfile copies: (project path, path in the image).
+    pub copies: Vec<(String, String)>,
+}
+
+/// Python in a generated image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PythonInstall {
+    /// PyFlink's release (`apache-flink==`) in a virtual environment, when flinkgen installs
+    /// the interpreter; None when the base image brings its own (`executable`).
+    pub pyflink: Option<String>,
+    /// A pip requirements file, a project path.
+    pub requirements: Option<String>,
+}
+
+/// A SQL script, run by flinkgen's runner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sql {
+    /// The script's project path.
+    pub script: String,
 }
 
 /// What a spec deploys.

@@ -7,7 +7,7 @@ use crate::flink::config::{Options, Value};
 use crate::flink::keys::spelled;
 use crate::flink::Version;
 use crate::load::spec::{CheckpointMode, ClaimMode, Retention, StateBackend};
-use crate::model::{Jar, Job, Kind, Restore, State};
+use crate::model::{Jar, Job, Kind, Program, Restore, State};
 
 fn text(s: &str) -> Value {
     Value::Text(s.to_string())
@@ -113,6 +113,9 @@ pub fn restore(r: &Restore, v: Version) -> Options {
     o
 }
 
+/// The options a Python job's `python.executable` sets.
+pub const PYTHON_KEYS: &[&str] = &["python.client.executable", "python.executable"];
+
 /// What every job's configuration carries before the user's options: for a job with a cluster
 /// of its own, the pinned ports and the RPC address (the manifests use the same), the slots,
 /// the JVM flags Flink needs on Java 17+, the processes' memory and resources; for a job, its
@@ -145,6 +148,13 @@ pub fn base(job: &Job, own_cluster: bool) -> Options {
     }
     if let Some(p) = job.parallelism {
         o.insert("parallelism.default".into(), Value::Int(p.into()));
+    }
+    if let Program::Python(p) = &job.program {
+        // The JobManager runs the job's script with the client's interpreter, and the
+        // TaskManagers start their Python workers with the other.
+        for key in PYTHON_KEYS {
+            o.insert(key.to_string(), text(&p.executable));
+        }
     }
     if let (true, Some(Jar::Remote(uri))) = (own_cluster, &job.jar) {
         o.insert(

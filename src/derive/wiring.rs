@@ -3,7 +3,7 @@
 //! (the RPC address, the pod template file, the jar) and the manifests create them; both take
 //! them from here.
 
-use crate::model::Jar;
+use crate::model::{Jar, Job, Program};
 
 /// Ports flinkgen pins (Flink picks random blob and TaskManager RPC ports otherwise, which a
 /// Service or probe could not reach).
@@ -18,6 +18,27 @@ pub const POD_TEMPLATE_FILE: &str = "taskmanager-pod-template.yaml";
 
 /// Where the generated Dockerfile puts the job's jar, inside the image.
 pub const USRLIB: &str = "/opt/flink/usrlib";
+
+/// The virtual environment a generated image installs PyFlink into, and its interpreter.
+pub const PYTHON_VENV: &str = "/opt/flink-python";
+pub const PYTHON_EXECUTABLE: &str = "/opt/flink-python/bin/python";
+/// Flink's entry point for Python programs (in the distribution's flink-python jar).
+pub const PYTHON_DRIVER: &str = "org.apache.flink.client.python.PythonDriver";
+
+/// flinkgen's SQL runner: its source in the job's output folder, its jar and class in the image.
+pub const SQL_RUNNER_SOURCE: &str = "SqlRunner.java";
+pub const SQL_RUNNER_JAR: &str = "/opt/flink/usrlib/flinkgen-sql-runner.jar";
+pub const SQL_RUNNER_CLASS: &str = "flinkgen.SqlRunner";
+/// The JDK that compiles the runner in the Dockerfile's first stage (to Java 8 class files,
+/// which every Flink image runs).
+pub const SQL_RUNNER_JDK: &str = "eclipse-temurin:17-jdk-jammy";
+
+/// A project file's path in the image: `usrlib/` and its last path part.
+pub fn in_usrlib(project_path: &str) -> String {
+    let trimmed = project_path.trim_end_matches('/');
+    let name = trimmed.rsplit('/').next().unwrap_or(trimmed);
+    format!("{USRLIB}/{name}")
+}
 
 /// The job jar's path inside the image.
 pub fn jar_in_image(name: &str) -> String {
@@ -35,6 +56,16 @@ pub fn jar_uri(name: &str, jar: &Jar) -> String {
         Jar::Built(_) => format!("local://{}", jar_in_image(name)),
         Jar::InImage(path) => format!("local://{path}"),
         Jar::Remote(uri) => uri.clone(),
+    }
+}
+
+/// The Operator's `jarURI`: the job jar, or for a Python job the distribution's
+/// flink-python jar, whose PythonDriver starts the script.
+pub fn program_jar_uri(job: &Job) -> Option<String> {
+    match (&job.program, &job.jar) {
+        (Program::Python(_), _) => Some(format!("local:///opt/flink/{}", job.version.python_jar())),
+        (_, Some(jar)) => Some(jar_uri(&job.name, jar)),
+        (_, None) => None,
     }
 }
 

@@ -43,10 +43,13 @@ pub fn owned_path(rel: &str) -> Result<(), String> {
         ));
     }
     let name = parts[parts.len() - 1];
-    let known = parts.len() >= 2 && (name == "Dockerfile" || name.ends_with(".yaml"));
+    let known = parts.len() >= 2
+        && (name == "Dockerfile"
+            || name == crate::derive::wiring::SQL_RUNNER_SOURCE
+            || name.ends_with(".yaml"));
     if !known {
         return Err(format!(
-            "`{rel}` is not a kind of file flinkgen writes (a Dockerfile or a .yaml manifest in a job folder)"
+            "`{rel}` is not a kind of file flinkgen writes (a Dockerfile, a .yaml manifest or the SQL runner's source in a job folder)"
         ));
     }
     Ok(())

@@ -212,6 +212,32 @@ impl Version {
     }
 }
 
+impl Version {
+    /// Where PyFlink lives in the distribution: `opt/flink-python…jar` (read from each
+    /// release's apache-flink-libraries; the Scala suffix went away in 1.16).
+    pub fn python_jar(&self) -> String {
+        if self.at_least(1, 16) {
+            format!("opt/flink-python-{self}.jar")
+        } else {
+            format!("opt/flink-python_2.12-{self}.jar")
+        }
+    }
+
+    /// The Ubuntu release and Python the official image is built on (apache/flink-docker's
+    /// Dockerfiles: eclipse-temurin `-jammy` up to 2.1, `-noble` from 2.2), when PyPI has an
+    /// apache-flink wheel of this release for that Python; None for 1.15 and 1.16, whose
+    /// newest wheels are for Python 3.8 (checked with `pip download --only-binary`).
+    pub fn image_python(&self) -> Option<(&'static str, &'static str)> {
+        if !self.at_least(1, 17) {
+            None
+        } else if self.at_least(2, 2) {
+            Some(("Ubuntu 24.04", "3.12"))
+        } else {
+            Some(("Ubuntu 22.04", "3.10"))
+        }
+    }
+}
+
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}.{}", self.major, self.minor, self.patch)

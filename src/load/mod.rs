@@ -106,6 +106,8 @@ fn project_files(
             paths.extend(p.project_files().filter(|f| plain_relative(f)).cloned());
         }
         paths.extend(spec.logging.iter().filter_map(|l| l.file.clone()));
+        // A SQL script is checked at render time, so it is read like a spec.
+        paths.extend(spec.sql.iter().map(|s| s.script.clone()));
     }
     let project = &inputs.project;
     let environments = project.environments.values().map(|e| &e.logging);

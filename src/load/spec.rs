@@ -65,6 +65,10 @@ pub struct JobSpec {
     pub jar: Option<String>,
     /// Main class; needed unless the jar's manifest names one.
     pub entry_class: Option<String>,
+    /// A PyFlink job instead of a jar: its script or module, files, requirements, interpreter.
+    pub python: Option<PythonSpec>,
+    /// A SQL script run as the job instead of a jar.
+    pub sql: Option<SqlSpec>,
     /// Program arguments, passed after all Flink options.
     #[serde(default)]
     pub args: Vec<Scalar>,
@@ -686,6 +690,9 @@ pub struct ClusterSpec {
     pub service_account: Option<ServiceAccountSpec>,
     /// Metrics the pods expose (Prometheus); over the project's defaults.
     pub metrics: Option<MetricsSpec>,
+    /// PyFlink in the cluster's image, for the Python functions of the PyFlink jobs submitted
+    /// to it (`requirements`, `executable`; the jobs bring their own scripts).
+    pub python: Option<PythonSpec>,
 }
 }
 
@@ -719,6 +726,7 @@ impl ClusterSpec {
             flink_config_from_secrets,
             service_account,
             metrics,
+            python,
             env,
             env_from,
             volumes,
@@ -742,6 +750,8 @@ impl ClusterSpec {
             image,
             jar: None,
             entry_class: None,
+            python,
+            sql: None,
             args: Vec::new(),
             parallelism,
             job_manager,
@@ -770,4 +780,32 @@ impl ClusterSpec {
             init_containers,
         }
     }
+}
+
+/// A PyFlink job: `script` (or `module` with `pyFiles`), run by Flink's `PythonDriver`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PythonSpec {
+    /// The job's Python file: a project path (copied into `usrlib/`), or `local:///…` inside
+    /// an existing image (`image.ref`).
+    pub script: Option<String>,
+    /// The job's module (`python -m`), found in `pyFiles`; instead of `script`.
+    pub module: Option<String>,
+    /// Extra Python files or folders (project paths) shipped with the job, on its `PYTHONPATH`.
+    #[serde(default)]
+    pub py_files: Vec<String>,
+    /// A pip requirements file (project path), installed into the image at build time.
+    pub requirements: Option<String>,
+    /// The Python interpreter of the JobManager (client) and the TaskManagers' Python workers.
+    /// Default: the interpreter the generated image installs; another one needs `image.base`
+    /// or `image.ref` with that interpreter and PyFlink.
+    pub executable: Option<String>,
+}
+
+/// A SQL job: a script of statements that ends with the INSERT (or statement set) that runs.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SqlSpec {
+    /// The SQL script, a project path (copied into `usrlib/`), UTF-8.
+    pub script: String,
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::derive::wiring::{self, POD_TEMPLATE_DIR, POD_TEMPLATE_FILE};
 use crate::flink::config;
 use crate::load::spec::LogLevel;
-use crate::model::{Jar, Job, Kind, Logging, Process, Restore};
+use crate::model::{Jar, Job, Kind, Logging, Process, Program, Restore};
 
 mod views;
 pub use views::*;
@@ -226,6 +226,9 @@ pub fn plan(
     // An existing image (image.ref, a session job's cluster image) needs no Dockerfile.
     if job.image.build.is_some() {
         files.push(output("Dockerfile", "Dockerfile.j2"));
+        if matches!(job.program, Program::Sql(_)) {
+            files.push(output(wiring::SQL_RUNNER_SOURCE, "SqlRunner.java.j2"));
+        }
     }
     Ok(Plan {
         view,
@@ -257,7 +260,7 @@ fn view(job: &Job, out_dir: &str) -> JobView {
             .iter()
             .map(|n| serde_json::json!({ "name": n }))
             .collect(),
-        build: job.image.build.as_ref().map(|b| build_view(job, b)),
+        build: job.image.build.as_ref().map(|b| build_view(job, b, out_dir)),
         plugins: job
             .plugins
             .iter()
@@ -412,9 +415,37 @@ fn project_files(job: &Job) -> Option<ProjectFilesView> {
     })
 }
 
-fn build_view(job: &Job, b: &crate::model::Build) -> BuildView {
+fn build_view(job: &Job, b: &crate::model::Build, out_dir: &str) -> BuildView {
     use crate::model::LibJar;
     BuildView {
+        python: match &job.program {
+            Program::Python(p) => p.install.as_ref().map(|i| PythonBuildView {
+                pyflink: i.pyflink.clone(),
+                venv: wiring::PYTHON_VENV,
+                system: job
+                    .version
+                    .image_python()
+                    .map(|(os, py)| format!("{os}'s Python {py}")),
+                executable: p.executable.clone(),
+                requirements: i.requirements.clone(),
+                copies: p.copies.clone(),
+            }),
+            _ => None,
+        },
+        sql: match &job.program {
+            Program::Sql(s) => Some(SqlBuildView {
+                runner_source: format!(
+                    "{out_dir}/{}/{}",
+                    job.out_path(),
+                    wiring::SQL_RUNNER_SOURCE
+                ),
+                runner_jar: wiring::SQL_RUNNER_JAR,
+                jdk_image: wiring::SQL_RUNNER_JDK,
+                script: s.script.clone(),
+                script_in_image: wiring::in_usrlib(&s.script),
+            }),
+            _ => None,
+        },
         base_image: b.base.clone(),
         image_tag: b.tag.clone(),
         jar: match &job.jar {
@@ -472,12 +503,10 @@ fn operator_view(job: &Job) -> OperatorView {
         _ => None,
     };
     // Every job has a jar and a parallelism; a session cluster has no job part.
-    let job_view = job
-        .jar
-        .as_ref()
+    let job_view = wiring::program_jar_uri(job)
         .zip(job.parallelism)
-        .map(|(jar, parallelism)| OperatorJobView {
-            jar_uri: wiring::jar_uri(&job.name, jar),
+        .map(|(jar_uri, parallelism)| OperatorJobView {
+            jar_uri,
             entry_class: job.entry_class.clone(),
             args: job.args.clone(),
             parallelism: parallelism.into(),
@@ -711,8 +740,11 @@ fn jobmanager_args(job: &Job) -> Vec<String> {
     args.extend(job.secret_options.iter().map(|o| o.flag()));
     // A jar the generated image put into usrlib/ is found by scanning it, as it is on every
     // version; any other jar is named with --jars (Flink 1.19+; validation refuses the rest).
-    match &job.jar {
-        Some(jar @ (Jar::InImage(_) | Jar::Remote(_))) if job.version.at_least(1, 19) => {
+    match (&job.jar, &job.program) {
+        // The SQL runner is in usrlib/ too: found by the scan, like a built jar.
+        (Some(jar @ (Jar::InImage(_) | Jar::Remote(_))), Program::Java)
+            if job.version.at_least(1, 19) =>
+        {
             args.extend([
                 "--jars".to_string(),
                 container_arg(&wiring::jar_uri(&job.name, jar)),

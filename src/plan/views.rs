@@ -206,6 +206,33 @@ pub struct BuildView {
     pub lib_downloads: Vec<DownloadView>,
     /// Project files and folders, and where they go.
     pub files: Vec<(String, String)>,
+    /// PyFlink and what a Python job copies in.
+    pub python: Option<PythonBuildView>,
+    /// flinkgen's SQL runner, built in a first stage, and the script.
+    pub sql: Option<SqlBuildView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PythonBuildView {
+    /// `apache-flink==` this release into `venv`, with the image's own Python; None when the
+    /// base image brings the interpreter (`executable`).
+    pub pyflink: Option<String>,
+    pub venv: &'static str,
+    /// The base image's Ubuntu release and its Python, for the comment.
+    pub system: Option<String>,
+    pub executable: String,
+    pub requirements: Option<String>,
+    pub copies: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SqlBuildView {
+    /// The runner's source, from the project root (the build context).
+    pub runner_source: String,
+    pub runner_jar: &'static str,
+    pub jdk_image: &'static str,
+    pub script: String,
+    pub script_in_image: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -124,6 +124,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "flinksessionjob.yaml.j2",
         include_str!("../../templates/flinksessionjob.yaml.j2"),
     ),
+    (
+        "SqlRunner.java.j2",
+        include_str!("../../templates/SqlRunner.java.j2"),
+    ),
 ];
 
 pub struct Renderer {

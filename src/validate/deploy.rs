@@ -240,7 +240,9 @@ fn annotations(
 /// The `flink run` call of a session job, and the job id that makes it idempotent.
 pub fn submission(job: &Job, cluster: &Job, parallelism: u32) -> Submission {
     let mut run_args = vec!["--parallelism".to_string(), parallelism.to_string()];
-    if let Some(c) = &job.entry_class {
+    // `flink run -py` picks PythonDriver itself; only a jar needs its class named.
+    let python = matches!(job.program, crate::model::Program::Python(_));
+    if let (Some(c), false) = (&job.entry_class, python) {
         run_args.extend(["--class".to_string(), c.clone()]);
     }
     run_args.extend(job.restore.iter().flat_map(crate::model::Restore::flags));
@@ -376,7 +378,8 @@ fn operator_only_fields(src: &Source, job: &Job, diags: &mut Diagnostics) {
 /// (`--jars` of `standalone-job`, remote `pipeline.jars` of native application clusters);
 /// `flink run` reads only local files; the Operator fetches a FlinkSessionJob's jar itself.
 pub fn jar_checks(src: &Source, spec: &JobSpec, job: &Job, diags: &mut Diagnostics) {
-    let Some(jar) = &job.jar else {
+    // Python and SQL jobs start from jars the image has by construction (validate::program).
+    let (Some(jar), crate::model::Program::Java) = (&job.jar, &job.program) else {
         return;
     };
     let field = if spec.jar_uri.is_some() {

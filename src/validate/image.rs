@@ -481,7 +481,7 @@ fn remote(
     Some(uri.to_string())
 }
 
-fn plain_path_char(c: char) -> bool {
+pub fn plain_path_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | '+')
 }
 

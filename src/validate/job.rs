@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::image::{image, jar, Needs};
+use super::image::{image, Needs};
 use super::pod::{disruption_budget, labels, logging};
 use super::profile::Component;
 use super::state::location;
@@ -14,7 +14,7 @@ use crate::load::pod::MetricsSpec;
 use crate::load::scalar::Scalar;
 use crate::load::spec::{JobSpec, LoggingSpec, Mode};
 use crate::load::Source;
-use crate::model::{Jar, Job, Kind, Process};
+use crate::model::{Job, Kind, Process};
 
 /// The environment a job is validated for, and the Flink options it adds.
 pub struct Environment<'a> {
@@ -65,13 +65,7 @@ pub fn validate(
     if let (Some(_), Err(e)) = (&spec.namespace, units::dns_label(&namespace, 63)) {
         diags.push(src.error("namespace", e));
     }
-    // Outer None: the jar is wrong (reported); inner None: a session cluster has no jar.
-    let jar: Option<Option<Jar>> = match role {
-        Role::Cluster => Some(None),
-        _ => job_jar(src, spec, diags).map(Some),
-    };
-    let entry_class = entry_class(src, spec, diags);
-    let args = args(src, &spec.args, diags);
+    let declared = super::program::declared(src, spec, role, diags);
     let (mut jm, mut tm, replicas, slots) =
         processes(src, spec, cluster, defaults, profiles, version, diags);
     if cluster.is_none() {
@@ -144,7 +138,7 @@ pub fn validate(
     let name = name?;
     let needs = Needs {
         cluster: cluster.map(|c| &c.image),
-        built_jar: matches!(jar, Some(Some(Jar::Built(_)))),
+        built_jar: declared.as_ref().is_some_and(|d| d.builds(spec)),
         exact_version: matches!(&spec.flink_version, Some(Scalar::Text(t)) if t.trim().split('.').count() == 3),
         plugins: &plugins,
     };
@@ -157,6 +151,12 @@ pub fn validate(
         &needs,
         diags,
     );
+    let entry = match (declared, &image) {
+        (Some(d), Some(img)) => {
+            super::program::entry(src, spec, d, role, version, img, &defaults.files, diags)
+        }
+        _ => None,
+    };
     let (state, restore) = super::state::state(src, spec, version, fs_plugins, diags);
     let scope = cluster.map(|c| c.source.as_str());
     let options = user_options(src, spec, env, version, scope, diags);
@@ -168,6 +168,16 @@ pub fn validate(
             |k| crate::derive::options::LOCAL_STATE_KEYS.contains(&k),
             "taskManager.localState",
             "remove it: local state puts the working directory on the claim and turns local recovery on",
+            diags,
+        );
+    }
+    if spec.python.is_some() {
+        super::options::taken_by(
+            src,
+            &user_keys,
+            |k| crate::derive::options::PYTHON_KEYS.contains(&k),
+            "python.executable",
+            "set the interpreter with python.executable",
             diags,
         );
     }
@@ -186,6 +196,7 @@ pub fn validate(
         return None;
     }
     let image = image?;
+    let entry = entry?;
     let job = Job {
         name,
         kind: Kind::Application,
@@ -201,9 +212,10 @@ pub fn validate(
         namespace,
         version,
         image,
-        jar: jar?,
-        entry_class,
-        args,
+        program: entry.program,
+        jar: entry.jar,
+        entry_class: entry.entry_class,
+        args: entry.args,
         restore,
         state,
         job_manager: jm?,
@@ -448,54 +460,6 @@ fn metrics(
     Some(m)
 }
 
-/// The job jar, from `jar` or its deprecated spelling `jarUri`.
-fn job_jar(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Option<Jar> {
-    if let Some(uri) = &spec.jar_uri {
-        let unused = if spec.jar.is_some() {
-            "; the project jar in `jar` is not used"
-        } else {
-            ""
-        };
-        diags.push(
-            src.warning(
-                "jarUri",
-                format!("`jarUri` is deprecated: `jar` takes a URI too{unused}"),
-            )
-            .help(format!("write jar: {uri}, and remove jarUri")),
-        );
-        return match jar(src, "jarUri", uri, diags)? {
-            Jar::Remote(u) => Some(Jar::Remote(u)),
-            _ => {
-                diags.push(
-                    src.error("jarUri", format!("`{uri}` is not a URI"))
-                        .help("write a URI such as https://repo.example.com/jobs/my-job-1.0.jar"),
-                );
-                None
-            }
-        };
-    }
-    let Some(j) = &spec.jar else {
-        diags.push(
-            src.key_error("", "the job has no jar")
-                .field("jar")
-                .help("set jar: the project path of the built jar (build/libs/my-job.jar), local:///… for a jar inside the image, or an https:// or s3:// URI"),
-        );
-        return None;
-    };
-    jar(src, "jar", j, diags)
-}
-
-fn entry_class(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Option<String> {
-    let c = spec.entry_class.clone()?;
-    if !java_class(&c) {
-        diags.push(
-            src.error("entryClass", format!("`{c}` is not a Java class name"))
-                .help("write the fully qualified name, such as com.example.WordCount"),
-        );
-    }
-    Some(c)
-}
-
 fn network_policy(
     src: &Source,
     spec: &JobSpec,
@@ -648,32 +612,6 @@ fn job_version(
             None
         }
     }
-}
-
-fn java_class(c: &str) -> bool {
-    c.split('.').all(|part| {
-        part.starts_with(|ch: char| ch.is_ascii_alphabetic() || ch == '_' || ch == '$')
-            && part
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '$')
-    })
-}
-
-fn args(src: &Source, args: &[Scalar], diags: &mut Diagnostics) -> Vec<String> {
-    let mut out = Vec::new();
-    for (i, a) in args.iter().enumerate() {
-        match a {
-            Scalar::Float(f) => diags.push(
-                src.error(
-                    &format!("args[{i}]"),
-                    format!("the number {f} must be quoted"),
-                )
-                .help("YAML may change how a float is written (1.10 becomes 1.1); quote it"),
-            ),
-            other => out.push(other.as_text()),
-        }
-    }
-    out
 }
 
 pub fn at_least_one(src: &Source, field: &str, n: u32, diags: &mut Diagnostics) -> u32 {

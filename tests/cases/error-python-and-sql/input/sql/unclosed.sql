@@ -1,0 +1,2 @@
+SET parallelism.default = 2;
+INSERT INTO a SELECT 'it;s
