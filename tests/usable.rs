@@ -361,7 +361,8 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
                 (in_usrlib, std::fs::read_to_string(dir.join("Dockerfile")))
             {
                 assert!(
-                    docker.contains(&format!("$FLINK_HOME/usrlib/{path}")),
+                    docker.contains(&format!("$FLINK_HOME/usrlib/{path}"))
+                        || docker.contains(&format!(" /opt/flink/usrlib/{path}\n")),
                     "{ctx}: jarURI is in the image"
                 );
             }
@@ -385,14 +386,21 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
             let c = &submit.spec.unwrap().template.spec.unwrap().containers[0];
             let name = dir.file_name().unwrap().to_string_lossy();
             let args = c.command.clone().unwrap_or_default();
-            // The jar flinkgen copied into the submitter's image, or one the image has.
-            let jar = args.iter().find(|a| a.ends_with(".jar")).expect("a jar");
-            assert!(jar.starts_with('/'), "{ctx}: submits a file, {jar}");
+            // The jar (or Python script) flinkgen copied into the submitter's image, or one
+            // the image has.
+            let program = args
+                .iter()
+                .find(|a| a.ends_with(".jar"))
+                .or_else(|| args.iter().skip_while(|a| *a != "-py").nth(1))
+                .expect("a jar or a Python script");
+            assert!(program.starts_with('/'), "{ctx}: submits a file, {program}");
             if let Ok(docker) = std::fs::read_to_string(dir.join("Dockerfile")) {
-                assert_eq!(*jar, format!("/opt/flink/usrlib/{name}.jar"), "{ctx}");
+                let own = format!("/opt/flink/usrlib/{name}.jar");
+                let file = program.rsplit('/').next().unwrap();
                 assert!(
-                    docker.contains(&format!("$FLINK_HOME/usrlib/{name}.jar")),
-                    "{ctx}"
+                    (*program == own && docker.contains(&format!("$FLINK_HOME/usrlib/{name}.jar")))
+                        || docker.contains(&format!(" /opt/flink/usrlib/{file}\n")),
+                    "{ctx}: {program} is in the image"
                 );
             }
             let env: BTreeMap<String, String> = c
@@ -778,6 +786,10 @@ fn dockerfiles_copy_what_the_pods_run() {
             .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
             .collect();
         assert!(code[0].starts_with("FROM "), "{}", dir.display());
+        // Earlier stages (the SQL runner's build) run as their own images' users; the rules
+        // are for the image the pods run, the last stage.
+        let last_from = code.iter().rposition(|l| l.starts_with("FROM ")).unwrap();
+        let code = &code[last_from..];
         for line in code
             .iter()
             .filter(|l| l.starts_with("COPY ") || l.starts_with("ADD "))
@@ -790,7 +802,7 @@ fn dockerfiles_copy_what_the_pods_run() {
             );
         }
         // Plugins are enabled by copying from opt/ to plugins/, never into lib/.
-        for line in code.iter().filter(|l| l.contains("/opt/")) {
+        for line in code.iter().filter(|l| l.contains("$FLINK_HOME/opt/")) {
             assert!(!line.contains("/lib/"), "{line}");
         }
         let name = dir.file_name().unwrap().to_string_lossy();
@@ -914,4 +926,62 @@ fn the_operator_schema_check_refuses_what_the_crd_would_drop() {
     let mut typed = good;
     typed["spec"]["job"]["parallelism"] = Value::from("4");
     assert!(common::check_manifest(&typed).is_err());
+}
+
+/// Every path under usrlib/ that a manifest or configuration names (a Python script, its
+/// `-pyfs` files, a SQL script, the SQL runner, a job jar) is one the job's Dockerfile copies
+/// there, and the SQL runner's source is written beside the Dockerfile that compiles it.
+#[test]
+fn pods_name_only_usrlib_files_the_image_has() {
+    let mut checked = 0;
+    for dir in job_dirs() {
+        let Ok(docker) = std::fs::read_to_string(dir.join("Dockerfile")) else {
+            continue;
+        };
+        let dests: Vec<String> = docker
+            .lines()
+            .filter(|l| l.starts_with("COPY "))
+            .filter_map(|l| l.rsplit(' ').next())
+            .map(|d| d.replace("$FLINK_HOME", "/opt/flink"))
+            .collect();
+        if let Some(source) = docker
+            .lines()
+            .find(|l| l.starts_with("COPY ") && l.ends_with("/src/flinkgen/SqlRunner.java"))
+        {
+            let from = source.split(' ').nth(1).unwrap();
+            assert!(
+                from.ends_with(&format!(
+                    "/{}/SqlRunner.java",
+                    dir.file_name().unwrap().to_string_lossy()
+                )),
+                "{from}"
+            );
+            assert!(dir.join("SqlRunner.java").exists(), "{}", dir.display());
+        }
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "yaml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (i, _) in text.match_indices("/opt/flink/usrlib/") {
+                let named: String = text[i..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || "._/+-".contains(*c))
+                    .collect();
+                let named = named.trim_end_matches('.');
+                let copied = dests.iter().any(|d| {
+                    d.trim_end_matches('/') == named
+                        || (d.ends_with('/') && named.starts_with(d.as_str()))
+                });
+                assert!(
+                    copied,
+                    "{}: `{named}` is not copied by its Dockerfile",
+                    path.display()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 20, "{checked} usrlib paths checked");
 }

@@ -260,7 +260,11 @@ fn view(job: &Job, out_dir: &str) -> JobView {
             .iter()
             .map(|n| serde_json::json!({ "name": n }))
             .collect(),
-        build: job.image.build.as_ref().map(|b| build_view(job, b, out_dir)),
+        build: job
+            .image
+            .build
+            .as_ref()
+            .map(|b| build_view(job, b, out_dir)),
         plugins: job
             .plugins
             .iter()
@@ -503,22 +507,23 @@ fn operator_view(job: &Job) -> OperatorView {
         _ => None,
     };
     // Every job has a jar and a parallelism; a session cluster has no job part.
-    let job_view = wiring::program_jar_uri(job)
-        .zip(job.parallelism)
-        .map(|(jar_uri, parallelism)| OperatorJobView {
-            jar_uri,
-            entry_class: job.entry_class.clone(),
-            args: job.args.clone(),
-            parallelism: parallelism.into(),
-            upgrade_mode: job.upgrade_mode.map_or("stateless", |m| m.as_str()),
-            initial_savepoint_path: job.restore.as_ref().map(|r| r.path.clone()),
-            allow_non_restored_state: job
-                .restore
-                .as_ref()
-                .is_some_and(|r| r.allow_non_restored_state),
-            deployment_name: session.map(|s| s.cluster.clone()),
-            cluster_source: session.map(|s| s.cluster_source.clone()),
-        });
+    let job_view =
+        wiring::program_jar_uri(job)
+            .zip(job.parallelism)
+            .map(|(jar_uri, parallelism)| OperatorJobView {
+                jar_uri,
+                entry_class: job.entry_class.clone(),
+                args: job.args.clone(),
+                parallelism: parallelism.into(),
+                upgrade_mode: job.upgrade_mode.map_or("stateless", |m| m.as_str()),
+                initial_savepoint_path: job.restore.as_ref().map(|r| r.path.clone()),
+                allow_non_restored_state: job
+                    .restore
+                    .as_ref()
+                    .is_some_and(|r| r.allow_non_restored_state),
+                deployment_name: session.map(|s| s.cluster.clone()),
+                cluster_source: session.map(|s| s.cluster_source.clone()),
+            });
     OperatorView {
         flink_version: format!("v{}_{}", job.version.major, job.version.minor),
         flink_configuration,

@@ -65,7 +65,7 @@ pub fn validate(
     if let (Some(_), Err(e)) = (&spec.namespace, units::dns_label(&namespace, 63)) {
         diags.push(src.error("namespace", e));
     }
-    let declared = super::program::declared(src, spec, role, diags);
+    let declared = super::program::declared(src, spec, role, &defaults.files, diags);
     let (mut jm, mut tm, replicas, slots) =
         processes(src, spec, cluster, defaults, profiles, version, diags);
     if cluster.is_none() {
@@ -152,9 +152,7 @@ pub fn validate(
         diags,
     );
     let entry = match (declared, &image) {
-        (Some(d), Some(img)) => {
-            super::program::entry(src, spec, d, role, version, img, &defaults.files, diags)
-        }
+        (Some(d), Some(img)) => super::program::entry(src, spec, d, role, version, img, diags),
         _ => None,
     };
     let (state, restore) = super::state::state(src, spec, version, fs_plugins, diags);

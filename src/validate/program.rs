@@ -36,7 +36,9 @@ impl Declared {
             DeclaredKind::Python => spec.python.as_ref().is_some_and(|p| {
                 p.requirements.is_some()
                     || p.py_files.iter().any(|f| !f.starts_with("local://"))
-                    || p.script.as_ref().is_some_and(|s| !s.starts_with("local://"))
+                    || p.script
+                        .as_ref()
+                        .is_some_and(|s| !s.starts_with("local://"))
                     || p.executable.is_none()
             }),
             DeclaredKind::Sql => true,
@@ -58,6 +60,7 @@ pub fn declared(
     src: &Source,
     spec: &JobSpec,
     role: &Role,
+    files: &super::extras::ProjectFiles,
     diags: &mut Diagnostics,
 ) -> Option<Declared> {
     let has_jar = spec.jar.is_some() || spec.jar_uri.is_some();
@@ -73,7 +76,10 @@ pub fn declared(
         diags.push(
             src.error(
                 given[1],
-                format!("a job runs one program: `{}` and `{}` are both set", given[0], given[1]),
+                format!(
+                    "a job runs one program: `{}` and `{}` are both set",
+                    given[0], given[1]
+                ),
             )
             .help("keep one of jar, python and sql"),
         );
@@ -94,11 +100,24 @@ pub fn declared(
     let entry_class = match kind {
         DeclaredKind::Java(_) => entry_class(src, spec, diags),
         DeclaredKind::Python => {
-            no_entry_class(src, spec, "Python jobs start through Flink's PythonDriver", diags);
+            no_entry_class(
+                src,
+                spec,
+                "Python jobs start through Flink's PythonDriver",
+                diags,
+            );
             None
         }
         DeclaredKind::Sql => {
-            no_entry_class(src, spec, "SQL jobs start through flinkgen's SQL runner", diags);
+            no_entry_class(
+                src,
+                spec,
+                "SQL jobs start through flinkgen's SQL runner",
+                diags,
+            );
+            if let Some(script) = spec.sql.as_ref().map(|s| s.script.as_str()) {
+                script_check(src, script, files, diags);
+            }
             None
         }
     };
@@ -123,10 +142,13 @@ pub fn entry(
     role: &Role,
     version: Version,
     image: &Image,
-    files: &super::extras::ProjectFiles,
     diags: &mut Diagnostics,
 ) -> Option<Entry> {
-    let Declared { kind, entry_class, args } = declared;
+    let Declared {
+        kind,
+        entry_class,
+        args,
+    } = declared;
     match kind {
         DeclaredKind::Java(jar) => Some(Entry {
             program: Program::Java,
@@ -171,7 +193,9 @@ pub fn entry(
             if !spec.args.is_empty() {
                 diags.push(
                     src.error("args", "a SQL job takes no program arguments")
-                        .help("set options with SET 'key' = 'value'; in the script, or in flinkConfig"),
+                        .help(
+                        "set options with SET 'key' = 'value'; in the script, or in flinkConfig",
+                    ),
                 );
             }
             if image.build.is_none() {
@@ -190,7 +214,6 @@ pub fn entry(
                 }
             }
             let script = project_path(src, "sql.script", &s.script, false, diags)?;
-            script_check(src, &script, files, diags);
             Some(Entry {
                 program: Program::Sql(Sql {
                     script: script.clone(),
@@ -205,7 +228,10 @@ pub fn entry(
 
 fn no_entry_class(src: &Source, spec: &JobSpec, why: &str, diags: &mut Diagnostics) {
     if spec.entry_class.is_some() {
-        diags.push(src.error("entryClass", why.to_string()).help("remove entryClass"));
+        diags.push(
+            src.error("entryClass", why.to_string())
+                .help("remove entryClass"),
+        );
     }
 }
 
@@ -294,14 +320,22 @@ fn python(
         }
         if !plain_executable(e) {
             diags.push(
-                src.error("python.executable", format!("`{e}` is not a command name or absolute path"))
-                    .help("write python3 or /usr/local/bin/python3"),
+                src.error(
+                    "python.executable",
+                    format!("`{e}` is not a command name or absolute path"),
+                )
+                .help("write python3 or /usr/local/bin/python3"),
             );
             return None;
         }
         diags.push(
-            src.warning("python.executable", format!("flinkgen cannot check that image.base has `{e}` with apache-flink=={version}"))
-                .help("install PyFlink of the job's exact Flink release into the base image"),
+            src.warning(
+                "python.executable",
+                format!(
+                    "flinkgen cannot check that image.base has `{e}` with apache-flink=={version}"
+                ),
+            )
+            .help("install PyFlink of the job's exact Flink release into the base image"),
         );
         return Some(Python {
             executable: e.clone(),
@@ -379,8 +413,11 @@ fn python_args(
                 });
             if !valid {
                 diags.push(
-                    src.error("python.module", format!("`{m}` is not a Python module name"))
-                        .help("write a dotted name such as jobs.word_len"),
+                    src.error(
+                        "python.module",
+                        format!("`{m}` is not a Python module name"),
+                    )
+                    .help("write a dotted name such as jobs.word_len"),
                 );
                 return None;
             }
@@ -402,15 +439,24 @@ fn python_args(
         };
         if !names.insert(path.clone()) {
             diags.push(
-                src.error(&field, format!("`{f}` lands on `{path}`, as an earlier entry does"))
-                    .help("rename one of them; each lands in usrlib/ under its last path part"),
+                src.error(
+                    &field,
+                    format!("`{f}` lands on `{path}`, as an earlier entry does"),
+                )
+                .help("rename one of them; each lands in usrlib/ under its last path part"),
             );
         }
         shipped.push(path);
     }
     if let Some(s) = p.script.as_ref().filter(|_| built) {
         if names.contains(&wiring::in_usrlib(s)) {
-            diags.push(src.error("python.script", "the script and a pyFiles entry land on the same path in usrlib/").help("rename one of them"));
+            diags.push(
+                src.error(
+                    "python.script",
+                    "the script and a pyFiles entry land on the same path in usrlib/",
+                )
+                .help("rename one of them"),
+            );
         }
     }
     if !shipped.is_empty() {
@@ -430,18 +476,27 @@ fn python_path(
     if let Some(inside) = path.strip_prefix("local://") {
         let plain = inside.starts_with('/')
             && inside.chars().all(plain_path_char)
-            && !inside.split('/').skip(1).any(|s| matches!(s, "" | "." | ".."));
+            && !inside
+                .split('/')
+                .skip(1)
+                .any(|s| matches!(s, "" | "." | ".."));
         if !plain {
             diags.push(
-                src.error(field, format!("`{path}` is not an absolute path inside the image"))
-                    .help("write local:///opt/flink/usrlib/job.py"),
+                src.error(
+                    field,
+                    format!("`{path}` is not an absolute path inside the image"),
+                )
+                .help("write local:///opt/flink/usrlib/job.py"),
             );
             return None;
         }
         if let Some((dir, why)) = super::lib::hidden_by_mount(inside) {
             diags.push(
-                src.error(field, format!("the pods cannot see `{path}`: {why}, hiding the image's {dir}"))
-                    .help("keep it in the image under /opt/flink/usrlib/"),
+                src.error(
+                    field,
+                    format!("the pods cannot see `{path}`: {why}, hiding the image's {dir}"),
+                )
+                .help("keep it in the image under /opt/flink/usrlib/"),
             );
             return None;
         }
@@ -465,7 +520,11 @@ fn python_copies(p: &PythonSpec) -> Vec<(String, String)> {
         .filter(|f| !f.starts_with("local://"))
         .map(|f| {
             let dest = wiring::in_usrlib(f);
-            let dest = if f.ends_with('/') { format!("{dest}/") } else { dest };
+            let dest = if f.ends_with('/') {
+                format!("{dest}/")
+            } else {
+                dest
+            };
             (f.clone(), dest)
         })
         .collect()

@@ -17,9 +17,11 @@ impl Statement {
     /// Whether executing it submits a Flink job.
     fn starts_job(&self) -> bool {
         let w = self.words();
-        ["INSERT ", "EXECUTE ", "SELECT ", "WITH ", "TABLE ", "VALUES "]
-            .iter()
-            .any(|k| w.starts_with(k))
+        [
+            "INSERT ", "EXECUTE ", "SELECT ", "WITH ", "TABLE ", "VALUES ",
+        ]
+        .iter()
+        .any(|k| w.starts_with(k))
     }
 
     /// The first words, for messages.
@@ -59,7 +61,8 @@ pub fn split(script: &str) -> Result<Vec<Statement>, Unclosed> {
     let at = |i: usize| chars.get(i).copied().unwrap_or('\0');
     while i < chars.len() {
         let c = chars[i];
-        let comment = (c == '-' && at(i + 1) == '-') || (c == '/' && at(i + 1) == '*' && at(i + 2) != '+');
+        let comment =
+            (c == '-' && at(i + 1) == '-') || (c == '/' && at(i + 1) == '*' && at(i + 2) != '+');
         if !c.is_whitespace() && start_line.is_none() && !comment {
             start_line = Some(line);
         }
@@ -184,7 +187,10 @@ pub fn check(script: &str) -> Vec<Problem> {
         if w.starts_with("BEGIN STATEMENT SET") || w == "END" {
             problems.push(Problem {
                 line: s.line,
-                message: format!("`{}` is the SQL client's statement set, which TableEnvironment does not run", s.head()),
+                message: format!(
+                    "`{}` is the SQL client's statement set, which TableEnvironment does not run",
+                    s.head()
+                ),
                 help: "write EXECUTE STATEMENT SET BEGIN INSERT INTO …; INSERT INTO …; END;",
             });
         } else if w.starts_with("SET") && !set_statement(&s.text) {
@@ -220,7 +226,10 @@ pub fn check(script: &str) -> Vec<Problem> {
 
 /// `SET 'key' = 'value'`, the form the runner applies (quotes doubled inside).
 fn set_statement(text: &str) -> bool {
-    let Some(rest) = text.get(3..).filter(|_| text[..3].eq_ignore_ascii_case("SET")) else {
+    let Some(rest) = text
+        .get(3..)
+        .filter(|_| text[..3].eq_ignore_ascii_case("SET"))
+    else {
         return false;
     };
     let rest = rest.trim_start();
