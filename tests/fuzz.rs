@@ -18,7 +18,11 @@ const JOBS: &[&str] = &[
     include_str!("../jobs/recommendations.yaml"),
     include_str!("../jobs/orders-ingest.yaml"),
     include_str!("../jobs/fraud-detection.yaml"),
+    include_str!("../jobs/word-len.yaml"),
+    include_str!("../jobs/orders-per-minute.yaml"),
 ];
+/// The SQL job's script, mutated too: render time splits and checks it.
+const SQL: &str = include_str!("../examples/orders-sql/orders-per-minute.sql");
 const CLUSTER: &str = include_str!("../clusters/analytics.yaml");
 const SESSION_JOB: &str = include_str!("../jobs/daily-report.yaml");
 const LEGACY_JOB: &str = include_str!("../jobs/clickstream-legacy.yaml");
@@ -158,12 +162,17 @@ fn run_case(
     legacy: &str,
     tm: &str,
     jm: &str,
-    session: &(String, String),
+    session: &(String, String, String),
 ) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write(root, "flinkgen.yaml", "namespace: fuzz\nflinkVersion: \"1.20\"\nimage:\n  registry: registry.example.com/fuzz\nprofiles:\n  jobManager: jm-small\n  taskManager: tm-small\n");
     write(root, "jobs/a.yaml", job);
+    write(
+        root,
+        "examples/orders-sql/orders-per-minute.sql",
+        &session.2,
+    );
     write(root, "jobs/b.yaml", legacy);
     write(root, "clusters/analytics.yaml", &session.0);
     write(root, "jobs/c.yaml", &session.1);
@@ -210,7 +219,7 @@ fn run_case(
     Ok(())
 }
 
-type Inputs = ((String, String, String, String), (String, String));
+type Inputs = ((String, String, String, String), (String, String, String));
 
 /// Mutated specs: one of the example jobs (standalone, native HA, Operator), a 1.18 job, both
 /// profiles, and a session cluster with a job submitted to it.
@@ -224,7 +233,7 @@ fn inputs() -> impl Strategy<Value = Inputs> {
         any::<bool>(),
         0..JOBS.len(),
     );
-    (files, edits(), edits()).prop_map(|((a, b, c, d, fine, which), e, f)| {
+    (files, edits(), edits(), edits()).prop_map(|((a, b, c, d, fine, which), e, f, g)| {
         let tm = if fine { FINE } else { TM };
         (
             (
@@ -233,7 +242,7 @@ fn inputs() -> impl Strategy<Value = Inputs> {
                 apply(tm, &c),
                 apply(JM, &d),
             ),
-            (apply(CLUSTER, &e), apply(SESSION_JOB, &f)),
+            (apply(CLUSTER, &e), apply(SESSION_JOB, &f), apply(SQL, &g)),
         )
     })
 }

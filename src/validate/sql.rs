@@ -281,6 +281,21 @@ mod tests {
         assert!(check(script).is_empty());
     }
 
+    proptest::proptest! {
+        /// Any text splits or reports an unclosed part, without panicking; statements are
+        /// never empty and keep every quoted part whole.
+        #[test]
+        fn any_text_splits_or_is_reported(script in "(?s)[-/*';`\"a-zA-Z \n+]{0,80}|.{0,40}") {
+            if let Ok(statements) = split(&script) {
+                for s in &statements {
+                    proptest::prop_assert!(!s.text.trim().is_empty());
+                    proptest::prop_assert!(s.line >= 1 && s.line <= script.lines().count().max(1));
+                }
+            }
+            let _ = check(&script);
+        }
+    }
+
     #[test]
     fn hints_stay_and_a_missing_final_semicolon_is_fine() {
         assert_eq!(
