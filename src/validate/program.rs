@@ -289,6 +289,13 @@ fn python(
         }
     }
     if image.build.is_none() {
+        if super::image::is_official(&image.reference) {
+            diags.push(
+                src.key_error("python", format!("`{}` is the official Flink image, which has no Python", image.reference))
+                    .help("remove image.ref, so flinkgen builds an image with Python and PyFlink, or name an image that has them"),
+            );
+            return None;
+        }
         if let Some(r) = &p.requirements {
             diags.push(
                 src.error("python.requirements", format!("`{r}` would be installed into an image flinkgen builds, but image.ref names an existing image"))
