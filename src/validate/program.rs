@@ -10,7 +10,7 @@ use crate::derive::wiring;
 use crate::diag::Diagnostics;
 use crate::flink::Version;
 use crate::load::scalar::Scalar;
-use crate::load::spec::{JobSpec, PythonSpec};
+use crate::load::spec::{JobSpec, PythonSpec, SqlSpec};
 use crate::load::Source;
 use crate::model::{Image, Jar, Program, Python, PythonInstall, Sql};
 
@@ -134,6 +134,15 @@ pub fn declared(
     })
 }
 
+/// What `entry` works from, besides the declaration.
+struct Context<'a> {
+    src: &'a Source,
+    spec: &'a JobSpec,
+    role: &'a Role<'a>,
+    version: Version,
+    image: &'a Image,
+}
+
 /// Resolves the entry point once the image and the Flink release are known.
 pub fn entry(
     src: &Source,
@@ -144,6 +153,13 @@ pub fn entry(
     image: &Image,
     diags: &mut Diagnostics,
 ) -> Option<Entry> {
+    let cx = Context {
+        src,
+        spec,
+        role,
+        version,
+        image,
+    };
     let Declared {
         kind,
         entry_class,
@@ -156,74 +172,83 @@ pub fn entry(
             entry_class,
             args,
         }),
-        DeclaredKind::Python => {
-            let p = spec.python.as_ref()?;
-            let python = python(src, spec, p, role, version, image, diags)?;
-            let Role::Cluster = role else {
-                let mut driver = python_args(src, p, image.build.is_some(), diags)?;
-                driver.extend(args);
-                return Some(Entry {
-                    program: Program::Python(python),
-                    jar: None,
-                    entry_class: Some(wiring::PYTHON_DRIVER.to_string()),
-                    args: driver,
-                });
-            };
-            for (set, field) in [
-                (p.script.is_some(), "python.script"),
-                (p.module.is_some(), "python.module"),
-                (!p.py_files.is_empty(), "python.pyFiles"),
-            ] {
-                if set {
-                    diags.push(
-                        src.error(field, "a session cluster runs the scripts its jobs bring")
-                            .help("set it in the job spec; the cluster's python gives its TaskManagers PyFlink and the requirements"),
-                    );
-                }
-            }
-            Some(Entry {
-                program: Program::Python(python),
-                jar: None,
-                entry_class: None,
-                args: Vec::new(),
-            })
-        }
-        DeclaredKind::Sql => {
-            let s = spec.sql.as_ref()?;
-            if !spec.args.is_empty() {
-                diags.push(
-                    src.error("args", "a SQL job takes no program arguments")
-                        .help(
-                        "set options with SET 'key' = 'value'; in the script, or in flinkConfig",
-                    ),
-                );
-            }
-            if image.build.is_none() {
-                diags.push(
-                    src.error("sql", "a SQL job runs through flinkgen's SQL runner, which the generated Dockerfile builds into the image; image.ref names an existing image")
-                        .help("build on that image with image.base instead of image.ref"),
-                );
-                return None;
-            }
-            if let Role::SessionJob(c) = role {
-                if c.is_operator() {
-                    diags.push(
-                        src.key_error("sql", "the Operator uploads a FlinkSessionJob's jar from a URI; the SQL runner and script are inside an image")
-                            .help("give the job a cluster of its own (remove session), or submit it with target: manifests"),
-                    );
-                }
-            }
-            let script = project_path(src, "sql.script", &s.script, false, diags)?;
-            Some(Entry {
-                program: Program::Sql(Sql {
-                    script: script.clone(),
-                }),
-                jar: Some(Jar::InImage(wiring::SQL_RUNNER_JAR.to_string())),
-                entry_class: Some(wiring::SQL_RUNNER_CLASS.to_string()),
-                args: vec![wiring::in_usrlib(&script)],
-            })
+        DeclaredKind::Python => python_entry(&cx, spec.python.as_ref()?, args, diags),
+        DeclaredKind::Sql => sql_entry(&cx, spec.sql.as_ref()?, diags),
+    }
+}
+
+/// PythonDriver with the script or module and the shipped files, before the program's own
+/// arguments; a session cluster only gets the interpreter.
+fn python_entry(
+    cx: &Context,
+    p: &PythonSpec,
+    args: Vec<String>,
+    diags: &mut Diagnostics,
+) -> Option<Entry> {
+    let python = python(cx, p, diags)?;
+    let Role::Cluster = cx.role else {
+        let mut driver = python_args(cx.src, p, cx.image.build.is_some(), diags)?;
+        driver.extend(args);
+        return Some(Entry {
+            program: Program::Python(python),
+            jar: None,
+            entry_class: Some(wiring::PYTHON_DRIVER.to_string()),
+            args: driver,
+        });
+    };
+    for (set, field) in [
+        (p.script.is_some(), "python.script"),
+        (p.module.is_some(), "python.module"),
+        (!p.py_files.is_empty(), "python.pyFiles"),
+    ] {
+        if set {
+            diags.push(
+                cx.src.error(field, "a session cluster runs the scripts its jobs bring")
+                    .help("set it in the job spec; the cluster's python gives its TaskManagers PyFlink and the requirements"),
+            );
         }
     }
+    Some(Entry {
+        program: Program::Python(python),
+        jar: None,
+        entry_class: None,
+        args: Vec::new(),
+    })
+}
+
+/// flinkgen's runner with the script's path in the image.
+fn sql_entry(cx: &Context, s: &SqlSpec, diags: &mut Diagnostics) -> Option<Entry> {
+    let src = cx.src;
+    if !cx.spec.args.is_empty() {
+        diags.push(
+            src.error("args", "a SQL job takes no program arguments")
+                .help("set options with SET 'key' = 'value'; in the script, or in flinkConfig"),
+        );
+    }
+    if cx.image.build.is_none() {
+        diags.push(
+            src.error("sql", "a SQL job runs through flinkgen's SQL runner, which the generated Dockerfile builds into the image; image.ref names an existing image")
+                .help("build on that image with image.base instead of image.ref"),
+        );
+        return None;
+    }
+    if let Role::SessionJob(c) = cx.role {
+        if c.is_operator() {
+            diags.push(
+                src.key_error("sql", "the Operator uploads a FlinkSessionJob's jar from a URI; the SQL runner and script are inside an image")
+                    .help("give the job a cluster of its own (remove session), or submit it with target: manifests"),
+            );
+        }
+    }
+    let script = project_path(src, "sql.script", &s.script, false, diags)?;
+    Some(Entry {
+        program: Program::Sql(Sql {
+            script: script.clone(),
+        }),
+        jar: Some(Jar::InImage(wiring::SQL_RUNNER_JAR.to_string())),
+        entry_class: Some(wiring::SQL_RUNNER_CLASS.to_string()),
+        args: vec![wiring::in_usrlib(&script)],
+    })
 }
 
 fn no_entry_class(src: &Source, spec: &JobSpec, why: &str, diags: &mut Diagnostics) {
@@ -263,87 +288,20 @@ fn script_check(
 }
 
 /// The interpreter and what the generated image installs.
-fn python(
-    src: &Source,
-    spec: &JobSpec,
-    p: &PythonSpec,
-    role: &Role,
-    version: Version,
-    image: &Image,
-    diags: &mut Diagnostics,
-) -> Option<Python> {
-    let image_spec = spec.image.as_ref();
-    let has_base = image_spec.is_some_and(|i| i.base.is_some());
-    if let Role::SessionJob(cluster) = role {
-        if !matches!(cluster.program, Program::Python(_)) {
-            diags.push(
-                src.key_error("python", format!("the TaskManagers of session cluster `{}` run the job's Python functions, and its image has no PyFlink", cluster.name))
-                    .help(format!("add python: {{}} (and its requirements) to {}", cluster.source)),
-            );
-        }
-        if cluster.is_operator() {
-            diags.push(
-                src.key_error("python", "the Operator uploads a FlinkSessionJob's jar from a URI; it cannot start a Python script inside an image")
-                    .help("give the job a cluster of its own (remove session), or submit it with target: manifests"),
-            );
-        }
+fn python(cx: &Context, p: &PythonSpec, diags: &mut Diagnostics) -> Option<Python> {
+    let (src, version) = (cx.src, cx.version);
+    if let Role::SessionJob(cluster) = cx.role {
+        session_cluster_python(src, cluster, diags);
     }
-    if image.build.is_none() {
-        if super::image::is_official(&image.reference) {
-            diags.push(
-                src.key_error("python", format!("`{}` is the official Flink image, which has no Python", image.reference))
-                    .help("remove image.ref, so flinkgen builds an image with Python and PyFlink, or name an image that has them"),
-            );
-            return None;
-        }
-        if let Some(r) = &p.requirements {
-            diags.push(
-                src.error("python.requirements", format!("`{r}` would be installed into an image flinkgen builds, but image.ref names an existing image"))
-                    .help("install the requirements into that image, or build on it with image.base"),
-            );
-        }
-        let executable = p.executable.clone().unwrap_or_else(|| "python3".into());
-        diags.push(
-            src.warning("python", format!("flinkgen cannot check that image.ref has `{executable}` with apache-flink=={version}"))
-                .help("install PyFlink of the job's exact Flink release into that image"),
-        );
-        return Some(Python {
-            executable,
-            install: None,
-            copies: Vec::new(),
-        });
+    if cx.image.build.is_none() {
+        return existing_image_python(cx, p, diags);
     }
     let requirements = match &p.requirements {
         Some(r) => Some(project_path(src, "python.requirements", r, false, diags)?),
         None => None,
     };
     if let Some(e) = &p.executable {
-        if !has_base {
-            diags.push(
-                src.error("python.executable", format!("the generated image installs its own Python ({}); `{e}` would not be in it", wiring::PYTHON_EXECUTABLE))
-                    .help("remove executable, or build on an image that has it with image.base"),
-            );
-            return None;
-        }
-        if !plain_executable(e) {
-            diags.push(
-                src.error(
-                    "python.executable",
-                    format!("`{e}` is not a command name or absolute path"),
-                )
-                .help("write python3 or /usr/local/bin/python3"),
-            );
-            return None;
-        }
-        diags.push(
-            src.warning(
-                "python.executable",
-                format!(
-                    "flinkgen cannot check that image.base has `{e}` with apache-flink=={version}"
-                ),
-            )
-            .help("install PyFlink of the job's exact Flink release into the base image"),
-        );
+        own_interpreter(cx, e, diags)?;
         return Some(Python {
             executable: e.clone(),
             install: Some(PythonInstall {
@@ -368,6 +326,96 @@ fn python(
         }),
         copies: python_copies(p),
     })
+}
+
+/// A session job's Python functions run in its cluster's TaskManagers.
+fn session_cluster_python(src: &Source, cluster: &crate::model::Job, diags: &mut Diagnostics) {
+    if !matches!(cluster.program, Program::Python(_)) {
+        diags.push(
+            src.key_error("python", format!("the TaskManagers of session cluster `{}` run the job's Python functions, and its image has no PyFlink", cluster.name))
+                .help(format!("add python: {{}} (and its requirements) to {}", cluster.source)),
+        );
+    }
+    if cluster.is_operator() {
+        diags.push(
+            src.key_error("python", "the Operator uploads a FlinkSessionJob's jar from a URI; it cannot start a Python script inside an image")
+                .help("give the job a cluster of its own (remove session), or submit it with target: manifests"),
+        );
+    }
+}
+
+/// An image that exists (`image.ref`): trusted to have the interpreter and PyFlink, except
+/// the official one, which has no Python.
+fn existing_image_python(cx: &Context, p: &PythonSpec, diags: &mut Diagnostics) -> Option<Python> {
+    let (src, image) = (cx.src, cx.image);
+    if super::image::is_official(&image.reference) {
+        diags.push(
+            src.key_error("python", format!("`{}` is the official Flink image, which has no Python", image.reference))
+                .help("remove image.ref, so flinkgen builds an image with Python and PyFlink, or name an image that has them"),
+        );
+        return None;
+    }
+    if let Some(r) = &p.requirements {
+        diags.push(
+            src.error("python.requirements", format!("`{r}` would be installed into an image flinkgen builds, but image.ref names an existing image"))
+                .help("install the requirements into that image, or build on it with image.base"),
+        );
+    }
+    let executable = p.executable.clone().unwrap_or_else(|| "python3".into());
+    diags.push(
+        src.warning(
+            "python",
+            format!(
+                "flinkgen cannot check that image.ref has `{executable}` with apache-flink=={}",
+                cx.version
+            ),
+        )
+        .help("install PyFlink of the job's exact Flink release into that image"),
+    );
+    Some(Python {
+        executable,
+        install: None,
+        copies: Vec::new(),
+    })
+}
+
+/// An interpreter of the base image instead of the one flinkgen installs.
+fn own_interpreter(cx: &Context, e: &str, diags: &mut Diagnostics) -> Option<()> {
+    let src = cx.src;
+    if cx.spec.image.as_ref().is_none_or(|i| i.base.is_none()) {
+        diags.push(
+            src.error(
+                "python.executable",
+                format!(
+                    "the generated image installs its own Python ({}); `{e}` would not be in it",
+                    wiring::PYTHON_EXECUTABLE
+                ),
+            )
+            .help("remove executable, or build on an image that has it with image.base"),
+        );
+        return None;
+    }
+    if !plain_executable(e) {
+        diags.push(
+            src.error(
+                "python.executable",
+                format!("`{e}` is not a command name or absolute path"),
+            )
+            .help("write python3 or /usr/local/bin/python3"),
+        );
+        return None;
+    }
+    diags.push(
+        src.warning(
+            "python.executable",
+            format!(
+                "flinkgen cannot check that image.base has `{e}` with apache-flink=={}",
+                cx.version
+            ),
+        )
+        .help("install PyFlink of the job's exact Flink release into the base image"),
+    );
+    Some(())
 }
 
 fn plain_executable(e: &str) -> bool {
@@ -437,6 +485,15 @@ fn python_args(
             vec!["-pym".to_string(), m.clone()]
         }
     };
+    let shipped = shipped(src, p, built, diags);
+    if !shipped.is_empty() {
+        args.extend(["-pyfs".to_string(), shipped.join(",")]);
+    }
+    Some(args)
+}
+
+/// `pyFiles` as paths in the image, each landing on a path of its own.
+fn shipped(src: &Source, p: &PythonSpec, built: bool, diags: &mut Diagnostics) -> Vec<String> {
     let mut shipped = Vec::new();
     let mut names = std::collections::BTreeSet::new();
     for (i, f) in p.py_files.iter().enumerate() {
@@ -455,7 +512,11 @@ fn python_args(
         }
         shipped.push(path);
     }
-    if let Some(s) = p.script.as_ref().filter(|_| built) {
+    if let Some(s) = p
+        .script
+        .as_ref()
+        .filter(|s| built && !s.starts_with("local://"))
+    {
         if names.contains(&wiring::in_usrlib(s)) {
             diags.push(
                 src.error(
@@ -466,10 +527,7 @@ fn python_args(
             );
         }
     }
-    if !shipped.is_empty() {
-        args.extend(["-pyfs".to_string(), shipped.join(",")]);
-    }
-    Some(args)
+    shipped
 }
 
 /// A Python file's path in the image: a project path copied into usrlib/, or `local://`.
