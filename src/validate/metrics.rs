@@ -2,6 +2,10 @@
 //! TaskManager, scraped through a PodMonitor or pod annotations. Project defaults (also per
 //! environment) lie under the spec's own settings.
 
+use super::job::Environment;
+use super::Defaults;
+use crate::load::spec::JobSpec;
+
 use super::units;
 use crate::derive::wiring;
 use crate::diag::Diagnostics;
@@ -65,4 +69,57 @@ pub fn metrics(
 /// Reporter options a spec may not set itself, since `metrics.prometheus` writes them.
 pub fn owned(key: &str) -> bool {
     key.starts_with("metrics.reporter.prom.")
+}
+
+/// The reporter: the project's settings, the environment's, the spec's. A session job's
+/// processes are its cluster's, so it has none of its own.
+pub fn for_spec(
+    src: &Source,
+    spec: &JobSpec,
+    session_job: bool,
+    env: Option<&Environment>,
+    defaults: &Defaults,
+    user_keys: &[String],
+    diags: &mut Diagnostics,
+) -> Option<crate::model::Metrics> {
+    if session_job {
+        return None;
+    }
+    let env_metrics = env.and_then(|e| defaults.env_metrics.get(e.name));
+    let merged = super::layered(
+        [
+            defaults.metrics.as_ref(),
+            env_metrics,
+            spec.metrics.as_ref(),
+        ],
+        MetricsSpec::overlay,
+    )?;
+    let m = super::metrics::metrics(src, "metrics", &merged, diags)?;
+    if !m.from.is_empty() && spec.network_policy.is_none() {
+        diags.push(
+            src.warning("metrics.prometheus.from", "`from` admits scrapers through the network policy, and the spec has none; every pod can reach the metrics port")
+                .help("add networkPolicy: {} to restrict the pods' ingress"),
+        );
+    }
+    super::options::taken_by(
+        src,
+        user_keys,
+        super::metrics::owned,
+        "metrics.prometheus",
+        "set the port with metrics.prometheus.port; other reporters take another name than `prom`",
+        diags,
+    );
+    // The official images carry the reporter in plugins/metrics-prometheus; another image is
+    // trusted to.
+    let image = spec.image.as_ref();
+    let own_image = image
+        .and_then(|i| i.reference.as_deref().or(i.base.as_deref()))
+        .is_some_and(|r| !super::image::is_official(r));
+    if own_image {
+        diags.push(
+            src.warning("metrics", "the image is not the official Flink image; flinkgen trusts it to have the Prometheus reporter in plugins/metrics-prometheus")
+                .help("keep the official image's plugins/ folder in yours, or the reporter fails to load at start"),
+        );
+    }
+    Some(m)
 }

@@ -1,5 +1,6 @@
 //! Stage 2, validate: raw specs → `model::Job`, collecting every problem with its position.
 
+mod cluster;
 mod containers;
 pub mod deploy;
 mod env;

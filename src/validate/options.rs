@@ -1,6 +1,9 @@
 //! User-supplied Flink options (`flinkConfig`): flattened, checked against the job's Flink
 //! version and against the keys flinkgen owns, and converted to typed values.
 
+use super::job::Environment;
+use crate::load::spec::JobSpec;
+
 use crate::load::tree::Tree;
 
 use crate::diag::{did_you_mean, Diagnostics};
@@ -235,4 +238,158 @@ fn convert(
         return None;
     }
     Some(value)
+}
+
+/// The user's JVM flags (`env.java.opts.all`, or its old name `env.java.opts`) go after the
+/// flags flinkgen writes, which Flink needs on Java 17+: setting either key would otherwise
+/// replace them (`env.java.opts.all` wins over `env.java.opts` in Flink).
+pub fn java_flags(options: &mut Options, mut user: Options) -> Options {
+    // Where flinkgen writes no flags (before 1.18), the user's keys stand as written.
+    let Some(ours) = options
+        .get("env.java.opts.all")
+        .map(crate::flink::config::cli_value)
+    else {
+        return user;
+    };
+    let theirs: Vec<String> = ["env.java.opts", "env.java.opts.all"]
+        .iter()
+        .filter_map(|k| user.remove(*k))
+        .map(|v| crate::flink::config::cli_value(&v))
+        .collect();
+    if !theirs.is_empty() {
+        let all: Vec<String> = std::iter::once(ours).chain(theirs).collect();
+        options.insert("env.java.opts.all".into(), Value::Text(all.join(" ")));
+    }
+    user
+}
+
+/// Flink options that shape the pods Flink's own Kubernetes client creates, and the spec
+/// field that does it for the pods flinkgen writes. In plain manifests they would do nothing
+/// (standalone) or reach only the TaskManagers (native: flinkgen writes the JobManager).
+const POD_OPTIONS: &[(&str, &str)] = &[
+    (
+        "kubernetes.env.secretKeyRef",
+        "env with { secret: <name>, key: <key> }",
+    ),
+    ("kubernetes.secrets", "volumes with { secret: <name> }"),
+    ("containerized.master.env.", "jobManager.env"),
+    ("containerized.taskmanager.env.", "taskManager.env"),
+    (
+        "kubernetes.jobmanager.annotations",
+        "jobManager.podAnnotations",
+    ),
+    (
+        "kubernetes.taskmanager.annotations",
+        "taskManager.podAnnotations",
+    ),
+    (
+        "kubernetes.jobmanager.tolerations",
+        "the JobManager profile's scheduling.tolerations",
+    ),
+    (
+        "kubernetes.taskmanager.tolerations",
+        "the TaskManager profile's scheduling.tolerations",
+    ),
+    (
+        "kubernetes.jobmanager.node-selector",
+        "the JobManager profile's scheduling.nodeSelector",
+    ),
+    (
+        "kubernetes.taskmanager.node-selector",
+        "the TaskManager profile's scheduling.nodeSelector",
+    ),
+    ("kubernetes.rest-service.annotations", "rest.annotations"),
+    ("kubernetes.jobmanager.service-account", "serviceAccount"),
+    ("kubernetes.taskmanager.service-account", "serviceAccount"),
+];
+
+pub fn pod_options(src: &Source, options: &Options, diags: &mut Diagnostics) {
+    for key in options.keys() {
+        let hit = POD_OPTIONS
+            .iter()
+            .find(|(k, _)| key == k || (k.ends_with('.') && key.starts_with(k)));
+        if let Some((_, field)) = hit {
+            diags.push(
+                src.key_error(
+                    &format!("flinkConfig.{key}"),
+                    format!("`{key}` shapes pods that Flink's Kubernetes client creates; flinkgen writes these pods itself, so it would do nothing or reach only the native TaskManagers"),
+                )
+                .help(format!("use {field}")),
+            );
+        }
+    }
+}
+
+/// Options only the Flink Kubernetes Operator reads do nothing in plain manifests.
+pub fn operator_only_options(src: &Source, options: &Options, diags: &mut Diagnostics) {
+    for key in options.keys() {
+        if key.starts_with("kubernetes.operator.") || key.starts_with("job.autoscaler.") {
+            diags.push(
+                src.warning(
+                    &format!("flinkConfig.{key}"),
+                    format!("`{key}` is read by the Flink Kubernetes Operator only; with target: manifests nothing reads it"),
+                )
+                .help("set target: operator, or remove it"),
+            );
+        }
+    }
+}
+
+/// The user's Flink options: the spec's, then in an environment the project's environment
+/// options and the spec's own for it (later places win).
+pub fn spec_options(
+    src: &Source,
+    spec: &JobSpec,
+    env: Option<&Environment>,
+    version: Version,
+    scope: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Options {
+    let read = |src, prefix: &str, map, diags: &mut Diagnostics| {
+        user_options(src, prefix, map, version, scope, diags)
+    };
+    let mut options = read(src, "flinkConfig", &spec.flink_config, diags);
+    if let Some(env) = env {
+        let prefix = format!("environments.{}.flinkConfig", env.name);
+        if let Some((project_src, map)) = env.project {
+            options.extend(read(project_src, &prefix, map, diags));
+        }
+        if let Some(map) = env.job {
+            options.extend(read(src, &prefix, map, diags));
+        }
+    }
+    options
+}
+
+/// Every value flinkgen derived from typed fields must survive the config file format of the
+/// version (the legacy flink-conf.yaml cuts lines at `#`); user options are checked as read.
+pub fn writable(src: &Source, options: &Options, version: Version, diags: &mut Diagnostics) {
+    let format = version.config_format();
+    for (key, value) in options {
+        let Some(why) = crate::flink::config::unwritable(value, format) else {
+            continue;
+        };
+        let field = match key.as_str() {
+            "execution.checkpointing.dir" | "state.checkpoints.dir" => "checkpoints.dir",
+            "execution.checkpointing.savepoint-dir" | "state.savepoints.dir" => "savepoints.dir",
+            k if k.starts_with("external-resource") => "taskManager.profile",
+            _ => "",
+        };
+        let mut d = src.error(
+            field,
+            format!("the value of `{key}` cannot be written: {why}"),
+        );
+        if field == "taskManager.profile" {
+            d = d.help(
+                "change the GPU discovery script or its arguments in the TaskManager profile",
+            );
+        } else {
+            d = d.help(format!(
+                "Flink {} reads {}",
+                version.minor_str(),
+                format.file_name()
+            ));
+        }
+        diags.push(d);
+    }
 }

@@ -1,7 +1,7 @@
 //! A job's state: backend, checkpoints, savepoints and the restore, checked into typed
 //! model fields (`derive::options` writes them as Flink options).
 
-use super::job::at_least_one;
+use super::cluster::at_least_one;
 use super::units;
 use crate::diag::Diagnostics;
 use crate::flink::{self, Version};

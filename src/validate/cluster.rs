@@ -1,0 +1,169 @@
+//! The cluster a spec runs: its JobManager and TaskManager processes (a session job's are its
+//! cluster's), TaskManager replicas and slots, the job's parallelism, and the plugins.
+
+use super::profile::Component;
+use super::{process, Defaults, Profiles};
+use crate::diag::{did_you_mean, Diagnostics};
+use crate::flink::config::Value;
+use crate::flink::{self, Version};
+use crate::load::spec::JobSpec;
+use crate::load::Source;
+use crate::model::{Job, Process};
+
+/// Whether the job's cluster schedules adaptively: `jobmanager.scheduler: adaptive` or
+/// `scheduler-mode: reactive`, in the spec or in its session cluster's options.
+pub fn adaptive_scheduler(spec: &JobSpec, cluster: Option<&Job>) -> bool {
+    let is = |key: &str, value: &str| {
+        let own = super::options::written(&spec.flink_config, key)
+            .is_some_and(|v| v.eq_ignore_ascii_case(value));
+        let theirs = cluster.is_some_and(
+            |c| matches!(c.options.get(key), Some(Value::Text(t)) if t.eq_ignore_ascii_case(value)),
+        );
+        own || theirs
+    };
+    is("jobmanager.scheduler", "adaptive") || is("scheduler-mode", "reactive")
+}
+
+/// JobManager, TaskManager, TaskManager replicas and slots.
+type Processes = (Option<Process>, Option<Process>, u32, u32);
+
+/// The JobManager and TaskManager, TaskManager replicas and slots: a session job's are its
+/// cluster's.
+#[allow(clippy::too_many_arguments)]
+pub fn processes(
+    src: &Source,
+    spec: &JobSpec,
+    cluster: Option<&Job>,
+    defaults: &Defaults,
+    profiles: &Profiles,
+    version: Option<Version>,
+    diags: &mut Diagnostics,
+) -> Processes {
+    if let Some(c) = cluster {
+        return (
+            Some(c.job_manager.clone()),
+            Some(c.task_manager.clone()),
+            c.task_manager_replicas,
+            c.task_manager_slots,
+        );
+    }
+    let jm = spec.job_manager.profile.as_ref();
+    let tm = spec.task_manager.profile.as_ref();
+    let [jm, tm] = [
+        (
+            Component::JobManager,
+            "jobManager",
+            jm,
+            &spec.job_manager.overrides,
+            &defaults.jm_profile,
+        ),
+        (
+            Component::TaskManager,
+            "taskManager",
+            tm,
+            &spec.task_manager.overrides,
+            &defaults.tm_profile,
+        ),
+    ]
+    .map(|(component, field, name, overrides, default)| {
+        process(
+            src,
+            component,
+            field,
+            name,
+            overrides.as_ref(),
+            default.as_ref(),
+            profiles,
+            version,
+            diags,
+        )
+    });
+    let replicas = spec.task_manager.replicas.unwrap_or(1);
+    let slots = spec.task_manager.slots.unwrap_or(1);
+    (
+        jm,
+        tm,
+        at_least_one(src, "taskManager.replicas", replicas, diags),
+        at_least_one(src, "taskManager.slots", slots, diags),
+    )
+}
+
+pub fn at_least_one(src: &Source, field: &str, n: u32, diags: &mut Diagnostics) -> u32 {
+    if n == 0 {
+        diags.push(src.error(field, "must be at least 1"));
+    }
+    n.max(1)
+}
+
+/// Flink's upper bound for an operator's max parallelism (key groups, `1 << 15`); a job with a
+/// higher parallelism fails when it is scheduled.
+const MAX_PARALLELISM: u32 = 1 << 15;
+
+pub fn parallelism(
+    src: &Source,
+    p: Option<u32>,
+    replicas: u32,
+    slots: u32,
+    elastic: bool,
+    cluster: bool,
+    diags: &mut Diagnostics,
+) -> u32 {
+    let total = replicas.saturating_mul(slots);
+    let Some(p) = p else {
+        // A session cluster has no job, so nothing defaults to its slot count.
+        if total > MAX_PARALLELISM && !cluster {
+            diags.push(
+                src.error(
+                    "taskManager.replicas",
+                    format!("{replicas} TaskManager(s) x {slots} slot(s) = {total} slots, and the job's parallelism defaults to that; Flink runs at most {MAX_PARALLELISM} parallel tasks per operator"),
+                )
+                .help(format!("set parallelism to at most {MAX_PARALLELISM}, or lower taskManager.replicas or taskManager.slots")),
+            );
+        }
+        return total.min(MAX_PARALLELISM);
+    };
+    if p == 0 {
+        diags.push(src.error("parallelism", "must be at least 1"));
+    } else if p > MAX_PARALLELISM {
+        diags.push(
+            src.error(
+                "parallelism",
+                format!("{p} is more than Flink allows: an operator's parallelism cannot exceed its max parallelism, which is at most {MAX_PARALLELISM}"),
+            )
+            .help(format!("use at most {MAX_PARALLELISM}")),
+        );
+    } else if p > total && !elastic {
+        diags.push(
+            src.error(
+                "parallelism",
+                format!("{p} needs {p} task slots, but {replicas} TaskManager(s) x {slots} slot(s) offer {total}"),
+            )
+            .help("raise taskManager.replicas or taskManager.slots, lower parallelism, or use the adaptive scheduler (jobmanager.scheduler: adaptive); with the default scheduler the job would wait for slots forever"),
+        );
+    }
+    p.max(1)
+}
+
+pub fn plugins(src: &Source, names: &[String], diags: &mut Diagnostics) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, p) in names.iter().enumerate() {
+        let field = format!("plugins[{i}]");
+        if out.contains(p) {
+            diags.push(src.error(&field, format!("plugin `{p}` is listed twice")));
+        } else if flink::OPTIONAL_PLUGINS.contains(&p.as_str()) {
+            out.push(p.clone());
+        } else {
+            let list = flink::OPTIONAL_PLUGINS.join(", ");
+            let help = match did_you_mean(p, flink::OPTIONAL_PLUGINS.iter().copied()) {
+                Some(best) => format!("did you mean `{best}`? available: {list}"),
+                None => format!("available: {list} (metrics reporters are enabled already)"),
+            };
+            diags.push(
+                src.error(&field, format!("unknown plugin `{p}`"))
+                    .help(help),
+            );
+        }
+    }
+    out.sort();
+    out
+}
