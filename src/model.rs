@@ -393,8 +393,10 @@ pub struct Process {
     pub cpu_limit_factor: f64,
     pub memory_limit_factor: f64,
     pub memory: Memory,
-    /// Flink options this process's profile contributes (memory, external resources).
-    pub options: config::Options,
+    /// What the profile sets of Flink's memory model; `derive::options` writes it.
+    pub configured: MemoryConfig,
+    /// GPUs for Flink's external-resource framework (TaskManagers only).
+    pub gpu: Option<Gpu>,
     /// Container requests and limits, as Kubernetes quantities by resource name.
     pub requests: BTreeMap<String, String>,
     pub limits: BTreeMap<String, String>,
@@ -406,6 +408,43 @@ pub struct Process {
     pub affinity: Option<serde_json::Value>,
     /// What the spec adds to this role's pods.
     pub extras: PodExtras,
+}
+
+/// The memory options a profile sets (sizes in bytes, fractions as written: Flink reads them
+/// as Java floats, but the file keeps the user's digits); Flink derives the rest.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemoryConfig {
+    /// The process size as set; the written one is the model's total (equal when set).
+    pub process: Option<u64>,
+    pub flink: Option<u64>,
+    pub metaspace: Option<u64>,
+    pub overhead_min: Option<u64>,
+    pub overhead_max: Option<u64>,
+    pub overhead_fraction: Option<f64>,
+    /// JobManager only.
+    pub heap: Option<u64>,
+    pub off_heap: Option<u64>,
+    pub direct_memory_limit: Option<bool>,
+    /// TaskManager only.
+    pub framework_heap: Option<u64>,
+    pub framework_off_heap: Option<u64>,
+    pub task_heap: Option<u64>,
+    pub task_off_heap: Option<u64>,
+    pub managed: Option<u64>,
+    pub managed_fraction: Option<f64>,
+    pub network_min: Option<u64>,
+    pub network_max: Option<u64>,
+    pub network_fraction: Option<f64>,
+}
+
+/// The GPUs of a TaskManager, as Flink's GPU plugin finds them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gpu {
+    pub amount: u64,
+    /// The extended resource name the pod requests (`nvidia.com/gpu`).
+    pub config_key: String,
+    pub discovery_script: Option<String>,
+    pub discovery_args: Option<String>,
 }
 
 /// What a spec adds to one role's pods, checked and merged (the role's over the spec's).

@@ -2,12 +2,13 @@
 //! are spelled through `flink::keys::spelled`, the same table that decides which keys users
 //! may set, so the generated configuration always uses the name the target version reads.
 
+use super::quantity::flink_size;
 use super::wiring;
 use crate::flink::config::{Options, Value};
 use crate::flink::keys::spelled;
 use crate::flink::Version;
 use crate::load::spec::{CheckpointMode, ClaimMode, Retention, StateBackend};
-use crate::model::{Jar, Job, Kind, Program, Restore, State};
+use crate::model::{Jar, Job, Kind, Process, Program, Restore, State};
 
 fn text(s: &str) -> Value {
     Value::Text(s.to_string())
@@ -113,6 +114,67 @@ pub fn restore(r: &Restore, v: Version) -> Options {
     o
 }
 
+/// A process's memory options under `prefix` (what its profile sets, and the process size
+/// Flink's model gives, which the container is sized by) and its GPUs.
+pub fn process(prefix: &str, p: &Process) -> Options {
+    let mut o = Options::new();
+    let c = &p.configured;
+    let sizes = [
+        ("flink.size", c.flink),
+        ("jvm-metaspace.size", c.metaspace),
+        ("jvm-overhead.min", c.overhead_min),
+        ("jvm-overhead.max", c.overhead_max),
+        ("heap.size", c.heap),
+        ("off-heap.size", c.off_heap),
+        ("framework.heap.size", c.framework_heap),
+        ("framework.off-heap.size", c.framework_off_heap),
+        ("task.heap.size", c.task_heap),
+        ("task.off-heap.size", c.task_off_heap),
+        ("managed.size", c.managed),
+        ("network.min", c.network_min),
+        ("network.max", c.network_max),
+        ("process.size", Some(p.memory.total_process())),
+    ];
+    for (key, bytes) in sizes {
+        if let Some(b) = bytes {
+            o.insert(format!("{prefix}.memory.{key}"), text(&flink_size(b)));
+        }
+    }
+    let fractions = [
+        ("jvm-overhead.fraction", c.overhead_fraction),
+        ("managed.fraction", c.managed_fraction),
+        ("network.fraction", c.network_fraction),
+    ];
+    for (key, f) in fractions {
+        if let Some(f) = f {
+            o.insert(format!("{prefix}.memory.{key}"), Value::Float(f));
+        }
+    }
+    if let Some(b) = c.direct_memory_limit {
+        o.insert(
+            format!("{prefix}.memory.enable-jvm-direct-memory-limit"),
+            Value::Bool(b),
+        );
+    }
+    if let Some(g) = &p.gpu {
+        let gpu = "external-resource.gpu";
+        o.insert("external-resources".into(), text("gpu"));
+        o.insert(format!("{gpu}.amount"), Value::Int(g.amount as i64));
+        o.insert(
+            format!("{gpu}.driver-factory.class"),
+            text("org.apache.flink.externalresource.gpu.GPUDriverFactory"),
+        );
+        o.insert(format!("{gpu}.kubernetes.config-key"), text(&g.config_key));
+        if let Some(s) = &g.discovery_script {
+            o.insert(format!("{gpu}.param.discovery-script.path"), text(s));
+        }
+        if let Some(a) = &g.discovery_args {
+            o.insert(format!("{gpu}.param.discovery-script.args"), text(a));
+        }
+    }
+    o
+}
+
 /// The options a Python job's `python.executable` sets.
 pub const PYTHON_KEYS: &[&str] = &["python.client.executable", "python.executable"];
 
@@ -137,9 +199,8 @@ pub fn base(job: &Job, own_cluster: bool) -> Options {
         if let Some(flags) = job.version.java_opts() {
             o.insert("env.java.opts.all".into(), Value::Text(flags));
         }
-        for p in [&job.job_manager, &job.task_manager] {
-            o.extend(p.options.clone());
-        }
+        o.extend(process("jobmanager", &job.job_manager));
+        o.extend(process("taskmanager", &job.task_manager));
         let address =
             wiring::rpc_address(&job.name, &job.namespace, job.is_native(), job.ha.is_some());
         if let Some(address) = address {

@@ -5,12 +5,11 @@ use std::collections::BTreeMap;
 
 use super::{kube, units};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::flink::config::{Options, Value};
 use crate::flink::memory::{self, JobManagerOptions, JvmOptions, MemoryError, TaskManagerOptions};
 use crate::load::profile::{MemorySpec, ProfileSpec};
 use crate::load::scalar::Scalar;
 use crate::load::Source;
-use crate::model::{Memory, Process};
+use crate::model::{Gpu, Memory, MemoryConfig, Process};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Component {
@@ -19,12 +18,6 @@ pub enum Component {
 }
 
 impl Component {
-    fn prefix(self) -> &'static str {
-        match self {
-            Component::JobManager => "jobmanager",
-            Component::TaskManager => "taskmanager",
-        }
-    }
     fn title(self) -> &'static str {
         match self {
             Component::JobManager => "JobManager",
@@ -133,15 +126,13 @@ pub fn resolve(
     };
     let empty = MemorySpec::default();
     let mem_spec = spec.memory.as_ref().unwrap_or(&empty);
-    let mut options = Options::new();
-    let memory =
-        memory_options(component, origin, mem_spec, &mut options, diags).and_then(|opts| {
-            derive(&opts)
-                .map_err(|e| diags.push(refusal(component, origin, &e)))
-                .ok()
-        });
-    let (requests, limits, labels) =
-        resources(component, origin, spec, cpu, memory, &mut options, diags);
+    let configured = memory_config(component, origin, mem_spec, diags);
+    let memory = configured.as_ref().and_then(|c| {
+        derive(&model_inputs(component, origin, c))
+            .map_err(|e| diags.push(refusal(component, origin, &e)))
+            .ok()
+    });
+    let (requests, limits, labels, gpu) = resources(component, origin, spec, cpu, memory, diags);
     let scheduling = scheduling(origin, spec, diags);
     if diags.error_count() > before {
         return None;
@@ -162,11 +153,6 @@ pub fn resolve(
             )));
         }
     }
-    let process = memory.total_process();
-    options.insert(
-        format!("{}.memory.process.size", component.prefix()),
-        Value::Text(units::flink_size(process)),
-    );
     let (node_selector, tolerations, affinity, extra_labels) = scheduling?;
     let mut pod_labels = labels;
     pod_labels.extend(extra_labels);
@@ -184,7 +170,8 @@ pub fn resolve(
             .and_then(|l| l.memory)
             .unwrap_or(1.0),
         memory,
-        options,
+        configured: configured?,
+        gpu,
         requests,
         limits,
         pod_labels,
@@ -307,63 +294,47 @@ fn fixed_or_range(origin: &Origin, diags: &mut Diagnostics) {
     }
 }
 
-/// A profile's memory fields as Flink options and as the inputs of Flink's memory model.
-/// Long because the model has one option per line; the checks around them are functions of
-/// their own.
-fn memory_options(
+/// A profile's memory fields, each parsed and checked (sizes in bytes, fractions finite).
+fn memory_config(
     component: Component,
     origin: &Origin,
     m: &MemorySpec,
-    options: &mut Options,
     diags: &mut Diagnostics,
-) -> Option<Opts> {
+) -> Option<MemoryConfig> {
     let before = diags.error_count();
     wrong_kind(component, origin, diags);
-    let prefix = component.prefix();
-    let mut size = |field: &str, value: &Option<Scalar>, keys: &[&str]| -> Option<u64> {
-        let v = value.as_ref()?;
-        match units::memory(v) {
-            Ok(bytes) => {
-                for key in keys {
-                    options.insert(
-                        format!("{prefix}.memory.{key}"),
-                        Value::Text(units::flink_size(bytes)),
-                    );
-                }
-                Some(bytes)
-            }
+    let mut size = |field: &str, value: &Option<Scalar>| -> Option<u64> {
+        match units::memory(value.as_ref()?) {
+            Ok(bytes) => Some(bytes),
             Err(e) => {
                 diags.push(origin.error(&format!("memory.{field}"), e));
                 None
             }
         }
     };
-    let process = size("process", &m.process, &["process.size"]);
-    let flink = size("flink", &m.flink, &["flink.size"]);
-    let metaspace = size("metaspace", &m.metaspace, &["jvm-metaspace.size"]);
-    let overhead = size(
-        "overhead",
-        &m.overhead,
-        &["jvm-overhead.min", "jvm-overhead.max"],
-    );
-    let overhead_min = size("overheadMin", &m.overhead_min, &["jvm-overhead.min"]).or(overhead);
-    let overhead_max = size("overheadMax", &m.overhead_max, &["jvm-overhead.max"]).or(overhead);
-    let task_heap = size("taskHeap", &m.task_heap, &["task.heap.size"]);
-    let task_off_heap = size("taskOffHeap", &m.task_off_heap, &["task.off-heap.size"]);
-    let managed = size("managed", &m.managed, &["managed.size"]);
-    let network = size("network", &m.network, &["network.min", "network.max"]);
-    let network_min = size("networkMin", &m.network_min, &["network.min"]).or(network);
-    let network_max = size("networkMax", &m.network_max, &["network.max"]).or(network);
-    let framework_heap = size("frameworkHeap", &m.framework_heap, &["framework.heap.size"]);
-    let framework_off_heap = size(
-        "frameworkOffHeap",
-        &m.framework_off_heap,
-        &["framework.off-heap.size"],
-    );
-    let heap = size("heap", &m.heap, &["heap.size"]);
-    let off_heap = size("offHeap", &m.off_heap, &["off-heap.size"]);
+    // `overhead` and `network` set both bounds; the single bounds refine them.
+    let overhead = size("overhead", &m.overhead);
+    let network = size("network", &m.network);
+    let config = MemoryConfig {
+        flink: size("flink", &m.flink),
+        metaspace: size("metaspace", &m.metaspace),
+        overhead_min: size("overheadMin", &m.overhead_min).or(overhead),
+        overhead_max: size("overheadMax", &m.overhead_max).or(overhead),
+        heap: size("heap", &m.heap),
+        off_heap: size("offHeap", &m.off_heap),
+        framework_heap: size("frameworkHeap", &m.framework_heap),
+        framework_off_heap: size("frameworkOffHeap", &m.framework_off_heap),
+        task_heap: size("taskHeap", &m.task_heap),
+        task_off_heap: size("taskOffHeap", &m.task_off_heap),
+        managed: size("managed", &m.managed),
+        network_min: size("networkMin", &m.network_min).or(network),
+        network_max: size("networkMax", &m.network_max).or(network),
+        direct_memory_limit: m.direct_memory_limit,
+        ..MemoryConfig::default()
+    };
+    let process = size("process", &m.process);
     fixed_or_range(origin, diags);
-    let mut fraction = |field: &str, v: Option<f64>, key: &str| -> Option<f32> {
+    let mut fraction = |field: &str, v: Option<f64>| -> Option<f64> {
         let f = v?;
         if !f.is_finite() {
             diags.push(origin.error(
@@ -372,70 +343,63 @@ fn memory_options(
             ));
             return None;
         }
-        // Flink reads fractions as Java floats.
-        let f32v = f as f32;
-        options.insert(format!("{prefix}.memory.{key}"), Value::Float(f));
-        Some(f32v)
+        Some(f)
     };
-    let overhead_fraction = fraction(
-        "overheadFraction",
-        m.overhead_fraction,
-        "jvm-overhead.fraction",
-    );
-    let managed_fraction = fraction("managedFraction", m.managed_fraction, "managed.fraction");
-    let network_fraction = fraction("networkFraction", m.network_fraction, "network.fraction");
-    if let Some(b) = m.direct_memory_limit {
-        options.insert(
-            format!("{prefix}.memory.enable-jvm-direct-memory-limit"),
-            Value::Bool(b),
-        );
-    }
-    if diags.error_count() > before {
-        return None;
-    }
-    let jvm = JvmOptions {
+    let config = MemoryConfig {
+        overhead_fraction: fraction("overheadFraction", m.overhead_fraction),
+        managed_fraction: fraction("managedFraction", m.managed_fraction),
+        network_fraction: fraction("networkFraction", m.network_fraction),
         process,
-        flink,
-        metaspace,
-        overhead_min,
-        overhead_max,
-        overhead_fraction,
+        ..config
     };
-    Some(match component {
+    (diags.error_count() == before).then_some(config)
+}
+
+/// The inputs of Flink's memory model; fractions as the Java floats Flink reads them as.
+fn model_inputs(component: Component, origin: &Origin, c: &MemoryConfig) -> Opts {
+    let f32v = |f: Option<f64>| f.map(|f| f as f32);
+    let jvm = JvmOptions {
+        process: c.process,
+        flink: c.flink,
+        metaspace: c.metaspace,
+        overhead_min: c.overhead_min,
+        overhead_max: c.overhead_max,
+        overhead_fraction: f32v(c.overhead_fraction),
+    };
+    match component {
         Component::JobManager => Opts::Jm(JobManagerOptions {
             jvm,
-            heap,
-            off_heap,
-            direct_memory_limit: m.direct_memory_limit,
+            heap: c.heap,
+            off_heap: c.off_heap,
+            direct_memory_limit: c.direct_memory_limit,
         }),
         Component::TaskManager => Opts::Tm(TaskManagerOptions {
             jvm,
-            framework_heap,
-            framework_off_heap,
-            task_heap,
-            task_off_heap,
-            managed,
-            managed_fraction,
-            network_min,
-            network_max,
-            network_fraction,
+            framework_heap: c.framework_heap,
+            framework_off_heap: c.framework_off_heap,
+            task_heap: c.task_heap,
+            task_off_heap: c.task_off_heap,
+            managed: c.managed,
+            managed_fraction: f32v(c.managed_fraction),
+            network_min: c.network_min,
+            network_max: c.network_max,
+            network_fraction: f32v(c.network_fraction),
             network_max_default: origin.version.and_then(|v| v.default_network_max()),
         }),
-    })
+    }
 }
 
 type Quantities = BTreeMap<String, String>;
 
-/// Container requests and limits, the profile labels, and Flink's external-resource options.
+/// Container requests and limits, the profile labels, and the GPUs for Flink.
 fn resources(
     component: Component,
     origin: &Origin,
     spec: &ProfileSpec,
     cpu: Option<u64>,
     memory: Option<Memory>,
-    options: &mut Options,
     diags: &mut Diagnostics,
-) -> (Quantities, Quantities, Quantities) {
+) -> (Quantities, Quantities, Quantities, Option<Gpu>) {
     let (mut requests, mut limits, mut labels) =
         (Quantities::new(), Quantities::new(), Quantities::new());
     labels.insert("flinkgen/profile".into(), origin.name.to_string());
@@ -502,8 +466,8 @@ fn resources(
         &mut labels,
         diags,
     );
-    gpu_options(origin, spec, gpu, options, diags);
-    (requests, limits, labels)
+    let gpu = flink_gpu(origin, spec, gpu, diags);
+    (requests, limits, labels, gpu)
 }
 
 /// Extended resources (GPUs and others) into the container's requests and limits and the pod
@@ -578,15 +542,15 @@ fn extended_resources(
     gpu
 }
 
-/// Flink's external-resource options for the profile's GPUs.
-fn gpu_options(
+/// The profile's GPUs as Flink's GPU plugin finds them: the discovery script Flink ships
+/// for NVIDIA, or the profile's own.
+fn flink_gpu(
     origin: &Origin,
     spec: &ProfileSpec,
     gpu: Option<(String, u64)>,
-    options: &mut Options,
     diags: &mut Diagnostics,
-) {
-    match (&gpu, &spec.gpu) {
+) -> Option<Gpu> {
+    match (gpu, &spec.gpu) {
         (Some((name, amount)), g) => {
             let g = g.clone().unwrap_or_default();
             let script = match (g.discovery_script, name.as_str()) {
@@ -604,39 +568,22 @@ fn gpu_options(
                     None
                 }
             };
-            let text = |s: &str| Value::Text(s.to_string());
-            options.insert("external-resources".into(), text("gpu"));
-            options.insert(
-                "external-resource.gpu.amount".into(),
-                Value::Int(*amount as i64),
-            );
-            options.insert(
-                "external-resource.gpu.driver-factory.class".into(),
-                text("org.apache.flink.externalresource.gpu.GPUDriverFactory"),
-            );
-            options.insert(
-                "external-resource.gpu.kubernetes.config-key".into(),
-                text(name),
-            );
-            if let Some(s) = script {
-                options.insert(
-                    "external-resource.gpu.param.discovery-script.path".into(),
-                    text(&s),
-                );
-            }
-            if let Some(a) = g.discovery_args {
-                options.insert(
-                    "external-resource.gpu.param.discovery-script.args".into(),
-                    text(&a),
-                );
-            }
+            Some(Gpu {
+                amount,
+                config_key: name,
+                discovery_script: script,
+                discovery_args: g.discovery_args,
+            })
         }
-        (None, Some(_)) => diags.push(
-            origin
-                .key_error("gpu", "`gpu` is set but the profile requests no GPU")
-                .help("add nvidia.com/gpu or amd.com/gpu to resources"),
-        ),
-        (None, None) => {}
+        (None, Some(_)) => {
+            diags.push(
+                origin
+                    .key_error("gpu", "`gpu` is set but the profile requests no GPU")
+                    .help("add nvidia.com/gpu or amd.com/gpu to resources"),
+            );
+            None
+        }
+        (None, None) => None,
     }
 }
 
