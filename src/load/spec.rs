@@ -29,7 +29,66 @@ macro_rules! named {
     };
 }
 
-pod_fields! {
+/// A job's or a session cluster's fields, with the fields both have written once: the spec's
+/// own head, the sizing and configuration fields, the middle part, the policy fields, the
+/// tail, then the pod fields (`pod_fields!`). Each spec keeps its field order, which the
+/// "allowed:" list of an unknown-field error and the JSON Schema follow.
+macro_rules! spec_fields {
+    ($(#[$meta:meta])* pub struct $name:ident { $($head:tt)* } { $($middle:tt)* } { $($tail:tt)* }) => {
+        pod_fields! {
+        $(#[$meta])*
+        pub struct $name {
+            $($head)*
+    /// Default parallelism (`parallelism.default`): a job's defaults to TaskManager replicas x
+    /// slots; a session cluster's is the default of the jobs that set none.
+    #[serde(default, deserialize_with = "super::scalar::int32")]
+    #[schemars(range(max = 2147483647))]
+    pub parallelism: Option<u32>,
+    #[serde(default)]
+    pub job_manager: JobManagerSpec,
+    #[serde(default)]
+    pub task_manager: TaskManagerSpec,
+    /// Checkpointing; a session cluster's is the default of its jobs, each may set its own.
+    pub checkpoints: Option<CheckpointSpec>,
+    pub savepoints: Option<SavepointSpec>,
+    pub state_backend: Option<StateBackend>,
+    /// Optional Flink plugins from the image's `opt/` folder, e.g. `s3-fs-presto`.
+    #[serde(default)]
+    pub plugins: Vec<String>,
+    /// Further Flink options, flat (`a.b.c: v`) or nested.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
+    pub flink_config: BTreeMap<String, super::tree::Tree>,
+    /// Kubernetes namespace; defaults to the project's.
+    pub namespace: Option<String>,
+    /// Extra labels on every resource and pod.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    pub logging: Option<LoggingSpec>,
+            $($middle)*
+    /// Restrict ingress to the pods (off unless given).
+    pub network_policy: Option<NetworkPolicySpec>,
+    /// Limit voluntary disruption of TaskManagers (off unless given).
+    pub pod_disruption_budget: Option<PodDisruptionBudgetSpec>,
+    /// Changes for single environments declared in flinkgen.yaml, by environment name.
+    #[serde(default)]
+    pub environments: BTreeMap<String, JobOverlay>,
+    /// Flink options whose values live in Kubernetes Secrets, by option key: the value never
+    /// reaches out/, the processes read it from the Secret when they start.
+    #[serde(default)]
+    pub flink_config_from_secrets: BTreeMap<String, SecretKeySpec>,
+    /// The account the Flink pods run as, with its annotations (a cloud identity); written by
+    /// flinkgen unless `create: false`.
+    pub service_account: Option<ServiceAccountSpec>,
+    /// Metrics the pods expose (Prometheus); over the project's defaults.
+    pub metrics: Option<MetricsSpec>,
+            $($tail)*
+        }
+        }
+    };
+}
+
+spec_fields! {
 /// One Flink job: its own application cluster, or submitted to a session cluster (`session`).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -72,46 +131,10 @@ pub struct JobSpec {
     /// Program arguments, passed after all Flink options.
     #[serde(default)]
     pub args: Vec<Scalar>,
-    /// Default parallelism; defaults to TaskManager replicas x slots.
-    #[serde(default, deserialize_with = "super::scalar::int32")]
-    #[schemars(range(max = 2147483647))]
-    pub parallelism: Option<u32>,
-    #[serde(default)]
-    pub job_manager: JobManagerSpec,
-    #[serde(default)]
-    pub task_manager: TaskManagerSpec,
-    pub checkpoints: Option<CheckpointSpec>,
-    pub savepoints: Option<SavepointSpec>,
-    pub state_backend: Option<StateBackend>,
-    /// Optional Flink plugins from the image's `opt/` folder, e.g. `s3-fs-presto`.
-    #[serde(default)]
-    pub plugins: Vec<String>,
-    /// Further Flink options, flat (`a.b.c: v`) or nested.
-    #[serde(default)]
-    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
-    pub flink_config: BTreeMap<String, super::tree::Tree>,
-    /// Kubernetes namespace; defaults to the project's.
-    pub namespace: Option<String>,
-    /// Extra labels on every resource and pod.
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
-    pub logging: Option<LoggingSpec>,
-    /// Restrict ingress to the job's pods (off unless given).
-    pub network_policy: Option<NetworkPolicySpec>,
-    /// Limit voluntary disruption of TaskManagers (off unless given).
-    pub pod_disruption_budget: Option<PodDisruptionBudgetSpec>,
-    /// Changes for single environments declared in flinkgen.yaml, by environment name.
-    #[serde(default)]
-    pub environments: BTreeMap<String, JobOverlay>,
-    /// Flink options whose values live in Kubernetes Secrets, by option key: the value never
-    /// reaches out/, the processes read it from the Secret when they start.
-    #[serde(default)]
-    pub flink_config_from_secrets: BTreeMap<String, SecretKeySpec>,
-    /// The account the Flink pods run as, with its annotations (a cloud identity); written by
-    /// flinkgen unless `create: false`.
-    pub service_account: Option<ServiceAccountSpec>,
-    /// Metrics the pods expose (Prometheus); over the project's defaults.
-    pub metrics: Option<MetricsSpec>,
+}
+{
+}
+{
 }
 }
 
@@ -637,7 +660,7 @@ pub struct IngressSpec {
     pub annotations: BTreeMap<String, String>,
 }
 
-pod_fields! {
+spec_fields! {
 /// A session cluster (`clusters/*.yaml`): a JobManager and TaskManagers that jobs with
 /// `session: <name>` are submitted to.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -652,44 +675,13 @@ pub struct ClusterSpec {
     pub target: Option<Target>,
     /// The cluster image: built with its plugins and `lib` jars, or an existing one (`ref`).
     pub image: Option<ImageSpec>,
-    /// The cluster's default parallelism (`parallelism.default`), for jobs that set none.
-    #[serde(default, deserialize_with = "super::scalar::int32")]
-    #[schemars(range(max = 2147483647))]
-    pub parallelism: Option<u32>,
-    #[serde(default)]
-    pub job_manager: JobManagerSpec,
-    #[serde(default)]
-    pub task_manager: TaskManagerSpec,
-    /// Cluster-wide defaults; each job may set its own.
-    pub checkpoints: Option<CheckpointSpec>,
-    pub savepoints: Option<SavepointSpec>,
-    pub state_backend: Option<StateBackend>,
-    /// Flink plugins from the image's `opt/` folder, e.g. `s3-fs-presto`.
-    #[serde(default)]
-    pub plugins: Vec<String>,
-    #[serde(default)]
-    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
-    pub flink_config: BTreeMap<String, super::tree::Tree>,
-    pub namespace: Option<String>,
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
-    pub logging: Option<LoggingSpec>,
+}
+{
     pub ha: Option<HaSpec>,
     pub rest: Option<RestSpec>,
     pub ingress: Option<IngressSpec>,
-    pub network_policy: Option<NetworkPolicySpec>,
-    pub pod_disruption_budget: Option<PodDisruptionBudgetSpec>,
-    #[serde(default)]
-    pub environments: BTreeMap<String, JobOverlay>,
-    /// Flink options whose values live in Kubernetes Secrets, by option key: the value never
-    /// reaches out/, the processes read it from the Secret when they start.
-    #[serde(default)]
-    pub flink_config_from_secrets: BTreeMap<String, SecretKeySpec>,
-    /// The account the Flink pods run as, with its annotations (a cloud identity); written by
-    /// flinkgen unless `create: false`.
-    pub service_account: Option<ServiceAccountSpec>,
-    /// Metrics the pods expose (Prometheus); over the project's defaults.
-    pub metrics: Option<MetricsSpec>,
+}
+{
     /// PyFlink in the cluster's image, for the Python functions of the PyFlink jobs submitted
     /// to it (`requirements`, `executable`; the jobs bring their own scripts).
     pub python: Option<PythonSpec>,
