@@ -147,6 +147,13 @@ fn manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
     if job.ingress.is_some() {
         all.push(("ingress.yaml", "ingress.yaml.j2"));
     }
+    all.extend(policies(job));
+    all
+}
+
+/// The optional PodMonitor, network policies and disruption budget, in either target.
+fn policies(job: &Job) -> Vec<(&'static str, &'static str)> {
+    let mut all = Vec::new();
     if job.metrics.as_ref().is_some_and(|m| m.pod_monitor) {
         all.push(POD_MONITOR);
     }
@@ -175,15 +182,7 @@ fn operator_manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
         all.push(FILES_CONFIG_MAP);
     }
     all.push(("flinkdeployment.yaml", "flinkdeployment.yaml.j2"));
-    if job.metrics.as_ref().is_some_and(|m| m.pod_monitor) {
-        all.push(POD_MONITOR);
-    }
-    if job.network_policy.is_some() {
-        all.extend_from_slice(NETWORK_POLICIES);
-    }
-    if job.disruption_budget.is_some() {
-        all.push(DISRUPTION_BUDGET);
-    }
+    all.extend(policies(job));
     all
 }
 
