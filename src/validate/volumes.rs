@@ -22,6 +22,7 @@ const RESERVED_VOLUMES: &[&str] = &[
     "flink-logs",
 ];
 
+/// One mount of the spec: its path and name checked, and its one source as a Kubernetes `Volume`.
 pub fn volume(
     src: &Source,
     field: &str,
@@ -118,71 +119,9 @@ pub fn volume(
         named("persistentVolumeClaim", c, diags)?;
         json!({ "name": name, "persistentVolumeClaim": { "claimName": c, "readOnly": read_only } })
     } else if let Some(e) = &v.empty_dir {
-        let mut spec = json!({});
-        if let Some(size) = &e.size_limit {
-            match units::memory(size) {
-                Ok(bytes) => spec["sizeLimit"] = json!(disk_size(bytes)),
-                Err(err) => {
-                    diags.push(src.error(&format!("{field}.emptyDir.sizeLimit"), err));
-                    return None;
-                }
-            }
-        }
-        match e.medium.as_deref() {
-            None => {}
-            Some("Memory") => spec["medium"] = json!("Memory"),
-            Some(m) => {
-                diags.push(
-                    src.error(
-                        &format!("{field}.emptyDir.medium"),
-                        format!("`{m}` is not an emptyDir medium"),
-                    )
-                    .help("use Memory (a tmpfs), or leave it out for the node's disk"),
-                );
-                return None;
-            }
-        }
-        json!({ "name": name, "emptyDir": spec })
+        empty_dir(src, field, &name, e, diags)?
     } else {
-        let (host, kind) = match v.host_path.as_ref()? {
-            HostPathSpec::Path(p) => (p.clone(), None),
-            HostPathSpec::Typed(t) => (t.path.clone(), t.path_type.clone()),
-        };
-        if !host.starts_with('/') {
-            diags.push(src.error(
-                &format!("{field}.hostPath"),
-                format!("`{host}` is not an absolute path on the node"),
-            ));
-            return None;
-        }
-        const TYPES: &[&str] = &[
-            "DirectoryOrCreate",
-            "Directory",
-            "FileOrCreate",
-            "File",
-            "Socket",
-            "CharDevice",
-            "BlockDevice",
-        ];
-        if let Some(k) = kind.as_deref().filter(|k| !TYPES.contains(k)) {
-            diags.push(
-                src.error(
-                    &format!("{field}.hostPath.type"),
-                    format!("`{k}` is not a hostPath type"),
-                )
-                .help(format!("use one of: {}", TYPES.join(", "))),
-            );
-            return None;
-        }
-        diags.push(
-            src.warning(field, format!("a hostPath volume ties the pod to what node {host} holds, and gives it access to the node's files"))
-                .help("prefer a persistentVolumeClaim or an emptyDir unless the path is a local disk meant for it"),
-        );
-        let mut hp = json!({ "path": host });
-        if let Some(k) = kind {
-            hp["type"] = json!(k);
-        }
-        json!({ "name": name, "hostPath": hp })
+        host_path(src, field, &name, v.host_path.as_ref()?, diags)?
     };
     Some(Mount {
         name,
@@ -190,6 +129,90 @@ pub fn volume(
         volume,
         files: BTreeMap::new(),
     })
+}
+
+/// An emptyDir, on the node's disk or in memory, with an optional size limit.
+fn empty_dir(
+    src: &Source,
+    field: &str,
+    name: &str,
+    e: &crate::load::pod::EmptyDirSpec,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    let mut spec = json!({});
+    if let Some(size) = &e.size_limit {
+        match units::memory(size) {
+            Ok(bytes) => spec["sizeLimit"] = json!(disk_size(bytes)),
+            Err(err) => {
+                diags.push(src.error(&format!("{field}.emptyDir.sizeLimit"), err));
+                return None;
+            }
+        }
+    }
+    match e.medium.as_deref() {
+        None => {}
+        Some("Memory") => spec["medium"] = json!("Memory"),
+        Some(m) => {
+            diags.push(
+                src.error(
+                    &format!("{field}.emptyDir.medium"),
+                    format!("`{m}` is not an emptyDir medium"),
+                )
+                .help("use Memory (a tmpfs), or leave it out for the node's disk"),
+            );
+            return None;
+        }
+    }
+    Some(json!({ "name": name, "emptyDir": spec }))
+}
+
+/// A node path: allowed with a warning, since it ties the pod to a node's files.
+fn host_path(
+    src: &Source,
+    field: &str,
+    name: &str,
+    spec: &HostPathSpec,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    let (host, kind) = match spec {
+        HostPathSpec::Path(p) => (p.clone(), None),
+        HostPathSpec::Typed(t) => (t.path.clone(), t.path_type.clone()),
+    };
+    if !host.starts_with('/') {
+        diags.push(src.error(
+            &format!("{field}.hostPath"),
+            format!("`{host}` is not an absolute path on the node"),
+        ));
+        return None;
+    }
+    const TYPES: &[&str] = &[
+        "DirectoryOrCreate",
+        "Directory",
+        "FileOrCreate",
+        "File",
+        "Socket",
+        "CharDevice",
+        "BlockDevice",
+    ];
+    if let Some(k) = kind.as_deref().filter(|k| !TYPES.contains(k)) {
+        diags.push(
+            src.error(
+                &format!("{field}.hostPath.type"),
+                format!("`{k}` is not a hostPath type"),
+            )
+            .help(format!("use one of: {}", TYPES.join(", "))),
+        );
+        return None;
+    }
+    diags.push(
+        src.warning(field, format!("a hostPath volume ties the pod to what node {host} holds, and gives it access to the node's files"))
+            .help("prefer a persistentVolumeClaim or an emptyDir unless the path is a local disk meant for it"),
+    );
+    let mut hp = json!({ "path": host });
+    if let Some(k) = kind {
+        hp["type"] = json!(k);
+    }
+    Some(json!({ "name": name, "hostPath": hp }))
 }
 
 /// The files of a ConfigMap flinkgen writes: each key a Secret-style key, each source a
