@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::diag::Diagnostics;
-use crate::load::pod::EnvValue;
+use crate::load::pod::{EnvSource, EnvValue};
 use crate::load::scalar::Scalar;
 use crate::load::Source;
 
@@ -40,31 +40,7 @@ pub fn env_var(
     value: &EnvValue,
     diags: &mut Diagnostics,
 ) -> Option<Value> {
-    if !env_name(name) {
-        diags.push(
-            src.key_error(
-                field,
-                format!("`{name}` is not an environment variable name"),
-            )
-            .help("use letters, digits and `_`, not starting with a digit"),
-        );
-        return None;
-    }
-    if RESERVED_ENV.contains(&name) || name.starts_with("FLINKGEN_") {
-        diags.push(src.key_error(field, format!("`{name}` is set by flinkgen")));
-        return None;
-    }
-    match name {
-        "FLINK_PROPERTIES" => diags.push(
-            src.warning(field, "FLINK_PROPERTIES has no effect: the image's entrypoint cannot append it to the read-only configuration")
-                .help("put the options in flinkConfig (or flinkConfigFromSecrets)"),
-        ),
-        "ENABLE_BUILT_IN_PLUGINS" => diags.push(
-            src.warning(field, "ENABLE_BUILT_IN_PLUGINS has no effect: the image's entrypoint cannot copy into plugins/ on the read-only root filesystem")
-                .help("list the plugins in `plugins`; flinkgen's image enables them at build time"),
-        ),
-        _ => {}
-    }
+    checked_name(src, field, name, diags)?;
     let from = match value {
         EnvValue::Value(Scalar::Float(f)) => {
             diags.push(
@@ -98,28 +74,82 @@ pub fn env_var(
         return None;
     }
     if let Some(path) = &from.field {
-        let labelled = ["metadata.labels['", "metadata.annotations['"]
-            .iter()
-            .any(|p| path.starts_with(p) && path.ends_with("']"));
-        if !POD_FIELDS.contains(&path.as_str()) && !labelled {
-            diags.push(
-                src.error(
-                    &format!("{field}.field"),
-                    format!("`{path}` is not a pod field a container can read"),
-                )
-                .help(format!(
-                    "use one of: {}, metadata.labels['<key>'], metadata.annotations['<key>']",
-                    POD_FIELDS.join(", ")
-                )),
-            );
-            return None;
-        }
-        if from.key.is_some() || from.optional.is_some() {
-            diags.push(src.error(field, "a pod field takes no key or optional"));
-            return None;
-        }
-        return Some(json!({ "name": name, "valueFrom": { "fieldRef": { "fieldPath": path } } }));
+        return field_ref(src, field, name, path, from, diags);
     }
+    key_ref(src, field, name, from, diags)
+}
+
+/// A name the container may set: a valid variable, not one flinkgen sets; warns for the
+/// image's variables that cannot work on a read-only root filesystem.
+fn checked_name(src: &Source, field: &str, name: &str, diags: &mut Diagnostics) -> Option<()> {
+    if !env_name(name) {
+        diags.push(
+            src.key_error(
+                field,
+                format!("`{name}` is not an environment variable name"),
+            )
+            .help("use letters, digits and `_`, not starting with a digit"),
+        );
+        return None;
+    }
+    if RESERVED_ENV.contains(&name) || name.starts_with("FLINKGEN_") {
+        diags.push(src.key_error(field, format!("`{name}` is set by flinkgen")));
+        return None;
+    }
+    match name {
+        "FLINK_PROPERTIES" => diags.push(
+            src.warning(field, "FLINK_PROPERTIES has no effect: the image's entrypoint cannot append it to the read-only configuration")
+                .help("put the options in flinkConfig (or flinkConfigFromSecrets)"),
+        ),
+        "ENABLE_BUILT_IN_PLUGINS" => diags.push(
+            src.warning(field, "ENABLE_BUILT_IN_PLUGINS has no effect: the image's entrypoint cannot copy into plugins/ on the read-only root filesystem")
+                .help("list the plugins in `plugins`; flinkgen's image enables them at build time"),
+        ),
+        _ => {}
+    }
+    Some(())
+}
+
+/// A pod field (`spec.nodeName`, a label) read through the downward API.
+fn field_ref(
+    src: &Source,
+    field: &str,
+    name: &str,
+    path: &str,
+    from: &EnvSource,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    let labelled = ["metadata.labels['", "metadata.annotations['"]
+        .iter()
+        .any(|p| path.starts_with(p) && path.ends_with("']"));
+    if !POD_FIELDS.contains(&path) && !labelled {
+        diags.push(
+            src.error(
+                &format!("{field}.field"),
+                format!("`{path}` is not a pod field a container can read"),
+            )
+            .help(format!(
+                "use one of: {}, metadata.labels['<key>'], metadata.annotations['<key>']",
+                POD_FIELDS.join(", ")
+            )),
+        );
+        return None;
+    }
+    if from.key.is_some() || from.optional.is_some() {
+        diags.push(src.error(field, "a pod field takes no key or optional"));
+        return None;
+    }
+    Some(json!({ "name": name, "valueFrom": { "fieldRef": { "fieldPath": path } } }))
+}
+
+/// One key of a Secret or ConfigMap.
+fn key_ref(
+    src: &Source,
+    field: &str,
+    name: &str,
+    from: &EnvSource,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
     let (kind, object) = match (&from.secret, &from.config_map) {
         (Some(s), _) => ("secretKeyRef", s),
         (_, Some(c)) => ("configMapKeyRef", c),
