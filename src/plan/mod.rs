@@ -588,6 +588,8 @@ fn common_labels(job: &Job) -> BTreeMap<String, String> {
     labels
 }
 
+/// One process's view: resources, scheduling and the pod additions. Long because it is the
+/// view's struct literal, one field per line, as `view` is.
 fn process(job: &Job, component: &str, p: &Process) -> ProcessView {
     // Only immutable facts go in the selector: Deployment selectors cannot change later.
     let mut selector: BTreeMap<String, String> = [

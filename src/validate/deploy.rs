@@ -377,6 +377,7 @@ fn operator_only_fields(src: &Source, job: &Job, diags: &mut Diagnostics) {
 /// Where each entry point can take the jar from. Flink 1.19 added artifact fetching
 /// (`--jars` of `standalone-job`, remote `pipeline.jars` of native application clusters);
 /// `flink run` reads only local files; the Operator fetches a FlinkSessionJob's jar itself.
+/// Long because it is one match over jar form and entry point, each arm a rule with its reason.
 pub fn jar_checks(src: &Source, spec: &JobSpec, job: &Job, diags: &mut Diagnostics) {
     // Python and SQL jobs start from jars the image has by construction (validate::program).
     let (Some(jar), crate::model::Program::Java) = (&job.jar, &job.program) else {

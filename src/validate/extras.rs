@@ -14,7 +14,8 @@ use crate::load::Source;
 use crate::model::PodExtras;
 
 /// The pod fields of one place, checked; `prefix` is where they are written (`""`,
-/// `taskManager.`, `environments.prod.` …).
+/// `taskManager.`, `environments.prod.` …). Long because it walks the pod fields in turn,
+/// each checked by its own module (env, volumes, containers).
 pub fn extras(
     src: &Source,
     prefix: &str,
