@@ -100,11 +100,35 @@ def flinkgen_flags(job_dir):
 TEMPLATED = ("metrics.reporter.", "external-resource.gpu.", "s3.", "fs.", "table.", "custom.")
 
 
-def unknown_keys(lib, keys):
-    """The keys no ConfigOption in Flink's jars declares, by FlinkOptionKeys.java."""
+def python_jar(version):
+    """The release's opt/flink-python jar, which declares the `python.*` options (not in
+    lib/), extracted once from apache-flink-libraries."""
+    path = os.path.join(CACHE, f"flink-python-{version}.jar")
+    if not os.path.exists(path):
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
+                            f"apache-flink-libraries=={version}", "-d", tmp], check=True)
+            archive = glob.glob(os.path.join(tmp, "apache*flink*libraries*"))[0]
+            wanted = lambda n: "/opt/flink-python" in n and n.endswith(".jar")
+            if archive.endswith(".whl"):
+                with zipfile.ZipFile(archive) as z:
+                    data = z.read(next(n for n in z.namelist() if wanted(n)))
+            else:
+                with tarfile.open(archive) as t:
+                    data = t.extractfile(next(m for m in t.getmembers() if wanted(m.name))).read()
+            with open(path, "wb") as f:
+                f.write(data)
+    return path
+
+
+def unknown_keys(lib, keys, version):
+    """The keys no ConfigOption in Flink's jars declares, by FlinkOptionKeys.java (with the
+    flink-python jar when a Python job's keys are among them)."""
     source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "java", "FlinkOptionKeys.java")
-    dist = glob.glob(os.path.join(lib, "flink-dist-*.jar"))[0]
-    p = subprocess.run(["java", "-cp", os.path.join(lib, "*"), source, dist],
+    jars = glob.glob(os.path.join(lib, "flink-dist-*.jar"))
+    if any(k.startswith("python.") for k in keys):
+        jars.append(python_jar(version))
+    p = subprocess.run(["java", "-cp", os.pathsep.join([os.path.join(lib, "*")] + jars[1:]), source, *jars],
                        input="\n".join(sorted(keys)), capture_output=True, text=True)
     if p.returncode != 0:
         raise SystemExit(p.stderr)
@@ -124,7 +148,7 @@ def main():
         ours = flinkgen_flags(job_dir)
         config_text = block(text, name)
         keys = {l.split(": ", 1)[0] for l in config_text.splitlines() if ": " in l and not l.startswith("#")}
-        unknown = unknown_keys(lib, keys)
+        unknown = unknown_keys(lib, keys, version)
         if unknown and "warnings-deprecated-keys" not in job_dir:
             failures += 1
             print(f"FAIL {job_dir} Flink {version}: not Flink options: {', '.join(unknown)}")
