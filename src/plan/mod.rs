@@ -10,7 +10,9 @@ use crate::flink::config;
 use crate::load::spec::LogLevel;
 use crate::model::{Jar, Job, Kind, Logging, Process, Program, Restore};
 
+mod context;
 mod views;
+pub use context::{context, FIELDS};
 pub use views::*;
 
 pub const GENERATOR: &str = concat!("flinkgen ", env!("CARGO_PKG_VERSION"));
@@ -38,7 +40,7 @@ pub struct Output {
 
 /// What the manifests embed of files rendered from the same view: the logging configuration,
 /// the native TaskManager pod template, and the hash that rolls the pods when either changes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Mounted {
     pub log4j_text: String,
     /// Empty unless the job runs a native cluster.
@@ -190,20 +192,26 @@ fn operator_manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
 pub fn plan(
     out_dir: &str,
     job: &Job,
-    render: impl Fn(&str, &JobView) -> Result<String, minijinja::Error>,
+    render: impl Fn(&str, minijinja::Value) -> Result<String, minijinja::Error>,
 ) -> Result<Plan, minijinja::Error> {
     let mut view = view(job, out_dir);
+    // The two mounted files read nothing mounted (the context tests hold them to it).
+    let early = |template: &str, view: &JobView| {
+        let ctx = context(template, view, &Mounted::default())
+            .expect("the mounted files' templates have contexts");
+        render(template, ctx)
+    };
     // The project's own log4j configuration is used byte for byte.
     let log4j_text = match &job.logging.file {
         Some(text) => text.clone(),
-        None => render("log4j-console.properties.j2", &view)?,
+        None => early("log4j-console.properties.j2", &view)?,
     };
     let pod_template_text = if job.is_native() && job.has_cluster() {
         // A new native JobManager adopts the running TaskManagers of the previous one (Flink
         // recovers workers from previous attempts, whatever their configuration), so their
         // pods carry the configuration they started with, for finding stale ones.
         view.taskmanager_config = Some(config_hash(&view, &log4j_text, "")[..16].to_string());
-        render("taskmanager-pod-template.yaml.j2", &view)?
+        early("taskmanager-pod-template.yaml.j2", &view)?
     } else {
         String::new()
     };

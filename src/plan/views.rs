@@ -1,5 +1,7 @@
-//! What templates see: one view per job (`JobView`) and the views of its parts. Field names
-//! are load-bearing for `templates/`; `plan` fills them from the model and derive.
+//! The values templates read: `JobView` holds every value of a job (built from the model and
+//! its wiring), the views of its parts below. No template sees it whole: each is rendered with
+//! the fields it reads, picked by `plan::context` (and held to exactly those by a test).
+//! Field names are load-bearing for `templates/`.
 
 use std::collections::BTreeMap;
 

@@ -188,15 +188,19 @@ impl Renderer {
         job: &crate::model::Job,
         out_dir: &str,
     ) -> Result<BTreeMap<String, String>, minijinja::Error> {
-        let plan = plan::plan(out_dir, job, |template, v| self.render(template, v))?;
-        // One conversion of the view serves every template of the job.
-        let ctx = minijinja::context! {
-            ..Value::from_serialize(&plan.view),
-            ..Value::from_serialize(&plan.mounted)
-        };
+        let plan = plan::plan(out_dir, job, |template, ctx| self.render(template, &ctx))?;
         plan.files
             .into_iter()
-            .map(|o| Ok((o.path, self.env.get_template(o.template)?.render(&ctx)?)))
+            .map(|o| {
+                let ctx =
+                    plan::context(o.template, &plan.view, &plan.mounted).ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::TemplateNotFound,
+                            format!("{} has no context", o.template),
+                        )
+                    })?;
+                Ok((o.path, self.env.get_template(o.template)?.render(ctx)?))
+            })
             .collect()
     }
 }
@@ -333,6 +337,47 @@ fn docker_quote_filter(text: String) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each template's context holds exactly what the template (with the parts it includes)
+    /// reads: nothing missing, which strict undefined would only catch on the paths a golden
+    /// case takes, and nothing more, so the lists in plan::context stay a true account.
+    #[test]
+    fn each_template_gets_exactly_the_values_it_reads() {
+        use std::collections::BTreeSet;
+        let renderer = Renderer::new();
+        let reads = |name: &str| -> BTreeSet<String> {
+            let t = renderer.env.get_template(name).unwrap();
+            let mut vars: BTreeSet<String> = t.undeclared_variables(false).into_iter().collect();
+            if t.source()
+                .contains("{% include \"_jobmanager-pod.yaml.j2\" %}")
+            {
+                vars.extend(
+                    renderer
+                        .env
+                        .get_template("_jobmanager-pod.yaml.j2")
+                        .unwrap()
+                        .undeclared_variables(false),
+                );
+            }
+            vars
+        };
+        // Rendered through another way: macros and included parts, and the environment
+        // folder's kustomization (its own EnvironmentView).
+        let not_alone = [
+            "_macros.yaml.j2",
+            "_jobmanager-pod.yaml.j2",
+            "environment-kustomization.yaml.j2",
+        ];
+        for (name, _) in TEMPLATES.iter().filter(|(n, _)| !not_alone.contains(n)) {
+            let (_, fields) = plan::FIELDS
+                .iter()
+                .find(|(t, _)| t == name)
+                .unwrap_or_else(|| panic!("{name} has no context in plan::context"));
+            let given: BTreeSet<String> = fields.iter().map(|f| f.to_string()).collect();
+            assert_eq!(given, reads(name), "{name}");
+        }
+        assert_eq!(plan::FIELDS.len(), TEMPLATES.len() - not_alone.len());
+    }
 
     #[test]
     fn every_template_file_is_embedded() {
