@@ -4,4 +4,5 @@
 
 pub mod options;
 pub mod quantity;
+pub mod submit;
 pub mod wiring;

@@ -281,7 +281,9 @@ fn finish(
     job.kind = match role {
         Role::Application => Kind::Application,
         Role::Cluster => Kind::SessionCluster,
-        Role::SessionJob(c) => Kind::SessionJob(super::deploy::submission(&job, c, parallelism)),
+        Role::SessionJob(c) => {
+            Kind::SessionJob(crate::derive::submit::submission(&job, c, parallelism))
+        }
     };
     super::deploy::native_checks(src, &job, diags);
     super::deploy::jar_checks(src, spec, &job, diags);
