@@ -197,8 +197,12 @@ pub fn plan(
     let mut view = view(job, out_dir);
     // The two mounted files read nothing mounted (the context tests hold them to it).
     let early = |template: &str, view: &JobView| {
-        let ctx = context(template, view, &Mounted::default())
-            .expect("the mounted files' templates have contexts");
+        let ctx = context(template, view, &Mounted::default()).ok_or_else(|| {
+            minijinja::Error::new(
+                minijinja::ErrorKind::TemplateNotFound,
+                format!("{template} has no context"),
+            )
+        })?;
         render(template, ctx)
     };
     // The project's own log4j configuration is used byte for byte.
