@@ -226,7 +226,7 @@ impl Version {
     /// The Ubuntu release and Python the official image is built on (apache/flink-docker's
     /// Dockerfiles: eclipse-temurin `-jammy` up to 2.1, `-noble` from 2.2), when PyPI has an
     /// apache-flink wheel of this release for that Python; None for 1.15 and 1.16, whose
-    /// newest wheels are for Python 3.8 (checked with `pip download --only-binary`).
+    /// newest wheels are for Python 3.8 and 3.9 (`newest_pyflink_python`).
     pub fn image_python(&self) -> Option<(&'static str, &'static str)> {
         if !self.at_least(1, 17) {
             None
@@ -234,6 +234,18 @@ impl Version {
             Some(("Ubuntu 24.04", "3.12"))
         } else {
             Some(("Ubuntu 22.04", "3.10"))
+        }
+    }
+}
+
+impl Version {
+    /// The newest Python PyPI has an apache-flink wheel of this release for, where that is
+    /// older than the official image's (checked with `pip download --only-binary`).
+    pub fn newest_pyflink_python(&self) -> Option<&'static str> {
+        match (self.major, self.minor) {
+            (1, 15) => Some("3.8"),
+            (1, 16) => Some("3.9"),
+            _ => None,
         }
     }
 }

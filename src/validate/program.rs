@@ -312,9 +312,10 @@ fn python(cx: &Context, p: &PythonSpec, diags: &mut Diagnostics) -> Option<Pytho
         });
     }
     if version.image_python().is_none() {
+        let newest = version.newest_pyflink_python().unwrap_or("an older one");
         diags.push(
-            src.key_error("python", format!("PyPI has no apache-flink {version} for the Python of the official image (Ubuntu 22.04's 3.10); its wheels stop at Python 3.8"))
-                .help("use Flink 1.17 or later, or build on an image with Python 3.8 and PyFlink (image.base and python.executable)"),
+            src.key_error("python", format!("PyPI has no apache-flink {version} for the Python of the official image (Ubuntu 22.04's 3.10); its wheels stop at Python {newest}"))
+                .help(format!("use Flink 1.17 or later, or build on an image with Python {newest} and PyFlink (image.base and python.executable)")),
         );
         return None;
     }
