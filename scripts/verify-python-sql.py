@@ -42,15 +42,10 @@ REPO = os.path.dirname(HERE)
 CACHE = os.path.expanduser("~/.cache/flinkgen")
 
 
-def load(name):
-    spec = importlib.util.spec_from_file_location(name.replace("-", "_"), os.path.join(HERE, f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-vwf = load("verify-with-flink")
-vss = load("verify-session-submit")
+_spec = importlib.util.spec_from_file_location("local_cluster", os.path.join(HERE, "local_cluster.py"))
+local_cluster = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(local_cluster)
+vwf, vss = local_cluster.vwf, local_cluster.vss
 
 SCRIPT = '''\
 import tabulate
