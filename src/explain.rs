@@ -76,11 +76,17 @@ fn deployment(job: &Job) -> String {
     } else {
         ""
     };
+    // What runs, when it is not a jar: the interpreter or the runner is worth seeing.
+    let program = match &job.program {
+        crate::model::Program::Java => String::new(),
+        crate::model::Program::Python(p) => format!("; PyFlink with {}", p.executable),
+        crate::model::Program::Sql(s) => format!("; SQL script {} (flinkgen's runner)", s.script),
+    };
     match &job.kind {
-        Kind::Application => format!("application mode, {}{ha}", job.mode.as_str()),
+        Kind::Application => format!("application mode, {}{ha}{program}", job.mode.as_str()),
         Kind::SessionCluster => format!("session cluster, {}{ha}", job.mode.as_str()),
         Kind::SessionJob(s) => format!(
-            "submitted to session cluster {} ({}); the processes below are the cluster's",
+            "submitted to session cluster {} ({}){program}; the processes below are the cluster's",
             s.cluster, s.cluster_source
         ),
     }
