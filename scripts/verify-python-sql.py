@@ -12,7 +12,7 @@ Flink's distribution from PyPI (apache-flink, the same files as the official ima
 Dockerfile's PyFlink release checked against the job's and its requirements installed into a
 virtual environment that stands in for /opt/flink-python, every COPY of the final stage, and
 the SQL runner compiled with the Dockerfile's own javac/jar command from the SqlRunner.java
-flinkgen wrote. The configuration is the ConfigMap's (RPC address 127.0.0.1, image paths
+flinkgen wrote (twice, a second apart: the two jars must be the same bytes). The configuration is the ConfigMap's (RPC address 127.0.0.1, image paths
 mapped to the local folders).
 
 Application jobs start with the JobManager container's arguments (standalone-job) and one
@@ -139,6 +139,7 @@ class Image:
         stages = docker.split("\nFROM ")
         final = stages[-1]
         runner = None
+        self.runner_reproducible = None
         if len(stages) > 2:
             runner = self.build_sql_runner(stages[-2], root, work)
         if "pip install" in final:
@@ -182,13 +183,20 @@ class Image:
         lines = stage.splitlines()
         source = next(l for l in lines if l.startswith("COPY ") and l.endswith("/src/flinkgen/SqlRunner.java"))
         run = "\n".join(lines[next(i for i, l in enumerate(lines) if l.startswith("RUN ")):]).strip()
-        classes, jar = os.path.join(work, "classes"), os.path.join(work, "flinkgen-sql-runner.jar")
-        command = (run[len("RUN "):].replace("\\\n", " ")
-                   .replace("'/flink/lib/*'", f"'{self.home}/lib/*'")
-                   .replace("/src/flinkgen/SqlRunner.java", os.path.join(root, source.split()[1]))
-                   .replace("/classes", classes).replace("/flinkgen-sql-runner.jar", jar))
-        subprocess.run(["bash", "-c", command], check=True, capture_output=True)
-        return jar
+        jars = []
+        # Built twice, into two folders: the Dockerfile's command must give the same bytes.
+        for n in (1, 2):
+            classes, jar = os.path.join(work, f"classes{n}"), os.path.join(work, f"runner{n}", "flinkgen-sql-runner.jar")
+            os.makedirs(os.path.dirname(jar))
+            command = (run[len("RUN "):].replace("\\\n", " ")
+                       .replace("'/flink/lib/*'", f"'{self.home}/lib/*'")
+                       .replace("/src/flinkgen/SqlRunner.java", os.path.join(root, source.split()[1]))
+                       .replace("/classes", classes).replace("/flinkgen-sql-runner.jar", jar))
+            subprocess.run(["bash", "-c", command], check=True, capture_output=True)
+            jars.append(jar)
+            time.sleep(1.1)
+        self.runner_reproducible = open(jars[0], "rb").read() == open(jars[1], "rb").read()
+        return jars[0]
 
     def configure(self, job_dir):
         """conf/ as the ConfigMap mounts it, with the RPC address and image paths local."""
@@ -258,6 +266,7 @@ def application(root, name, version, venv, package, base):
     else:
         checks["every statement ran"] = "flinkgen.SqlRunner: statement 5 of 5" in out
         checks["SET applied"] = "Job flinkgen-verify-sql" in out
+        checks["runner jar reproducible"] = image.runner_reproducible is True
     return checks, " ".join(args), work
 
 
