@@ -394,7 +394,7 @@ pub struct Process {
     pub memory_limit_factor: f64,
     pub memory: Memory,
     /// What the profile sets of Flink's memory model; `derive::options` writes it.
-    pub configured: MemoryConfig,
+    pub configured: memory::Configured,
     /// GPUs for Flink's external-resource framework (TaskManagers only).
     pub gpu: Option<Gpu>,
     /// Container requests and limits, as Kubernetes quantities by resource name.
@@ -408,33 +408,6 @@ pub struct Process {
     pub affinity: Option<serde_json::Value>,
     /// What the spec adds to this role's pods.
     pub extras: PodExtras,
-}
-
-/// The memory options a profile sets (sizes in bytes, fractions as written: Flink reads them
-/// as Java floats, but the file keeps the user's digits); Flink derives the rest.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct MemoryConfig {
-    /// The process size as set; the written one is the model's total (equal when set).
-    pub process: Option<u64>,
-    pub flink: Option<u64>,
-    pub metaspace: Option<u64>,
-    pub overhead_min: Option<u64>,
-    pub overhead_max: Option<u64>,
-    pub overhead_fraction: Option<f64>,
-    /// JobManager only.
-    pub heap: Option<u64>,
-    pub off_heap: Option<u64>,
-    pub direct_memory_limit: Option<bool>,
-    /// TaskManager only.
-    pub framework_heap: Option<u64>,
-    pub framework_off_heap: Option<u64>,
-    pub task_heap: Option<u64>,
-    pub task_off_heap: Option<u64>,
-    pub managed: Option<u64>,
-    pub managed_fraction: Option<f64>,
-    pub network_min: Option<u64>,
-    pub network_max: Option<u64>,
-    pub network_fraction: Option<f64>,
 }
 
 /// The GPUs of a TaskManager, as Flink's GPU plugin finds them.

@@ -81,7 +81,7 @@ fn memory_model_matches_flink_on_every_vector() {
         let s = |k: &str| o.get(k).map(|v| size(v.as_str().unwrap()));
         let f = |k: &str| {
             o.get(k)
-                .map(|v| v.as_str().unwrap().parse::<f32>().unwrap())
+                .map(|v| v.as_str().unwrap().parse::<f64>().unwrap())
         };
         // A vector holds the answer of the releases listed; their memory defaults agree, and
         // the only one that changed (network.max, before 1.17) comes from the release.

@@ -117,40 +117,53 @@ pub fn restore(r: &Restore, v: Version) -> Options {
 /// A process's memory options under `prefix` (what its profile sets, and the process size
 /// Flink's model gives, which the container is sized by) and its GPUs.
 pub fn process(prefix: &str, p: &Process) -> Options {
+    use crate::flink::memory::Configured;
     let mut o = Options::new();
-    let c = &p.configured;
+    let (jvm, own_sizes, own_fractions, direct_limit) = match &p.configured {
+        Configured::JobManager(c) => (
+            &c.jvm,
+            vec![("heap.size", c.heap), ("off-heap.size", c.off_heap)],
+            vec![],
+            c.direct_memory_limit,
+        ),
+        Configured::TaskManager(c) => (
+            &c.jvm,
+            vec![
+                ("framework.heap.size", c.framework_heap),
+                ("framework.off-heap.size", c.framework_off_heap),
+                ("task.heap.size", c.task_heap),
+                ("task.off-heap.size", c.task_off_heap),
+                ("managed.size", c.managed),
+                ("network.min", c.network_min),
+                ("network.max", c.network_max),
+            ],
+            vec![
+                ("managed.fraction", c.managed_fraction),
+                ("network.fraction", c.network_fraction),
+            ],
+            None,
+        ),
+    };
     let sizes = [
-        ("flink.size", c.flink),
-        ("jvm-metaspace.size", c.metaspace),
-        ("jvm-overhead.min", c.overhead_min),
-        ("jvm-overhead.max", c.overhead_max),
-        ("heap.size", c.heap),
-        ("off-heap.size", c.off_heap),
-        ("framework.heap.size", c.framework_heap),
-        ("framework.off-heap.size", c.framework_off_heap),
-        ("task.heap.size", c.task_heap),
-        ("task.off-heap.size", c.task_off_heap),
-        ("managed.size", c.managed),
-        ("network.min", c.network_min),
-        ("network.max", c.network_max),
+        ("flink.size", jvm.flink),
+        ("jvm-metaspace.size", jvm.metaspace),
+        ("jvm-overhead.min", jvm.overhead_min),
+        ("jvm-overhead.max", jvm.overhead_max),
+        // The model's total, which sizes the container too (the profile's when it sets one).
         ("process.size", Some(p.memory.total_process())),
     ];
-    for (key, bytes) in sizes {
+    for (key, bytes) in sizes.into_iter().chain(own_sizes) {
         if let Some(b) = bytes {
             o.insert(format!("{prefix}.memory.{key}"), text(&flink_size(b)));
         }
     }
-    let fractions = [
-        ("jvm-overhead.fraction", c.overhead_fraction),
-        ("managed.fraction", c.managed_fraction),
-        ("network.fraction", c.network_fraction),
-    ];
-    for (key, f) in fractions {
+    let fractions = std::iter::once(("jvm-overhead.fraction", jvm.overhead_fraction));
+    for (key, f) in fractions.chain(own_fractions) {
         if let Some(f) = f {
             o.insert(format!("{prefix}.memory.{key}"), Value::Float(f));
         }
     }
-    if let Some(b) = c.direct_memory_limit {
+    if let Some(b) = direct_limit {
         o.insert(
             format!("{prefix}.memory.enable-jvm-direct-memory-limit"),
             Value::Bool(b),

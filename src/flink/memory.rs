@@ -140,11 +140,11 @@ const JM_OVERHEAD_FRACTION: FractionOption = FractionOption {
 fn range(
     min: u64,
     max: u64,
-    fraction: f32,
+    written: f64,
     option: &FractionOption,
     keys: &[&'static str],
 ) -> Result<Range, MemoryError> {
-    let f = self::fraction(fraction);
+    let f = self::fraction(written as f32);
     if min > max || !(0.0..1.0).contains(&f) {
         return Err(err(
             format!(
@@ -190,7 +190,8 @@ pub struct JvmOptions {
     pub metaspace: Option<u64>,
     pub overhead_min: Option<u64>,
     pub overhead_max: Option<u64>,
-    pub overhead_fraction: Option<f32>,
+    /// Fractions as written; the model reads them as the Java floats Flink declares.
+    pub overhead_fraction: Option<f64>,
 }
 
 /// TaskManager options (`taskmanager.memory.` prefix omitted), as configured.
@@ -202,13 +203,20 @@ pub struct TaskManagerOptions {
     pub task_heap: Option<u64>,
     pub task_off_heap: Option<u64>,
     pub managed: Option<u64>,
-    pub managed_fraction: Option<f32>,
+    pub managed_fraction: Option<f64>,
     pub network_min: Option<u64>,
     pub network_max: Option<u64>,
-    pub network_fraction: Option<f32>,
+    pub network_fraction: Option<f64>,
     /// The release's `network.max` when none is set: no limit from 1.17, 1 GiB before
     /// (`Version::default_network_max`).
     pub network_max_default: Option<u64>,
+}
+
+/// What a profile configures of one process's memory.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Configured {
+    JobManager(JobManagerOptions),
+    TaskManager(TaskManagerOptions),
 }
 
 /// JobManager options (`jobmanager.memory.` prefix omitted), as configured.

@@ -5,11 +5,13 @@ use std::collections::BTreeMap;
 
 use super::{kube, units};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::flink::memory::{self, JobManagerOptions, JvmOptions, MemoryError, TaskManagerOptions};
+use crate::flink::memory::{
+    self, Configured, JobManagerOptions, JvmOptions, MemoryError, TaskManagerOptions,
+};
 use crate::load::profile::{MemorySpec, ProfileSpec};
 use crate::load::scalar::Scalar;
 use crate::load::Source;
-use crate::model::{Gpu, Memory, MemoryConfig, Process};
+use crate::model::{Gpu, Memory, Process};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Component {
@@ -128,7 +130,7 @@ pub fn resolve(
     let mem_spec = spec.memory.as_ref().unwrap_or(&empty);
     let configured = memory_config(component, origin, mem_spec, diags);
     let memory = configured.as_ref().and_then(|c| {
-        derive(&model_inputs(component, origin, c))
+        derive(c)
             .map_err(|e| diags.push(refusal(component, origin, &e)))
             .ok()
     });
@@ -183,15 +185,10 @@ pub fn resolve(
     })
 }
 
-enum Opts {
-    Jm(JobManagerOptions),
-    Tm(TaskManagerOptions),
-}
-
-fn derive(opts: &Opts) -> Result<Memory, MemoryError> {
-    match opts {
-        Opts::Jm(o) => memory::job_manager(o).map(Memory::JobManager),
-        Opts::Tm(o) => memory::task_manager(o).map(Memory::TaskManager),
+fn derive(configured: &Configured) -> Result<Memory, MemoryError> {
+    match configured {
+        Configured::JobManager(o) => memory::job_manager(o).map(Memory::JobManager),
+        Configured::TaskManager(o) => memory::task_manager(o).map(Memory::TaskManager),
     }
 }
 
@@ -294,99 +291,75 @@ fn fixed_or_range(origin: &Origin, diags: &mut Diagnostics) {
     }
 }
 
-/// A profile's memory fields, each parsed and checked (sizes in bytes, fractions finite).
+/// A profile's memory fields, each parsed and checked (sizes in bytes, fractions finite), as
+/// the inputs of Flink's memory model.
 fn memory_config(
     component: Component,
     origin: &Origin,
     m: &MemorySpec,
     diags: &mut Diagnostics,
-) -> Option<MemoryConfig> {
+) -> Option<Configured> {
     let before = diags.error_count();
     wrong_kind(component, origin, diags);
-    let mut size = |field: &str, value: &Option<Scalar>| -> Option<u64> {
-        match units::memory(value.as_ref()?) {
-            Ok(bytes) => Some(bytes),
-            Err(e) => {
-                diags.push(origin.error(&format!("memory.{field}"), e));
-                None
-            }
-        }
-    };
     // `overhead` and `network` set both bounds; the single bounds refine them.
-    let overhead = size("overhead", &m.overhead);
-    let network = size("network", &m.network);
-    let config = MemoryConfig {
-        flink: size("flink", &m.flink),
-        metaspace: size("metaspace", &m.metaspace),
-        overhead_min: size("overheadMin", &m.overhead_min).or(overhead),
-        overhead_max: size("overheadMax", &m.overhead_max).or(overhead),
-        heap: size("heap", &m.heap),
-        off_heap: size("offHeap", &m.off_heap),
-        framework_heap: size("frameworkHeap", &m.framework_heap),
-        framework_off_heap: size("frameworkOffHeap", &m.framework_off_heap),
-        task_heap: size("taskHeap", &m.task_heap),
-        task_off_heap: size("taskOffHeap", &m.task_off_heap),
-        managed: size("managed", &m.managed),
-        network_min: size("networkMin", &m.network_min).or(network),
-        network_max: size("networkMax", &m.network_max).or(network),
-        direct_memory_limit: m.direct_memory_limit,
-        ..MemoryConfig::default()
-    };
-    let process = size("process", &m.process);
-    fixed_or_range(origin, diags);
-    let mut fraction = |field: &str, v: Option<f64>| -> Option<f64> {
-        let f = v?;
-        if !f.is_finite() {
-            diags.push(origin.error(
-                &format!("memory.{field}"),
-                "must be a number between 0 and 1",
-            ));
-            return None;
-        }
-        Some(f)
-    };
-    let config = MemoryConfig {
-        overhead_fraction: fraction("overheadFraction", m.overhead_fraction),
-        managed_fraction: fraction("managedFraction", m.managed_fraction),
-        network_fraction: fraction("networkFraction", m.network_fraction),
-        process,
-        ..config
-    };
-    (diags.error_count() == before).then_some(config)
-}
-
-/// The inputs of Flink's memory model; fractions as the Java floats Flink reads them as.
-fn model_inputs(component: Component, origin: &Origin, c: &MemoryConfig) -> Opts {
-    let f32v = |f: Option<f64>| f.map(|f| f as f32);
+    let overhead = size(origin, "overhead", &m.overhead, diags);
+    let network = size(origin, "network", &m.network, diags);
     let jvm = JvmOptions {
-        process: c.process,
-        flink: c.flink,
-        metaspace: c.metaspace,
-        overhead_min: c.overhead_min,
-        overhead_max: c.overhead_max,
-        overhead_fraction: f32v(c.overhead_fraction),
+        process: size(origin, "process", &m.process, diags),
+        flink: size(origin, "flink", &m.flink, diags),
+        metaspace: size(origin, "metaspace", &m.metaspace, diags),
+        overhead_min: size(origin, "overheadMin", &m.overhead_min, diags).or(overhead),
+        overhead_max: size(origin, "overheadMax", &m.overhead_max, diags).or(overhead),
+        overhead_fraction: fraction(origin, "overheadFraction", m.overhead_fraction, diags),
     };
-    match component {
-        Component::JobManager => Opts::Jm(JobManagerOptions {
+    let configured = match component {
+        Component::JobManager => Configured::JobManager(JobManagerOptions {
             jvm,
-            heap: c.heap,
-            off_heap: c.off_heap,
-            direct_memory_limit: c.direct_memory_limit,
+            heap: size(origin, "heap", &m.heap, diags),
+            off_heap: size(origin, "offHeap", &m.off_heap, diags),
+            direct_memory_limit: m.direct_memory_limit,
         }),
-        Component::TaskManager => Opts::Tm(TaskManagerOptions {
+        Component::TaskManager => Configured::TaskManager(TaskManagerOptions {
             jvm,
-            framework_heap: c.framework_heap,
-            framework_off_heap: c.framework_off_heap,
-            task_heap: c.task_heap,
-            task_off_heap: c.task_off_heap,
-            managed: c.managed,
-            managed_fraction: f32v(c.managed_fraction),
-            network_min: c.network_min,
-            network_max: c.network_max,
-            network_fraction: f32v(c.network_fraction),
+            framework_heap: size(origin, "frameworkHeap", &m.framework_heap, diags),
+            framework_off_heap: size(origin, "frameworkOffHeap", &m.framework_off_heap, diags),
+            task_heap: size(origin, "taskHeap", &m.task_heap, diags),
+            task_off_heap: size(origin, "taskOffHeap", &m.task_off_heap, diags),
+            managed: size(origin, "managed", &m.managed, diags),
+            network_min: size(origin, "networkMin", &m.network_min, diags).or(network),
+            network_max: size(origin, "networkMax", &m.network_max, diags).or(network),
+            managed_fraction: fraction(origin, "managedFraction", m.managed_fraction, diags),
+            network_fraction: fraction(origin, "networkFraction", m.network_fraction, diags),
             network_max_default: origin.version.and_then(|v| v.default_network_max()),
         }),
+    };
+    fixed_or_range(origin, diags);
+    (diags.error_count() == before).then_some(configured)
+}
+
+/// One memory size of the profile, in bytes.
+fn size(
+    origin: &Origin,
+    field: &str,
+    value: &Option<Scalar>,
+    diags: &mut Diagnostics,
+) -> Option<u64> {
+    units::memory(value.as_ref()?)
+        .map_err(|e| diags.push(origin.error(&format!("memory.{field}"), e)))
+        .ok()
+}
+
+/// One memory fraction of the profile, as written (the model reads it as a Java float).
+fn fraction(origin: &Origin, field: &str, v: Option<f64>, diags: &mut Diagnostics) -> Option<f64> {
+    let f = v?;
+    if !f.is_finite() {
+        diags.push(origin.error(
+            &format!("memory.{field}"),
+            "must be a number between 0 and 1",
+        ));
+        return None;
     }
+    Some(f)
 }
 
 type Quantities = BTreeMap<String, String>;
