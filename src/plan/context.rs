@@ -11,14 +11,21 @@ use super::{JobView, Mounted};
 /// names are checked by the compiler against the two structs.
 macro_rules! contexts {
     ($v:ident, $m:ident; $($template:literal => [$($part:ident . $field:ident),* $(,)?],)*) => {
-        /// The context `template` is rendered with; None for a template no job renders alone
-        /// (macros, included parts).
-        pub fn context(template: &str, $v: &JobView, $m: &Mounted) -> Option<Value> {
+        /// The context `template` is rendered with; an error for a template no job renders
+        /// alone (macros, included parts).
+        pub fn context(
+            template: &str,
+            $v: &JobView,
+            $m: &Mounted,
+        ) -> Result<Value, minijinja::Error> {
             match template {
-                $($template => Some(minijinja::context! {
+                $($template => Ok(minijinja::context! {
                     $($field => Value::from_serialize(&$part.$field),)*
                 }),)*
-                _ => None,
+                _ => Err(minijinja::Error::new(
+                    minijinja::ErrorKind::TemplateNotFound,
+                    format!("{template} has no context in plan::context"),
+                )),
             }
         }
 

@@ -197,13 +197,7 @@ pub fn plan(
     let mut view = view(job, out_dir);
     // The two mounted files read nothing mounted (the context tests hold them to it).
     let early = |template: &str, view: &JobView| {
-        let ctx = context(template, view, &Mounted::default()).ok_or_else(|| {
-            minijinja::Error::new(
-                minijinja::ErrorKind::TemplateNotFound,
-                format!("{template} has no context"),
-            )
-        })?;
-        render(template, ctx)
+        render(template, context(template, view, &Mounted::default())?)
     };
     // The project's own log4j configuration is used byte for byte.
     let log4j_text = match &job.logging.file {

@@ -192,13 +192,7 @@ impl Renderer {
         plan.files
             .into_iter()
             .map(|o| {
-                let ctx =
-                    plan::context(o.template, &plan.view, &plan.mounted).ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::TemplateNotFound,
-                            format!("{} has no context", o.template),
-                        )
-                    })?;
+                let ctx = plan::context(o.template, &plan.view, &plan.mounted)?;
                 Ok((o.path, self.env.get_template(o.template)?.render(ctx)?))
             })
             .collect()
