@@ -15,8 +15,9 @@ pub struct Needs<'a> {
     /// The image of a session job's cluster, which the job's own image is built from and, when
     /// nothing is added, the submitter runs as is.
     pub cluster: Option<&'a Image>,
-    /// Whether the job jar comes from the project, so the image must be built.
-    pub built_jar: bool,
+    /// Whether the program brings project files (a jar, a script, requirements, the SQL
+    /// runner), so the image must be built.
+    pub builds: bool,
     /// Whether flinkVersion names a patch release (`"1.20.3"`), not only a line.
     pub exact_version: bool,
     /// Plugins the spec enables: a built image gets them, an existing one must have them.
@@ -47,7 +48,7 @@ pub fn image(
             build: None,
         });
     }
-    if let (Some(cluster), false) = (needs.cluster, needs.built_jar) {
+    if let (Some(cluster), false) = (needs.cluster, needs.builds) {
         // Nothing to add to the cluster's image: the submitter runs it as it is.
         return Some(Image {
             reference: cluster.reference.clone(),

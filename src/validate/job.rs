@@ -136,7 +136,7 @@ pub fn validate(
     let name = name?;
     let needs = Needs {
         cluster: cluster.map(|c| &c.image),
-        built_jar: declared.as_ref().is_some_and(|d| d.builds(spec)),
+        builds: declared.as_ref().is_some_and(|d| d.builds),
         exact_version: matches!(&spec.flink_version, Some(Scalar::Text(t)) if t.trim().split('.').count() == 3),
         plugins: &plugins,
     };

@@ -15,35 +15,19 @@ use crate::load::Source;
 use crate::model::{Image, Jar, Program, Python, PythonInstall, Sql};
 
 /// The program as far as it is known before the image: its kind (with a Java job's jar and
-/// class), and the program arguments.
+/// class), the program arguments, and whether it brings project files, so its image must be
+/// built.
 pub struct Declared {
     kind: DeclaredKind,
     entry_class: Option<String>,
     args: Vec<String>,
+    pub builds: bool,
 }
 
 enum DeclaredKind {
     Java(Option<Jar>),
     Python,
     Sql,
-}
-
-impl Declared {
-    /// Whether the job brings project files, so its image must be built.
-    pub fn builds(&self, spec: &JobSpec) -> bool {
-        match &self.kind {
-            DeclaredKind::Java(jar) => matches!(jar, Some(Jar::Built(_))),
-            DeclaredKind::Python => spec.python.as_ref().is_some_and(|p| {
-                p.requirements.is_some()
-                    || p.py_files.iter().any(|f| !f.starts_with("local://"))
-                    || p.script
-                        .as_ref()
-                        .is_some_and(|s| !s.starts_with("local://"))
-                    || p.executable.is_none()
-            }),
-            DeclaredKind::Sql => true,
-        }
-    }
 }
 
 /// How Flink starts the job.
@@ -127,10 +111,22 @@ pub fn declared(
             return None;
         }
     }
+    let builds = match &kind {
+        DeclaredKind::Java(jar) => matches!(jar, Some(Jar::Built(_))),
+        // Only an interpreter of its own and files already in the image build nothing.
+        DeclaredKind::Python => spec.python.as_ref().is_some_and(|p| {
+            let copies = p.script.iter().chain(&p.py_files);
+            p.requirements.is_some()
+                || p.executable.is_none()
+                || copies.into_iter().any(|f| !f.starts_with("local://"))
+        }),
+        DeclaredKind::Sql => true,
+    };
     Some(Declared {
         kind,
         entry_class,
         args,
+        builds,
     })
 }
 
@@ -164,6 +160,7 @@ pub fn entry(
         kind,
         entry_class,
         args,
+        ..
     } = declared;
     match kind {
         DeclaredKind::Java(jar) => Some(Entry {
