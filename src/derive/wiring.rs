@@ -33,6 +33,12 @@ pub const SQL_RUNNER_CLASS: &str = "flinkgen.SqlRunner";
 /// which every Flink image runs).
 pub const SQL_RUNNER_JDK: &str = "eclipse-temurin:17-jdk-jammy";
 
+/// Whether `path` is the folder `dir` or inside it (trailing slashes aside).
+pub fn under(path: &str, dir: &str) -> bool {
+    let (path, dir) = (path.trim_end_matches('/'), dir.trim_end_matches('/'));
+    path == dir || path.starts_with(&format!("{dir}/"))
+}
+
 /// A project file's path in the image: `usrlib/` and its last path part.
 pub fn in_usrlib(project_path: &str) -> String {
     let trimmed = project_path.trim_end_matches('/');

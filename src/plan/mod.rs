@@ -750,13 +750,16 @@ fn jobmanager_args(job: &Job) -> Vec<String> {
         args.push("-Djobmanager.rpc.address=$(POD_IP)".into());
     }
     args.extend(job.secret_options.iter().map(|o| o.flag()));
-    // A jar the generated image put into usrlib/ is found by scanning it, as it is on every
-    // version; any other jar is named with --jars (Flink 1.19+; validation refuses the rest).
-    match (&job.jar, &job.program) {
-        // The SQL runner is in usrlib/ too: found by the scan, like a built jar.
-        (Some(jar @ (Jar::InImage(_) | Jar::Remote(_))), Program::Java)
-            if job.version.at_least(1, 19) =>
-        {
+    // A jar in usrlib/ (the generated image's copy of the project jar or the SQL runner, or
+    // one an image has there) is found by scanning it, as it is on every version; any other
+    // jar is named with --jars (Flink 1.19+; validation refuses the rest).
+    let scanned = |jar: &Jar| match jar {
+        Jar::Built(_) => true,
+        Jar::InImage(path) => wiring::under(path, wiring::USRLIB),
+        Jar::Remote(_) => false,
+    };
+    match &job.jar {
+        Some(jar) if !scanned(jar) && job.version.at_least(1, 19) => {
             args.extend([
                 "--jars".to_string(),
                 container_arg(&wiring::jar_uri(&job.name, jar)),

@@ -25,11 +25,7 @@ const LOCAL_DIRS: &[(&str, &[char])] = &[
     ("user.artifacts.base-dir", &[]),
 ];
 
-/// Whether `path` is the folder `dir` or inside it (trailing slashes aside).
-pub fn under(path: &str, dir: &str) -> bool {
-    let (path, dir) = (path.trim_end_matches('/'), dir.trim_end_matches('/'));
-    path == dir || path.starts_with(&format!("{dir}/"))
-}
+pub use crate::derive::wiring::under;
 
 /// Where the pods can write without a volume of the spec's.
 const WRITABLE: &[&str] = &["/tmp", "/opt/flink/log"];
