@@ -182,10 +182,15 @@ fn python_entry(
     args: Vec<String>,
     diags: &mut Diagnostics,
 ) -> Option<Entry> {
-    let python = python(cx, p, diags)?;
+    let (executable, install) = python(cx, p, diags)?;
     let Role::Cluster = cx.role else {
-        let mut driver = python_args(cx.src, p, cx.image.build.is_some(), diags)?;
+        let (mut driver, copies) = python_args(cx.src, p, cx.image.build.is_some(), diags)?;
         driver.extend(args);
+        let python = Python {
+            executable,
+            install,
+            copies,
+        };
         return Some(Entry {
             program: Program::Python(python),
             jar: None,
@@ -206,7 +211,11 @@ fn python_entry(
         }
     }
     Some(Entry {
-        program: Program::Python(python),
+        program: Program::Python(Python {
+            executable,
+            install,
+            copies: Vec::new(),
+        }),
         jar: None,
         entry_class: None,
         args: Vec::new(),
@@ -284,8 +293,11 @@ fn script_check(
     }
 }
 
+/// The interpreter, and what the generated image installs (None: the image has it).
+type Interpreter = (String, Option<PythonInstall>);
+
 /// The interpreter and what the generated image installs.
-fn python(cx: &Context, p: &PythonSpec, diags: &mut Diagnostics) -> Option<Python> {
+fn python(cx: &Context, p: &PythonSpec, diags: &mut Diagnostics) -> Option<Interpreter> {
     let (src, version) = (cx.src, cx.version);
     if let Role::SessionJob(cluster) = cx.role {
         session_cluster_python(src, cluster, diags);
@@ -299,14 +311,13 @@ fn python(cx: &Context, p: &PythonSpec, diags: &mut Diagnostics) -> Option<Pytho
     };
     if let Some(e) = &p.executable {
         own_interpreter(cx, e, diags)?;
-        return Some(Python {
-            executable: e.clone(),
-            install: Some(PythonInstall {
+        return Some((
+            e.clone(),
+            Some(PythonInstall {
                 pyflink: None,
                 requirements,
             }),
-            copies: python_copies(p),
-        });
+        ));
     }
     if version.image_python().is_none() {
         let newest = version.newest_pyflink_python().unwrap_or("an older one");
@@ -316,14 +327,13 @@ fn python(cx: &Context, p: &PythonSpec, diags: &mut Diagnostics) -> Option<Pytho
         );
         return None;
     }
-    Some(Python {
-        executable: wiring::PYTHON_EXECUTABLE.to_string(),
-        install: Some(PythonInstall {
+    Some((
+        wiring::PYTHON_EXECUTABLE.to_string(),
+        Some(PythonInstall {
             pyflink: Some(version.to_string()),
             requirements,
         }),
-        copies: python_copies(p),
-    })
+    ))
 }
 
 /// A session job's Python functions run in its cluster's TaskManagers.
@@ -344,7 +354,11 @@ fn session_cluster_python(src: &Source, cluster: &crate::model::Job, diags: &mut
 
 /// An image that exists (`image.ref`): trusted to have the interpreter and PyFlink, except
 /// the official one, which has no Python.
-fn existing_image_python(cx: &Context, p: &PythonSpec, diags: &mut Diagnostics) -> Option<Python> {
+fn existing_image_python(
+    cx: &Context,
+    p: &PythonSpec,
+    diags: &mut Diagnostics,
+) -> Option<Interpreter> {
     let (src, image) = (cx.src, cx.image);
     if super::image::is_official(&image.reference) {
         diags.push(
@@ -370,11 +384,7 @@ fn existing_image_python(cx: &Context, p: &PythonSpec, diags: &mut Diagnostics) 
         )
         .help("install PyFlink of the job's exact Flink release into that image"),
     );
-    Some(Python {
-        executable,
-        install: None,
-        copies: Vec::new(),
-    })
+    Some((executable, None))
 }
 
 /// An interpreter of the base image instead of the one flinkgen installs.
@@ -424,13 +434,14 @@ fn plain_executable(e: &str) -> bool {
 }
 
 /// PythonDriver's own arguments: the script (`-py`) or module (`-pym`) and the extra files
-/// (`-pyfs`), as paths inside the image.
+/// (`-pyfs`), as paths inside the image; and the project files the image copies there.
 fn python_args(
     src: &Source,
     p: &PythonSpec,
     built: bool,
     diags: &mut Diagnostics,
-) -> Option<Vec<String>> {
+) -> Option<(Vec<String>, Copies)> {
+    let mut copies = Copies::new();
     let mut args = match (&p.script, &p.module) {
         (Some(_), Some(_)) => {
             diags.push(
@@ -448,7 +459,7 @@ fn python_args(
             return None;
         }
         (Some(s), None) => {
-            let path = python_path(src, "python.script", s, built, diags)?;
+            let path = python_path(src, "python.script", s, built, &mut copies, diags)?;
             if !path.ends_with(".py") {
                 diags.push(
                     src.error("python.script", format!("`{s}` is not a .py file"))
@@ -483,50 +494,20 @@ fn python_args(
             vec!["-pym".to_string(), m.clone()]
         }
     };
-    let shipped = shipped(src, p, built, diags);
+    let shipped: Vec<String> = (p.py_files.iter().enumerate())
+        .filter_map(|(i, f)| {
+            let field = format!("python.pyFiles[{i}]");
+            python_path(src, &field, f, built, &mut copies, diags)
+        })
+        .collect();
     if !shipped.is_empty() {
         args.extend(["-pyfs".to_string(), shipped.join(",")]);
     }
-    Some(args)
+    Some((args, copies))
 }
 
-/// `pyFiles` as paths in the image, each landing on a path of its own.
-fn shipped(src: &Source, p: &PythonSpec, built: bool, diags: &mut Diagnostics) -> Vec<String> {
-    let mut shipped = Vec::new();
-    let mut names = std::collections::BTreeSet::new();
-    for (i, f) in p.py_files.iter().enumerate() {
-        let field = format!("python.pyFiles[{i}]");
-        let Some(path) = python_path(src, &field, f, built, diags) else {
-            continue;
-        };
-        if !names.insert(path.clone()) {
-            diags.push(
-                src.error(
-                    &field,
-                    format!("`{f}` lands on `{path}`, as an earlier entry does"),
-                )
-                .help("rename one of them; each lands in usrlib/ under its last path part"),
-            );
-        }
-        shipped.push(path);
-    }
-    if let Some(s) = p
-        .script
-        .as_ref()
-        .filter(|s| built && !s.starts_with("local://"))
-    {
-        if names.contains(&wiring::in_usrlib(s)) {
-            diags.push(
-                src.error(
-                    "python.script",
-                    "the script and a pyFiles entry land on the same path in usrlib/",
-                )
-                .help("rename one of them"),
-            );
-        }
-    }
-    shipped
-}
+/// (project path, path in the image) of each file a Python job copies into usrlib/.
+type Copies = Vec<(String, String)>;
 
 /// A Python file's path in the image: a project path copied into usrlib/, or `local://`.
 fn python_path(
@@ -534,6 +515,7 @@ fn python_path(
     field: &str,
     path: &str,
     built: bool,
+    copies: &mut Copies,
     diags: &mut Diagnostics,
 ) -> Option<String> {
     if let Some(inside) = path.strip_prefix("local://") {
@@ -572,25 +554,20 @@ fn python_path(
         );
         return None;
     }
-    project_path(src, field, path, false, diags).map(|p| wiring::in_usrlib(&p))
-}
-
-/// Project files a Python job copies into the image: (project path, path in the image).
-fn python_copies(p: &PythonSpec) -> Vec<(String, String)> {
-    p.script
-        .iter()
-        .chain(&p.py_files)
-        .filter(|f| !f.starts_with("local://"))
-        .map(|f| {
-            let dest = wiring::in_usrlib(f);
-            let dest = if f.ends_with('/') {
-                format!("{dest}/")
-            } else {
-                dest
-            };
-            (f.clone(), dest)
-        })
-        .collect()
+    let project = project_path(src, field, path, false, diags)?;
+    let dest = wiring::in_usrlib(&project);
+    if let Some((earlier, _)) = copies.iter().find(|(_, d)| d.trim_end_matches('/') == dest) {
+        diags.push(
+            src.error(
+                field,
+                format!("`{path}` lands on `{dest}`, as the earlier `{earlier}` does"),
+            )
+            .help("rename one of them; each lands in usrlib/ under its last path part"),
+        );
+    }
+    let slash = if project.ends_with('/') { "/" } else { "" };
+    copies.push((project, format!("{dest}{slash}")));
+    Some(dest)
 }
 
 /// The job jar, from `jar` or its deprecated spelling `jarUri`.
