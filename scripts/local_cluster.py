@@ -47,6 +47,24 @@ def render(version, cluster_yaml, prefix):
     return base, os.path.join(root, "out", "shared")
 
 
+def copy(line, root, path_of, built=None):
+    """Carries out one `COPY` line of a generated Dockerfile on a local folder standing in for
+    the image: project files from `root` (a folder when the source ends with `/`; several
+    sources into a folder ending with `/`), or, with `--from=<stage>`, the file that stage
+    built (`built`: the local file). `path_of` maps an image path to its local stand-in."""
+    parts = line.split()[1:]
+    from_stage = any(p.startswith("--from=") for p in parts)
+    parts = [p for p in parts if not p.startswith("--")]
+    dest = path_of(parts[-1])
+    for src in parts[:-1]:
+        if src.endswith("/") and not from_stage:
+            shutil.copytree(os.path.join(root, src), dest, dirs_exist_ok=True)
+            continue
+        target = os.path.join(dest, os.path.basename(src)) if dest.endswith("/") else dest
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copy(built if from_stage else os.path.join(root, src), target)
+
+
 def container(path):
     import yaml
     doc = yaml.safe_load(open(path))

@@ -7,7 +7,7 @@ so flinkgen refuses jars there) with up to three application jobs running the sa
 (scripts/java/verify):
 
   built     jar: build/verify-job.jar, image.lib: [build/verify-lib.jar]   (every release)
-  in-usrlib jar: local:///opt/flink/usrlib/verify-job.jar on image.ref     (before 1.19)
+  in-usrlib jar: local:///opt/flink/usrlib/verify-job.jar on image.ref     (every release)
   in-image  jar: local:///<folder>/image/jobs/verify-job.jar on image.ref  (1.19+)
   remote    jar: http://127.0.0.1:<port>/verify-job.jar, from a local HTTP server  (1.19+)
 
@@ -40,9 +40,10 @@ import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-spec = importlib.util.spec_from_file_location("vwf", os.path.join(HERE, "verify-with-flink.py"))
-vwf = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(vwf)
+spec = importlib.util.spec_from_file_location("local_cluster", os.path.join(HERE, "local_cluster.py"))
+local_cluster = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(local_cluster)
+vwf = local_cluster.vwf
 
 
 def build_jars(lib, out):
@@ -96,10 +97,9 @@ def write_project(root, version, port, image_dir):
     jobs = {"built": 'image:\n  tag: "1"\n  lib: [build/verify-lib.jar]\njar: build/verify-job.jar\n'}
     line = tuple(map(int, version.split(".")[:2]))
     ref = f"flink:{version}-scala_2.12-java{17 if line >= (1, 18) else 11}"
-    if line < (1, 19):
-        # Before 1.19 standalone-job finds a jar inside the image only by scanning usrlib/.
-        jobs["in-usrlib"] = f"image:\n  ref: {ref}\njar: local:///opt/flink/usrlib/verify-job.jar\n"
-    else:
+    # A jar inside the image under usrlib/ is found by the usrlib scan on every version.
+    jobs["in-usrlib"] = f"image:\n  ref: {ref}\njar: local:///opt/flink/usrlib/verify-job.jar\n"
+    if line >= (1, 19):
         jobs["in-image"] = f"image:\n  ref: {ref}\njar: local://{image_dir}/jobs/verify-job.jar\n"
         jobs["remote"] = f"image:\n  ref: {ref}\njar: http://127.0.0.1:{port}/verify-job.jar\n"
     for name, text in jobs.items():
@@ -136,14 +136,8 @@ def flink_home(root, job_dir, lib, image_dir, work):
         shutil.copy(os.path.join(image_dir, "jobs", "verify-job.jar"), os.path.join(home, "usrlib"))
     else:
         for line in open(dockerfile).read().splitlines():
-            if not line.startswith("COPY "):
-                continue
-            parts = [p for p in line.split()[1:] if not p.startswith("--")]
-            dest = parts[-1].replace("$FLINK_HOME", home).replace("/opt/flink", home)
-            for src in parts[:-1]:
-                target = os.path.join(dest, os.path.basename(src)) if dest.endswith("/") else dest
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                shutil.copy(os.path.join(root, src), target)
+            if line.startswith("COPY "):
+                local_cluster.copy(line, root, lambda p: p.replace("$FLINK_HOME", home).replace("/opt/flink", home))
     text = open(os.path.join(job_dir, "configmap.yaml")).read()
     for name in ["config.yaml", "flink-conf.yaml", "log4j-console.properties"]:
         if f"  {name}: |" in text:

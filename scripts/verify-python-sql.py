@@ -134,39 +134,19 @@ class Image:
             os.chmod(f, 0o755)
         os.makedirs(os.path.join(self.home, "usrlib"), exist_ok=True)
         os.makedirs(os.path.join(self.home, "log"), exist_ok=True)
-        docker = open(os.path.join(job_dir, "Dockerfile")).read()
-        self.docker = docker
-        stages = docker.split("\nFROM ")
-        final = stages[-1]
-        runner = None
+        stages = open(os.path.join(job_dir, "Dockerfile")).read().split("\nFROM ")
         self.runner_reproducible = None
-        if len(stages) > 2:
-            runner = self.build_sql_runner(stages[-2], root, work)
-        if "pip install" in final:
-            assert f"apache-flink=={version}" in final or "apache-flink==" not in final, "PyFlink of another release"
-            for line in final.splitlines():
-                if line.startswith("RUN ") and " -r " in line:
-                    requirements = line.split(" -r ")[1].strip()
-                    copied = [l for l in final.splitlines() if l.startswith("COPY ") and l.endswith(" " + requirements)]
-                    source = copied[0].split()[-2]
-                    subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "-r",
-                                    os.path.join(root, source)], check=True)
+        runner = self.build_sql_runner(stages[-2], root, work) if len(stages) > 2 else None
+        final = stages[-1]
+        assert f"apache-flink=={version}" in final or "apache-flink==" not in final, "PyFlink of another release"
+        # The final stage in order: its COPY lines, and the requirements' pip install (the
+        # PyFlink release is the venv's already).
         for line in final.splitlines():
-            if not line.startswith("COPY "):
-                continue
-            parts = line.split()[1:]
-            from_stage = any(p.startswith("--from=") for p in parts)
-            parts = [p for p in parts if not p.startswith("--")]
-            source, dest = parts[0], self.path(parts[-1])
-            if dest.startswith(venv):
-                continue
-            if from_stage:
-                shutil.copy(runner, dest)
-            elif source.endswith("/"):
-                shutil.copytree(os.path.join(root, source), dest, dirs_exist_ok=True)
-            else:
-                os.makedirs(os.path.dirname(dest), exist_ok=True)
-                shutil.copy(os.path.join(root, source), dest)
+            if line.startswith("COPY "):
+                local_cluster.copy(line, root, self.path, runner)
+            elif line.startswith("RUN ") and " -r " in line:
+                requirements = self.path(line.split(" -r ")[1].strip())
+                subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "-r", requirements], check=True)
 
     def path(self, p):
         """An image path as the local folder that stands in for it."""
