@@ -40,7 +40,7 @@ pub fn probe(root: &Path) -> Option<Hit> {
     let file_lines: usize = lines.next()?.parse().ok()?;
     for _ in 0..file_lines {
         let (sha, path) = lines.next()?.split_once(' ')?;
-        let text = load::input::read(root, path).ok()?;
+        let text = load::input::read(root, path, Some(&out_dir)).ok()?;
         if crate::hash::sha256(text.as_bytes()) != sha {
             return None;
         }
@@ -118,20 +118,21 @@ pub fn fingerprint(root: &Path) -> Option<(String, String)> {
     // path makes a miss, and the full run reports it.
     let project = match std::fs::symlink_metadata(root.join(load::PROJECT_FILE)) {
         Ok(_) => {
-            let text = load::input::read(root, load::PROJECT_FILE).ok()?;
+            let text = load::input::read(root, load::PROJECT_FILE, None).ok()?;
             h.add(&text);
             load::yaml::from_str::<ProjectSpec>(&text).ok()?
         }
         Err(_) => ProjectSpec::default(),
     };
+    let out_dir = load::out_dir(&project);
     for (dir, depth) in load::input_dirs(&project) {
         load::project_folder(root, &dir).ok()?;
         h.add(&dir);
         for rel in load::find_yaml(root, &dir, depth) {
-            h.add(&rel).add(load::input::read(root, &rel).ok()?);
+            h.add(&rel)
+                .add(load::input::read(root, &rel, Some(&out_dir)).ok()?);
         }
     }
-    let out_dir = load::out_dir(&project);
     h.add(&out_dir);
     Some((h.hex(32), out_dir))
 }

@@ -604,3 +604,91 @@ fn schema_and_init_never_write_through_links() {
     );
     assert_eq!(tree(&s.sandbox), before);
 }
+
+/// Every path a spec names is read through real folders of the project only: a link anywhere
+/// along it (to `/etc`, to `/proc/self`, to a folder outside) is refused, nothing read through
+/// it reaches `out/` or is printed, and `check` on a project changed that way prints none of it.
+#[test]
+fn input_paths_through_linked_folders_are_refused_and_never_printed() {
+    let s = setup(1);
+    std::fs::create_dir_all(s.root.join("conf")).unwrap();
+    std::fs::create_dir_all(s.root.join("sql")).unwrap();
+    std::fs::write(s.root.join("conf/app.properties"), "a=1\n").unwrap();
+    std::fs::write(s.sandbox.join("nested/q.sql"), "SELECT 'sandbox-secret';\n").unwrap();
+    std::os::unix::fs::symlink("/etc", s.root.join("etc")).unwrap();
+    std::os::unix::fs::symlink("/proc/self", s.root.join("self")).unwrap();
+    std::os::unix::fs::symlink(s.sandbox.join("nested"), s.root.join("sql/team")).unwrap();
+    std::fs::write(
+        s.root.join("jobs/j0.yaml"),
+        format!("{JOB}volumes:\n  /etc/app: {{ configMap: {{ files: {{ app.properties: conf/app.properties }} }} }}\n"),
+    )
+    .unwrap();
+    let o = run(&s.root, &["render"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let marker = "tok-4f1c-never-printed";
+    let hostile = [
+        (
+            "volumes:\n  /etc/app: { configMap: { files: { passwd: etc/passwd } } }\n",
+            "volumes./etc/app.configMap.files.passwd",
+            "`etc` is a symbolic link to a folder",
+        ),
+        (
+            "volumes:\n  /etc/app: { configMap: { files: { env: self/environ } } }\n",
+            "volumes./etc/app.configMap.files.env",
+            "`self` is a symbolic link to a folder",
+        ),
+        (
+            "logging:\n  file: self/environ\n",
+            "logging.file",
+            "`self` is a symbolic link to a folder",
+        ),
+        // flinkgen's own output is no input: a ConfigMap of the lock would never settle.
+        (
+            "volumes:\n  /etc/app: { configMap: { files: { lock: out/flinkgen.lock } } }\n",
+            "volumes./etc/app.configMap.files.lock",
+            "inside the output folder",
+        ),
+    ];
+    for (extra, field, says) in hostile {
+        std::fs::write(s.root.join("jobs/j0.yaml"), format!("{JOB}{extra}")).unwrap();
+        for args in [&["render"][..], &["check"]] {
+            let o = command(&s.root, args)
+                .env("FLINKGEN_TEST_TOKEN", marker)
+                .output()
+                .unwrap();
+            let (out, err) = (String::from_utf8_lossy(&o.stdout), stderr(&o));
+            assert!(!o.status.success(), "{args:?} {extra}");
+            assert!(err.contains(field) && err.contains(says), "{args:?}: {err}");
+            assert!(err.contains("--> jobs/j0.yaml:"), "{err}");
+            for leak in [marker, "root:x:0", "FLINKGEN_TEST_TOKEN"] {
+                assert!(
+                    !out.contains(leak) && !err.contains(leak),
+                    "{args:?} printed {leak}"
+                );
+            }
+        }
+    }
+    // A SQL script reached through a linked folder, and a script that is a folder.
+    let sql = "flinkVersion: \"1.20\"\nsql:\n  script: sql/team/q.sql\nimage:\n  repository: registry.example.com/minimal\n  tag: \"1\"\njobManager:\n  profile: jm\ntaskManager:\n  profile: tm\n";
+    std::fs::write(s.root.join("jobs/j0.yaml"), sql).unwrap();
+    let err = stderr(&run(&s.root, &["render"]));
+    assert!(
+        err.contains("sql.script") && err.contains("`sql/team` is a symbolic link to a folder"),
+        "{err}"
+    );
+    assert!(!err.contains("sandbox-secret"), "{err}");
+    std::fs::write(
+        s.root.join("jobs/j0.yaml"),
+        sql.replace("sql/team/q.sql", "sql/"),
+    )
+    .unwrap();
+    let err = stderr(&run(&s.root, &["render"]));
+    assert!(
+        err.contains("`sql/` names a folder; the script is one file"),
+        "{err}"
+    );
+    let out = tree(&s.root.join("out"));
+    assert!(out
+        .values()
+        .all(|t| !t.contains("root:x:0") && !t.contains(marker)));
+}

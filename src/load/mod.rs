@@ -108,6 +108,8 @@ fn project_files(
         paths.extend(spec.logging.iter().filter_map(|l| l.file.clone()));
         // A SQL script is checked at render time, so it is read like a spec.
         paths.extend(spec.sql.iter().map(|s| s.script.clone()));
+        // A Python script is not checked, but it must be a file, not a folder or a link out.
+        paths.extend(spec.python.iter().filter_map(|p| p.script.clone()));
     }
     let project = &inputs.project;
     let environments = project.environments.values().map(|e| &e.logging);
@@ -121,7 +123,7 @@ fn project_files(
     paths
         .into_iter()
         .map(|p| {
-            let text = input::read(root, &p);
+            let text = input::read(root, &p, Some(&inputs.out_dir));
             (p, text)
         })
         .collect()
@@ -314,7 +316,7 @@ fn read(root: &Path, rel: &str, diags: &mut Diagnostics) -> Option<Source> {
         );
         return None;
     }
-    match input::read(root, rel) {
+    match input::read(root, rel, None) {
         Ok(text) => Some(Source::new(rel, text)),
         Err(e) => {
             diags.push(Diagnostic::error(rel, e.message).help(e.help));

@@ -234,9 +234,13 @@ pub fn account(
 }
 
 /// A key of a Secret or ConfigMap: `[-._a-zA-Z0-9]+`.
+/// As Kubernetes' `IsConfigMapKey`: the kubelet writes each key as a file beside its own `..data`
+/// link, so `.`, `..` and names starting with `..` are refused by the API server.
 pub fn config_key(k: &str) -> bool {
     !k.is_empty()
         && k.len() <= 253
+        && k != "."
+        && !k.starts_with("..")
         && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }

@@ -523,6 +523,13 @@ pub fn project_path(
         )));
         return None;
     }
+    // On a Dockerfile's COPY line a leading `-` would be read as a flag (`--link`, `--from`).
+    if trimmed.split('/').any(|seg| seg.starts_with('-')) {
+        diags.push(err(format!(
+            "`{path}` has a part starting with `-`, which a Dockerfile's COPY would read as a flag"
+        )));
+        return None;
+    }
     if is_jar && !path.ends_with(".jar") {
         diags.push(err(format!("`{path}` is not a .jar file")));
         return None;

@@ -100,11 +100,16 @@ pub fn declared(
                 diags,
             );
             if let Some(script) = spec.sql.as_ref().map(|s| s.script.as_str()) {
-                script_check(src, script, files, diags);
+                script_check(src, "sql.script", script, files, diags);
             }
             None
         }
     };
+    if let Some(script) = spec.python.as_ref().and_then(|p| p.script.as_deref()) {
+        if !script.starts_with("local://") {
+            script_check(src, "python.script", script, files, diags);
+        }
+    }
     let args = args(src, &spec.args, diags);
     if let DeclaredKind::Java(None) = kind {
         if !matches!(role, Role::Cluster) {
@@ -266,28 +271,45 @@ fn no_entry_class(src: &Source, spec: &JobSpec, why: &str, diags: &mut Diagnosti
     }
 }
 
-/// Reads the script through the loader's checked reader and reports what would fail the job,
-/// at the script's line.
+/// A script is one file: the loader's checked reader must have found a regular file there (a
+/// Python script may also be missing, when the build makes it). A SQL script is then checked
+/// for what would fail the job, at the script's line.
 fn script_check(
     src: &Source,
+    field: &str,
     script: &str,
     files: &super::extras::ProjectFiles,
     diags: &mut Diagnostics,
 ) {
+    if script.ends_with('/') {
+        diags.push(
+            src.error(
+                field,
+                format!("`{script}` names a folder; the script is one file"),
+            )
+            .help("name the script file itself, such as sql/job.sql or src/job.py"),
+        );
+        return;
+    }
     let text = match files.get(script) {
         Some(Ok(text)) => text,
+        Some(Err(e)) if e.missing && field == "python.script" => return,
         Some(Err(e)) => {
             diags.push(
-                src.error("sql.script", format!("`{script}`: {}", e.message))
+                src.error(field, format!("`{script}`: {}", e.message))
                     .help(e.help.clone()),
             );
             return;
         }
+        // Not a plain project path: project_path reports it.
         None => return,
     };
+    if field != "sql.script" {
+        return;
+    }
     for p in super::sql::check(text) {
         diags.push(
-            src.error("sql.script", format!("{script}:{}: {}", p.line, p.message))
+            src.error(field, format!("{script}:{}: {}", p.line, p.message))
                 .help(p.help),
         );
     }

@@ -233,7 +233,7 @@ fn config_files(
     for (key, path) in wanted {
         let here = format!("{field}.{key}");
         if !config_key(key) {
-            diags.push(src.key_error(&here, format!("`{key}` is not a file name a ConfigMap can hold: letters, digits, `-`, `_` and `.`")));
+            diags.push(src.key_error(&here, format!("`{key}` is not a file name a ConfigMap can hold: letters, digits, `-`, `_` and `.`, not `.` or starting with `..`")));
             return None;
         }
         super::image::project_path(src, &here, path, false, diags)?;
