@@ -107,14 +107,32 @@ pub fn folders(out_dir: &Path, rel: &str) -> Result<bool, Unsafe> {
 
 /// Reads a file below the output folder without following a link on the way.
 pub fn read(out_dir: &Path, rel: &str) -> Result<Disk, Unsafe> {
+    read_max(out_dir, rel, MAX_FILE)
+}
+
+/// `read` of a file that may be larger than `MAX_FILE`: the lock and the journal, whose size
+/// grows with the project (see `emit::lock_bound`).
+pub fn read_max(out_dir: &Path, rel: &str, max: u64) -> Result<Disk, Unsafe> {
     if !folders(out_dir, rel)? {
         return Ok(Disk::Missing);
     }
-    read_file(out_dir, rel)
+    read_file(out_dir, rel, max)
+}
+
+/// How many entries (files, folders, anything) lie below the output folder, at most three
+/// levels deep as flinkgen writes them, without following links.
+pub fn count_entries(out_dir: &Path) -> u64 {
+    walkdir::WalkDir::new(out_dir)
+        .max_depth(3)
+        .follow_links(false)
+        .into_iter()
+        .filter_map(Result::ok)
+        .count() as u64
 }
 
 /// `read` for many files: each folder on the way is inspected once, the files on all cores.
-pub fn read_all(out_dir: &Path, rels: &[&str]) -> Vec<Result<Disk, Unsafe>> {
+/// `lock_max` bounds the lock; every other file is bounded by `MAX_FILE`.
+pub fn read_all(out_dir: &Path, rels: &[&str], lock_max: u64) -> Vec<Result<Disk, Unsafe>> {
     let mut state: std::collections::HashMap<&str, Result<bool, Unsafe>> = Default::default();
     for rel in rels {
         let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
@@ -127,7 +145,8 @@ pub fn read_all(out_dir: &Path, rels: &[&str]) -> Vec<Result<Disk, Unsafe>> {
         match state.get(dir) {
             Some(Err(u)) => Err(u.clone()),
             Some(Ok(false)) => Ok(Disk::Missing),
-            _ => read_file(out_dir, rel),
+            _ if *rel == super::LOCK_FILE => read_file(out_dir, rel, lock_max),
+            _ => read_file(out_dir, rel, MAX_FILE),
         }
     })
 }
@@ -135,7 +154,7 @@ pub fn read_all(out_dir: &Path, rels: &[&str]) -> Vec<Result<Disk, Unsafe>> {
 /// A file whose folders were checked. `O_NOFOLLOW` refuses a link as the last part, and the
 /// opened file itself is inspected, so nothing can be swapped in between a check and the read;
 /// `O_NONBLOCK` keeps a planted pipe from stalling the open.
-fn read_file(out_dir: &Path, rel: &str) -> Result<Disk, Unsafe> {
+fn read_file(out_dir: &Path, rel: &str, max: u64) -> Result<Disk, Unsafe> {
     let unsafe_ = |why: String| Unsafe {
         path: rel.to_string(),
         why,
@@ -168,14 +187,14 @@ fn read_file(out_dir: &Path, rel: &str) -> Result<Disk, Unsafe> {
             "has other hard links (it may be a file outside the output folder)".into(),
         ));
     }
-    if m.len() > MAX_FILE {
+    if m.len() > max {
         return Err(unsafe_(format!(
-            "is {} bytes, larger than any file flinkgen writes",
+            "is {} bytes, larger than flinkgen writes it for this project (at most {max})",
             m.len()
         )));
     }
     let mut bytes = Vec::with_capacity(m.len() as usize);
-    file.take(MAX_FILE + 1)
+    file.take(max + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| unsafe_(format!("cannot be read: {e}")))?;
     Ok(Disk::File(bytes))

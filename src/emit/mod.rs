@@ -152,6 +152,8 @@ impl Changes {
 struct Owned {
     lock: Lock,
     journal: Option<Lock>,
+    /// The size bound the lock was read with, which the survey reads it again with.
+    max: u64,
 }
 
 /// The output folder must be a real folder (or missing); a link or a file there would carry
@@ -177,25 +179,54 @@ fn hold(out_dir: &Path, exclusive: bool) -> Option<confine::RunLock> {
     })
 }
 
+/// The longest lock line of a file whose source is unknown: a sha256, a path of three names
+/// of at most 255 bytes, and a spec path of at most `PATH_MAX`.
+const MAX_LOCK_LINE: u64 = 64 + 2 + (3 * 255 + 2) + 2 + 4096 + 1;
+
+/// How large the lock (and the journal) may be for this project. They list one line per owned
+/// file, so one bound for every project would brick a large one after its first render (the
+/// lock of 20,000 jobs in three environments is about 70 MB), while no bound at all would let
+/// a committed lock of gigabytes exhaust memory. What a render writes for the files it
+/// produces is known to the byte; owned files no spec produces any more are at most one line
+/// per entry still under the output folder, which is counted only when the lock is that large.
+fn lock_bound(out_dir: &Path, files: &Files, owners: &Owners) -> u64 {
+    let line = |p: &String| {
+        let source = owners.get(p).map_or(4096, |o| o.source.len()) as u64;
+        64 + 2 + p.len() as u64 + 2 + source + 1
+    };
+    let produced = confine::MAX_FILE + files.keys().map(line).sum::<u64>();
+    let on_disk = [LOCK_FILE, JOURNAL_FILE]
+        .iter()
+        .filter_map(|f| std::fs::symlink_metadata(out_dir.join(f)).ok())
+        .map(|m| m.len())
+        .max()
+        .unwrap_or(0);
+    if on_disk <= produced {
+        return produced;
+    }
+    produced + confine::count_entries(out_dir) * MAX_LOCK_LINE
+}
+
 impl Owned {
-    fn load(out_dir: &Path) -> Result<Owned, Conflict> {
-        let lock = match confine::read(out_dir, LOCK_FILE).map_err(Conflict::Unsafe)? {
+    fn load(out_dir: &Path, max: u64) -> Result<Owned, Conflict> {
+        let lock = match confine::read_max(out_dir, LOCK_FILE, max).map_err(Conflict::Unsafe)? {
             Disk::Missing => Lock::new(),
             Disk::File(bytes) => {
                 lock::parse(&String::from_utf8_lossy(&bytes)).map_err(Conflict::BadLock)?
             }
         };
-        let journal = match confine::read(out_dir, JOURNAL_FILE).map_err(Conflict::Unsafe)? {
-            Disk::Missing => None,
-            Disk::File(bytes) => Some(lock::parse(&String::from_utf8_lossy(&bytes)).map_err(
-                |why| {
-                    Conflict::BadLock(format!(
-                        "{JOURNAL_FILE}, an interrupted run's journal: {why}"
-                    ))
-                },
-            )?),
-        };
-        Ok(Owned { lock, journal })
+        let journal =
+            match confine::read_max(out_dir, JOURNAL_FILE, max).map_err(Conflict::Unsafe)? {
+                Disk::Missing => None,
+                Disk::File(bytes) => Some(lock::parse(&String::from_utf8_lossy(&bytes)).map_err(
+                    |why| {
+                        Conflict::BadLock(format!(
+                            "{JOURNAL_FILE}, an interrupted run's journal: {why}"
+                        ))
+                    },
+                )?),
+            };
+        Ok(Owned { lock, journal, max })
     }
 
     /// Whether flinkgen wrote these bytes at `path`: as the lock says, or as the interrupted
@@ -231,13 +262,14 @@ fn read_in_scope<'a>(
     files: &'a Files,
     owners: &Owners,
     scope: &Scope,
+    lock_max: u64,
 ) -> OnDisk<'a> {
     let in_scope: Vec<(&String, &String)> = files
         .iter()
         .filter(|(p, _)| *p == LOCK_FILE || scope.contains(&owners[*p].source))
         .collect();
     let paths: Vec<&str> = in_scope.iter().map(|(p, _)| p.as_str()).collect();
-    let on_disk = confine::read_all(out_dir, &paths);
+    let on_disk = confine::read_all(out_dir, &paths, lock_max);
     (in_scope, on_disk)
 }
 
@@ -281,7 +313,7 @@ fn survey<'a>(
 ) -> Vec<Found<'a>> {
     let mut found = Vec::new();
     // Reading thousands of files dominates a no-op run; read_all does it on all cores.
-    let (in_scope, on_disk) = read_in_scope(out_dir, files, owners, scope);
+    let (in_scope, on_disk) = read_in_scope(out_dir, files, owners, scope, owned.max);
     for ((path, text), disk) in in_scope.into_iter().zip(on_disk) {
         found.push(match disk {
             Err(u) => Found::Unsafe(u),
@@ -366,10 +398,14 @@ pub fn write(
     real_out_dir(out_dir).map_err(|c| WriteError::Conflicts(vec![c]))?;
     confine::at(out_dir, std::fs::create_dir_all(out_dir)).map_err(WriteError::Io)?;
     let _run = hold(out_dir, true);
-    let owned = match Owned::load(out_dir) {
+    let max = lock_bound(out_dir, files, owners);
+    let owned = match Owned::load(out_dir, max) {
         Ok(o) => o,
         Err(c) if !force || !c.forcible() => return Err(WriteError::Conflicts(vec![c])),
-        Err(_) => Owned::default(),
+        Err(_) => Owned {
+            max,
+            ..Owned::default()
+        },
     };
     let files = with_lock(files, owners, &owned.lock, scope);
     let c = changes(out_dir, &files, owners, &owned, scope);
@@ -520,7 +556,8 @@ pub fn check(
         kind: DriftKind::Unsafe,
         diff: c.reason(),
     };
-    let owned = match real_out_dir(out_dir).and_then(|_| Owned::load(out_dir)) {
+    let bound = lock_bound(out_dir, files, owners);
+    let owned = match real_out_dir(out_dir).and_then(|_| Owned::load(out_dir, bound)) {
         Ok(o) => o,
         Err(c) => return vec![unsafe_drift(c)],
     };

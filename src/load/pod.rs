@@ -37,11 +37,14 @@ macro_rules! pod_fields {
             #[schemars(range(max = 2147483647))]
             pub termination_grace_period_seconds: Option<u32>,
             /// Containers beside Flink's (Kubernetes `Container` objects): log forwarders,
-            /// proxies. They get the pods' hardening unless they set their own securityContext.
+            /// proxies. They get the pods' hardening; a securityContext or hostPort weaker than
+            /// it is an error unless the entry lists the setting in `weakens`
+            /// (`weakens: [readOnlyRootFilesystem]`), which then warns on every render.
             #[serde(default)]
             #[schemars(with = "Vec<serde_json::Value>")]
             pub sidecars: Vec<$crate::load::tree::Tree>,
-            /// Containers that run to completion before Flink starts.
+            /// Containers that run to completion before Flink starts (hardened, and
+            /// acknowledging weaker settings in `weakens`, like sidecars).
             #[serde(default)]
             #[schemars(with = "Vec<serde_json::Value>")]
             pub init_containers: Vec<$crate::load::tree::Tree>,

@@ -27,15 +27,77 @@ fn hardened() -> Value {
     })
 }
 
+/// The field of a sidecar or init container entry (beside the Kubernetes `Container` fields,
+/// removed before they are read) that acknowledges the hardening it weakens, by setting name.
+const ACKNOWLEDGE: &str = "weakens";
+
+/// The settings by which a container can weaken the pods' hardening, as `weakens` names them,
+/// with the test for each on the container as written out.
+type Weakening = (&'static str, fn(&Value) -> bool);
+const WEAKENINGS: &[Weakening] = &[
+    ("allowPrivilegeEscalation", |c| {
+        c["securityContext"]["allowPrivilegeEscalation"] == json!(true)
+    }),
+    ("readOnlyRootFilesystem", |c| {
+        c["securityContext"]["readOnlyRootFilesystem"] == json!(false)
+    }),
+    ("privileged", |c| {
+        c["securityContext"]["privileged"] == json!(true)
+    }),
+    ("runAsNonRoot", |c| {
+        c["securityContext"]["runAsNonRoot"] == json!(false)
+    }),
+    ("runAsUser", |c| {
+        c["securityContext"]["runAsUser"] == json!(0)
+    }),
+    ("runAsGroup", |c| {
+        c["securityContext"]["runAsGroup"] == json!(0)
+    }),
+    ("capabilities.add", |c| {
+        c["securityContext"]["capabilities"]["add"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    }),
+    ("capabilities.drop", |c| {
+        !c["securityContext"]["capabilities"]["drop"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|x| x == "ALL"))
+    }),
+    ("seccompProfile", |c| {
+        c["securityContext"]["seccompProfile"]["type"] == json!("Unconfined")
+    }),
+    ("appArmorProfile", |c| {
+        c["securityContext"]["appArmorProfile"]["type"] == json!("Unconfined")
+    }),
+    ("procMount", |c| {
+        c["securityContext"]["procMount"] == json!("Unmasked")
+    }),
+    ("seLinuxOptions", |c| {
+        c["securityContext"]["seLinuxOptions"]["type"]
+            .as_str()
+            .is_some_and(|t| t == "spc_t" || t.starts_with("unconfined"))
+    }),
+    ("windowsOptions.hostProcess", |c| {
+        c["securityContext"]["windowsOptions"]["hostProcess"] == json!(true)
+    }),
+    ("hostPort", |c| {
+        c["ports"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p.get("hostPort").is_some()))
+    }),
+];
+
 /// A container as the Kubernetes API reads it, named, with an image and resources, hardened
-/// like Flink's unless it says otherwise (then a warning names what it weakens).
+/// like Flink's. A setting weaker than that baseline is an error unless the entry acknowledges
+/// it in `weakens`, and then a warning on every render.
 pub fn container(
     src: &Source,
     field: &str,
     c: &crate::load::tree::Tree,
     diags: &mut Diagnostics,
 ) -> Option<Value> {
-    let mut c = super::kube::typed::<k8s_openapi::api::core::v1::Container>(src, field, c, diags)?;
+    let (c, acknowledged) = acknowledgements(src, field, c, diags)?;
+    let mut c = super::kube::typed::<k8s_openapi::api::core::v1::Container>(src, field, &c, diags)?;
     let name = c["name"].as_str().unwrap_or_default().to_string();
     if let Err(e) = units::dns_label(&name, 63) {
         diags.push(src.error(&format!("{field}.name"), e));
@@ -66,42 +128,175 @@ pub fn container(
         );
         return None;
     }
+    secrets_written(src, field, &name, &c, diags)?;
     let mut sc = hardened();
     if let Some(own) = c.get("securityContext").and_then(Value::as_object) {
-        let weakened: Vec<&str> = [
-            ("allowPrivilegeEscalation", json!(true)),
-            ("readOnlyRootFilesystem", json!(false)),
-            ("privileged", json!(true)),
-            ("runAsNonRoot", json!(false)),
-            ("runAsUser", json!(0)),
-        ]
-        .iter()
-        .filter(|(k, bad)| own.get(*k) == Some(bad))
-        .map(|(k, _)| *k)
-        .chain(
-            own.get("capabilities")
-                .and_then(|c| c.get("add"))
-                .map(|_| "capabilities.add"),
-        )
-        .collect();
-        if !weakened.is_empty() {
-            diags.push(
-                src.warning(
-                    &format!("{field}.securityContext"),
-                    format!(
-                        "container `{name}` weakens the pods' hardening: {}",
-                        weakened.join(", ")
-                    ),
-                )
-                .help("keep it only if the container cannot run otherwise"),
-            );
-        }
         for (k, v) in own {
-            sc[k] = v.clone();
+            match (k.as_str(), v.as_object()) {
+                // `capabilities: { add: [...] }` adds to the dropped set; it does not undo it.
+                ("capabilities", Some(caps)) => {
+                    for (ck, cv) in caps {
+                        sc["capabilities"][ck] = cv.clone();
+                    }
+                }
+                _ => sc[k] = v.clone(),
+            }
         }
     }
     c["securityContext"] = sc;
+    weakened(src, field, &name, &c, &acknowledged, diags)?;
     Some(c)
+}
+
+/// The entry without `weakens`, and the settings it names (each one `WEAKENINGS` knows).
+fn acknowledgements(
+    src: &Source,
+    field: &str,
+    c: &crate::load::tree::Tree,
+    diags: &mut Diagnostics,
+) -> Option<(crate::load::tree::Tree, Vec<String>)> {
+    use crate::load::tree::Tree;
+    let Tree::Map(entries) = c else {
+        return Some((c.clone(), Vec::new()));
+    };
+    let mut rest = Vec::new();
+    let mut names = Vec::new();
+    for (k, v) in entries {
+        if k.as_str() != Some(ACKNOWLEDGE) {
+            rest.push((k.clone(), v.clone()));
+            continue;
+        }
+        let here = format!("{field}.{ACKNOWLEDGE}");
+        let Tree::List(items) = v else {
+            diags.push(src.error(
+                &here,
+                "list the settings the container weakens, such as [readOnlyRootFilesystem]",
+            ));
+            return None;
+        };
+        for item in items {
+            let known: Vec<&str> = WEAKENINGS.iter().map(|(n, _)| *n).collect();
+            match item.as_str() {
+                Some(n) if known.contains(&n) => names.push(n.to_string()),
+                other => {
+                    let written = other.unwrap_or_default();
+                    let mut d = src.error(
+                        &here,
+                        format!("`{written}` is not a hardening setting a container can weaken"),
+                    );
+                    d = match crate::diag::did_you_mean(written, known.iter().copied()) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.help(format!("one of: {}", known.join(", "))),
+                    };
+                    diags.push(d);
+                    return None;
+                }
+            }
+        }
+    }
+    Some((Tree::Map(rest), names))
+}
+
+/// Every setting by which the container is weaker than flinkgen's own: an error when not
+/// acknowledged, a warning when it is (so each render says it again).
+fn weakened(
+    src: &Source,
+    field: &str,
+    name: &str,
+    c: &Value,
+    acknowledged: &[String],
+    diags: &mut Diagnostics,
+) -> Option<()> {
+    let weak: Vec<&str> = WEAKENINGS
+        .iter()
+        .filter(|(_, test)| test(c))
+        .map(|(n, _)| *n)
+        .collect();
+    let (known, unknown): (Vec<&str>, Vec<&str>) = weak
+        .iter()
+        .partition(|w| acknowledged.iter().any(|a| a == *w));
+    for stale in acknowledged.iter().filter(|a| !weak.contains(&a.as_str())) {
+        diags.push(
+            src.warning(
+                &format!("{field}.{ACKNOWLEDGE}"),
+                format!("container `{name}` does not weaken {stale}"),
+            )
+            .help("remove it from the list"),
+        );
+    }
+    if !known.is_empty() {
+        diags.push(
+            src.warning(
+                &format!("{field}.{ACKNOWLEDGE}"),
+                format!(
+                    "container `{name}` weakens the pods' hardening: {}",
+                    known.join(", ")
+                ),
+            )
+            .help("acknowledged in weakens; keep it only while the container cannot run otherwise"),
+        );
+    }
+    if unknown.is_empty() {
+        return Some(());
+    }
+    let at = if unknown == ["hostPort"] {
+        format!("{field}.ports")
+    } else {
+        format!("{field}.securityContext")
+    };
+    diags.push(
+        src.error(
+            &at,
+            format!("container `{name}` weakens the pods' hardening: {}", unknown.join(", ")),
+        )
+        .help(format!(
+            "remove the setting; if the container cannot run otherwise, acknowledge it with {ACKNOWLEDGE}: [{}] in this entry",
+            unknown.join(", ")
+        )),
+    );
+    None
+}
+
+/// A container's env, command and args follow the one secret rule of every value flinkgen
+/// writes (`literal`): a password there would be committed as plainly as in flinkgen's env.
+fn secrets_written(
+    src: &Source,
+    field: &str,
+    name: &str,
+    c: &Value,
+    diags: &mut Diagnostics,
+) -> Option<()> {
+    let mut ok = true;
+    for (i, e) in c["env"].as_array().into_iter().flatten().enumerate() {
+        let (var, value) = (e["name"].as_str().unwrap_or_default(), &e["value"]);
+        if value
+            .as_str()
+            .is_some_and(|v| super::literal::secret_variable(var, v))
+        {
+            diags.push(super::env::secret_variable(
+                src,
+                &format!("{field}.env[{i}]"),
+                var,
+            ));
+            ok = false;
+        }
+    }
+    for list in ["command", "args"] {
+        let words: Vec<String> = c[list]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|w| w.as_str().map(String::from))
+            .collect();
+        if let Some((i, flag)) = super::literal::secret_argument(&words) {
+            diags.push(
+                src.error(&format!("{field}.{list}[{i}]"), format!("container `{name}` is given a secret on its command line ({flag}); flinkgen never writes a secret into out/, which is committed"))
+                    .help("read it from a Secret: an env entry with valueFrom.secretKeyRef, referred to as $(VAR) in args, or a file from a secret volume"),
+            );
+            ok = false;
+        }
+    }
+    ok.then_some(())
 }
 
 /// Sidecars and init containers have unique names and mount only volumes the pod has. Those

@@ -2,8 +2,6 @@
 //! REST Service and Ingress. Checks the combinations Flink refuses at run time, and adds the
 //! Flink options each combination needs.
 
-use std::collections::BTreeMap;
-
 use super::paths::under;
 use super::units;
 use crate::derive::wiring;
@@ -131,7 +129,7 @@ pub fn job_manager_replicas(src: &Source, spec: &JobSpec, diags: &mut Diagnostic
 
 pub fn rest(src: &Source, r: &RestSpec, diags: &mut Diagnostics) -> Option<Rest> {
     let service_type = r.service_type.unwrap_or(ServiceType::ClusterIP);
-    let mut ok = annotations(src, "rest.annotations", &r.annotations, diags);
+    let mut ok = super::extras::annotations(src, "rest.annotations", &r.annotations, diags);
     if let Some(port) = r.node_port {
         if service_type == ServiceType::ClusterIP {
             diags.push(
@@ -158,7 +156,7 @@ pub fn rest(src: &Source, r: &RestSpec, diags: &mut Diagnostics) -> Option<Rest>
 }
 
 pub fn ingress(src: &Source, i: &IngressSpec, diags: &mut Diagnostics) -> Option<Ingress> {
-    let mut ok = annotations(src, "ingress.annotations", &i.annotations, diags);
+    let mut ok = super::extras::annotations(src, "ingress.annotations", &i.annotations, diags);
     if let Some(Err(e)) = i.host.as_deref().map(dns_name) {
         diags.push(src.error("ingress.host", e));
         ok = false;
@@ -219,22 +217,6 @@ fn dns_name(host: &str) -> Result<(), String> {
             "`{host}` is not a host name: lowercase DNS labels separated by dots, such as flink.example.com"
         ))
     }
-}
-
-fn annotations(
-    src: &Source,
-    field: &str,
-    map: &BTreeMap<String, String>,
-    diags: &mut Diagnostics,
-) -> bool {
-    let mut ok = true;
-    for k in map.keys() {
-        if let Err(e) = units::label_key(k) {
-            diags.push(src.key_error(&format!("{field}.{k}"), e));
-            ok = false;
-        }
-    }
-    ok
 }
 
 /// A session job is written for the same target as its cluster.

@@ -50,14 +50,14 @@ pub fn env_var(
             return None;
         }
         EnvValue::Value(v) => {
-            if secret_name(name) {
-                diags.push(
-                    src.error(field, format!("`{name}` looks like a secret; flinkgen never writes a secret into out/, which is committed"))
-                        .help(format!("keep it in a Kubernetes Secret and write {name}: {{ secret: <name>, key: <key> }}")),
-                );
+            let text = v.as_text();
+            if super::literal::secret_variable(name, &text) {
+                diags.push(secret_variable(src, field, name));
                 return None;
             }
-            return Some(json!({ "name": name, "value": v.as_text() }));
+            // The kubelet expands `$(VAR)` and turns `$$` into `$` in env values as in args;
+            // doubling every `$` delivers the value as written.
+            return Some(json!({ "name": name, "value": text.replace('$', "$$") }));
         }
         EnvValue::From(f) => f,
     };
@@ -180,37 +180,15 @@ fn key_ref(
     Some(json!({ "name": name, "valueFrom": { kind: r } }))
 }
 
-/// Whether a variable's name says it holds a secret (`KAFKA_PASSWORD`, `API_TOKEN`); names
-/// of where a secret is (`…_FILE`, `…_URL`) do not.
-fn secret_name(name: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "PASSWORD",
-        "PASSWD",
-        "SECRET",
-        "APIKEY",
-        "API_KEY",
-        "TOKEN",
-        "PRIVATE_KEY",
-        "CREDENTIAL",
-        "JAAS",
-    ];
-    const ONLY_A_PLACE: &[&str] = &[
-        "_NAME",
-        "_FILE",
-        "_PATH",
-        "_URL",
-        "_URI",
-        "_ENDPOINT",
-        "_HOST",
-        "_PORT",
-        "_DIR",
-    ];
-    let upper = name.to_ascii_uppercase();
-    WORDS.iter().any(|w| upper.contains(w)) && !ONLY_A_PLACE.iter().any(|s| upper.ends_with(s))
+/// The error for a variable whose literal value is a secret, wherever it is written.
+pub fn secret_variable(src: &Source, field: &str, name: &str) -> crate::diag::Diagnostic {
+    src.error(field, format!("`{name}` looks like a secret; flinkgen never writes a secret into out/, which is committed"))
+        .help(format!("keep it in a Kubernetes Secret and write {name}: {{ secret: <name>, key: <key> }}; a variable that names a file may hold its absolute path, or end in _FILE, _PATH or _DIR"))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::literal::secret_name;
     use super::*;
 
     #[test]

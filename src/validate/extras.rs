@@ -67,11 +67,15 @@ pub fn extras(
             out.mounts.insert(path.clone(), m);
         }
     }
+    annotations(
+        src,
+        &format!("{prefix}podAnnotations"),
+        &p.pod_annotations,
+        diags,
+    );
     for k in p.pod_annotations.keys() {
         let field = format!("{prefix}podAnnotations.{k}");
-        if let Err(e) = units::label_key(k) {
-            diags.push(src.key_error(&field, e));
-        } else if k.starts_with("flinkgen/") {
+        if k.starts_with("flinkgen/") {
             diags.push(src.key_error(
                 &field,
                 "annotations under flinkgen/ are flinkgen's own (the config hash)",
@@ -212,12 +216,7 @@ pub fn account(
         diags.push(src.error("serviceAccount.name", e));
         ok = false;
     }
-    for k in a.annotations.keys() {
-        if let Err(e) = units::label_key(k) {
-            diags.push(src.key_error(&format!("serviceAccount.annotations.{k}"), e));
-            ok = false;
-        }
-    }
+    ok &= annotations(src, "serviceAccount.annotations", &a.annotations, diags);
     let create = a.create.unwrap_or(true);
     if !create && !a.annotations.is_empty() {
         diags.push(
@@ -243,6 +242,30 @@ pub fn config_key(k: &str) -> bool {
         && !k.starts_with("..")
         && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Annotations at `field`: valid keys, and no secret as a value (the one rule of `literal`).
+pub fn annotations(
+    src: &Source,
+    field: &str,
+    map: &BTreeMap<String, String>,
+    diags: &mut Diagnostics,
+) -> bool {
+    let mut ok = true;
+    for (k, v) in map {
+        let here = format!("{field}.{k}");
+        if let Err(e) = units::label_key(k) {
+            diags.push(src.key_error(&here, e));
+            ok = false;
+        } else if super::literal::secret_annotation(k, v) {
+            diags.push(
+                src.error(&here, format!("the annotation `{k}` looks like it holds a secret; flinkgen never writes a secret into out/, which is committed"))
+                    .help("annotate with where the secret is (a Secret's name, a Vault path), not its value"),
+            );
+            ok = false;
+        }
+    }
+    ok
 }
 
 /// Project files as the loader read them.

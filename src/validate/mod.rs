@@ -9,6 +9,7 @@ mod image;
 mod job;
 mod kube;
 mod lib;
+mod literal;
 mod metrics;
 mod options;
 mod paths;

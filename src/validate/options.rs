@@ -42,6 +42,13 @@ pub fn user_options(
         let Some(value) = convert(src, &field, &key, value, version, diags) else {
             continue;
         };
+        if let Some(why) = secret_inside(&key, &value) {
+            diags.push(
+                src.error(&field, format!("{why}; flinkgen never writes a secret into out/, which is committed"))
+                    .help("keep the value in a Kubernetes Secret: an option through flinkConfigFromSecrets, a variable through env with { secret: <name>, key: <key> }, a file through volumes"),
+            );
+            continue;
+        }
         if let Some(cluster_file) = session_cluster {
             if !super::deploy::job_level(&key) {
                 diags.push(
@@ -392,4 +399,25 @@ pub fn writable(src: &Source, options: &Options, version: Version, diags: &mut D
         }
         diags.push(d);
     }
+}
+
+/// A secret inside an option whose own key Flink does not hide: a system property in the JVM
+/// options (`-Djavax.net.ssl.keyStorePassword=…`), or a variable Flink sets in its containers
+/// (`containerized.taskmanager.env.DB_PASSWD`).
+fn secret_inside(key: &str, value: &Value) -> Option<String> {
+    let Value::Text(text) = value else {
+        return None;
+    };
+    if key.starts_with("env.java.") {
+        return super::literal::jvm_secret(text)
+            .map(|p| format!("`{key}` sets the system property `{p}`, which holds a secret"));
+    }
+    let variable = [
+        "containerized.master.env.",
+        "containerized.taskmanager.env.",
+    ]
+    .iter()
+    .find_map(|p| key.strip_prefix(p))?;
+    super::literal::secret_variable(variable, text)
+        .then(|| format!("`{key}` sets the variable {variable}, which holds a secret"))
 }

@@ -663,5 +663,11 @@ fn args(src: &Source, args: &[Scalar], diags: &mut Diagnostics) -> Vec<String> {
             other => out.push(other.as_text()),
         }
     }
+    if let Some((i, flag)) = super::literal::secret_argument(&out) {
+        diags.push(
+            src.error(&format!("args[{i}]"), format!("`{flag}` passes a secret on the job's command line; flinkgen never writes a secret into out/, which is committed"))
+                .help("have the job read it from a file (a secret volume) or an environment variable (env with { secret: <name>, key: <key> }), and pass the file's path or the variable's name"),
+        );
+    }
     out
 }

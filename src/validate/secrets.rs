@@ -97,6 +97,7 @@ pub fn checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
     let Some(first) = job.secret_options.first() else {
         return;
     };
+    logged_in_clear(src, job, diags);
     let field = format!("flinkConfigFromSecrets.{}", first.key);
     let refuse = |why: &str, help: &str, diags: &mut Diagnostics| {
         diags.push(
@@ -133,6 +134,32 @@ pub fn checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
                 );
             }
         }
+    }
+}
+
+/// Flink hides an option's value only when its key says it is secret
+/// (`GlobalConfiguration.isSensitive`); any other option read from a Secret still reaches the
+/// process as `-Dkey=value`, which Flink prints at startup (`Loading dynamic configuration
+/// property: key, value` from `GlobalConfiguration`, and the program arguments) and serves on
+/// the REST API (`/jobmanager/config`, the web UI). flinkgen cannot keep it out of there, so it
+/// says where the value will be readable.
+fn logged_in_clear(src: &Source, job: &Job, diags: &mut Diagnostics) {
+    for o in job
+        .secret_options
+        .iter()
+        .filter(|o| !keys::is_sensitive(&o.key))
+    {
+        diags.push(
+            src.warning(
+                &format!("flinkConfigFromSecrets.{}", o.key),
+                format!("Flink does not hide `{}` (only keys naming a password, secret, token, …): its value from Secret {} will be printed in clear in the JobManager and TaskManager logs (`Loading dynamic configuration property`) and shown by the REST API and web UI (/jobmanager/config)", o.key, o.secret),
+            )
+            .help(if o.key.starts_with("s3.") {
+                "for S3 credentials, give the processes AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the Secret in env instead: the S3 filesystems read them and nothing logs them"
+            } else {
+                "if the value must stay private, pass it another way (an env variable from the Secret that the code reads, or a file from a secret volume); keep the option here only if the value may be read by whoever reads the logs"
+            }),
+        );
     }
 }
 
