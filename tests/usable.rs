@@ -692,19 +692,71 @@ fn assert_hardened(pod: &PodTemplateSpec, full: bool, ctx: &str) {
     // Flink's container comes first; sidecars and init containers share its hardening (the
     // spec may refine it, with a warning) but not its mounts, probes or pull policy.
     let flink = &spec.containers[0].name;
+    // What the spec acknowledged in `weakens`, as the pod records it: `name=a,b; other=c`.
+    let acknowledged: Vec<(String, String)> = pod
+        .metadata
+        .as_ref()
+        .and_then(|m| m.annotations.as_ref())
+        .and_then(|a| a.get("flinkgen/weakens"))
+        .into_iter()
+        .flat_map(|v| v.split("; "))
+        .filter_map(|e| e.split_once('='))
+        .flat_map(|(n, list)| list.split(',').map(move |w| (n.to_string(), w.to_string())))
+        .collect();
     for c in spec
         .containers
         .iter()
         .chain(spec.init_containers.iter().flatten())
     {
-        let sc = c.security_context.as_ref().unwrap();
-        assert_eq!(sc.allow_privilege_escalation, Some(false), "{ctx}");
-        assert_eq!(sc.read_only_root_filesystem, Some(true), "{ctx}");
-        assert_eq!(
-            sc.capabilities.as_ref().unwrap().drop.as_deref(),
-            Some(&["ALL".to_string()][..]),
-            "{ctx}"
+        let weakens = |w: &str| acknowledged.iter().any(|(n, x)| *n == c.name && x == w);
+        assert!(
+            &c.name != flink || acknowledged.iter().all(|(n, _)| n != flink),
+            "{ctx}: Flink's own container is never weakened"
         );
+        let sc = c.security_context.as_ref().unwrap();
+        if !weakens("allowPrivilegeEscalation") {
+            assert_eq!(sc.allow_privilege_escalation, Some(false), "{ctx}");
+        }
+        if !weakens("readOnlyRootFilesystem") {
+            assert_eq!(sc.read_only_root_filesystem, Some(true), "{ctx}");
+        }
+        if !weakens("capabilities.drop") {
+            assert_eq!(
+                sc.capabilities.as_ref().unwrap().drop.as_deref(),
+                Some(&["ALL".to_string()][..]),
+                "{ctx}"
+            );
+        }
+        for (w, weaker) in [
+            ("privileged", sc.privileged == Some(true)),
+            ("runAsUser", sc.run_as_user == Some(0)),
+            ("runAsGroup", sc.run_as_group == Some(0)),
+            ("runAsNonRoot", sc.run_as_non_root == Some(false)),
+            ("procMount", sc.proc_mount.as_deref() == Some("Unmasked")),
+            (
+                "seccompProfile",
+                sc.seccomp_profile
+                    .as_ref()
+                    .is_some_and(|p| p.type_ == "Unconfined"),
+            ),
+            (
+                "capabilities.add",
+                sc.capabilities
+                    .as_ref()
+                    .and_then(|c| c.add.as_ref())
+                    .is_some_and(|a| !a.is_empty()),
+            ),
+            (
+                "hostPort",
+                c.ports.iter().flatten().any(|p| p.host_port.is_some()),
+            ),
+        ] {
+            assert!(
+                !weaker || weakens(w),
+                "{ctx}: container {} weakens {w} unacknowledged",
+                c.name
+            );
+        }
         if &c.name != flink {
             if full {
                 let res = c.resources.as_ref().unwrap();

@@ -95,7 +95,7 @@ pub fn container(
     field: &str,
     c: &crate::load::tree::Tree,
     diags: &mut Diagnostics,
-) -> Option<Value> {
+) -> Option<(Value, Vec<&'static str>)> {
     let (c, acknowledged) = acknowledgements(src, field, c, diags)?;
     let mut c = super::kube::typed::<k8s_openapi::api::core::v1::Container>(src, field, &c, diags)?;
     let name = c["name"].as_str().unwrap_or_default().to_string();
@@ -144,8 +144,18 @@ pub fn container(
         }
     }
     c["securityContext"] = sc;
-    weakened(src, field, &name, &c, &acknowledged, diags)?;
-    Some(c)
+    let kept = weakened(src, field, &name, &c, &acknowledged, diags)?;
+    Some((c, kept))
+}
+
+/// The pod annotation that records what its containers weaken, as `weakens` acknowledged it
+/// (`debug-proxy=readOnlyRootFilesystem`): visible to reviewers and to policy tools in the
+/// cluster, which see the pod and not the spec.
+pub const WEAKENS_ANNOTATION: &str = "flinkgen/weakens";
+
+/// `name=a,b` entries joined by `; `, as the annotation holds them.
+pub fn weakens_entry(name: &str, settings: &[&str]) -> String {
+    format!("{name}={}", settings.join(","))
 }
 
 /// The entry without `weakens`, and the settings it names (each one `WEAKENINGS` knows).
@@ -206,13 +216,13 @@ fn weakened(
     c: &Value,
     acknowledged: &[String],
     diags: &mut Diagnostics,
-) -> Option<()> {
-    let weak: Vec<&str> = WEAKENINGS
+) -> Option<Vec<&'static str>> {
+    let weak: Vec<&'static str> = WEAKENINGS
         .iter()
         .filter(|(_, test)| test(c))
         .map(|(n, _)| *n)
         .collect();
-    let (known, unknown): (Vec<&str>, Vec<&str>) = weak
+    let (known, unknown): (Vec<&'static str>, Vec<&'static str>) = weak
         .iter()
         .partition(|w| acknowledged.iter().any(|a| a == *w));
     for stale in acknowledged.iter().filter(|a| !weak.contains(&a.as_str())) {
@@ -237,7 +247,7 @@ fn weakened(
         );
     }
     if unknown.is_empty() {
-        return Some(());
+        return Some(known);
     }
     let at = if unknown == ["hostPort"] {
         format!("{field}.ports")

@@ -90,6 +90,7 @@ pub fn extras(
     }
     out.priority_class_name = p.priority_class_name.clone();
     out.termination_grace_period_seconds = p.termination_grace_period_seconds;
+    let mut weakened = Vec::new();
     for (list, what, into) in [
         (&p.sidecars, "sidecars", &mut out.sidecars),
         (
@@ -100,10 +101,20 @@ pub fn extras(
     ] {
         for (i, c) in list.iter().enumerate() {
             let field = format!("{prefix}{what}[{i}]");
-            if let Some(c) = super::containers::container(src, &field, c, diags) {
+            if let Some((c, weakens)) = super::containers::container(src, &field, c, diags) {
+                if !weakens.is_empty() {
+                    let name = c["name"].as_str().unwrap_or_default();
+                    weakened.push(super::containers::weakens_entry(name, &weakens));
+                }
                 into.push(c);
             }
         }
+    }
+    if !weakened.is_empty() {
+        out.annotations.insert(
+            super::containers::WEAKENS_ANNOTATION.to_string(),
+            weakened.join("; "),
+        );
     }
     out
 }
@@ -122,6 +133,11 @@ pub fn merge(
     out.env_from.extend(role.env_from.iter().cloned());
     out.mounts.extend(role.mounts.clone());
     out.annotations.extend(role.annotations.clone());
+    // Both the spec's and the role's containers may weaken something: the pod lists both.
+    let key = super::containers::WEAKENS_ANNOTATION;
+    if let (Some(b), Some(r)) = (base.annotations.get(key), role.annotations.get(key)) {
+        out.annotations.insert(key.to_string(), format!("{b}; {r}"));
+    }
     out.priority_class_name = role.priority_class_name.clone().or(out.priority_class_name);
     out.termination_grace_period_seconds = role
         .termination_grace_period_seconds
