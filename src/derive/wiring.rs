@@ -98,6 +98,11 @@ pub fn files_key(volume: &str, file: &str) -> String {
     format!("{volume}.{file}")
 }
 
+/// The TaskManagers' Deployment, or StatefulSet with local state.
+pub fn taskmanager_name(name: &str) -> String {
+    format!("{name}-taskmanager")
+}
+
 /// The headless Service that governs the TaskManagers' StatefulSet (with local state).
 pub fn taskmanager_service(name: &str) -> String {
     format!("{name}-taskmanager")

@@ -96,6 +96,13 @@ fn checked_name(src: &Source, field: &str, name: &str, diags: &mut Diagnostics) 
         diags.push(src.key_error(field, format!("`{name}` is set by flinkgen")));
         return None;
     }
+    if name == "FLINK_CONF_DIR" {
+        diags.push(
+            src.key_error(field, "FLINK_CONF_DIR would make Flink read its configuration from another folder than /opt/flink/conf, where flinkgen mounts it, and start without the options flinkgen wrote")
+                .help("remove it; put options in flinkConfig, and mount other files with volumes"),
+        );
+        return None;
+    }
     match name {
         "FLINK_PROPERTIES" => diags.push(
             src.warning(field, "FLINK_PROPERTIES has no effect: the image's entrypoint cannot append it to the read-only configuration")

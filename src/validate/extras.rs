@@ -173,10 +173,14 @@ pub fn merge(
     out
 }
 
+/// 63, a label value's limit, less the `-` and 10 characters of a controller revision hash.
+const MAX_STATEFULSET_NAME: usize = 52;
+
 /// The TaskManagers' local-state claims: standalone TaskManagers only, since native ones are
 /// pods the JobManager creates itself and the Operator's are a Deployment.
 pub fn local_state(
     src: &Source,
+    name: &str,
     spec: &crate::load::pod::LocalStateSpec,
     native: bool,
     operator: bool,
@@ -192,6 +196,17 @@ pub fn local_state(
         diags.push(
             src.key_error(field, why)
                 .help("use mode: standalone with target: manifests for local state on a disk of its own, or an emptyDir volume (lost with the pod)"),
+        );
+        return None;
+    }
+    // A StatefulSet labels each pod `controller-revision-hash: <set>-<10 characters>`, a label
+    // value of at most 63 characters: a longer set is accepted by the API server and then
+    // never creates a pod.
+    let set = crate::derive::wiring::taskmanager_name(name);
+    if set.len() > MAX_STATEFULSET_NAME {
+        diags.push(
+            src.key_error(field, format!("the TaskManagers become the StatefulSet `{set}`, {} characters; Kubernetes creates no pods for a StatefulSet over {MAX_STATEFULSET_NAME} (its pods' controller-revision-hash label adds 11)", set.len()))
+                .help(format!("shorten the name to at most {} characters", MAX_STATEFULSET_NAME - (set.len() - name.len()))),
         );
         return None;
     }

@@ -194,7 +194,7 @@ pub fn validate(
     let image = image?;
     let entry = entry?;
     let job = Job {
-        name,
+        name: name.clone(),
         kind: Kind::Application,
         mode,
         target,
@@ -246,6 +246,7 @@ pub fn validate(
         local_state: spec.task_manager.local_state.as_ref().and_then(|l| {
             super::extras::local_state(
                 src,
+                &name,
                 l,
                 mode == Mode::Native,
                 target == crate::load::spec::Target::Operator,

@@ -188,6 +188,32 @@ const MOUNTED: &[(&str, &str)] = &[
     ),
 ];
 
+/// Folders of the image the pods need as the image has them: a volume there (or above them)
+/// hides Flink itself or the job's jar.
+const IMAGE_FOLDERS: &[(&str, &str)] = &[
+    ("/opt/flink/bin", "Flink's start scripts are there"),
+    ("/opt/flink/lib", "Flink's own jars are there"),
+    ("/opt/flink/opt", "Flink's optional jars (the Python and SQL runners) are there"),
+    ("/opt/flink/plugins", "the image's plugins are there"),
+    ("/opt/flink/usrlib", "the job's jar and files are there"),
+    (
+        crate::derive::wiring::LOCAL_STATE_DIR,
+        "the TaskManagers' local-state claims are mounted there",
+    ),
+];
+
+/// The folder of Flink's or of flinkgen's that a volume at `path` would cover (at it, or at a
+/// folder above it such as `/opt/flink` or `/opt`), or be mounted inside of, and why that
+/// breaks the pods.
+pub fn reserved_for_volume(path: &str) -> Option<(&'static str, &'static str)> {
+    let covers = |dir: &str| crate::derive::wiring::under(dir, path);
+    MOUNTED
+        .iter()
+        .find(|(dir, _)| covers(dir) || super::paths::under(path, dir))
+        .or_else(|| IMAGE_FOLDERS.iter().find(|(dir, _)| covers(dir)))
+        .copied()
+}
+
 /// The mounted folder that would hide `path` in the pods, and why it is mounted.
 pub fn hidden_by_mount(path: &str) -> Option<&'static (&'static str, &'static str)> {
     MOUNTED

@@ -48,11 +48,17 @@ pub fn volume(
         );
         return None;
     }
-    if let Some((dir, why)) = super::lib::hidden_by_mount(path) {
-        diags.push(
-            src.key_error(field, format!("flinkgen mounts {dir} itself: {why}"))
-                .help("mount the volume at another path"),
-        );
+    if let Some((dir, why)) = super::lib::reserved_for_volume(path) {
+        let msg = if path.trim_end_matches('/') == dir {
+            format!("{dir} is taken: {why}")
+        } else if super::paths::under(path, dir) {
+            format!("flinkgen mounts {dir} itself: {why}")
+        } else {
+            format!("a volume at {path} would hide {dir}: {why}")
+        };
+        diags.push(src.key_error(field, msg).help(
+            "mount the volume at a path of its own, such as /etc/<name> or /data/<name>",
+        ));
         return None;
     }
     let name = match &v.name {
