@@ -1037,3 +1037,63 @@ fn pods_name_only_usrlib_files_the_image_has() {
     }
     assert!(checked >= 20, "{checked} usrlib paths checked");
 }
+
+/// javac reads `\u000a` as a line break before it reads comments, so a spec file named with
+/// it could end the runner's header comment and add code that the image build compiles. The
+/// runner rendered for such a name must compile (against stand-ins for the two Flink types it
+/// uses) to exactly its own classes, with the name kept as text.
+#[test]
+fn hostile_spec_names_add_no_code_to_the_sql_runner() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    for d in ["jobs", "profiles", "sql"] {
+        std::fs::create_dir_all(project.join(d)).unwrap();
+    }
+    let cases = root().join("tests/cases/python-and-sql/input");
+    for f in ["flinkgen.yaml", "profiles/jm.yaml", "profiles/tm.yaml", "sql/orders.sql"] {
+        std::fs::copy(cases.join(f), project.join(f)).unwrap();
+    }
+    // `\u002f\u002f` is `//` to javac: it would comment out the rest of the header line.
+    let hostile = r"jobs/q\u000aclass Evil { static { System.exit(42); } }\u000a\\u000a\u002f\u002f.yaml";
+    std::fs::write(
+        project.join(hostile),
+        "name: orders-sql\nsql:\n  script: sql/orders.sql\nimage:\n  tag: \"1.0.0\"\n",
+    )
+    .unwrap();
+    let g = flinkgen::generate(&project).unwrap_or_else(|d| panic!("{}", flinkgen::error_report(&d)));
+    let source = &g.files["orders-sql/SqlRunner.java"];
+    assert!(source.lines().next().unwrap().contains(r"q\\u000aclass Evil"), "{source}");
+    let build = dir.path().join("build");
+    let stubs = build.join("org/apache/flink/table/api");
+    std::fs::create_dir_all(&stubs).unwrap();
+    std::fs::create_dir_all(build.join("flinkgen")).unwrap();
+    std::fs::write(
+        stubs.join("EnvironmentSettings.java"),
+        "package org.apache.flink.table.api;\npublic class EnvironmentSettings { public static EnvironmentSettings inStreamingMode() { return null; } }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        stubs.join("TableEnvironment.java"),
+        "package org.apache.flink.table.api;\npublic interface TableEnvironment {\n  static TableEnvironment create(EnvironmentSettings s) { return null; }\n  Config getConfig();\n  Object executeSql(String s);\n  interface Config { void set(String k, String v); }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(build.join("flinkgen/SqlRunner.java"), source).unwrap();
+    let out = build.join("classes");
+    let javac = Command::new("javac")
+        .arg("-d")
+        .arg(&out)
+        .arg("-sourcepath")
+        .arg(&build)
+        .arg(build.join("flinkgen/SqlRunner.java"))
+        .output()
+        .expect("javac (Java 17) is needed to compile the SQL runner");
+    assert!(javac.status.success(), "{}", String::from_utf8_lossy(&javac.stderr));
+    let classes: Vec<String> = walkdir::WalkDir::new(out.join("flinkgen"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(classes, ["SqlRunner.class"], "the runner compiled to more than itself");
+    assert!(!out.join("Evil.class").exists() && !out.join("flinkgen/Evil.class").exists());
+}

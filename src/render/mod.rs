@@ -160,6 +160,7 @@ impl Renderer {
         env.add_filter("yaml_map", yaml_map_filter);
         env.add_filter("yaml_block", yaml_block_filter);
         env.add_filter("comment", comment_filter);
+        env.add_filter("javacomment", java_comment_filter);
         env.add_filter("shift", shift_filter);
         env.add_filter("dockerquote", docker_quote_filter);
         for (name, source) in TEMPLATES {
@@ -318,6 +319,19 @@ fn comment_filter(text: String) -> Value {
         text.chars()
             .map(|c| if crate::diag::hidden(c) { '?' } else { c })
             .collect(),
+    )
+}
+
+/// Text for a `//` comment of generated Java source. javac turns `\u000a` into a line break
+/// before it reads comments (JLS 3.3), so a file name holding it could end the comment and
+/// add code. A `\` is the start of such an escape only after an even number of `\`, so
+/// doubling every one leaves none that can start it; line breaks are already replaced.
+fn java_comment_filter(text: String) -> Value {
+    Value::from_safe_string(
+        text.chars()
+            .map(|c| if crate::diag::hidden(c) { '?' } else { c })
+            .collect::<String>()
+            .replace('\\', "\\\\"),
     )
 }
 
