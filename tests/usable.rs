@@ -1050,19 +1050,33 @@ fn hostile_spec_names_add_no_code_to_the_sql_runner() {
         std::fs::create_dir_all(project.join(d)).unwrap();
     }
     let cases = root().join("tests/cases/python-and-sql/input");
-    for f in ["flinkgen.yaml", "profiles/jm.yaml", "profiles/tm.yaml", "sql/orders.sql"] {
+    for f in [
+        "flinkgen.yaml",
+        "profiles/jm.yaml",
+        "profiles/tm.yaml",
+        "sql/orders.sql",
+    ] {
         std::fs::copy(cases.join(f), project.join(f)).unwrap();
     }
     // `\u002f\u002f` is `//` to javac: it would comment out the rest of the header line.
-    let hostile = r"jobs/q\u000aclass Evil { static { System.exit(42); } }\u000a\\u000a\u002f\u002f.yaml";
+    let hostile =
+        r"jobs/q\u000aclass Evil { static { System.exit(42); } }\u000a\\u000a\u002f\u002f.yaml";
     std::fs::write(
         project.join(hostile),
         "name: orders-sql\nsql:\n  script: sql/orders.sql\nimage:\n  tag: \"1.0.0\"\n",
     )
     .unwrap();
-    let g = flinkgen::generate(&project).unwrap_or_else(|d| panic!("{}", flinkgen::error_report(&d)));
+    let g =
+        flinkgen::generate(&project).unwrap_or_else(|d| panic!("{}", flinkgen::error_report(&d)));
     let source = &g.files["orders-sql/SqlRunner.java"];
-    assert!(source.lines().next().unwrap().contains(r"q\\u000aclass Evil"), "{source}");
+    assert!(
+        source
+            .lines()
+            .next()
+            .unwrap()
+            .contains(r"q\\u000aclass Evil"),
+        "{source}"
+    );
     let build = dir.path().join("build");
     let stubs = build.join("org/apache/flink/table/api");
     std::fs::create_dir_all(&stubs).unwrap();
@@ -1087,13 +1101,68 @@ fn hostile_spec_names_add_no_code_to_the_sql_runner() {
         .arg(build.join("flinkgen/SqlRunner.java"))
         .output()
         .expect("javac (Java 17) is needed to compile the SQL runner");
-    assert!(javac.status.success(), "{}", String::from_utf8_lossy(&javac.stderr));
+    assert!(
+        javac.status.success(),
+        "{}",
+        String::from_utf8_lossy(&javac.stderr)
+    );
     let classes: Vec<String> = walkdir::WalkDir::new(out.join("flinkgen"))
         .into_iter()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(classes, ["SqlRunner.class"], "the runner compiled to more than itself");
+    assert_eq!(
+        classes,
+        ["SqlRunner.class"],
+        "the runner compiled to more than itself"
+    );
     assert!(!out.join("Evil.class").exists() && !out.join("flinkgen/Evil.class").exists());
+}
+
+/// The Operator upgrades a deployment only when its spec changes: editing a project file that
+/// a configMap volume is built from must change the FlinkDeployment itself.
+#[test]
+fn an_operator_deployment_rolls_when_a_mounted_project_file_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    let input = root().join("tests/cases/pods-and-secrets/input");
+    for e in walkdir::WalkDir::new(&input)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let to = project.join(e.path().strip_prefix(&input).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(e.path(), &to).unwrap();
+        }
+    }
+    let deployment = |p: &Path| {
+        let g = flinkgen::generate(p).unwrap_or_else(|d| panic!("{}", flinkgen::error_report(&d)));
+        g.files["operator-audit/flinkdeployment.yaml"].clone()
+    };
+    let before = deployment(&project);
+    std::fs::write(
+        project.join("conf/audit-rules.yaml"),
+        "rules:\n  - topic: audit\n    retain: 90d\n",
+    )
+    .unwrap();
+    let after = deployment(&project);
+    assert_ne!(
+        before, after,
+        "the FlinkDeployment must change with a mounted file"
+    );
+    let changed: Vec<&str> = after
+        .lines()
+        .zip(before.lines())
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.trim())
+        .collect();
+    assert!(
+        changed
+            .iter()
+            .all(|l| l.starts_with("flinkgen/files-sha256:")),
+        "{changed:?}"
+    );
 }

@@ -674,6 +674,22 @@ fn process(job: &Job, component: &str, p: &Process) -> ProcessView {
                 a.insert("prometheus.io/port".into(), m.port.to_string());
                 a.insert("prometheus.io/path".into(), "/metrics".into());
             }
+            // The Operator upgrades a deployment when its spec changes; the ConfigMap of
+            // project files is not part of it, so its content's hash is, to roll the pods
+            // when a mounted file is edited (as flinkgen/config-sha256 does elsewhere).
+            if job.is_operator() {
+                let mut h = crate::hash::Parts::default();
+                let mut any = false;
+                for m in p.extras.mounts.values() {
+                    for (key, text) in &m.files {
+                        h.add(&m.name).add(key).add(text);
+                        any = true;
+                    }
+                }
+                if any {
+                    a.insert(FILES_HASH_ANNOTATION.into(), h.hex(32));
+                }
+            }
             a
         },
         priority_class_name: p.extras.priority_class_name.clone(),
@@ -785,6 +801,9 @@ fn jobmanager_args(job: &Job) -> Vec<String> {
 fn container_arg(value: &str) -> String {
     value.replace('$', "$$")
 }
+
+/// On the Operator's pod templates: a hash of the project files the pods mount.
+const FILES_HASH_ANNOTATION: &str = "flinkgen/files-sha256";
 
 /// Hash of everything mounted into the pods' conf folder, so any change to it rolls them.
 fn config_hash(v: &JobView, log4j_text: &str, pod_template_text: &str) -> String {

@@ -193,7 +193,10 @@ const MOUNTED: &[(&str, &str)] = &[
 const IMAGE_FOLDERS: &[(&str, &str)] = &[
     ("/opt/flink/bin", "Flink's start scripts are there"),
     ("/opt/flink/lib", "Flink's own jars are there"),
-    ("/opt/flink/opt", "Flink's optional jars (the Python and SQL runners) are there"),
+    (
+        "/opt/flink/opt",
+        "Flink's optional jars (the Python and SQL runners) are there",
+    ),
     ("/opt/flink/plugins", "the image's plugins are there"),
     ("/opt/flink/usrlib", "the job's jar and files are there"),
     (

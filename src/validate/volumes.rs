@@ -56,9 +56,10 @@ pub fn volume(
         } else {
             format!("a volume at {path} would hide {dir}: {why}")
         };
-        diags.push(src.key_error(field, msg).help(
-            "mount the volume at a path of its own, such as /etc/<name> or /data/<name>",
-        ));
+        diags
+            .push(src.key_error(field, msg).help(
+                "mount the volume at a path of its own, such as /etc/<name> or /data/<name>",
+            ));
         return None;
     }
     let name = match &v.name {
