@@ -692,3 +692,74 @@ fn input_paths_through_linked_folders_are_refused_and_never_printed() {
         .values()
         .all(|t| !t.contains("root:x:0") && !t.contains(marker)));
 }
+
+/// The lock lists every file flinkgen owns, so it grows with the project: a project of
+/// 20,000 jobs with 45-character names in three environments (a lock of about 70 MB) must
+/// render, re-render after a one-spec edit, and check. Minutes in a debug build: `.ci/run`
+/// runs it in release (`cargo test --release --test safety -- --ignored`).
+#[test]
+#[ignore = "20,000 jobs; run in release by .ci/run"]
+fn a_project_of_20000_jobs_renders_twice_and_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    std::fs::create_dir_all(root.join("jobs")).unwrap();
+    std::fs::create_dir_all(root.join("profiles")).unwrap();
+    std::fs::write(
+        root.join("flinkgen.yaml"),
+        "flinkVersion: \"1.20\"\nimage:\n  registry: registry.example.com/big\nprofiles:\n  jobManager: jm\n  taskManager: tm\nenvironments:\n  dev: { namespace: dev }\n  staging: { namespace: staging }\n  prod: { namespace: prod }\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("profiles/jm.yaml"), JM).unwrap();
+    std::fs::write(root.join("profiles/tm.yaml"), TM).unwrap();
+    let name = |i: usize| format!("j{i:05}-orders-enrichment-pipeline-for-region");
+    assert_eq!(name(0).len(), 45);
+    for i in 0..20_000 {
+        std::fs::write(
+            root.join(format!("jobs/{}.yaml", name(i))),
+            format!("jar: target/job-{i}.jar\nimage:\n  tag: \"1.{i}.0\"\n"),
+        )
+        .unwrap();
+    }
+    let first = run(&root, &["render", "--quiet"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let lock = std::fs::metadata(root.join("out/flinkgen.lock"))
+        .unwrap()
+        .len();
+    assert!(lock > 16 << 20, "the lock is {lock} bytes");
+    std::fs::write(
+        root.join(format!("jobs/{}.yaml", name(7))),
+        "jar: target/job-7.jar\nimage:\n  tag: \"2.0.0\"\n",
+    )
+    .unwrap();
+    let second = run(&root, &["render"]);
+    let err = stderr(&second);
+    assert!(second.status.success(), "{err}");
+    assert!(
+        err.contains("rendered 60000 job(s)") && !err.contains(" 0 file(s) written"),
+        "{err}"
+    );
+    let check = run(&root, &["check"]);
+    assert!(check.status.success(), "{}", stderr(&check));
+}
+
+/// The lock's bound is derived from the project, not lifted: a committed lock of a small
+/// project padded far beyond what it could list is refused unread, even with --force.
+#[test]
+fn a_lock_larger_than_the_project_can_have_is_refused() {
+    let s = setup(1);
+    assert!(run(&s.root, &["render"]).status.success());
+    let lock = s.root.join("out/flinkgen.lock");
+    let mut text = std::fs::read_to_string(&lock).unwrap();
+    text.push_str(&"# padding\n".repeat(600_000));
+    std::fs::write(&lock, text).unwrap();
+    for args in [&["render"][..], &["render", "--force"], &["check"]] {
+        let o = run(&s.root, args);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(
+            err.contains("flinkgen.lock")
+                && err.contains("larger than flinkgen writes it for this project"),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -106,6 +106,9 @@ fn project_files(
             paths.extend(p.project_files().filter(|f| plain_relative(f)).cloned());
         }
         paths.extend(spec.logging.iter().filter_map(|l| l.file.clone()));
+        for o in spec.environments.values() {
+            paths.extend(o.logging.iter().filter_map(|l| l.file.clone()));
+        }
         // A SQL script is checked at render time, so it is read like a spec.
         paths.extend(spec.sql.iter().map(|s| s.script.clone()));
         // A Python script is not checked, but it must be a file, not a folder or a link out.

@@ -173,6 +173,8 @@ pub struct JobOverlay {
     pub service_account: Option<ServiceAccountSpec>,
     /// Metrics the pods expose (Prometheus); over the project's defaults.
     pub metrics: Option<MetricsSpec>,
+    /// Logging in this environment, field by field over the job's (a file replaces it).
+    pub logging: Option<LoggingSpec>,
 }
 }
 
@@ -198,6 +200,7 @@ impl JobSpec {
             flink_config_from_secrets,
             service_account,
             metrics,
+            logging,
             env: _,
             env_from: _,
             volumes: _,
@@ -213,6 +216,10 @@ impl JobSpec {
             .extend(flink_config_from_secrets);
         s.service_account = service_account.or(s.service_account);
         s.metrics = match (s.metrics, metrics) {
+            (Some(b), Some(o)) => Some(b.overlay(&o)),
+            (b, o) => o.or(b),
+        };
+        s.logging = match (s.logging, logging) {
             (Some(b), Some(o)) => Some(b.overlay(&o)),
             (b, o) => o.or(b),
         };

@@ -37,9 +37,17 @@ pub struct Source {
 
 impl Source {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
+        let text: String = text.into();
+        // YAML takes a lone CR for a line break (old Mac files), and so does the parser; the
+        // checks and positions here count lines by LF, so both are made LF first.
+        let text = if text.contains('\r') {
+            text.replace("\r\n", "\n").replace('\r', "\n")
+        } else {
+            text
+        };
         Source {
             path: path.into(),
-            text: text.into(),
+            text,
             index: HashMap::new(),
             first_alias: None,
             overlay: None,
@@ -608,5 +616,20 @@ mod tests {
         assert_eq!(all[0].message, "the file is empty");
         assert!(all[1].message.starts_with("invalid YAML"));
         assert!(all[1].pos.is_some());
+    }
+
+    #[test]
+    fn old_mac_line_endings_are_lines() {
+        let mut d = Diagnostics::default();
+        for text in [
+            "# a comment\rtaskManager:\r  replicas: 2\r",
+            "# a comment\r\ntaskManager:\r\n  replicas: 2\r\n",
+        ] {
+            let doc = Source::new("a.yaml", text).parse::<Doc>(&mut d);
+            assert_eq!(doc.map(|x| x.task_manager.replicas), Some(2), "{text:?}");
+        }
+        let mut src = Source::new("b.yaml", "# a comment\rtaskManager:\r  replicas: [\r");
+        assert!(src.parse::<Doc>(&mut d).is_none());
+        assert_eq!(d.into_sorted()[0].pos.map(|p| p.line), Some(4));
     }
 }

@@ -113,7 +113,17 @@ pub fn validate(
             LoggingSpec::overlay,
         ),
     };
-    let logging = logging(src, logging_spec.as_ref(), &defaults.files, diags);
+    let logging = if spec.logging.is_none() {
+        // Only the project's settings: checked, and reported, at the project file already.
+        logging(
+            src,
+            logging_spec.as_ref(),
+            &defaults.files,
+            &mut Diagnostics::default(),
+        )
+    } else {
+        logging(src, logging_spec.as_ref(), &defaults.files, diags)
+    };
     let network_policy = network_policy(src, spec, diags);
     let disruption_budget = spec
         .pod_disruption_budget

@@ -234,11 +234,12 @@ fn add_unique(
         .iter()
         .find(|j| j.name == job.name && j.environment == job.environment)
     {
-        let field = if spec.name.is_some() { "name" } else { "" };
-        let d = src.key_error(
-            field,
-            format!("the name `{}` is also used by {}", job.name, first.source),
-        );
+        let message = format!("the name `{}` is also used by {}", job.name, first.source);
+        let d = match spec.name {
+            Some(_) => src.key_error("name", message),
+            // The name is the file's: there is no field to point at.
+            None => Diagnostic::error(&src.path, format!("{message} (the name comes from this file's name; set `name:` to give it another)")),
+        };
         diags.push(d.help(
             "job and cluster names must be unique: they name the output folder and the Kubernetes resources",
         ));
@@ -364,11 +365,14 @@ fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
                 project_metrics(src, e.metrics.as_ref(), &field, diags).map(|m| (name.clone(), m))
             })
             .collect(),
-        logging: p.logging.clone(),
+        logging: project_logging(src, p.logging.as_ref(), None, &inputs.files, diags),
         env_logging: p
             .environments
             .iter()
-            .filter_map(|(name, e)| Some((name.clone(), e.logging.clone()?)))
+            .filter_map(|(name, e)| {
+                let l = project_logging(src, e.logging.as_ref(), Some(name), &inputs.files, diags);
+                Some((name.clone(), l?))
+            })
             .collect(),
         jm_profile: p.profiles.job_manager.clone(),
         tm_profile: p.profiles.task_manager.clone(),
@@ -386,6 +390,26 @@ pub fn layered<T: Clone>(layers: [Option<&T>; 3], overlay: impl Fn(&T, &T) -> T)
             None => layer.clone(),
         })
     })
+}
+
+/// The project's logging settings (or an environment's, `env`), checked once at the project
+/// file, where a problem is (its log4j file, a logger name); a wrong one is dropped so that
+/// jobs do not repeat the error at a line they do not have.
+fn project_logging(
+    src: Option<&Source>,
+    l: Option<&crate::load::spec::LoggingSpec>,
+    env: Option<&str>,
+    files: &extras::ProjectFiles,
+    diags: &mut Diagnostics,
+) -> Option<crate::load::spec::LoggingSpec> {
+    let (src, l) = (src?, l?);
+    let view = match env {
+        Some(name) => src.overlaid(&format!("environments.{name}")),
+        None => src.clone(),
+    };
+    let before = diags.error_count();
+    pod::logging(&view, Some(l), files, diags);
+    (diags.error_count() == before).then(|| l.clone())
 }
 
 /// The project's metrics settings, checked once at the project file; a wrong one is dropped
