@@ -127,6 +127,10 @@ pub struct Image {
     /// How flinkgen builds it; None when the image exists already (`image.ref`, or the
     /// session cluster's image that a session job's submitter runs).
     pub build: Option<Build>,
+    /// Whether the Flink patch release the image runs is known (a pinned official tag, an
+    /// exact flinkVersion, `image.builtFrom`), not only its line: a moving tag or an image of
+    /// the user's own runs whatever patch it was built with.
+    pub release_known: bool,
 }
 
 /// What the generated Dockerfile does.

@@ -711,7 +711,7 @@ fn a_project_of_20000_jobs_renders_twice_and_checks() {
     .unwrap();
     std::fs::write(root.join("profiles/jm.yaml"), JM).unwrap();
     std::fs::write(root.join("profiles/tm.yaml"), TM).unwrap();
-    let name = |i: usize| format!("j{i:05}-orders-enrichment-pipeline-for-region");
+    let name = |i: usize| format!("j{i:05}-orders-enrichment-pipeline-for-regions");
     assert_eq!(name(0).len(), 45);
     for i in 0..20_000 {
         std::fs::write(

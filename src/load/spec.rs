@@ -307,6 +307,11 @@ pub struct ImageSpec {
     /// no Dockerfile is written. Excludes the fields that build an image.
     #[serde(rename = "ref")]
     pub reference: Option<String>,
+    /// The official Flink image an `image.ref` of your own was built `FROM`
+    /// (`flink:1.20.3-scala_2.12-java17`): flinkgen's pods assume the official layout (Flink in
+    /// /opt/flink, the `flink` user 9999, its entrypoint), and this says the image keeps it and
+    /// which Flink release it runs. Without it, an image.ref outside the official images warns.
+    pub built_from: Option<String>,
     /// Repository of the built image; defaults to `<project image.registry>/<job name>`.
     pub repository: Option<String>,
     /// Tag of the built image.
@@ -336,6 +341,7 @@ impl ImageSpec {
     pub fn overlay(self, o: ImageSpec) -> ImageSpec {
         let ImageSpec {
             reference,
+            built_from,
             repository,
             tag,
             digest,
@@ -348,6 +354,7 @@ impl ImageSpec {
         } = o;
         ImageSpec {
             reference: reference.or(self.reference),
+            built_from: built_from.or(self.built_from),
             repository: repository.or(self.repository),
             tag: tag.or(self.tag),
             digest: digest.or(self.digest),

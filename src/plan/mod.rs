@@ -590,7 +590,12 @@ fn common_labels(job: &Job) -> BTreeMap<String, String> {
     labels.insert("app.kubernetes.io/name".into(), "flink".into());
     labels.insert("app.kubernetes.io/instance".into(), job.name.clone());
     labels.insert("app.kubernetes.io/managed-by".into(), "flinkgen".into());
-    labels.insert("app.kubernetes.io/version".into(), job.version.to_string());
+    // A moving tag or an image of the user's own runs the line's release it was built with.
+    let version = match job.image.release_known {
+        true => job.version.to_string(),
+        false => job.version.minor_str(),
+    };
+    labels.insert("app.kubernetes.io/version".into(), version);
     labels
 }
 

@@ -40,13 +40,22 @@ pub fn image(
     let pull_secrets = pull_secrets(src, spec, defaults, needs, diags)?;
     let pull_policy = spec.pull_policy.unwrap_or(defaults.pull_policy);
     if let Some(reference) = &spec.reference {
-        let reference = existing(src, spec, reference, version, defaults, needs, diags)?;
+        let (reference, release_known) =
+            existing(src, spec, reference, version, defaults, needs, diags)?;
         return Some(Image {
             reference,
             pull_policy,
             pull_secrets,
             build: None,
+            release_known,
         });
+    }
+    if spec.built_from.is_some() {
+        diags.push(
+            src.key_error("image.builtFrom", "image.builtFrom describes an existing image (image.ref); flinkgen's own image is built FROM image.base")
+                .help("remove it, or set image.base"),
+        );
+        return None;
     }
     if let (Some(cluster), false) = (needs.cluster, needs.builds) {
         // Nothing to add to the cluster's image: the submitter runs it as it is.
@@ -55,8 +64,21 @@ pub fn image(
             pull_policy,
             pull_secrets,
             build: None,
+            release_known: cluster.release_known,
         });
     }
+    // The default base is the official image of the exact release; another base runs the
+    // release its tag names, if it is an official one.
+    let release_known = needs.exact_version
+        || match &spec.base {
+            None => true,
+            Some(b) => {
+                let (name, tag, _) = split_reference(b);
+                official(name)
+                    && tag
+                        .is_some_and(|t| t.split('-').next().unwrap_or("").split('.').count() == 3)
+            }
+        };
     let build = build(src, spec, *version, defaults, needs, diags);
     let repository = match (&spec.repository, &defaults.registry) {
         (Some(r), _) => r.clone(),
@@ -100,6 +122,7 @@ pub fn image(
             lib,
             files,
         }),
+        release_known,
     })
 }
 
@@ -153,7 +176,8 @@ fn build_fields(spec: &ImageSpec) -> [(&'static str, bool); 6] {
 }
 
 /// An existing image: a plain reference, pinned by a tag or digest; an official Flink image
-/// must run the spec's Flink line and Java.
+/// must run the spec's Flink line and Java. Returns it, and whether the Flink patch release it
+/// runs is known.
 fn existing(
     src: &Source,
     spec: &ImageSpec,
@@ -162,7 +186,7 @@ fn existing(
     defaults: &Defaults,
     needs: &Needs,
     diags: &mut Diagnostics,
-) -> Option<String> {
+) -> Option<(String, bool)> {
     let mut ok = true;
     for (field, _) in build_fields(spec).iter().filter(|(_, set)| *set) {
         diags.push(
@@ -204,15 +228,52 @@ fn existing(
         );
         ok = false;
     }
+    let mut known = needs.exact_version;
     if let (true, Some(tag)) = (official(name), tag) {
+        if spec.built_from.is_some() {
+            diags.push(
+                src.key_error("image.builtFrom", "image.ref is the official image itself; image.builtFrom is for an image of your own")
+                    .help("remove image.builtFrom"),
+            );
+            ok = false;
+        }
         let r = Official {
             reference,
             tag,
             pinned,
+            field: "image.ref",
         };
         ok &= official_tag(src, &r, needs.exact_version, version, spec.java, diags);
+        known |= tag.split('-').next().unwrap_or("").split('.').count() == 3;
+    } else if let Some(from) = &spec.built_from {
+        // Its own tag says nothing about Flink; the official image it was built from does.
+        let (from_name, from_tag, from_pinned) = split_reference(from);
+        match from_tag.filter(|_| official(from_name) && plain_reference(from)) {
+            Some(t) if t.split('-').next().unwrap_or("").split('.').count() == 3 => {
+                let r = Official {
+                    reference: from,
+                    tag: t,
+                    pinned: from_pinned,
+                    field: "image.builtFrom",
+                };
+                ok &= official_tag(src, &r, needs.exact_version, version, spec.java, diags);
+                known = true;
+            }
+            _ => {
+                diags.push(
+                    src.error("image.builtFrom", format!("`{from}` is not an official Flink image of a release"))
+                        .help("name the official image and release the image was built FROM, such as flink:1.20.3-scala_2.12-java17"),
+                );
+                ok = false;
+            }
+        }
+    } else {
+        diags.push(
+            src.warning("image.ref", format!("`{reference}` is not the official Flink image; the pods assume its layout (Flink in /opt/flink, the flink user uid 9999, the image's docker-entrypoint.sh and the Flink {} release)", version.minor_str()))
+                .help("if it is built FROM the official image, say which: image.builtFrom: flink:<release>-scala_2.12-java<N>"),
+        );
     }
-    ok.then(|| reference.to_string())
+    ok.then(|| (reference.to_string(), known))
 }
 
 /// Letters, digits and `._-/:@`, as the reference is written into manifests and configs.
@@ -260,6 +321,8 @@ struct Official<'a> {
     tag: &'a str,
     /// Whether a digest pins it.
     pinned: bool,
+    /// Where the spec names it: `image.ref` or `image.builtFrom`.
+    field: &'a str,
 }
 
 fn official_tag(
@@ -274,6 +337,7 @@ fn official_tag(
         reference,
         tag,
         pinned,
+        field,
     } = *r;
     let mut parts = tag.split('-');
     let first = parts.next().unwrap_or_default();
@@ -283,7 +347,7 @@ fn official_tag(
         Some([a, b, c]) => (*a, *b, Some(*c)),
         _ => {
             diags.push(
-                src.error("image.ref", format!("the tag `{tag}` of the official Flink image names no Flink version, so the release it runs changes under you"))
+                src.error(field, format!("the tag `{tag}` of the official Flink image names no Flink version, so the release it runs changes under you"))
                     .help(format!("name the release, such as {}", version.image(version.default_java()))),
             );
             return false;
@@ -293,7 +357,7 @@ fn official_tag(
     if (major, minor) != (version.major, version.minor) {
         diags.push(
             src.error(
-                "image.ref",
+                field,
                 format!(
                     "`{reference}` runs Flink {major}.{minor}, but the spec is for Flink {}",
                     version.minor_str()
@@ -311,7 +375,7 @@ fn official_tag(
         Some(p) if p != version.patch && exact_version => {
             diags.push(
                 src.error(
-                    "image.ref",
+                    field,
                     format!("`{reference}` runs Flink {major}.{minor}.{p}, but flinkVersion says {version}"),
                 )
                 .help("make them agree, or write flinkVersion as the line only (\"1.20\")"),
@@ -321,7 +385,7 @@ fn official_tag(
         Some(p) => version.patch = p,
         None if !pinned => diags.push(
             src.warning(
-                "image.ref",
+                field,
                 format!("`{reference}` moves to each new {major}.{minor} patch release, so the same manifests may run different Flink builds"),
             )
             .help(format!("pin a release, such as {}, or a digest", version.image(version.default_java()))),

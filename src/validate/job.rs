@@ -163,6 +163,16 @@ pub fn validate(
         (Some(d), Some(img)) => super::program::entry(src, spec, d, role, version, img, diags),
         _ => None,
     };
+    if let (Some(e), Some(img)) = (&entry, &image) {
+        let python = matches!(e.program, crate::model::Program::Python(_));
+        if python && target == crate::load::spec::Target::Operator && !img.release_known {
+            // The Operator starts PyFlink from its jar, whose name carries the patch release.
+            diags.push(
+                src.key_error("python", format!("the Operator starts a Python job from opt/{}, whose name carries Flink's patch release, and which release {} runs is not known", version.python_jar(), img.reference))
+                    .help("write flinkVersion as the release the image runs (\"1.20.3\"), pin the official image's release, or set image.builtFrom"),
+            );
+        }
+    }
     let (state, restore) = super::state::state(src, spec, version, fs_plugins, diags);
     let scope = cluster.map(|c| c.source.as_str());
     let options = super::options::spec_options(src, spec, env, version, scope, diags);

@@ -401,7 +401,10 @@ fn existing_image_python(
             "python",
             format!(
                 "flinkgen cannot check that image.ref has `{executable}` with apache-flink=={}",
-                cx.version
+                match cx.image.release_known {
+                    true => cx.version.to_string(),
+                    false => format!("{}.*", cx.version.minor_str()),
+                }
             ),
         )
         .help("install PyFlink of the job's exact Flink release into that image"),
