@@ -33,7 +33,12 @@ def main():
         keys = [k for k in p.stdout.split("\n") if k.strip()]
         with open(os.path.join(out_dir, f"{major}.{minor}.txt"), "w") as f:
             f.write("\n".join(keys) + "\n")
-        print(f"{major}.{minor}.{patch}: {len(keys)} keys")
+        p = subprocess.run(["java", "-cp", os.path.join(lib, "*"), source, "--deprecated", *jars],
+                           capture_output=True, text=True, check=True)
+        old = [k for k in p.stdout.split("\n") if k.strip()]
+        with open(os.path.join(out_dir, f"{major}.{minor}.deprecated.txt"), "w") as f:
+            f.write("\n".join(old) + "\n")
+        print(f"{major}.{minor}.{patch}: {len(keys)} keys, {len(old)} deprecated")
 
 
 if __name__ == "__main__":

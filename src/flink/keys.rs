@@ -367,6 +367,33 @@ const DECLARED: &[((u32, u32), &str)] = &[
     ((2, 3), include_str!("keys/2.3.txt")),
 ];
 
+/// Per line: `<deprecated key> <its option's key>` for every fallback key a ConfigOption of the
+/// pinned release marks deprecated (`FallbackKey.isDeprecated`), generated with the lists above.
+const DEPRECATED: &[((u32, u32), &str)] = &[
+    ((1, 15), include_str!("keys/1.15.deprecated.txt")),
+    ((1, 16), include_str!("keys/1.16.deprecated.txt")),
+    ((1, 17), include_str!("keys/1.17.deprecated.txt")),
+    ((1, 18), include_str!("keys/1.18.deprecated.txt")),
+    ((1, 19), include_str!("keys/1.19.deprecated.txt")),
+    ((1, 20), include_str!("keys/1.20.deprecated.txt")),
+    ((2, 0), include_str!("keys/2.0.deprecated.txt")),
+    ((2, 1), include_str!("keys/2.1.deprecated.txt")),
+    ((2, 2), include_str!("keys/2.2.deprecated.txt")),
+    ((2, 3), include_str!("keys/2.3.deprecated.txt")),
+];
+
+/// The key that replaces `key` in Flink `v`, when `key` is only a deprecated fallback of it.
+pub fn replacement(key: &str, v: Version) -> Option<&'static str> {
+    DEPRECATED
+        .iter()
+        .find(|(line, _)| *line == (v.major, v.minor))?
+        .1
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .find(|(old, _)| *old == key)
+        .map(|(_, new)| new)
+}
+
 /// Keys whose names Flink builds from a user-chosen part, or that plugins and connectors
 /// declare outside the distribution's jars: no list can hold them.
 const OPEN_PREFIXES: &[&str] = &[
@@ -433,6 +460,12 @@ pub fn check(key: &str, v: Version) -> Verdict {
     if let Some(rest) = akka {
         return Verdict::Deprecated(format!(
             "`{key}` is deprecated since Flink 1.18; use `pekko.{rest}`"
+        ));
+    }
+    if let Some(new) = replacement(key, v) {
+        return Verdict::Deprecated(format!(
+            "`{key}` is a deprecated name in Flink {}; use `{new}`",
+            v.minor_str()
         ));
     }
     Verdict::Ok

@@ -171,7 +171,10 @@ fn key_allowed(
             // A key no option declares may be the job's own setting; only a near miss of a
             // real option is worth a word.
             let known = keys::declared_keys(version);
-            if let Some(best) = did_you_mean(key, known.iter().copied()) {
+            // A deprecated alias is never the name to suggest: its option's own key is.
+            let best = did_you_mean(key, known.iter().copied())
+                .map(|b| keys::replacement(b, version).unwrap_or(b));
+            if let Some(best) = best {
                 let msg = format!(
                     "`{key}` is not an option of Flink {}; did you mean `{best}`?",
                     version.minor_str()
