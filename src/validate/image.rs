@@ -528,6 +528,10 @@ fn remote(
         );
         return None;
     }
+    if super::literal::password_in_uri(uri) {
+        diags.push(super::literal::uri_with_password(src, field));
+        return None;
+    }
     let rest = &uri[scheme.len() + 3..];
     let file = rest.split(['?', '#']).next().unwrap_or_default();
     let ok = !rest.is_empty()

@@ -203,6 +203,34 @@ const IMAGE_FOLDERS: &[(&str, &str)] = &[
         crate::derive::wiring::LOCAL_STATE_DIR,
         "the TaskManagers' local-state claims are mounted there",
     ),
+    // The system's own folders: the programs, libraries and users the container runs with,
+    // and the files the kubelet mounts itself (/etc/hosts, the account token).
+    ("/bin", "the system's programs are there"),
+    ("/sbin", "the system's programs are there"),
+    ("/usr", "the system's programs and libraries are there"),
+    ("/lib", "the system's libraries are there"),
+    ("/lib64", "the system's libraries are there"),
+    (
+        "/etc",
+        "the system's users, hosts and certificates are there",
+    ),
+    ("/dev", "the container's devices are there"),
+    (
+        "/var/run/secrets/kubernetes.io",
+        "the kubelet mounts the service-account token there",
+    ),
+];
+
+/// Folders whose every part the pods need: a volume anywhere at or below them hides a part
+/// of the runtime (a volume at /opt/java/openjdk removes Java).
+const WHOLE: &[(&str, &str)] = &[
+    (
+        crate::derive::wiring::PYTHON_VENV,
+        "the Python interpreter with PyFlink that flinkgen's image installs is there",
+    ),
+    ("/opt/java", "the image's Java runtime is there"),
+    ("/proc", "the kernel's process view is there"),
+    ("/sys", "the kernel's device view is there"),
 ];
 
 /// The folder of Flink's or of flinkgen's that a volume at `path` would cover (at it, or at a
@@ -212,6 +240,7 @@ pub fn reserved_for_volume(path: &str) -> Option<(&'static str, &'static str)> {
     let covers = |dir: &str| crate::derive::wiring::under(dir, path);
     MOUNTED
         .iter()
+        .chain(WHOLE)
         .find(|(dir, _)| covers(dir) || super::paths::under(path, dir))
         .or_else(|| IMAGE_FOLDERS.iter().find(|(dir, _)| covers(dir)))
         .copied()

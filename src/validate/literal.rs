@@ -4,7 +4,15 @@
 //! `--api-token`, `-Djavax.net.ssl.keyStorePassword`), unless the value (or the name) says
 //! it is only where a secret is: a file path, a variable reference, a switch.
 
+use crate::diag::Diagnostic;
 use crate::flink::keys;
+use crate::load::Source;
+
+/// The error for a URI field (a checkpoint folder, a jar to fetch) that carries a password.
+pub fn uri_with_password(src: &Source, field: &str) -> Diagnostic {
+    src.error(field, "the URI carries a password (user:password@); flinkgen never writes a secret into out/, which is committed")
+        .help("give the credentials to the filesystem another way: a Secret through env (AWS_ACCESS_KEY_ID, …) or flinkConfigFromSecrets, or the pods' cloud identity")
+}
 
 /// Words that, in a name, say its value is a secret.
 const WORDS: &[&str] = &[
@@ -77,12 +85,15 @@ fn only_a_place(value: &str) -> bool {
 
 /// A variable (`env`, a container's env) whose literal value is a secret.
 pub fn secret_variable(name: &str, value: &str) -> bool {
-    secret_name(name) && !only_a_place(value)
+    (secret_name(name) && !only_a_place(value)) || password_in_uri(value)
 }
 
 /// The first program argument that carries a secret: `--password=x`, or `--password x`
 /// (the flag, then its value). Returns the flag's index and name.
 pub fn secret_argument(args: &[String]) -> Option<(usize, String)> {
+    if let Some(i) = args.iter().position(|a| password_in_uri(a)) {
+        return Some((i, "a URI with a password".into()));
+    }
     for (i, a) in args.iter().enumerate() {
         if !a.starts_with('-') {
             continue;
@@ -116,6 +127,20 @@ pub fn jvm_secret(opts: &str) -> Option<String> {
         .map(|(k, _)| k.to_string())
 }
 
+/// A URI with a password in it (`s3://KEY:SECRET@bucket/…`, `https://user:pass@host/…`):
+/// whatever names the value, the userinfo before `@` is a credential written in clear.
+pub fn password_in_uri(value: &str) -> bool {
+    value.split_whitespace().any(|word| {
+        let Some((_, rest)) = word.split_once("://") else {
+            return false;
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        authority.rsplit_once('@').is_some_and(|(userinfo, _)| {
+            userinfo.split_once(':').is_some_and(|(_, p)| !p.is_empty())
+        })
+    })
+}
+
 /// An annotation whose value is a secret. `SECRET` alone does not count here: annotations
 /// such as Vault's `agent-inject-secret-<name>` name where a secret is, not its value.
 pub fn secret_annotation(key: &str, value: &str) -> bool {
@@ -134,6 +159,7 @@ pub fn secret_annotation(key: &str, value: &str) -> bool {
         .any(|w| n.contains(w))
         && !only_a_place(value)
         && value.parse::<f64>().is_err()
+        || password_in_uri(value)
 }
 
 #[cfg(test)]
@@ -190,6 +216,18 @@ mod tests {
             Some("sasl.jaas.config".into())
         );
         assert_eq!(jvm_secret("-Djavax.net.ssl.trustStore=/etc/ts.jks"), None);
+    }
+
+    #[test]
+    fn passwords_in_uris() {
+        assert!(password_in_uri("s3://AKIA123:wJalrXUtn@bucket/ckpt"));
+        assert!(password_in_uri(
+            "--source https://user:hunter2@repo.example.com/x.jar"
+        ));
+        assert!(secret_variable("CHECKPOINTS", "s3://k:s@b/p"));
+        assert!(!password_in_uri("s3://bucket/path@v2"));
+        assert!(!password_in_uri("https://user@host/x"));
+        assert!(!password_in_uri("kafka:9092"));
     }
 
     #[test]

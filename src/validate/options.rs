@@ -408,9 +408,25 @@ pub fn writable(src: &Source, options: &Options, version: Version, diags: &mut D
 /// options (`-Djavax.net.ssl.keyStorePassword=…`), or a variable Flink sets in its containers
 /// (`containerized.taskmanager.env.DB_PASSWD`).
 fn secret_inside(key: &str, value: &Value) -> Option<String> {
-    let Value::Text(text) = value else {
-        return None;
+    let text = match value {
+        Value::Text(t) => t.clone(),
+        Value::List(l) => l.join(";"),
+        _ => return None,
     };
+    let text = &text;
+    if super::literal::password_in_uri(text) {
+        return Some(format!("`{key}` holds a URI with a password"));
+    }
+    // Flink's map options (`kubernetes.jobmanager.annotations: k:v,k:v`) are annotations too.
+    if key.ends_with(".annotations") || key.ends_with(".labels") {
+        let secret = text
+            .split(',')
+            .filter_map(|kv| kv.split_once(':'))
+            .find(|(k, v)| super::literal::secret_annotation(k.trim(), v.trim()));
+        if let Some((k, _)) = secret {
+            return Some(format!("`{key}` sets `{}`, which holds a secret", k.trim()));
+        }
+    }
     if key.starts_with("env.java.") {
         return super::literal::jvm_secret(text)
             .map(|p| format!("`{key}` sets the system property `{p}`, which holds a secret"));

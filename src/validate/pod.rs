@@ -93,6 +93,10 @@ pub fn labels(
             diags.push(src.key_error(&field, e));
             continue;
         }
+        if super::literal::secret_annotation(k, v) {
+            diags.push(src.error(&field, format!("the label `{k}` looks like it holds a secret; flinkgen never writes a secret into out/, which is committed")));
+            continue;
+        }
         if let Err(e) = units::label_value(v) {
             diags.push(src.error(&field, e));
             continue;

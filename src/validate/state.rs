@@ -41,6 +41,10 @@ pub fn location(
     plugins: &[String],
     diags: &mut Diagnostics,
 ) -> bool {
+    if super::literal::password_in_uri(uri) {
+        diags.push(super::literal::uri_with_password(src, field));
+        return false;
+    }
     let Some((scheme, rest)) = uri.split_once("://") else {
         diags.push(
             src.error(field, format!("`{uri}` has no scheme"))

@@ -51,8 +51,10 @@ pub fn volume(
     if let Some((dir, why)) = super::lib::reserved_for_volume(path) {
         let msg = if path.trim_end_matches('/') == dir {
             format!("{dir} is taken: {why}")
-        } else if super::paths::under(path, dir) {
+        } else if super::lib::hidden_by_mount(path).is_some() {
             format!("flinkgen mounts {dir} itself: {why}")
+        } else if super::paths::under(path, dir) {
+            format!("a volume at {path} would hide part of {dir}: {why}")
         } else {
             format!("a volume at {path} would hide {dir}: {why}")
         };
