@@ -352,42 +352,37 @@ pub enum Verdict {
     Invalid(String),
 }
 
-/// Every key a ConfigOption of each line's pinned release declares, generated from the
-/// distributions by `scripts/option-keys.py`.
-const DECLARED: &[((u32, u32), &str)] = &[
-    ((1, 15), include_str!("keys/1.15.txt")),
-    ((1, 16), include_str!("keys/1.16.txt")),
-    ((1, 17), include_str!("keys/1.17.txt")),
-    ((1, 18), include_str!("keys/1.18.txt")),
-    ((1, 19), include_str!("keys/1.19.txt")),
-    ((1, 20), include_str!("keys/1.20.txt")),
-    ((2, 0), include_str!("keys/2.0.txt")),
-    ((2, 1), include_str!("keys/2.1.txt")),
-    ((2, 2), include_str!("keys/2.2.txt")),
-    ((2, 3), include_str!("keys/2.3.txt")),
-];
-
-/// Per line: `<deprecated key> <its option's key>` for every fallback key a ConfigOption of the
-/// pinned release marks deprecated (`FallbackKey.isDeprecated`), generated with the lists above.
-const DEPRECATED: &[((u32, u32), &str)] = &[
-    ((1, 15), include_str!("keys/1.15.deprecated.txt")),
-    ((1, 16), include_str!("keys/1.16.deprecated.txt")),
-    ((1, 17), include_str!("keys/1.17.deprecated.txt")),
-    ((1, 18), include_str!("keys/1.18.deprecated.txt")),
-    ((1, 19), include_str!("keys/1.19.deprecated.txt")),
-    ((1, 20), include_str!("keys/1.20.deprecated.txt")),
-    ((2, 0), include_str!("keys/2.0.deprecated.txt")),
-    ((2, 1), include_str!("keys/2.1.deprecated.txt")),
-    ((2, 2), include_str!("keys/2.2.deprecated.txt")),
-    ((2, 3), include_str!("keys/2.3.deprecated.txt")),
-];
+/// Per Flink line, from its pinned release (generated from the distributions by
+/// `scripts/option-keys.py`): every key a ConfigOption declares, and `<deprecated key> <its
+/// option's key>` for every fallback key Flink marks deprecated (`FallbackKey.isDeprecated`).
+macro_rules! lines {
+    ($(($major:literal, $minor:literal)),*) => {
+        &[$(
+            (($major, $minor),
+             include_str!(concat!("keys/", $major, ".", $minor, ".txt")),
+             include_str!(concat!("keys/", $major, ".", $minor, ".deprecated.txt"))),
+        )*]
+    };
+}
+const LINES: &[((u32, u32), &str, &str)] = lines!(
+    (1, 15),
+    (1, 16),
+    (1, 17),
+    (1, 18),
+    (1, 19),
+    (1, 20),
+    (2, 0),
+    (2, 1),
+    (2, 2),
+    (2, 3)
+);
 
 /// The key that replaces `key` in Flink `v`, when `key` is only a deprecated fallback of it.
 pub fn replacement(key: &str, v: Version) -> Option<&'static str> {
-    DEPRECATED
+    LINES
         .iter()
-        .find(|(line, _)| *line == (v.major, v.minor))?
-        .1
+        .find(|(line, _, _)| *line == (v.major, v.minor))?
+        .2
         .lines()
         .filter_map(|l| l.split_once(' '))
         .find(|(old, _)| *old == key)
@@ -413,20 +408,20 @@ const OPEN_PREFIXES: &[&str] = &[
 
 /// The declared keys of the line `v` belongs to, sorted.
 pub fn declared_keys(v: Version) -> Vec<&'static str> {
-    DECLARED
+    LINES
         .iter()
-        .find(|(line, _)| *line == (v.major, v.minor))
-        .map(|(_, text)| text.lines().collect())
+        .find(|(line, _, _)| *line == (v.major, v.minor))
+        .map(|(_, text, _)| text.lines().collect())
         .unwrap_or_default()
 }
 
 /// Whether Flink `v` reads `key`: a declared option, or one of the open families.
 pub fn declared(key: &str, v: Version) -> bool {
     OPEN_PREFIXES.iter().any(|p| key.starts_with(p))
-        || DECLARED
+        || LINES
             .iter()
-            .find(|(line, _)| *line == (v.major, v.minor))
-            .is_some_and(|(_, text)| text.lines().any(|k| k == key))
+            .find(|(line, _, _)| *line == (v.major, v.minor))
+            .is_some_and(|(_, text, _)| text.lines().any(|k| k == key))
 }
 
 /// Judges a user-supplied key for the job's Flink version.
@@ -591,8 +586,12 @@ mod declared_tests {
         assert!(declared("execution.checkpointing.dir", v("1.20")));
         assert!(declared("metrics.reporter.prom.port", v("2.2")));
         assert!(!declared("execution.checkpointing.intervall", v("2.2")));
-        for line in DECLARED {
+        for line in LINES {
             let text = line.1;
+            // Every deprecated key is one of the line's keys, replaced by another of them.
+            for (old, new) in line.2.lines().filter_map(|l| l.split_once(' ')) {
+                assert!(text.lines().any(|k| k == old) && text.lines().any(|k| k == new));
+            }
             assert!(text.lines().count() > 700, "{:?}", line.0);
             // Flink names templated options with placeholders (`external-resource.<resource_name>.amount`).
             let plain =
