@@ -78,7 +78,7 @@ contexts! {
         v.namespace, v.ports, v.pull_policy, v.pull_secrets, v.service_account, v.source,
         v.taskmanager, v.taskmanager_args, v.taskmanager_replicas, v.taskmanager_token,
     ],
-    "taskmanager-pod-template.yaml.j2" => [v.ha, v.metrics, v.pull_secrets, v.taskmanager, v.taskmanager_account, v.taskmanager_config],
+    "taskmanager-pod-template.yaml.j2" => [v.ha, v.metrics, v.taskmanager, v.taskmanager_account, v.taskmanager_config],
     "submit-job.yaml.j2" => [v.generator, v.image, v.name, v.namespace, v.pull_policy, v.pull_secrets, v.source, v.submit],
     "flinkdeployment.yaml.j2" => [
         v.build, v.generator, v.image, v.ingress, v.jobmanager, v.jobmanager_replicas, v.kind,
