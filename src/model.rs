@@ -44,6 +44,9 @@ pub struct Job {
     pub job_manager: Process,
     pub task_manager: Process,
     pub task_manager_replicas: u32,
+    /// The replicas follow from the parallelism (the Operator's rule for a standalone
+    /// FlinkDeployment without `taskManager.replicas`), so they are not written.
+    pub task_manager_replicas_derived: bool,
     pub task_manager_slots: u32,
     /// The job's default parallelism; a session cluster has no job.
     pub parallelism: Option<u32>,

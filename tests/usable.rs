@@ -1166,3 +1166,37 @@ fn an_operator_deployment_rolls_when_a_mounted_project_file_changes() {
         "{changed:?}"
     );
 }
+
+/// The Operator's own rule for a standalone FlinkDeployment's parallelism
+/// (`FlinkConfigBuilder.getParallelism`): with `taskManager.replicas` the job runs at
+/// replicas x slots whatever `job.parallelism` says. Every generated one must run at the
+/// parallelism it writes.
+#[test]
+fn operator_deployments_run_at_the_parallelism_they_write() {
+    let mut seen = 0;
+    for dir in job_dirs() {
+        let path = dir.join("flinkdeployment.yaml");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let d: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        let spec = &d["spec"];
+        let Some(job) = spec["job"].as_mapping() else {
+            continue;
+        };
+        let written = job[&serde_yaml::Value::from("parallelism")]
+            .as_u64()
+            .unwrap();
+        let slots: u64 = match &spec["flinkConfiguration"]["taskmanager.numberOfTaskSlots"] {
+            serde_yaml::Value::String(s) => s.parse().unwrap(),
+            v => v.as_u64().unwrap_or(1),
+        };
+        let runs = match spec["taskManager"]["replicas"].as_u64() {
+            Some(r) => r * slots,
+            None => written,
+        };
+        assert_eq!(runs, written, "{}", path.display());
+        seen += 1;
+    }
+    assert!(seen >= 5, "only {seen} FlinkDeployments with a job");
+}

@@ -537,7 +537,8 @@ fn operator_view(job: &Job) -> OperatorView {
         taskmanager_memory: units::flink_size(tm.memory.total_process()),
         taskmanager_cpu: tm.cpu_millis as f64 / 1000.0,
         taskmanager_ephemeral_storage: tm.requests.get("ephemeral-storage").cloned(),
-        taskmanager_replicas: (!job.is_native()).then_some(job.task_manager_replicas),
+        taskmanager_replicas: (!job.is_native() && !job.task_manager_replicas_derived)
+            .then_some(job.task_manager_replicas),
         taskmanager_extra_requests: extra(&tm.requests),
         taskmanager_extra_limits: extra(&tm.limits),
         jobmanager_token: job.is_native() || job.ha.is_some(),

@@ -99,6 +99,33 @@ pub fn at_least_one(src: &Source, field: &str, n: u32, diags: &mut Diagnostics) 
 /// higher parallelism fails when it is scheduled.
 const MAX_PARALLELISM: u32 = 1 << 15;
 
+/// A standalone FlinkDeployment's TaskManager count as the Operator decides it
+/// (`FlinkConfigBuilder.getParallelism` and `applyTaskManagerSpec`, read in the Operator's
+/// main branch): with `taskManager.replicas` the job runs at replicas × slots and
+/// `job.parallelism` is ignored with only a log line; without them the Operator starts
+/// ceil(parallelism / slots) TaskManagers. So a parallelism and replicas that disagree are
+/// refused, and a parallelism alone leaves the replicas to the Operator (returned derived).
+pub fn operator_replicas(
+    src: &Source,
+    spec: &JobSpec,
+    replicas: u32,
+    slots: u32,
+    diags: &mut Diagnostics,
+) -> (u32, bool) {
+    let slots = slots.max(1);
+    match (spec.parallelism, spec.task_manager.replicas) {
+        (Some(p), None) if p > 0 => (p.div_ceil(slots), true),
+        (Some(p), Some(r)) if p != r.saturating_mul(slots) => {
+            diags.push(
+                src.error("parallelism", format!("the Operator runs a job with taskManager.replicas at replicas x slots = {r} x {slots} = {}, and ignores parallelism {p}", r.saturating_mul(slots)))
+                    .help(format!("remove taskManager.replicas (the Operator then starts {} TaskManager(s) for parallelism {p}), or set parallelism to {}", p.div_ceil(slots), r.saturating_mul(slots))),
+            );
+            (replicas, false)
+        }
+        _ => (replicas, false),
+    }
+}
+
 pub fn parallelism(
     src: &Source,
     p: Option<u32>,

@@ -88,6 +88,13 @@ pub fn validate(
     // Native clusters start TaskManagers on demand; the adaptive scheduler (and reactive mode)
     // runs a job with the slots there are: neither waits for a fixed slot count.
     let elastic = mode == Mode::Native || super::cluster::adaptive_scheduler(spec, cluster);
+    let operator_job = target == crate::load::spec::Target::Operator
+        && mode == Mode::Standalone
+        && matches!(role, Role::Application);
+    let (replicas, replicas_derived) = match operator_job {
+        true => super::cluster::operator_replicas(src, spec, replicas, slots, diags),
+        false => (replicas, false),
+    };
     let parallelism = super::cluster::parallelism(
         src,
         spec.parallelism,
@@ -237,6 +244,7 @@ pub fn validate(
         job_manager: jm?,
         task_manager: tm?,
         task_manager_replicas: replicas,
+        task_manager_replicas_derived: replicas_derived,
         task_manager_slots: slots,
         // A session cluster's is only the default of jobs that set none.
         parallelism: match role {
