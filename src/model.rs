@@ -79,6 +79,10 @@ pub struct Metrics {
     pub labels: BTreeMap<String, String>,
     /// NetworkPolicyPeers admitted to the metrics port.
     pub from: Vec<serde_json::Value>,
+    /// The PodMonitor's scrape interval (a Prometheus duration).
+    pub interval: Option<String>,
+    /// Pod labels the PodMonitor copies onto the series.
+    pub pod_target_labels: Vec<String>,
 }
 
 /// The TaskManagers' local-state claims.

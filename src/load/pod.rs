@@ -354,6 +354,12 @@ pub struct PrometheusSpec {
     #[serde(default)]
     #[schemars(with = "Vec<serde_json::Value>")]
     pub from: Vec<super::tree::Tree>,
+    /// How often Prometheus scrapes the pods (a Prometheus duration: `30s`, `1m`); the
+    /// Prometheus resource's own interval when not given. PodMonitor only.
+    pub interval: Option<String>,
+    /// Pod labels Prometheus copies onto the scraped series (`team`, `env`). PodMonitor only.
+    #[serde(default)]
+    pub pod_target_labels: Vec<String>,
 }
 
 impl MetricsSpec {
@@ -372,6 +378,12 @@ impl MetricsSpec {
                         b.from.clone()
                     } else {
                         o.from.clone()
+                    },
+                    interval: o.interval.clone().or(b.interval.clone()),
+                    pod_target_labels: if o.pod_target_labels.is_empty() {
+                        b.pod_target_labels.clone()
+                    } else {
+                        o.pod_target_labels.clone()
                     },
                 })
             }

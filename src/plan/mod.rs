@@ -315,6 +315,8 @@ fn view(job: &Job, out_dir: &str) -> JobView {
                 port: m.port,
                 labels: m.labels.clone(),
                 from: m.from.clone(),
+                interval: m.interval.clone(),
+                pod_target_labels: m.pod_target_labels.clone(),
             }),
         local_state: job.local_state.as_ref().map(|l| LocalStateView {
             size: l.size.clone(),

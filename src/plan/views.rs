@@ -178,6 +178,9 @@ pub struct MetricsView {
     pub labels: BTreeMap<String, String>,
     /// NetworkPolicyPeers admitted to the metrics port.
     pub from: Vec<serde_json::Value>,
+    /// The PodMonitor's scrape interval and the pod labels it copies onto the series.
+    pub interval: Option<String>,
+    pub pod_target_labels: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

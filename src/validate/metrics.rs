@@ -57,13 +57,77 @@ pub fn metrics(
         })
         .collect();
     ok &= from.len() == p.from.len();
+    if let Some(i) = &p.interval {
+        if !prometheus_duration(i) {
+            diags.push(
+                src.error(&format!("{field}.prometheus.interval"), format!("`{i}` is not a Prometheus duration"))
+                    .help("write a number with units from y, w, d, h, m, s, ms in that order, such as 30s or 1m30s"),
+            );
+            ok = false;
+        }
+    }
+    for (n, l) in p.pod_target_labels.iter().enumerate() {
+        if let Err(e) = units::label_key(l) {
+            diags.push(src.error(&format!("{field}.prometheus.podTargetLabels[{n}]"), e));
+            ok = false;
+        }
+    }
+    let pod_monitor = p.pod_monitor.unwrap_or(false);
+    if !pod_monitor && (p.interval.is_some() || !p.pod_target_labels.is_empty()) {
+        diags.push(
+            src.key_error(
+                &format!("{field}.prometheus"),
+                "interval and podTargetLabels configure the PodMonitor, and podMonitor is not set",
+            )
+            .help("add podMonitor: true, or remove them"),
+        );
+        ok = false;
+    }
     ok.then(|| Metrics {
         port,
         pod_monitor: p.pod_monitor.unwrap_or(false),
         annotations: p.annotations.unwrap_or(false),
         labels: p.labels.clone(),
         from,
+        interval: p.interval.clone(),
+        pod_target_labels: p.pod_target_labels.clone(),
     })
+}
+
+/// The Prometheus Operator's `Duration` pattern: units y, w, d, h, m, s, ms, each at most
+/// once and in that order (`1h30m`, `30s`), or `0`.
+fn prometheus_duration(text: &str) -> bool {
+    if text == "0" {
+        return true;
+    }
+    if text.is_empty() {
+        return false;
+    }
+    const UNITS: [&str; 7] = ["y", "w", "d", "h", "m", "s", "ms"];
+    let mut rest = text;
+    let mut next = 0;
+    while !rest.is_empty() {
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        if digits == 0 {
+            return false;
+        }
+        rest = &rest[digits..];
+        // The longest unit that fits: `ms` is not a minute followed by an `s`.
+        let Some((i, unit)) = UNITS
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| rest.starts_with(**u))
+            .max_by_key(|(_, u)| u.len())
+        else {
+            return false;
+        };
+        if i < next {
+            return false;
+        }
+        next = i + 1;
+        rest = &rest[unit.len()..];
+    }
+    true
 }
 
 /// Reporter options a spec may not set itself, since `metrics.prometheus` writes them.
@@ -122,4 +186,17 @@ pub fn for_spec(
         );
     }
     Some(m)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn prometheus_durations() {
+        for ok in ["0", "30s", "1m", "1m30s", "1h30m", "500ms", "1d12h", "2w"] {
+            assert!(super::prometheus_duration(ok), "{ok}");
+        }
+        for bad in ["", "30", "1s1m", "30 s", "1.5m", "1m1m", "s", "-1s", "1x"] {
+            assert!(!super::prometheus_duration(bad), "{bad}");
+        }
+    }
 }
