@@ -91,6 +91,8 @@ pub struct LocalState {
     /// Kubernetes quantity.
     pub size: String,
     pub storage_class: Option<String>,
+    /// Where the claim is mounted: the TaskManager's working directory.
+    pub mount_path: String,
 }
 
 /// A Flink option whose value stays in a Secret: the pods read it into `env` and pass it to

@@ -251,12 +251,12 @@ pub fn base(job: &Job, own_cluster: bool) -> Options {
             text(&m.port.to_string()),
         );
     }
-    if let (true, Some(_)) = (own_cluster, &job.local_state) {
+    if let (true, Some(l)) = (own_cluster, &job.local_state) {
         // The claim is the TaskManager's working directory, which Flink reuses when the same
         // resource id (the StatefulSet pod's name) starts again: local state survives.
         o.insert(
             "process.taskmanager.working-dir".into(),
-            text(wiring::LOCAL_STATE_DIR),
+            text(&l.mount_path),
         );
         for key in [
             "execution.checkpointing.local-backup.enabled",

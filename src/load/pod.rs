@@ -274,6 +274,9 @@ pub struct LocalStateSpec {
     pub size: Scalar,
     /// StorageClass of the claims; the cluster's default when not given.
     pub storage_class: Option<String>,
+    /// Where the claim is mounted in the TaskManager (default `/opt/flink/local-state`); it
+    /// becomes the TaskManager's working directory.
+    pub mount_path: Option<String>,
 }
 
 /// A ConfigMap volume's source: an existing ConfigMap by name, or project files.

@@ -321,7 +321,7 @@ fn view(job: &Job, out_dir: &str) -> JobView {
         local_state: job.local_state.as_ref().map(|l| LocalStateView {
             size: l.size.clone(),
             storage_class: l.storage_class.clone(),
-            mount_path: wiring::LOCAL_STATE_DIR,
+            mount_path: l.mount_path.clone(),
             service: wiring::taskmanager_service(&job.name),
         }),
         taskmanager_replicas: job.task_manager_replicas,

@@ -194,7 +194,7 @@ pub struct ProjectFilesView {
 pub struct LocalStateView {
     pub size: String,
     pub storage_class: Option<String>,
-    pub mount_path: &'static str,
+    pub mount_path: String,
     /// The headless Service governing the StatefulSet.
     pub service: String,
 }

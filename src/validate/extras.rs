@@ -221,9 +221,37 @@ pub fn local_state(
         diags.push(src.error(&format!("{field}.storageClass"), e));
         return None;
     }
+    let mount_path = match &spec.mount_path {
+        None => crate::derive::wiring::LOCAL_STATE_DIR.to_string(),
+        Some(p) => {
+            let here = format!("{field}.mountPath");
+            let plain = p.starts_with('/')
+                && p.len() > 1
+                && p.chars().all(super::image::plain_path_char)
+                && !p.split('/').skip(1).any(|s| matches!(s, "" | "." | ".."));
+            if !plain {
+                diags.push(src.error(&here, format!("`{p}` is not an absolute path")).help("write an absolute path of letters, digits and `._-+/`, such as /data/flink-state"));
+                return None;
+            }
+            let taken = super::lib::reserved_for_volume(p)
+                .filter(|(dir, _)| *dir != crate::derive::wiring::LOCAL_STATE_DIR);
+            if let Some((dir, why)) = taken {
+                diags.push(
+                    src.error(
+                        &here,
+                        format!("the claim at {p} would collide with {dir}: {why}"),
+                    )
+                    .help("mount it at a path of its own, such as /data/flink-state"),
+                );
+                return None;
+            }
+            p.clone()
+        }
+    };
     Some(crate::model::LocalState {
         size,
         storage_class: spec.storage_class.clone(),
+        mount_path,
     })
 }
 

@@ -50,8 +50,23 @@ pub fn checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
         .iter()
         .flat_map(|p| p.extras.mounts.keys().map(String::as_str))
         .collect();
-    if job.local_state.is_some() {
-        mounts.push(crate::derive::wiring::LOCAL_STATE_DIR);
+    if let Some(l) = &job.local_state {
+        // Two mounts at one path (or one inside the other's) are refused by the API server.
+        for m in job.task_manager.extras.mounts.keys() {
+            if under(m, &l.mount_path) || under(&l.mount_path, m) {
+                diags.push(
+                    src.error(
+                        "taskManager.localState.mountPath",
+                        format!(
+                            "the local-state claim at {} and the volume at {m} overlap",
+                            l.mount_path
+                        ),
+                    )
+                    .help("mount the claim or the volume at a path of its own"),
+                );
+            }
+        }
+        mounts.push(&l.mount_path);
     }
     let writable = |path: &str| {
         WRITABLE.iter().any(|d| under(path, d)) || mounts.iter().any(|m| under(path, m))
