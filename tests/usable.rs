@@ -631,8 +631,16 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
                 let spec = set.spec.unwrap();
                 let claims = spec.volume_claim_templates.unwrap_or_default();
                 assert_eq!(claims.len(), 1, "{ctx}: one local-state claim");
+                let claim = claims[0].metadata.name.clone().unwrap();
+                let pod = spec.template.spec.as_ref().unwrap();
+                let mounted = pod.containers[0]
+                    .volume_mounts
+                    .iter()
+                    .flatten()
+                    .find(|m| m.name == claim)
+                    .unwrap_or_else(|| panic!("{ctx}: the claim is mounted"));
                 assert_eq!(
-                    conf["process.taskmanager.working-dir"], "/opt/flink/local-state",
+                    conf["process.taskmanager.working-dir"], mounted.mount_path,
                     "{ctx}: the working dir is on the claim"
                 );
                 spec.replicas.unwrap() as u32
