@@ -17,6 +17,9 @@ pub struct Job {
     pub target: Target,
     /// The Operator's upgrade mode (operator target only).
     pub upgrade_mode: Option<UpgradeMode>,
+    /// The Operator's `restartNonce` and the job's `savepointTriggerNonce` (operator only).
+    pub restart_nonce: Option<i64>,
+    pub savepoint_trigger_nonce: Option<i64>,
     /// Kubernetes HA's storage directory, when HA is on.
     pub ha: Option<String>,
     /// JobManager pods; more than one only with HA.

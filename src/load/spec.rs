@@ -82,6 +82,8 @@ macro_rules! spec_fields {
     pub service_account: Option<ServiceAccountSpec>,
     /// Metrics the pods expose (Prometheus); over the project's defaults.
     pub metrics: Option<MetricsSpec>,
+    /// Requests to the Flink Kubernetes Operator (`target: operator` only).
+    pub operator: Option<OperatorSpec>,
             $($tail)*
         }
         }
@@ -175,6 +177,8 @@ pub struct JobOverlay {
     pub metrics: Option<MetricsSpec>,
     /// Logging in this environment, field by field over the job's (a file replaces it).
     pub logging: Option<LoggingSpec>,
+    /// Operator requests in this environment (restart or savepoint one environment only).
+    pub operator: Option<OperatorSpec>,
 }
 }
 
@@ -201,6 +205,7 @@ impl JobSpec {
             service_account,
             metrics,
             logging,
+            operator,
             env: _,
             env_from: _,
             volumes: _,
@@ -220,6 +225,10 @@ impl JobSpec {
             (b, o) => o.or(b),
         };
         s.logging = match (s.logging, logging) {
+            (Some(b), Some(o)) => Some(b.overlay(&o)),
+            (b, o) => o.or(b),
+        };
+        s.operator = match (s.operator, operator) {
             (Some(b), Some(o)) => Some(b.overlay(&o)),
             (b, o) => o.or(b),
         };
@@ -732,6 +741,7 @@ impl ClusterSpec {
             flink_config_from_secrets,
             service_account,
             metrics,
+            operator,
             python,
             env,
             env_from,
@@ -776,6 +786,7 @@ impl ClusterSpec {
             flink_config_from_secrets,
             service_account,
             metrics,
+            operator,
             env,
             env_from,
             volumes,
@@ -784,6 +795,30 @@ impl ClusterSpec {
             termination_grace_period_seconds,
             sidecars,
             init_containers,
+        }
+    }
+}
+
+/// What the Operator is asked to do once, by changing a number (its `…Nonce` fields): any new
+/// value triggers the action on the next reconcile.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OperatorSpec {
+    /// Restart the cluster (and its job) once for each new value (`spec.restartNonce`).
+    pub restart_nonce: Option<i64>,
+    /// Take a savepoint of the running job once for each new value
+    /// (`spec.job.savepointTriggerNonce`; jobs only).
+    pub savepoint_trigger_nonce: Option<i64>,
+}
+
+impl OperatorSpec {
+    /// `over` on top of these: each number it sets replaces ours.
+    pub fn overlay(&self, over: &OperatorSpec) -> OperatorSpec {
+        OperatorSpec {
+            restart_nonce: over.restart_nonce.or(self.restart_nonce),
+            savepoint_trigger_nonce: over
+                .savepoint_trigger_nonce
+                .or(self.savepoint_trigger_nonce),
         }
     }
 }

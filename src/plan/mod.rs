@@ -523,6 +523,7 @@ fn operator_view(job: &Job) -> OperatorView {
                 args: job.args.clone(),
                 parallelism: parallelism.into(),
                 upgrade_mode: job.upgrade_mode.map_or("stateless", |m| m.as_str()),
+                savepoint_trigger_nonce: job.savepoint_trigger_nonce,
                 initial_savepoint_path: job.restore.as_ref().map(|r| r.path.clone()),
                 allow_non_restored_state: job
                     .restore
@@ -554,6 +555,7 @@ fn operator_view(job: &Job) -> OperatorView {
             }
         }),
         job: job_view,
+        restart_nonce: job.restart_nonce,
     }
 }
 

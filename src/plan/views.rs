@@ -104,6 +104,7 @@ pub struct OperatorView {
     pub taskmanager_token: bool,
     pub ingress_template: Option<String>,
     pub job: Option<OperatorJobView>,
+    pub restart_nonce: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -113,6 +114,7 @@ pub struct OperatorJobView {
     pub args: Vec<String>,
     pub parallelism: i64,
     pub upgrade_mode: &'static str,
+    pub savepoint_trigger_nonce: Option<i64>,
     pub initial_savepoint_path: Option<String>,
     pub allow_non_restored_state: bool,
     /// The session cluster and its spec file (FlinkSessionJob only).

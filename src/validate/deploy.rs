@@ -285,10 +285,36 @@ pub fn operator_checks(src: &Source, job: &Job, cluster: Option<&Job>, diags: &m
     if let Some(mode) = job.upgrade_mode {
         upgrade_mode(src, job, cluster, mode, diags);
     }
+    if job.savepoint_trigger_nonce.is_some() && matches!(job.kind, Kind::SessionCluster) {
+        diags.push(
+            src.key_error(
+                "operator.savepointTriggerNonce",
+                "a session cluster has no job of its own to take a savepoint of",
+            )
+            .help("set it on the session job, or use restartNonce for the cluster"),
+        );
+    }
+    if job.restart_nonce.is_some() && matches!(job.kind, Kind::SessionJob(_)) {
+        diags.push(
+            src.key_error(
+                "operator.restartNonce",
+                "a FlinkSessionJob is restarted through its cluster",
+            )
+            .help(
+                "set operator.restartNonce on the session cluster, or savepointTriggerNonce here",
+            ),
+        );
+    }
 }
 
 /// Fields only the Operator reads are refused on other targets rather than ignored.
 fn operator_only_fields(src: &Source, job: &Job, diags: &mut Diagnostics) {
+    if job.restart_nonce.is_some() || job.savepoint_trigger_nonce.is_some() {
+        diags.push(
+            src.key_error("operator", "`operator` asks the Flink Kubernetes Operator for a restart or a savepoint; nothing else reads it")
+                .help("set target: operator, or remove it (with target: manifests, restart by applying a changed spec; take savepoints with `flink savepoint`)"),
+        );
+    }
     if job.upgrade_mode.is_some() {
         diags.push(
             src.error(

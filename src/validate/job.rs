@@ -226,6 +226,11 @@ pub fn validate(
         mode,
         target,
         upgrade_mode: spec.upgrade_mode,
+        restart_nonce: spec.operator.as_ref().and_then(|o| o.restart_nonce),
+        savepoint_trigger_nonce: spec
+            .operator
+            .as_ref()
+            .and_then(|o| o.savepoint_trigger_nonce),
         ha,
         job_manager_replicas: jm_replicas,
         rest,
