@@ -282,7 +282,13 @@ fn view(job: &Job, out_dir: &str) -> JobView {
         config_map: wiring::config_map(&job.name, job.is_native()),
         config_file: format.file_name(),
         config_text,
-        jobmanager: process(job, "jobmanager", &job.job_manager),
+        jobmanager: {
+            let mut jm = process(job, "jobmanager", &job.job_manager);
+            if !job.is_native() && matches!(job.kind, Kind::Application) {
+                native_sidecars(&mut jm);
+            }
+            jm
+        },
         taskmanager: {
             let mut tm = process(job, "taskmanager", &job.task_manager);
             if job.local_state.is_some() {
@@ -810,6 +816,18 @@ fn jobmanager_args(job: &Job) -> Vec<String> {
 /// turns `$$` into `$`, so every `$` of user text is doubled to reach the process unchanged.
 fn container_arg(value: &str) -> String {
     value.replace('$', "$$")
+}
+
+/// The JobManager of an application is a `batch/v1` Job, which completes only when every
+/// container has exited: a log forwarder in `containers` would keep it running after the job
+/// finished, and its readiness would gate the Service. Kubernetes' native sidecars (an init
+/// container with `restartPolicy: Always`, on by default from 1.29, GA in 1.33) run beside the
+/// main container and are stopped when it ends, so the Job completes.
+fn native_sidecars(p: &mut ProcessView) {
+    for mut c in std::mem::take(&mut p.sidecars) {
+        c["restartPolicy"] = serde_json::json!("Always");
+        p.init_containers.push(c);
+    }
 }
 
 /// On the Operator's pod templates: a hash of the project files the pods mount.
