@@ -390,9 +390,13 @@ pub enum LibJar {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LibDownload {
     /// `https://` URL of the jar (for example on Maven Central).
-    pub url: String,
-    /// SHA-256 of the jar, 64 hex digits: the build fails when the download differs.
-    pub sha256: String,
+    pub url: Option<String>,
+    /// Maven coordinates on Maven Central instead of a URL: `group:artifact:version`
+    /// (`org.apache.flink:flink-sql-connector-kafka:3.3.0-1.20`), with `:classifier` optional.
+    pub maven: Option<String>,
+    /// SHA-256 of the jar, 64 hex digits: the build fails when the download differs. Without
+    /// it, the error prints the command that computes it.
+    pub sha256: Option<String>,
 }
 
 /// A string is a project file; a map is a download. Written by hand so that a wrong map gets
@@ -403,7 +407,7 @@ impl<'de> Deserialize<'de> for LibJar {
         impl<'de> serde::de::Visitor<'de> for V {
             type Value = LibJar;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a jar path, or a map with url and sha256")
+                f.write_str("a jar path, or a map with url (or maven) and sha256")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<LibJar, E> {
                 Ok(LibJar::File(v.to_string()))

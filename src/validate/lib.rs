@@ -45,7 +45,7 @@ pub fn lib(
         let field = format!("image.lib[{i}]");
         let jar = match j {
             SpecJar::File(path) => project_path(src, &field, path, true, diags).map(LibJar::File),
-            SpecJar::Download(d) => download(src, &field, &d.url, &d.sha256, diags),
+            SpecJar::Download(d) => download(src, &field, d, diags),
         };
         let Some(jar) = jar else {
             ok = false;
@@ -64,13 +64,73 @@ pub fn lib(
     ok.then_some(out)
 }
 
+/// Maven Central, where `maven:` coordinates are fetched from.
+const MAVEN_CENTRAL: &str = "https://repo1.maven.org/maven2";
+
+/// The Maven Central URL of `group:artifact:version[:classifier]`, as Maven lays it out.
+pub fn maven_url(coordinates: &str) -> Option<String> {
+    let parts: Vec<&str> = coordinates.split(':').collect();
+    let (group, artifact, version, classifier) = match parts[..] {
+        [g, a, v] => (g, a, v, None),
+        [g, a, v, c] => (g, a, v, Some(c)),
+        _ => return None,
+    };
+    let plain = |s: &str, extra: &[char]| {
+        !s.is_empty()
+            && !s.starts_with('.')
+            && s.chars().all(|c| {
+                c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' || extra.contains(&c)
+            })
+    };
+    let ok = plain(group, &[])
+        && plain(artifact, &[])
+        && plain(version, &['+'])
+        && classifier.is_none_or(|c| plain(c, &[]))
+        && !group.contains("..");
+    ok.then(|| {
+        let suffix = classifier.map(|c| format!("-{c}")).unwrap_or_default();
+        format!(
+            "{MAVEN_CENTRAL}/{}/{artifact}/{version}/{artifact}-{version}{suffix}.jar",
+            group.replace('.', "/")
+        )
+    })
+}
+
 fn download(
     src: &Source,
     field: &str,
-    url: &str,
-    sha256: &str,
+    d: &crate::load::spec::LibDownload,
     diags: &mut Diagnostics,
 ) -> Option<LibJar> {
+    let url = match (&d.url, &d.maven) {
+        (Some(u), None) => u.clone(),
+        (None, Some(m)) => match maven_url(m) {
+            Some(u) => u,
+            None => {
+                diags.push(
+                    src.error(&format!("{field}.maven"), format!("`{m}` is not Maven coordinates"))
+                        .help("write group:artifact:version, such as org.apache.flink:flink-sql-connector-kafka:3.3.0-1.20"),
+                );
+                return None;
+            }
+        },
+        _ => {
+            diags.push(
+                src.key_error(field, "give the jar's url or its maven coordinates, one of them")
+                    .help("write { maven: org.apache.flink:flink-sql-connector-kafka:3.3.0-1.20, sha256: … } or { url: https://…, sha256: … }"),
+            );
+            return None;
+        }
+    };
+    let Some(sha256) = d.sha256.as_deref() else {
+        diags.push(
+            src.key_error(field, format!("the download of {url} has no sha256, so the build could not tell it from a tampered one"))
+                .field(&format!("{field}.sha256"))
+                .help(format!("compute it once and add it: curl -fsSL {url} | sha256sum")),
+        );
+        return None;
+    };
+    let url = url.as_str();
     let mut ok = true;
     let path = url.strip_prefix("https://").unwrap_or_default();
     let plain = path
@@ -301,6 +361,21 @@ pub fn files(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn maven_coordinates_are_laid_out_as_maven_central_does() {
+        assert_eq!(
+            maven_url("org.apache.flink:flink-sql-connector-kafka:3.3.0-1.20").unwrap(),
+            "https://repo1.maven.org/maven2/org/apache/flink/flink-sql-connector-kafka/3.3.0-1.20/flink-sql-connector-kafka-3.3.0-1.20.jar"
+        );
+        assert_eq!(
+            maven_url("io.confluent:kafka-avro-serializer:7.7.1:shaded").unwrap(),
+            "https://repo1.maven.org/maven2/io/confluent/kafka-avro-serializer/7.7.1/kafka-avro-serializer-7.7.1-shaded.jar"
+        );
+        for bad in ["a:b", "a:b:c:d:e", "a/b:c:d", "..:b:c", "a::c", "a:b:c d"] {
+            assert!(maven_url(bad).is_none(), "{bad}");
+        }
+    }
 
     #[test]
     fn connector_lines_are_read_from_the_name() {
