@@ -125,7 +125,7 @@ fn download(
     let Some(sha256) = d.sha256.as_deref() else {
         diags.push(
             src.key_error(field, format!("the download of {url} has no sha256, so the build could not tell it from a tampered one"))
-                .field(&format!("{field}.sha256"))
+                .field(format!("{field}.sha256"))
                 .help(format!("compute it once and add it: curl -fsSL {url} | sha256sum")),
         );
         return None;
