@@ -60,6 +60,8 @@ pub struct Job {
     pub logging: Logging,
     /// NetworkPolicy peers allowed to reach the REST port, when a policy is wanted.
     pub network_policy: Option<Vec<serde_json::Value>>,
+    /// Limited egress: the spec's rules, and whether DNS stays reachable.
+    pub egress: Option<Egress>,
     /// The TaskManagers' PodDisruptionBudget.
     pub disruption_budget: Option<DisruptionBudget>,
     /// Flink options whose values the processes read from Secrets.
@@ -86,6 +88,14 @@ pub struct Metrics {
     pub interval: Option<String>,
     /// Pod labels the PodMonitor copies onto the series.
     pub pod_target_labels: Vec<String>,
+}
+
+/// Where the pods may connect to when egress is limited.
+#[derive(Debug, Clone)]
+pub struct Egress {
+    /// NetworkPolicyEgressRule objects of the spec.
+    pub rules: Vec<serde_json::Value>,
+    pub dns: bool,
 }
 
 /// The TaskManagers' local-state claims.

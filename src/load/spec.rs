@@ -297,6 +297,12 @@ pub struct NetworkPolicySpec {
     #[serde(default)]
     #[schemars(with = "Vec<serde_json::Value>")]
     pub rest_from: Vec<super::tree::Tree>,
+    /// Where the pods may connect to, as Kubernetes NetworkPolicyEgressRule objects (`to`
+    /// peers, `ports`): given, it limits egress to these, the cluster's own pods and DNS.
+    #[schemars(with = "Option<Vec<serde_json::Value>>")]
+    pub egress: Option<Vec<super::tree::Tree>>,
+    /// Whether limited egress still reaches DNS (port 53, UDP and TCP); default true.
+    pub egress_dns: Option<bool>,
 }
 
 /// A PodDisruptionBudget for the TaskManagers only: it never selects the JobManager's pods.

@@ -53,8 +53,8 @@ contexts! {
     "rest-service.yaml.j2" => [v.generator, v.jobmanager, v.name, v.namespace, v.native, v.ports, v.rest, v.source],
     "ingress.yaml.j2" => [v.generator, v.ingress, v.jobmanager, v.namespace, v.ports, v.source],
     "taskmanager-service.yaml.j2" => [v.generator, v.local_state, v.namespace, v.ports, v.source, v.taskmanager],
-    "jobmanager-networkpolicy.yaml.j2" => [v.generator, v.jobmanager, v.kind, v.metrics, v.name, v.namespace, v.network_policy, v.ports, v.source],
-    "taskmanager-networkpolicy.yaml.j2" => [v.generator, v.metrics, v.name, v.namespace, v.source, v.taskmanager],
+    "jobmanager-networkpolicy.yaml.j2" => [v.egress, v.generator, v.jobmanager, v.kind, v.metrics, v.name, v.namespace, v.network_policy, v.ports, v.source],
+    "taskmanager-networkpolicy.yaml.j2" => [v.egress, v.generator, v.metrics, v.name, v.namespace, v.source, v.taskmanager],
     "taskmanager-pdb.yaml.j2" => [v.disruption_budget, v.generator, v.namespace, v.source, v.taskmanager],
     "podmonitor.yaml.j2" => [v.generator, v.labels, v.metrics, v.name, v.namespace, v.source],
     "jobmanager-job.yaml.j2" => [

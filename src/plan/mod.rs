@@ -339,6 +339,10 @@ fn view(job: &Job, out_dir: &str) -> JobView {
         },
         resources: manifests(job).iter().map(|(f, _)| *f).collect(),
         network_policy: job.network_policy.clone(),
+        egress: job.egress.as_ref().map(|e| EgressView {
+            rules: e.rules.clone(),
+            dns: e.dns,
+        }),
         disruption_budget: job
             .disruption_budget
             .as_ref()

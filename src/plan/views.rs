@@ -48,6 +48,8 @@ pub struct JobView {
     pub resources: Vec<&'static str>,
     /// Peers allowed to reach the REST port; `None` when no network policy is wanted.
     pub network_policy: Option<Vec<serde_json::Value>>,
+    /// Limited egress: the spec's rules, and whether DNS stays reachable.
+    pub egress: Option<EgressView>,
     pub disruption_budget: Option<DisruptionBudgetView>,
     pub root_level: &'static str,
     /// Console lines as JSON.
@@ -183,6 +185,12 @@ pub struct MetricsView {
     /// The PodMonitor's scrape interval and the pod labels it copies onto the series.
     pub interval: Option<String>,
     pub pod_target_labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EgressView {
+    pub rules: Vec<serde_json::Value>,
+    pub dns: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -132,6 +132,7 @@ pub fn validate(
         logging(src, logging_spec.as_ref(), &defaults.files, diags)
     };
     let network_policy = network_policy(src, spec, diags);
+    let egress = egress(src, spec, diags);
     let disruption_budget = spec
         .pod_disruption_budget
         .as_ref()
@@ -261,6 +262,7 @@ pub fn validate(
         labels,
         logging,
         network_policy,
+        egress,
         disruption_budget,
         secret_options,
         account: spec
@@ -327,6 +329,25 @@ fn finish(
     let cluster_options = crate::derive::options::cluster(&job);
     job.options.extend(cluster_options);
     super::deploy::operator_checks(src, &job, cluster, diags);
+    // A rule that admits the API server's usual ports (or every port) may be the one for it.
+    let api_port = |r: &serde_json::Value| match r["ports"].as_array() {
+        None => true,
+        Some(ports) => ports
+            .iter()
+            .any(|p| p["port"] == 443 || p["port"] == 6443 || p.get("port").is_none()),
+    };
+    let admits_api = job
+        .egress
+        .as_ref()
+        .is_some_and(|e| e.rules.iter().any(api_port));
+    if job.egress.is_some() && job.calls_api() && !admits_api {
+        // The API server's address is the cluster's, not known at build time; NetworkPolicy
+        // sees the endpoint behind kubernetes.default, not the Service.
+        diags.push(
+            src.warning("networkPolicy.egress", "the pods call the Kubernetes API (native mode or HA), and limited egress does not admit the API server unless a rule here does")
+                .help("add a rule to the API server's address and port: kubectl get endpoints kubernetes -n default"),
+        );
+    }
     job
 }
 
@@ -346,6 +367,37 @@ fn network_policy(
                 )
             })
             .collect()
+    })
+}
+
+/// Limited egress: the spec's rules, read with the API's own type.
+fn egress(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Option<crate::model::Egress> {
+    let n = spec.network_policy.as_ref()?;
+    let Some(rules) = &n.egress else {
+        if n.egress_dns.is_some() {
+            diags.push(
+                src.key_error(
+                    "networkPolicy.egressDns",
+                    "egressDns applies when egress is limited, and networkPolicy.egress is not set",
+                )
+                .help("add egress: [...] with the destinations the job needs, or remove egressDns"),
+            );
+        }
+        return None;
+    };
+    let typed: Vec<serde_json::Value> = rules
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let field = format!("networkPolicy.egress[{i}]");
+            super::kube::typed::<k8s_openapi::api::networking::v1::NetworkPolicyEgressRule>(
+                src, &field, r, diags,
+            )
+        })
+        .collect();
+    (typed.len() == rules.len()).then(|| crate::model::Egress {
+        rules: typed,
+        dns: n.egress_dns.unwrap_or(true),
     })
 }
 
