@@ -62,6 +62,8 @@ pub struct Job {
     pub network_policy: Option<Vec<serde_json::Value>>,
     /// Limited egress: the spec's rules, and whether DNS stays reachable.
     pub egress: Option<Egress>,
+    /// The TaskManagers' HorizontalPodAutoscaler (reactive mode).
+    pub autoscaler: Option<Autoscaler>,
     /// The TaskManagers' PodDisruptionBudget.
     pub disruption_budget: Option<DisruptionBudget>,
     /// Flink options whose values the processes read from Secrets.
@@ -88,6 +90,14 @@ pub struct Metrics {
     pub interval: Option<String>,
     /// Pod labels the PodMonitor copies onto the series.
     pub pod_target_labels: Vec<String>,
+}
+
+/// An `autoscaling/v2` HorizontalPodAutoscaler on the TaskManagers' cpu.
+#[derive(Debug, Clone)]
+pub struct Autoscaler {
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub target_cpu_utilization: u32,
 }
 
 /// Where the pods may connect to when egress is limited.

@@ -269,6 +269,36 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
                 assert_eq!(labels.get(&k), Some(&v), "{ctx}: {n} selector {k}");
             }
         }
+        // An autoscaler scales the folder's TaskManagers, whose cpu request its target is of.
+        if let Some(hpa) = f.one::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(
+            "HorizontalPodAutoscaler",
+        ) {
+            let spec = hpa.spec.unwrap();
+            let target = &spec.scale_target_ref;
+            let doc = f
+                .docs
+                .iter()
+                .find(|(_, d)| {
+                    d["kind"] == target.kind.as_str()
+                        && d["metadata"]["name"] == target.name.as_str()
+                })
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{ctx}: the autoscaler's target {} {}",
+                        target.kind, target.name
+                    )
+                });
+            let containers = &doc.1["spec"]["template"]["spec"]["containers"];
+            assert!(
+                containers[0]["resources"]["requests"]["cpu"].is_string(),
+                "{ctx}: a cpu request to scale on"
+            );
+            let start = doc.1["spec"]["replicas"].as_i64().unwrap() as i32;
+            assert!(
+                (spec.min_replicas.unwrap()..=spec.max_replicas).contains(&start),
+                "{ctx}"
+            );
+        }
         if let Some(pdb) = f.one::<PodDisruptionBudget>("PodDisruptionBudget") {
             let sel = pdb.spec.unwrap().selector.unwrap().match_labels.unwrap();
             assert_eq!(

@@ -70,3 +70,17 @@ pub fn int32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
         ))),
     }
 }
+
+/// `int32` for a field that must be given.
+pub fn int32_required<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = u64::deserialize(d)?;
+    u32::try_from(n)
+        .ok()
+        .filter(|n| *n <= i32::MAX as u32)
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "{n} is too large: Kubernetes and Flink keep this as a 32-bit integer (at most {})",
+                i32::MAX
+            ))
+        })
+}

@@ -262,6 +262,7 @@ impl JobSpec {
             s.task_manager.replicas = tm.replicas.or(s.task_manager.replicas);
             s.task_manager.slots = tm.slots.or(s.task_manager.slots);
             s.task_manager.local_state = tm.local_state.or(s.task_manager.local_state);
+            s.task_manager.autoscaler = tm.autoscaler.or(s.task_manager.autoscaler);
             s.task_manager.overrides = overlay_profile(s.task_manager.overrides, tm.overrides);
         }
         if let Some(sp) = savepoints {
@@ -467,9 +468,30 @@ pub struct TaskManagerSpec {
     /// A persistent disk per TaskManager for local state: the TaskManagers become a
     /// StatefulSet and recover state from their own disk after a restart.
     pub local_state: Option<super::pod::LocalStateSpec>,
+    /// Scale the TaskManagers with a HorizontalPodAutoscaler on their cpu; reactive mode
+    /// (`scheduler-mode: reactive`) only, where Flink rescales the job to the TaskManagers
+    /// there are. `replicas` is the starting point.
+    pub autoscaler: Option<AutoscalerSpec>,
     /// Single profile fields to change for this job.
     pub overrides: Option<ProfileSpec>,
 }
+}
+
+/// An `autoscaling/v2` HorizontalPodAutoscaler on the TaskManagers.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AutoscalerSpec {
+    #[serde(deserialize_with = "super::scalar::int32_required")]
+    #[schemars(range(min = 1, max = 2147483647))]
+    pub min_replicas: u32,
+    #[serde(deserialize_with = "super::scalar::int32_required")]
+    #[schemars(range(min = 1, max = 2147483647))]
+    pub max_replicas: u32,
+    /// Average cpu use, in percent of the TaskManagers' cpu request, that the autoscaler
+    /// keeps them at (default 70).
+    #[serde(default, deserialize_with = "super::scalar::int32")]
+    #[schemars(range(min = 1, max = 2147483647))]
+    pub target_cpu_utilization: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -56,6 +56,7 @@ contexts! {
     "jobmanager-networkpolicy.yaml.j2" => [v.egress, v.generator, v.jobmanager, v.kind, v.metrics, v.name, v.namespace, v.network_policy, v.ports, v.source],
     "taskmanager-networkpolicy.yaml.j2" => [v.egress, v.generator, v.metrics, v.name, v.namespace, v.source, v.taskmanager],
     "taskmanager-pdb.yaml.j2" => [v.disruption_budget, v.generator, v.namespace, v.source, v.taskmanager],
+    "taskmanager-hpa.yaml.j2" => [v.autoscaler, v.generator, v.namespace, v.source, v.taskmanager],
     "podmonitor.yaml.j2" => [v.generator, v.labels, v.metrics, v.name, v.namespace, v.source],
     "jobmanager-job.yaml.j2" => [
         v.generator, v.jobmanager, v.jobmanager_replicas, v.namespace, v.source,

@@ -83,6 +83,7 @@ const NETWORK_POLICIES: &[(&str, &str)] = &[
 const DISRUPTION_BUDGET: (&str, &str) = ("taskmanager-pdb.yaml", "taskmanager-pdb.yaml.j2");
 const FILES_CONFIG_MAP: (&str, &str) = ("files-configmap.yaml", "files-configmap.yaml.j2");
 const POD_MONITOR: (&str, &str) = ("podmonitor.yaml", "podmonitor.yaml.j2");
+const AUTOSCALER: (&str, &str) = ("taskmanager-hpa.yaml", "taskmanager-hpa.yaml.j2");
 const RBAC: &[(&str, &str)] = &[
     ("serviceaccount.yaml", "serviceaccount.yaml.j2"),
     ("role.yaml", "role.yaml.j2"),
@@ -164,6 +165,9 @@ fn policies(job: &Job) -> Vec<(&'static str, &'static str)> {
     }
     if job.disruption_budget.is_some() {
         all.push(DISRUPTION_BUDGET);
+    }
+    if job.autoscaler.is_some() {
+        all.push(AUTOSCALER);
     }
     all
 }
@@ -339,6 +343,16 @@ fn view(job: &Job, out_dir: &str) -> JobView {
         },
         resources: manifests(job).iter().map(|(f, _)| *f).collect(),
         network_policy: job.network_policy.clone(),
+        autoscaler: job.autoscaler.as_ref().map(|a| AutoscalerView {
+            kind: if job.local_state.is_some() {
+                "StatefulSet"
+            } else {
+                "Deployment"
+            },
+            min_replicas: a.min_replicas,
+            max_replicas: a.max_replicas,
+            target_cpu_utilization: a.target_cpu_utilization,
+        }),
         egress: job.egress.as_ref().map(|e| EgressView {
             rules: e.rules.clone(),
             dns: e.dns,

@@ -50,6 +50,8 @@ pub struct JobView {
     pub network_policy: Option<Vec<serde_json::Value>>,
     /// Limited egress: the spec's rules, and whether DNS stays reachable.
     pub egress: Option<EgressView>,
+    /// The TaskManagers' HorizontalPodAutoscaler (reactive mode).
+    pub autoscaler: Option<AutoscalerView>,
     pub disruption_budget: Option<DisruptionBudgetView>,
     pub root_level: &'static str,
     /// Console lines as JSON.
@@ -185,6 +187,15 @@ pub struct MetricsView {
     /// The PodMonitor's scrape interval and the pod labels it copies onto the series.
     pub interval: Option<String>,
     pub pod_target_labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AutoscalerView {
+    /// The kind of the TaskManagers' workload: `Deployment`, or `StatefulSet` with local state.
+    pub kind: &'static str,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub target_cpu_utilization: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -64,6 +64,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/taskmanager-pdb.yaml.j2"),
     ),
     (
+        "taskmanager-hpa.yaml.j2",
+        include_str!("../../templates/taskmanager-hpa.yaml.j2"),
+    ),
+    (
         "_jobmanager-pod.yaml.j2",
         include_str!("../../templates/_jobmanager-pod.yaml.j2"),
     ),

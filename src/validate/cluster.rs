@@ -126,6 +126,71 @@ pub fn operator_replicas(
     }
 }
 
+/// The TaskManagers' autoscaler. Changing the TaskManager count under a running job is what
+/// reactive mode is for: Flink rescales the job to the slots there are (and only in a
+/// standalone application cluster). Elsewhere the count would fight the job or the Operator.
+pub fn autoscaler(
+    src: &Source,
+    a: &crate::load::spec::AutoscalerSpec,
+    job: &Job,
+    diags: &mut Diagnostics,
+) -> Option<crate::model::Autoscaler> {
+    let field = "taskManager.autoscaler";
+    let refuse = |why: &str, help: &str, diags: &mut Diagnostics| {
+        diags.push(src.key_error(field, why.to_string()).help(help.to_string()));
+        None
+    };
+    if job.is_operator() {
+        return refuse("the Operator scales jobs with its own autoscaler, and would undo a HorizontalPodAutoscaler's count", "use the Operator's autoscaler: flinkConfig job.autoscaler.enabled: \"true\"", diags);
+    }
+    if job.is_native() {
+        return refuse(
+            "native TaskManagers are pods the JobManager creates, with no Deployment to scale",
+            "use mode: standalone with scheduler-mode: reactive",
+            diags,
+        );
+    }
+    if !matches!(job.kind, crate::model::Kind::Application) {
+        return refuse("Flink runs reactive mode in application clusters only; a session cluster cannot rescale its jobs to a changing TaskManager count", "give the job a cluster of its own (remove session), with scheduler-mode: reactive", diags);
+    }
+    let reactive = matches!(job.options.get("scheduler-mode"), Some(Value::Text(t)) if t.eq_ignore_ascii_case("reactive"));
+    if !reactive {
+        return refuse("an autoscaler changes the TaskManager count under the running job, which only reactive mode rescales the job to (extra TaskManagers would idle, fewer would fail it)", "add flinkConfig: { scheduler-mode: reactive }", diags);
+    }
+    let target = a.target_cpu_utilization.unwrap_or(70);
+    let mut ok = true;
+    if a.min_replicas == 0 || a.max_replicas < a.min_replicas {
+        diags.push(src.error(
+            &format!("{field}.maxReplicas"),
+            format!(
+                "maxReplicas {} must be at least minReplicas {}, and minReplicas at least 1",
+                a.max_replicas, a.min_replicas
+            ),
+        ));
+        ok = false;
+    }
+    let start = job.task_manager_replicas;
+    if ok && !(a.min_replicas..=a.max_replicas).contains(&start) {
+        diags.push(
+            src.error("taskManager.replicas", format!("{start} TaskManager(s) to start with, outside the autoscaler's {} to {}", a.min_replicas, a.max_replicas))
+                .help("set taskManager.replicas within minReplicas and maxReplicas: it is the count the Deployment starts with"),
+        );
+        ok = false;
+    }
+    if target == 0 {
+        diags.push(src.error(
+            &format!("{field}.targetCpuUtilization"),
+            "must be at least 1 (percent of the cpu request)",
+        ));
+        ok = false;
+    }
+    ok.then_some(crate::model::Autoscaler {
+        min_replicas: a.min_replicas,
+        max_replicas: a.max_replicas,
+        target_cpu_utilization: target,
+    })
+}
+
 pub fn parallelism(
     src: &Source,
     p: Option<u32>,

@@ -521,3 +521,27 @@ pub fn native_checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
         diags.push(d);
     }
 }
+
+/// Limited egress must still admit the API server for pods that call it; its address is the
+/// cluster's, so only a rule for its usual ports (or every port) tells that one may.
+pub fn egress_checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
+    // A rule that admits the API server's usual ports (or every port) may be the one for it.
+    let api_port = |r: &serde_json::Value| match r["ports"].as_array() {
+        None => true,
+        Some(ports) => ports
+            .iter()
+            .any(|p| p["port"] == 443 || p["port"] == 6443 || p.get("port").is_none()),
+    };
+    let admits_api = job
+        .egress
+        .as_ref()
+        .is_some_and(|e| e.rules.iter().any(api_port));
+    if job.egress.is_some() && job.calls_api() && !admits_api {
+        // The API server's address is the cluster's, not known at build time; NetworkPolicy
+        // sees the endpoint behind kubernetes.default, not the Service.
+        diags.push(
+            src.warning("networkPolicy.egress", "the pods call the Kubernetes API (native mode or HA), and limited egress does not admit the API server unless a rule here does")
+                .help("add a rule to the API server's address and port: kubectl get endpoints kubernetes -n default"),
+        );
+    }
+}

@@ -263,6 +263,7 @@ pub fn validate(
         logging,
         network_policy,
         egress,
+        autoscaler: None,
         disruption_budget,
         secret_options,
         account: spec
@@ -329,25 +330,12 @@ fn finish(
     let cluster_options = crate::derive::options::cluster(&job);
     job.options.extend(cluster_options);
     super::deploy::operator_checks(src, &job, cluster, diags);
-    // A rule that admits the API server's usual ports (or every port) may be the one for it.
-    let api_port = |r: &serde_json::Value| match r["ports"].as_array() {
-        None => true,
-        Some(ports) => ports
-            .iter()
-            .any(|p| p["port"] == 443 || p["port"] == 6443 || p.get("port").is_none()),
-    };
-    let admits_api = job
-        .egress
+    super::deploy::egress_checks(src, &job, diags);
+    job.autoscaler = spec
+        .task_manager
+        .autoscaler
         .as_ref()
-        .is_some_and(|e| e.rules.iter().any(api_port));
-    if job.egress.is_some() && job.calls_api() && !admits_api {
-        // The API server's address is the cluster's, not known at build time; NetworkPolicy
-        // sees the endpoint behind kubernetes.default, not the Service.
-        diags.push(
-            src.warning("networkPolicy.egress", "the pods call the Kubernetes API (native mode or HA), and limited egress does not admit the API server unless a rule here does")
-                .help("add a rule to the API server's address and port: kubectl get endpoints kubernetes -n default"),
-        );
-    }
+        .and_then(|a| super::cluster::autoscaler(src, a, &job, diags));
     job
 }
 

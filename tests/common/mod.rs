@@ -81,6 +81,9 @@ pub fn check_manifest(json: &Value) -> Result<(), String> {
             validate_schema(json, &crds[kind], "")
         }
         Some("NetworkPolicy") => round_trip::<NetworkPolicy>(json).map(drop),
+        Some("HorizontalPodAutoscaler") => {
+            round_trip::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>(json).map(drop)
+        }
         Some("PodMonitor") => {
             let crd: Value =
                 serde_json::from_str(include_str!("../data/podmonitor-crd.json")).unwrap();
