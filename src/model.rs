@@ -64,6 +64,8 @@ pub struct Job {
     pub egress: Option<Egress>,
     /// The TaskManagers' HorizontalPodAutoscaler (reactive mode).
     pub autoscaler: Option<Autoscaler>,
+    /// The project's manifests deployed beside the job.
+    pub resources: Vec<Resource>,
     /// The TaskManagers' PodDisruptionBudget.
     pub disruption_budget: Option<DisruptionBudget>,
     /// Flink options whose values the processes read from Secrets.
@@ -90,6 +92,15 @@ pub struct Metrics {
     pub interval: Option<String>,
     /// Pod labels the PodMonitor copies onto the series.
     pub pod_target_labels: Vec<String>,
+}
+
+/// A Kubernetes object of the project deployed beside the job (`resources:`).
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// The project file it comes from.
+    pub file: String,
+    /// The object, in the job's namespace.
+    pub doc: serde_json::Value,
 }
 
 /// An `autoscaling/v2` HorizontalPodAutoscaler on the TaskManagers' cpu.

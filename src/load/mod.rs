@@ -106,8 +106,10 @@ fn project_files(
             paths.extend(p.project_files().filter(|f| plain_relative(f)).cloned());
         }
         paths.extend(spec.logging.iter().filter_map(|l| l.file.clone()));
+        paths.extend(spec.resources.iter().cloned());
         for o in spec.environments.values() {
             paths.extend(o.logging.iter().filter_map(|l| l.file.clone()));
+            paths.extend(o.resources.iter().flatten().cloned());
         }
         // A SQL script is checked at render time, so it is read like a spec.
         paths.extend(spec.sql.iter().map(|s| s.script.clone()));

@@ -84,6 +84,11 @@ macro_rules! spec_fields {
     pub metrics: Option<MetricsSpec>,
     /// Requests to the Flink Kubernetes Operator (`target: operator` only).
     pub operator: Option<OperatorSpec>,
+    /// Kubernetes manifests of the project to deploy beside the job (a Beam job server, a
+    /// TaskManager Service, …): project paths of YAML files, checked against the Kubernetes
+    /// types, put into the job's namespace and listed in its kustomization.
+    #[serde(default)]
+    pub resources: Vec<String>,
             $($tail)*
         }
         }
@@ -179,6 +184,8 @@ pub struct JobOverlay {
     pub logging: Option<LoggingSpec>,
     /// Operator requests in this environment (restart or savepoint one environment only).
     pub operator: Option<OperatorSpec>,
+    /// This environment's manifests, in place of the job's list (`[]` for none).
+    pub resources: Option<Vec<String>>,
 }
 }
 
@@ -206,6 +213,7 @@ impl JobSpec {
             metrics,
             logging,
             operator,
+            resources,
             env: _,
             env_from: _,
             volumes: _,
@@ -228,6 +236,7 @@ impl JobSpec {
             (Some(b), Some(o)) => Some(b.overlay(&o)),
             (b, o) => o.or(b),
         };
+        s.resources = resources.unwrap_or(s.resources);
         s.operator = match (s.operator, operator) {
             (Some(b), Some(o)) => Some(b.overlay(&o)),
             (b, o) => o.or(b),
@@ -774,6 +783,7 @@ impl ClusterSpec {
             service_account,
             metrics,
             operator,
+            resources,
             python,
             env,
             env_from,
@@ -819,6 +829,7 @@ impl ClusterSpec {
             service_account,
             metrics,
             operator,
+            resources,
             env,
             env_from,
             volumes,

@@ -17,6 +17,21 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     serde_yaml::from_str(text).map_err(|e| e.to_string())
 }
 
+/// The documents of a multi-document YAML text (Kubernetes manifests), as trees; an empty
+/// document (a trailing `---`) is skipped.
+pub fn documents(text: &str) -> Result<Vec<super::tree::Tree>, String> {
+    use serde::Deserialize;
+    let mut out = Vec::new();
+    for (n, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let tree =
+            super::tree::Tree::deserialize(doc).map_err(|e| format!("document {}: {e}", n + 1))?;
+        if !tree.is_null() {
+            out.push(tree);
+        }
+    }
+    Ok(out)
+}
+
 /// A value as block-style YAML (Kubernetes objects that arrive whole: tolerations, affinity).
 pub fn to_block<T: serde::Serialize>(value: &T) -> Result<String, String> {
     serde_yaml::to_string(value).map_err(|e| e.to_string())

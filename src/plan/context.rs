@@ -57,6 +57,7 @@ contexts! {
     "taskmanager-networkpolicy.yaml.j2" => [v.egress, v.generator, v.metrics, v.name, v.namespace, v.source, v.taskmanager],
     "taskmanager-pdb.yaml.j2" => [v.disruption_budget, v.generator, v.namespace, v.source, v.taskmanager],
     "taskmanager-hpa.yaml.j2" => [v.autoscaler, v.generator, v.namespace, v.source, v.taskmanager],
+    "resources.yaml.j2" => [v.extra_resources, v.generator, v.source],
     "podmonitor.yaml.j2" => [v.generator, v.labels, v.metrics, v.name, v.namespace, v.source],
     "jobmanager-job.yaml.j2" => [
         v.generator, v.jobmanager, v.jobmanager_replicas, v.namespace, v.source,

@@ -84,6 +84,7 @@ const DISRUPTION_BUDGET: (&str, &str) = ("taskmanager-pdb.yaml", "taskmanager-pd
 const FILES_CONFIG_MAP: (&str, &str) = ("files-configmap.yaml", "files-configmap.yaml.j2");
 const POD_MONITOR: (&str, &str) = ("podmonitor.yaml", "podmonitor.yaml.j2");
 const AUTOSCALER: (&str, &str) = ("taskmanager-hpa.yaml", "taskmanager-hpa.yaml.j2");
+const RESOURCES: (&str, &str) = ("resources.yaml", "resources.yaml.j2");
 const RBAC: &[(&str, &str)] = &[
     ("serviceaccount.yaml", "serviceaccount.yaml.j2"),
     ("role.yaml", "role.yaml.j2"),
@@ -168,6 +169,9 @@ fn policies(job: &Job) -> Vec<(&'static str, &'static str)> {
     }
     if job.autoscaler.is_some() {
         all.push(AUTOSCALER);
+    }
+    if !job.resources.is_empty() {
+        all.push(RESOURCES);
     }
     all
 }
@@ -343,6 +347,14 @@ fn view(job: &Job, out_dir: &str) -> JobView {
         },
         resources: manifests(job).iter().map(|(f, _)| *f).collect(),
         network_policy: job.network_policy.clone(),
+        extra_resources: job
+            .resources
+            .iter()
+            .map(|r| ResourceView {
+                file: r.file.clone(),
+                doc: r.doc.clone(),
+            })
+            .collect(),
         autoscaler: job.autoscaler.as_ref().map(|a| AutoscalerView {
             kind: if job.local_state.is_some() {
                 "StatefulSet"

@@ -52,6 +52,8 @@ pub struct JobView {
     pub egress: Option<EgressView>,
     /// The TaskManagers' HorizontalPodAutoscaler (reactive mode).
     pub autoscaler: Option<AutoscalerView>,
+    /// The project's manifests deployed beside the job, in order.
+    pub extra_resources: Vec<ResourceView>,
     pub disruption_budget: Option<DisruptionBudgetView>,
     pub root_level: &'static str,
     /// Console lines as JSON.
@@ -187,6 +189,12 @@ pub struct MetricsView {
     /// The PodMonitor's scrape interval and the pod labels it copies onto the series.
     pub interval: Option<String>,
     pub pod_target_labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceView {
+    pub file: String,
+    pub doc: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -68,6 +68,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/taskmanager-hpa.yaml.j2"),
     ),
     (
+        "resources.yaml.j2",
+        include_str!("../../templates/resources.yaml.j2"),
+    ),
+    (
         "_jobmanager-pod.yaml.j2",
         include_str!("../../templates/_jobmanager-pod.yaml.j2"),
     ),

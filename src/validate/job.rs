@@ -221,6 +221,14 @@ pub fn validate(
     }
     let image = image?;
     let entry = entry?;
+    let resources = super::resources::resources(
+        src,
+        &spec.resources,
+        &name,
+        &namespace,
+        &defaults.files,
+        diags,
+    );
     let job = Job {
         name: name.clone(),
         kind: Kind::Application,
@@ -264,6 +272,7 @@ pub fn validate(
         network_policy,
         egress,
         autoscaler: None,
+        resources,
         disruption_budget,
         secret_options,
         account: spec

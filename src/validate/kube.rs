@@ -51,7 +51,7 @@ fn short_type<T>() -> &'static str {
 }
 
 /// The first path present in `a` but lost in `b`.
-fn dropped(a: &serde_json::Value, b: &serde_json::Value, path: &str) -> Option<String> {
+pub fn dropped(a: &serde_json::Value, b: &serde_json::Value, path: &str) -> Option<String> {
     match (a, b) {
         (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
             x.iter().find_map(|(k, v)| match y.get(k) {

@@ -16,6 +16,7 @@ mod paths;
 mod pod;
 pub mod profile;
 mod program;
+mod resources;
 mod secrets;
 mod sql;
 pub mod state;
