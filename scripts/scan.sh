@@ -30,6 +30,8 @@ for d in "${dirs[@]}"; do
   [ "$d" = out ] || extra=",CKV_K8S_21"
   # This case acknowledges a sidecar's writable root (`weakens`); checkov flags what it says.
   [ "$d" = tests/cases/acknowledged-weakening/expected ] && extra="$extra,CKV_K8S_22"
+  # This case tests profiles without cpu and a sidecar without resources (each warned about).
+  [ "$d" = tests/cases/profiles-without-cpu/expected ] && extra="$extra,CKV_K8S_10,CKV_K8S_11,CKV_K8S_12,CKV_K8S_13"
   "$venv/bin/checkov" -d "$d" --framework kubernetes --compact --quiet \
     --skip-check "$skips$extra" >"$scratch/checkov.txt" 2>&1 \
     || { echo "checkov findings in $d:"; cat "$scratch/checkov.txt"; exit 1; }

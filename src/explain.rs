@@ -126,7 +126,10 @@ fn process(p: &Process, replicas: u32, slots: Option<u32>) -> ProcessExplanation
         slots,
         memory,
         jvm_flags: p.memory.jvm_flags(),
-        cpu: units::k8s_cpu(p.cpu_millis),
+        cpu: p.cpu_millis.map_or_else(
+            || "not reserved (no request or limit)".into(),
+            units::k8s_cpu,
+        ),
         requests: p.requests.clone(),
         limits: p.limits.clone(),
     }

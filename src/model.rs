@@ -435,7 +435,8 @@ impl Restore {
 #[derive(Debug, Clone)]
 pub struct Process {
     pub profile: String,
-    pub cpu_millis: u64,
+    /// None when the profile reserves no cpu (no request or limit).
+    pub cpu_millis: Option<u64>,
     /// Limit / request, which native mode passes to Flink for the pods it creates.
     pub cpu_limit_factor: f64,
     pub memory_limit_factor: f64,

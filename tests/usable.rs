@@ -420,10 +420,9 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
             for process in ["jobManager", "taskManager"] {
                 let memory = spec[process]["resource"]["memory"].as_str().unwrap();
                 assert!(flink_bytes(memory) > 0, "{ctx}: {process} memory");
-                assert!(
-                    spec[process]["resource"]["cpu"].as_f64().unwrap() > 0.0,
-                    "{ctx}"
-                );
+                // No cpu when the profile reserves none: the Operator then leaves Flink's default.
+                let cpu = &spec[process]["resource"]["cpu"];
+                assert!(cpu.is_null() || cpu.as_f64().unwrap() > 0.0, "{ctx}");
             }
             continue;
         }
@@ -817,11 +816,12 @@ fn assert_hardened(pod: &PodTemplateSpec, full: bool, ctx: &str) {
             );
         }
         if &c.name != flink {
-            if full {
-                let res = c.resources.as_ref().unwrap();
+            // A sidecar without resources is written with a warning; sized ones keep both.
+            if let (true, Some(res)) = (full, c.resources.as_ref()) {
                 for k in ["cpu", "memory"] {
-                    assert!(res.requests.as_ref().unwrap().contains_key(k), "{ctx}: {k}");
-                    assert!(res.limits.as_ref().unwrap().contains_key(k), "{ctx}: {k}");
+                    let both = res.requests.as_ref().is_some_and(|r| r.contains_key(k))
+                        && res.limits.as_ref().is_some_and(|l| l.contains_key(k));
+                    assert!(both, "{ctx}: {k}");
                 }
             }
             continue;
@@ -844,12 +844,32 @@ fn assert_hardened(pod: &PodTemplateSpec, full: bool, ctx: &str) {
             // Flink or the Operator sets a template's cpu and memory.
             continue;
         }
+        // Memory always; cpu exactly when the profile reserves it (its pod label says so).
         let res = c.resources.as_ref().unwrap();
-        for k in ["cpu", "memory"] {
-            assert!(
-                res.requests.as_ref().unwrap().contains_key(k)
-                    && res.limits.as_ref().unwrap().contains_key(k),
+        let labels = pod
+            .metadata
+            .as_ref()
+            .and_then(|m| m.labels.clone())
+            .unwrap_or_default();
+        let cpu = labels.get("flinkgen/cpu");
+        // A pod without a profile (a session submitter) has fixed sizes, cpu included.
+        let sized_by_profile = labels.contains_key("flinkgen/profile");
+        for (k, wanted) in [
+            ("memory", true),
+            ("cpu", cpu.is_some() || !sized_by_profile),
+        ] {
+            let requests = res.requests.as_ref().unwrap();
+            assert_eq!(
+                requests.contains_key(k) && res.limits.as_ref().unwrap().contains_key(k),
+                wanted,
                 "{ctx}: {k}"
+            );
+        }
+        if let Some(c) = cpu {
+            assert_eq!(
+                &res.requests.as_ref().unwrap()["cpu"].0,
+                c,
+                "{ctx}: cpu request"
             );
         }
         if !full {

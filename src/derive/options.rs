@@ -370,14 +370,17 @@ fn native(job: &Job) -> Options {
         ),
     );
     let tm = &job.task_manager;
-    o.insert(
-        spelled("kubernetes.taskmanager.cpu.amount", job.version).into(),
-        Value::Float(tm.cpu_millis as f64 / 1000.0),
-    );
-    o.insert(
-        "kubernetes.taskmanager.cpu.limit-factor".into(),
-        Value::Float(tm.cpu_limit_factor),
-    );
+    // Without a cpu in the profile, Flink's default applies: one cpu per slot.
+    if let Some(millis) = tm.cpu_millis {
+        o.insert(
+            spelled("kubernetes.taskmanager.cpu.amount", job.version).into(),
+            Value::Float(millis as f64 / 1000.0),
+        );
+        o.insert(
+            "kubernetes.taskmanager.cpu.limit-factor".into(),
+            Value::Float(tm.cpu_limit_factor),
+        );
+    }
     o.insert(
         "kubernetes.taskmanager.memory.limit-factor".into(),
         Value::Float(tm.memory_limit_factor),

@@ -572,9 +572,9 @@ fn operator_view(job: &Job) -> OperatorView {
         flink_version: format!("v{}_{}", job.version.major, job.version.minor),
         flink_configuration,
         jobmanager_memory: units::flink_size(job.job_manager.memory.total_process()),
-        jobmanager_cpu: job.job_manager.cpu_millis as f64 / 1000.0,
+        jobmanager_cpu: job.job_manager.cpu_millis.map(|m| m as f64 / 1000.0),
         taskmanager_memory: units::flink_size(tm.memory.total_process()),
-        taskmanager_cpu: tm.cpu_millis as f64 / 1000.0,
+        taskmanager_cpu: tm.cpu_millis.map(|m| m as f64 / 1000.0),
         taskmanager_ephemeral_storage: tm.requests.get("ephemeral-storage").cloned(),
         taskmanager_replicas: (!job.is_native() && !job.task_manager_replicas_derived)
             .then_some(job.task_manager_replicas),

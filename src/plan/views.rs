@@ -96,9 +96,9 @@ pub struct OperatorView {
     /// Everything the raw target writes, minus what the Operator sets from other fields.
     pub flink_configuration: BTreeMap<String, String>,
     pub jobmanager_memory: String,
-    pub jobmanager_cpu: f64,
+    pub jobmanager_cpu: Option<f64>,
     pub taskmanager_memory: String,
-    pub taskmanager_cpu: f64,
+    pub taskmanager_cpu: Option<f64>,
     pub taskmanager_ephemeral_storage: Option<String>,
     /// Standalone mode only: native TaskManagers follow the job's slots.
     pub taskmanager_replicas: Option<u32>,

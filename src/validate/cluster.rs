@@ -159,6 +159,13 @@ pub fn autoscaler(
     }
     let target = a.target_cpu_utilization.unwrap_or(70);
     let mut ok = true;
+    if job.task_manager.cpu_millis.is_none() {
+        diags.push(
+            src.key_error(field, format!("the autoscaler keeps the TaskManagers' cpu use at {target}% of their cpu request, and the TaskManager profile `{}` requests none", job.task_manager.profile))
+                .help("give the TaskManager profile a cpu"),
+        );
+        ok = false;
+    }
     if a.min_replicas == 0 || a.max_replicas < a.min_replicas {
         diags.push(src.error(
             &format!("{field}.maxReplicas"),

@@ -120,8 +120,9 @@ pub fn resolve(
             diags.push(
                 origin
                     .profile
-                    .key_error("", format!("profile `{}` gives no cpu", origin.name))
-                    .field("cpu"),
+                    .warning("", format!("profile `{}` gives no cpu: the containers flinkgen writes get no cpu request or limit (the node's spare cpu, and no guarantee), and pods that Flink or the Operator create from it get Flink's defaults: 1 cpu for a JobManager (kubernetes.jobmanager.cpu.amount), one per slot for a TaskManager (kubernetes.taskmanager.cpu.amount)", origin.name))
+                    .field("cpu")
+                    .help("set cpu (cores, such as 1 or 500m) to reserve it"),
             );
             None
         }
@@ -160,7 +161,7 @@ pub fn resolve(
     pod_labels.extend(extra_labels);
     Some(Process {
         profile: origin.name.to_string(),
-        cpu_millis: cpu?,
+        cpu_millis: cpu,
         cpu_limit_factor: spec
             .limit_factor
             .as_ref()
