@@ -176,7 +176,17 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
         Err(code) => return code,
     };
     let out = common.root.join(&g.out_dir);
+    let reselected = emit::changed_selectors(&out, &g.files);
     let result = emit::write(&out, &g.files, &g.owners, &scope, force);
+    if result.is_ok() && !reselected.is_empty() {
+        eprintln!(
+            "note: the selector of {} workload(s) changed (flinkgen now selects standalone pods by app.kubernetes.io/instance and app.kubernetes.io/component); Kubernetes refuses to change a selector, so replace each once: kubectl replace --force -f <file> (Argo CD: Replace=true)",
+            reselected.len()
+        );
+        for p in &reselected {
+            eprintln!("  {}/{p}", g.out_dir);
+        }
+    }
     if result.is_ok() {
         match (before, flinkgen::cache::fingerprint(&common.root)) {
             (Some(a), Some(b)) if a == b && cache => flinkgen::cache::store(

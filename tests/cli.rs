@@ -527,3 +527,43 @@ fn explain_in_an_environment_needs_its_name() {
     let bad = flinkgen(p.path(), &["explain", "orders", "--env", "qa"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// A Deployment's selector cannot change in place: when a render changes one (as the move of
+/// flinkgen's selectors to app.kubernetes.io/instance and component did), it says which files
+/// must be replaced once, and how.
+#[test]
+fn a_changed_selector_is_announced_with_the_replace_command() {
+    let dir = project("minimal-no-project-file");
+    assert!(flinkgen(dir.path(), &["render"]).status.success());
+    // What an earlier flinkgen wrote: the `app`/`component` selector, owned by the lock.
+    let rel = "minimal/taskmanager-deployment.yaml";
+    let path = dir.path().join("out").join(rel);
+    let new = std::fs::read_to_string(&path).unwrap();
+    let old = new.replacen(
+        "      app.kubernetes.io/component: taskmanager\n      app.kubernetes.io/instance: minimal\n",
+        "      app: minimal\n      component: taskmanager\n",
+        1,
+    );
+    assert_ne!(old, new, "the selector is where the test expects it");
+    std::fs::write(&path, &old).unwrap();
+    let lock = dir.path().join("out/flinkgen.lock");
+    let sha = |t: &str| flinkgen::hash::sha256(t.as_bytes());
+    let text_lock = std::fs::read_to_string(&lock)
+        .unwrap()
+        .replace(&sha(&new), &sha(&old));
+    std::fs::write(&lock, text_lock).unwrap();
+    let o = flinkgen(dir.path(), &["render"]);
+    let err = text(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("the selector of 1 workload(s) changed"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("out/{rel}")) && err.contains("kubectl replace --force"),
+        "{err}"
+    );
+    // Once replaced, nothing more is said.
+    let again = text(&flinkgen(dir.path(), &["render"]).stderr);
+    assert!(!again.contains("selector"), "{again}");
+}

@@ -323,7 +323,9 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
         if let Some(pdb) = f.one::<PodDisruptionBudget>("PodDisruptionBudget") {
             let sel = pdb.spec.unwrap().selector.unwrap().match_labels.unwrap();
             assert_eq!(
-                sel.get("component").map(String::as_str),
+                sel.get("component")
+                    .or(sel.get("app.kubernetes.io/component"))
+                    .map(String::as_str),
                 Some("taskmanager"),
                 "{ctx}: a PDB must never select the JobManager"
             );
@@ -510,8 +512,9 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
         // Every Flink pod: memory at least Flink's process size, the config file mounted,
         // rolled by the config hash, and no `--host` (Flink 2.x stops parsing at it).
         for (n, pod, full) in &pods {
-            let component =
-                pod.metadata.as_ref().unwrap().labels.as_ref().unwrap()["component"].clone();
+            let component = pod.metadata.as_ref().unwrap().labels.as_ref().unwrap()
+                ["app.kubernetes.io/component"]
+                .clone();
             let size_key = format!("{component}.memory.process.size");
             let spec = pod.spec.as_ref().unwrap();
             let c = &spec.containers[0];

@@ -539,6 +539,30 @@ pub struct Drift {
     pub diff: String,
 }
 
+/// Rendered workloads whose selector differs from the one on disk. Kubernetes refuses to
+/// change a Deployment's or StatefulSet's selector, so `kubectl apply` of such a file fails
+/// until the object is replaced once; render says so (after flinkgen moved its selectors to
+/// `app.kubernetes.io/instance` and `app.kubernetes.io/component`, every standalone
+/// Deployment once).
+pub fn changed_selectors(out_dir: &Path, files: &Files) -> Vec<String> {
+    let selector = |text: &str| -> Option<serde_json::Value> {
+        let v: serde_json::Value = crate::load::yaml::from_str(text).ok()?;
+        matches!(v["kind"].as_str(), Some("Deployment" | "StatefulSet"))
+            .then(|| v["spec"]["selector"].clone())
+    };
+    files
+        .iter()
+        .filter(|(p, _)| p.ends_with("-deployment.yaml") || p.ends_with("-statefulset.yaml"))
+        .filter_map(|(p, text)| {
+            let Ok(Disk::File(old)) = confine::read(out_dir, p) else {
+                return None;
+            };
+            let old = selector(&String::from_utf8_lossy(&old))?;
+            (selector(text)? != old).then(|| p.clone())
+        })
+        .collect()
+}
+
 /// Compares the output folder with what render would leave there, writing nothing and
 /// reading nothing outside the output folder.
 pub fn check(

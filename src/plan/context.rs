@@ -53,12 +53,12 @@ contexts! {
     "rest-service.yaml.j2" => [v.generator, v.jobmanager, v.name, v.namespace, v.native, v.ports, v.rest, v.source],
     "ingress.yaml.j2" => [v.generator, v.ingress, v.jobmanager, v.namespace, v.ports, v.source],
     "taskmanager-service.yaml.j2" => [v.generator, v.local_state, v.namespace, v.ports, v.source, v.taskmanager],
-    "jobmanager-networkpolicy.yaml.j2" => [v.egress, v.generator, v.jobmanager, v.kind, v.metrics, v.name, v.namespace, v.network_policy, v.ports, v.source],
-    "taskmanager-networkpolicy.yaml.j2" => [v.egress, v.generator, v.metrics, v.name, v.namespace, v.source, v.taskmanager],
+    "jobmanager-networkpolicy.yaml.j2" => [v.egress, v.generator, v.instance_selector, v.jobmanager, v.kind, v.metrics, v.name, v.namespace, v.network_policy, v.ports, v.source],
+    "taskmanager-networkpolicy.yaml.j2" => [v.egress, v.generator, v.instance_selector, v.metrics, v.namespace, v.source, v.taskmanager],
     "taskmanager-pdb.yaml.j2" => [v.disruption_budget, v.generator, v.namespace, v.source, v.taskmanager],
     "taskmanager-hpa.yaml.j2" => [v.autoscaler, v.generator, v.namespace, v.source, v.taskmanager],
     "resources.yaml.j2" => [v.extra_resources, v.generator, v.source],
-    "podmonitor.yaml.j2" => [v.generator, v.labels, v.metrics, v.name, v.namespace, v.source],
+    "podmonitor.yaml.j2" => [v.component_key, v.generator, v.instance_selector, v.labels, v.metrics, v.name, v.namespace, v.source],
     "jobmanager-job.yaml.j2" => [
         v.generator, v.jobmanager, v.jobmanager_replicas, v.namespace, v.source,
         // _jobmanager-pod.yaml.j2, included

@@ -347,6 +347,12 @@ fn view(job: &Job, out_dir: &str) -> JobView {
         },
         resources: manifests(job).iter().map(|(f, _)| *f).collect(),
         network_policy: job.network_policy.clone(),
+        instance_selector: instance_selector(job),
+        component_key: if flink_selects(job) {
+            "component"
+        } else {
+            "app.kubernetes.io/component"
+        },
         extra_resources: job
             .resources
             .iter()
@@ -597,7 +603,9 @@ fn operator_view(job: &Job) -> OperatorView {
 
 fn submit_view(job: &Job, s: &crate::model::Submission) -> SubmitView {
     let mut labels = common_labels(job);
-    labels.insert("component".into(), "submitter".into());
+    if flink_selects(job) {
+        labels.insert("component".into(), "submitter".into());
+    }
     labels.insert("app.kubernetes.io/component".into(), "submitter".into());
     // The session cluster's network policy admits its jobs' submitters by this label.
     labels.insert("app.kubernetes.io/part-of".into(), s.cluster.clone());
@@ -624,10 +632,30 @@ fn submit_view(job: &Job, s: &crate::model::Submission) -> SubmitView {
 /// How long a submitter waits for its cluster's REST endpoint before it fails.
 const SUBMIT_WAIT_SECONDS: u32 = 600;
 
+/// Whether Flink or the Operator find this cluster's pods by `app` and `component` (native
+/// mode, where Flink lists its TaskManagers by them; the Operator, whose Deployments select
+/// them). Elsewhere flinkgen selects by `app.kubernetes.io/instance` and
+/// `app.kubernetes.io/component`, and `app` and `component` are the user's.
+pub fn flink_selects(job: &Job) -> bool {
+    job.is_native() || job.is_operator()
+}
+
+/// The labels that pick every pod of this cluster (its network policies, its PodMonitor).
+pub fn instance_selector(job: &Job) -> BTreeMap<String, String> {
+    let key = if flink_selects(job) {
+        "app"
+    } else {
+        "app.kubernetes.io/instance"
+    };
+    [(key.to_string(), job.name.clone())].into()
+}
+
 /// User labels first, so flinkgen's own keys always win (validation also refuses them).
 fn common_labels(job: &Job) -> BTreeMap<String, String> {
     let mut labels = job.labels.clone();
-    labels.insert("app".into(), job.name.clone());
+    if flink_selects(job) {
+        labels.insert("app".into(), job.name.clone());
+    }
     labels.insert("app.kubernetes.io/name".into(), "flink".into());
     labels.insert("app.kubernetes.io/instance".into(), job.name.clone());
     labels.insert("app.kubernetes.io/managed-by".into(), "flinkgen".into());
@@ -644,9 +672,14 @@ fn common_labels(job: &Job) -> BTreeMap<String, String> {
 /// view's struct literal, one field per line, as `view` is.
 fn process(job: &Job, component: &str, p: &Process) -> ProcessView {
     // Only immutable facts go in the selector: Deployment selectors cannot change later.
+    let (app, comp) = if flink_selects(job) {
+        ("app", "component")
+    } else {
+        ("app.kubernetes.io/instance", "app.kubernetes.io/component")
+    };
     let mut selector: BTreeMap<String, String> = [
-        ("app".to_string(), job.name.clone()),
-        ("component".to_string(), component.to_string()),
+        (app.to_string(), job.name.clone()),
+        (comp.to_string(), component.to_string()),
     ]
     .into();
     if job.is_native() {

@@ -48,6 +48,9 @@ pub struct JobView {
     pub resources: Vec<&'static str>,
     /// Peers allowed to reach the REST port; `None` when no network policy is wanted.
     pub network_policy: Option<Vec<serde_json::Value>>,
+    /// The labels that pick every pod of this cluster, and the key naming a pod's role.
+    pub instance_selector: BTreeMap<String, String>,
+    pub component_key: &'static str,
     /// Limited egress: the spec's rules, and whether DNS stays reachable.
     pub egress: Option<EgressView>,
     /// The TaskManagers' HorizontalPodAutoscaler (reactive mode).

@@ -107,7 +107,8 @@ pub fn validate(
     let plugins = super::cluster::plugins(src, &spec.plugins, diags);
     // A session job's paths are read by its cluster, with the cluster's filesystems.
     let fs_plugins = cluster.map_or(&plugins, |c| &c.plugins);
-    let labels = labels(src, &spec.labels, &defaults.labels, diags);
+    let flink_selects = mode == Mode::Native || target == crate::load::spec::Target::Operator;
+    let labels = labels(src, &spec.labels, &defaults.labels, flink_selects, diags);
     let logging_spec = match cluster {
         // A session job's processes and their logging are its cluster's.
         Some(_) => None,

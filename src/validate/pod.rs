@@ -73,19 +73,33 @@ pub fn disruption_budget(
     parsed.map(bound)
 }
 
+/// The spec's labels over the project's. `app` and `component` are the user's, except where
+/// Flink or the Operator select pods by them (`flink_selects`: native mode, the Operator).
 pub fn labels(
     src: &Source,
     own: &BTreeMap<String, String>,
     project: &BTreeMap<String, String>,
+    flink_selects: bool,
     diags: &mut Diagnostics,
 ) -> BTreeMap<String, String> {
     let mut out = project.clone();
+    if flink_selects {
+        // The project's labels were checked with its file; a clash shows only with this job.
+        out.retain(|k, _| !RESERVED_LABELS.contains(&k.as_str()));
+    }
     for (k, v) in own {
         let field = format!("labels.{k}");
-        if RESERVED_LABELS.contains(&k.as_str()) || k.starts_with("app.kubernetes.io/") {
+        if flink_selects && RESERVED_LABELS.contains(&k.as_str()) {
+            diags.push(
+                src.key_error(&field, format!("label `{k}` is Flink's here: in native mode (and for the Operator) Flink finds this cluster's pods by `app` and `component`"))
+                    .help("choose another key; with mode: standalone and target: manifests, app and component are yours"),
+            );
+            continue;
+        }
+        if k.starts_with("app.kubernetes.io/") {
             diags.push(
                 src.key_error(&field, format!("label `{k}` is set by flinkgen"))
-                    .help("flinkgen sets it on every object it writes (`app` and `component` select the pods, `app.kubernetes.io/*` describe them); choose another key"),
+                    .help("flinkgen sets the app.kubernetes.io/* labels on every object it writes (instance and component select the pods); choose another key"),
             );
             continue;
         }
