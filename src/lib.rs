@@ -161,6 +161,9 @@ fn render_all(renderer: &render::Renderer, jobs: &[model::Job], out_dir: &str) -
                         .help("shorten or clean the values of this spec (args, flinkConfig, labels, annotations)"),
                 ));
             }
+            if job.is_operator() {
+                operator_fits(job, &format!("{out_dir}/{path}"), text)?;
+            }
         }
         let owners = files
             .iter()
@@ -169,6 +172,36 @@ fn render_all(renderer: &render::Renderer, jobs: &[model::Job], out_dir: &str) -
         Ok((files, owners))
     };
     par::map(jobs, one)
+}
+
+/// A FlinkDeployment or FlinkSessionJob must fit the CRD of the Operator release the project
+/// names: its API server rejects a version it does not know, and prunes fields it does not.
+fn operator_fits(job: &model::Job, shown: &str, text: &str) -> Result<(), Box<Diagnostic>> {
+    let Ok(doc) = load::yaml::from_str::<serde_json::Value>(text) else {
+        return Ok(());
+    };
+    let Some(kind @ ("FlinkDeployment" | "FlinkSessionJob")) = doc["kind"].as_str() else {
+        return Ok(());
+    };
+    let release = job.operator_release;
+    let Err(e) = flink::operator::check(release, kind, &doc["spec"]) else {
+        return Ok(());
+    };
+    let accepting = flink::operator::accepting(kind, &doc["spec"]);
+    let help = match accepting.as_slice() {
+        [] => "no Operator release flinkgen knows accepts it; remove the spec field that writes it".to_string(),
+        some => format!(
+            "Operator {} accept(s) it: set operatorVersion in flinkgen.yaml to the release the cluster runs, or remove the spec field that writes it",
+            some.join(", ")
+        ),
+    };
+    Err(Box::new(
+        Diagnostic::error(
+            &job.source,
+            format!("{shown}: {e} in the {kind} CRD of Flink Kubernetes Operator {release}"),
+        )
+        .help(help),
+    ))
 }
 
 /// Kubernetes stores an object in etcd, which refuses requests over 1.5 MiB, and a ConfigMap's

@@ -17,6 +17,8 @@ pub struct Job {
     pub target: Target,
     /// The Operator's upgrade mode (operator target only).
     pub upgrade_mode: Option<UpgradeMode>,
+    /// The Operator release whose CRDs the resources must fit (`operatorVersion`).
+    pub operator_release: &'static str,
     /// The Operator's `restartNonce` and the job's `savepointTriggerNonce` (operator only).
     pub restart_nonce: Option<i64>,
     pub savepoint_trigger_nonce: Option<i64>,

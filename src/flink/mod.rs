@@ -5,6 +5,7 @@
 pub mod config;
 pub mod keys;
 pub mod memory;
+pub mod operator;
 
 use std::fmt;
 

@@ -31,6 +31,9 @@ pub struct ProjectSpec {
     pub mode: Option<super::spec::Mode>,
     /// Default target of all jobs and clusters: `manifests` (default) or `operator`.
     pub target: Option<super::spec::Target>,
+    /// The Flink Kubernetes Operator release the cluster runs ("1.15"; default the newest
+    /// flinkgen knows): FlinkDeployments and FlinkSessionJobs are checked against its CRDs.
+    pub operator_version: Option<Scalar>,
     /// Where profiles are read from (default `profiles`).
     pub profiles_dir: Option<String>,
     /// Where output is written (default `out`).

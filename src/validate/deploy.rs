@@ -257,6 +257,27 @@ pub fn operator_checks(src: &Source, job: &Job, cluster: Option<&Job>, diags: &m
         operator_only_fields(src, job, diags);
         return;
     }
+    // The CRD's flinkVersion enum is the release's list of the Flink versions it runs.
+    let enum_value = serde_json::json!({
+        "flinkVersion": format!("v{}_{}", job.version.major, job.version.minor)
+    });
+    let kind = match job.kind {
+        Kind::SessionJob(_) => None,
+        _ => Some("FlinkDeployment"),
+    };
+    if let Some(Err(_)) =
+        kind.map(|k| crate::flink::operator::check(job.operator_release, k, &enum_value))
+    {
+        let accepting = crate::flink::operator::accepting("FlinkDeployment", &enum_value);
+        diags.push(
+            src.error("flinkVersion", format!("Flink Kubernetes Operator {} does not run Flink {} (its FlinkDeployment CRD has no `{}`)", job.operator_release, job.version.minor_str(), enum_value["flinkVersion"].as_str().unwrap_or_default()))
+                .help(match accepting.last() {
+                    Some(r) if *r > job.operator_release => format!("upgrade the Operator and set operatorVersion: \"{r}\" in flinkgen.yaml (releases {} run it)", accepting.join(", ")),
+                    Some(_) => format!("use Operator {} (operatorVersion in flinkgen.yaml), or another Flink version", accepting.join(", ")),
+                    None => format!("no released Operator flinkgen knows runs Flink {}; use a Flink version the Operator runs, or target: manifests", job.version.minor_str()),
+                }),
+        );
+    }
     if job.version.major == 1 && job.version.minor < 19 {
         diags.push(src.warning(
             "flinkVersion",

@@ -236,6 +236,7 @@ pub fn validate(
         mode,
         target,
         upgrade_mode: spec.upgrade_mode,
+        operator_release: defaults.operator_release,
         restart_nonce: spec.operator.as_ref().and_then(|o| o.restart_nonce),
         savepoint_trigger_nonce: spec
             .operator

@@ -60,6 +60,8 @@ pub struct Defaults {
     pub tm_profile: Option<String>,
     pub mode: Option<crate::load::spec::Mode>,
     pub target: Option<crate::load::spec::Target>,
+    /// The Operator release the project targets (`operatorVersion`).
+    pub operator_release: &'static str,
 }
 
 /// Profiles by name, as loaded; each use resolves them for its process and overrides.
@@ -379,6 +381,7 @@ fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
         tm_profile: p.profiles.task_manager.clone(),
         mode: p.mode,
         target: p.target,
+        operator_release: operator_release(src, p.operator_version.as_ref(), diags),
     }
 }
 
@@ -411,6 +414,46 @@ fn project_logging(
     let before = diags.error_count();
     pod::logging(&view, Some(l), files, diags);
     (diags.error_count() == before).then(|| l.clone())
+}
+
+/// The Operator release the project names, one flinkgen has the CRDs of; the newest without.
+fn operator_release(
+    src: Option<&Source>,
+    v: Option<&Scalar>,
+    diags: &mut Diagnostics,
+) -> &'static str {
+    let newest = crate::flink::operator::newest();
+    let Some(v) = v else { return newest };
+    let text = v.as_text();
+    let known: Vec<&str> = crate::flink::operator::RELEASES
+        .iter()
+        .map(|(r, _)| *r)
+        .collect();
+    // "1.15.0" names the same CRDs as "1.15": a patch release does not change them.
+    let line = text.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+    if let (Some(r), false) = (
+        crate::flink::operator::release(&line),
+        matches!(v, Scalar::Float(_)),
+    ) {
+        return r;
+    }
+    if let Some(src) = src {
+        let d = if matches!(v, Scalar::Float(_)) {
+            src.error(
+                "operatorVersion",
+                format!("the number {text} must be quoted"),
+            )
+            .help("write operatorVersion: \"1.15\" (YAML reads 1.10 as 1.1)")
+        } else {
+            src.error(
+                "operatorVersion",
+                format!("flinkgen knows no Flink Kubernetes Operator release `{text}`"),
+            )
+            .help(format!("use one of: {}", known.join(", ")))
+        };
+        diags.push(d);
+    }
+    newest
 }
 
 /// The project's metrics settings, checked once at the project file; a wrong one is dropped
