@@ -562,7 +562,7 @@ fn operator_view(job: &Job) -> OperatorView {
             .map(|(jar_uri, parallelism)| OperatorJobView {
                 jar_uri,
                 entry_class: job.entry_class.clone(),
-                args: job.args.clone(),
+                args: operator_job_args(job),
                 parallelism: parallelism.into(),
                 upgrade_mode: job.upgrade_mode.map_or("stateless", |m| m.as_str()),
                 savepoint_trigger_nonce: job.savepoint_trigger_nonce,
@@ -712,7 +712,13 @@ fn process(job: &Job, component: &str, p: &Process) -> ProcessView {
             .env
             .values()
             .cloned()
-            .chain(job.secret_options.iter().map(|o| o.env_var()))
+            // The Operator's TaskManagers cannot use them (only its JobManager takes -D options).
+            .chain(
+                job.secret_options
+                    .iter()
+                    .filter(|_| !(job.is_operator() && component == "taskmanager"))
+                    .map(|o| o.env_var()),
+            )
             .collect(),
         env_from: p.extras.env_from.clone(),
         mounts: p
@@ -879,6 +885,22 @@ fn jobmanager_args(job: &Job) -> Vec<String> {
 /// turns `$$` into `$`, so every `$` of user text is doubled to reach the process unchanged.
 fn container_arg(value: &str) -> String {
     value.replace('$', "$$")
+}
+
+/// A FlinkDeployment's `job.args`. In standalone mode the Operator makes them the JobManager
+/// container's arguments, after the entrypoint's own options: the kubelet expands `$(VAR)` in
+/// them (so user text has every `$` doubled, as in flinkgen's own containers), and a leading
+/// `-Dkey=$(VAR)` is a dynamic property read from a Secret (`flinkConfigFromSecrets`). In
+/// native mode they are the program's arguments only, passed through Flink's configuration.
+fn operator_job_args(job: &Job) -> Vec<String> {
+    if job.is_native() {
+        return job.args.clone();
+    }
+    job.secret_options
+        .iter()
+        .map(|o| o.flag())
+        .chain(job.args.iter().map(|a| container_arg(a)))
+        .collect()
 }
 
 /// The JobManager of an application is a `batch/v1` Job, which completes only when every

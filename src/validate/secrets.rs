@@ -107,15 +107,7 @@ pub fn checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
     };
     let session_job = matches!(job.kind, Kind::SessionJob(_));
     if job.is_operator() {
-        refuse(
-            if session_job {
-                "a FlinkSessionJob has no pods of its own to read a Secret into"
-            } else {
-                "the Operator builds the Flink processes' command lines itself, so flinkgen cannot pass them an option read from a Secret"
-            },
-            "use target: manifests, or give the processes the credentials as environment variables (env with secret references), which the S3 and GCS filesystems read themselves",
-            diags,
-        );
+        operator(src, job, &refuse, diags);
     } else if job.is_native() {
         refuse(
             "a native JobManager passes its command-line options on to the TaskManager pods it creates, so the value would stand in clear in their pod spec",
@@ -131,6 +123,41 @@ pub fn checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
                         format!("`{}` configures the session cluster's processes; a submitted job cannot change it", o.key),
                     )
                     .help("set it in the cluster's flinkConfigFromSecrets; a job may set pipeline.*, execution.*, state.*, restart-strategy.*, table.* and python.* options"),
+                );
+            }
+        }
+    }
+}
+
+/// The Operator writes the processes' command lines and configuration itself (read in its
+/// `CmdStandaloneJobManagerDecorator`, `CmdStandaloneTaskManagerDecorator` and
+/// `FlinkConfigBuilder`): the only words of a command line a FlinkDeployment controls are a
+/// standalone application JobManager's, where `job.args` follow the entrypoint's own options
+/// and `-Dkey=$(VAR)` there is a dynamic property (the kubelet expands the variable, read from
+/// the Secret in the pod template). TaskManagers start with `taskmanager` alone and the
+/// Operator's ConfigMap, so only options the job carries to them (job-level ones, shipped with
+/// the job) can come from a Secret; a native JobManager passes its dynamic properties on to
+/// the TaskManager pods it creates, in clear; a FlinkSessionJob has no pods.
+fn operator(
+    src: &Source,
+    job: &Job,
+    refuse: &dyn Fn(&str, &str, &mut Diagnostics),
+    diags: &mut Diagnostics,
+) {
+    let alternative = "give the processes the credentials as environment variables (env with secret references), which the S3 and GCS filesystems read themselves; or use target: manifests, where every process can take options from Secrets";
+    match job.kind {
+        Kind::SessionJob(_) => refuse("a FlinkSessionJob has no pods of its own to read a Secret into", alternative, diags),
+        Kind::SessionCluster => refuse("the Operator starts a session cluster's processes with command lines of its own; no word of them comes from the spec", alternative, diags),
+        Kind::Application if job.is_native() => refuse(
+            "a native JobManager passes its command-line options on to the TaskManager pods it creates, so the value would stand in clear in their pod spec",
+            "use mode: standalone (the Operator then starts the JobManager with the job's arguments, where a job-level option can come from a Secret), or env with secret references",
+            diags,
+        ),
+        Kind::Application => {
+            for o in job.secret_options.iter().filter(|o| !super::deploy::job_level(&o.key)) {
+                diags.push(
+                    src.key_error(&format!("flinkConfigFromSecrets.{}", o.key), format!("the Operator starts the TaskManagers with `taskmanager` and its own ConfigMap only, so `{}`, which the processes read, cannot come from a Secret there", o.key))
+                        .help(format!("job-level options (pipeline.*, execution.*, table.*, …) can, through the JobManager's arguments; for this one, {alternative}")),
                 );
             }
         }
