@@ -95,59 +95,18 @@ pub fn check_manifest(json: &Value) -> Result<(), String> {
     }
 }
 
-/// Checks `v` against the subset of OpenAPI v3 schema the Operator's CRDs use: type,
-/// properties, additionalProperties, required, enum, items. Unknown fields are errors (the API
-/// server would silently prune them). Embedded Pod templates are checked as Kubernetes Pods.
+/// Checks `v` against the subset of OpenAPI v3 schema the Operator's CRDs use, with flinkgen's
+/// own checker; embedded Pod templates are round-tripped through the Kubernetes Pod type.
 pub fn validate_schema(v: &Value, schema: &Value, path: &str) -> Result<(), String> {
-    if schema["x-kubernetes-pod-template"] == true {
+    let pod = |v: &Value, path: &str| {
         // Operator templates are partial: the Pod type's one required field may be absent.
         let mut pod = v.clone();
         if pod["spec"].is_object() && pod["spec"].get("containers").is_none() {
             pod["spec"]["containers"] = Value::Array(Vec::new());
         }
-        return round_trip::<k8s_openapi::api::core::v1::PodTemplateSpec>(&pod)
+        round_trip::<k8s_openapi::api::core::v1::PodTemplateSpec>(&pod)
             .map(drop)
-            .map_err(|e| format!("{path}: {e}"));
-    }
-    let ok = match schema["type"].as_str() {
-        Some("object") => v.is_object(),
-        Some("array") => v.is_array(),
-        Some("string") => v.is_string(),
-        Some("integer") => v.is_i64() || v.is_u64(),
-        Some("number") => v.is_number(),
-        Some("boolean") => v.is_boolean(),
-        _ => true,
+            .map_err(|e| format!("{path}: {e}"))
     };
-    if !ok {
-        return Err(format!("{path}: {v} is not of type {}", schema["type"]));
-    }
-    if let Some(allowed) = schema["enum"].as_array() {
-        if !allowed.contains(v) {
-            return Err(format!("{path}: {v} is not one of {allowed:?}"));
-        }
-    }
-    if let Some(items) = v.as_array() {
-        for (i, item) in items.iter().enumerate() {
-            validate_schema(item, &schema["items"], &format!("{path}[{i}]"))?;
-        }
-    }
-    if let Some(obj) = v.as_object() {
-        for r in schema["required"].as_array().into_iter().flatten() {
-            if !obj.contains_key(r.as_str().unwrap_or_default()) {
-                return Err(format!("{path}: missing {r}"));
-            }
-        }
-        for (k, child) in obj {
-            let sub = match schema["properties"].get(k) {
-                Some(p) => p,
-                None => match &schema["additionalProperties"] {
-                    Value::Bool(false) => return Err(format!("{path}.{k}: unknown field")),
-                    Value::Object(_) => &schema["additionalProperties"],
-                    _ => continue,
-                },
-            };
-            validate_schema(child, sub, &format!("{path}.{k}"))?;
-        }
-    }
-    Ok(())
+    flinkgen::flink::operator::conforms(v, schema, path, &pod)
 }
