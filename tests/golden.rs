@@ -2,7 +2,8 @@
 //! output tree it must render to, and `stderr.txt` what flinkgen prints (warnings, or the
 //! errors of a case that must fail; absent when nothing is printed). The whole set of files
 //! is compared, so a missing or an extra file fails too. `SNAPSHOTS=overwrite cargo test`
-//! rewrites the expectations; review them with `git diff`.
+//! rewrites the expectations; review them with `git diff`. `GOLDEN_CASE=<name>` runs only the
+//! cases whose names contain it (with `SNAPSHOTS=overwrite`, rewrites only those).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -99,6 +100,11 @@ fn golden_cases() {
         .collect();
     cases.sort();
     assert!(cases.len() >= 10, "golden cases are missing");
+    // GOLDEN_CASE=<name> (or a part of names) runs those cases alone, to look at one failure.
+    if let Ok(only) = std::env::var("GOLDEN_CASE") {
+        cases.retain(|c| c.file_name().unwrap().to_string_lossy().contains(only.as_str()));
+        assert!(!cases.is_empty(), "no golden case matches GOLDEN_CASE={only}");
+    }
     let mut failures = Vec::new();
     for case in &cases {
         let (files, stderr) = run(&case.join("input"));
