@@ -22,6 +22,10 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from importlib import import_module
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+releases = import_module("check-releases")
 
 CACHE = os.path.expanduser("~/.cache/flinkgen")
 
@@ -96,8 +100,14 @@ def flinkgen_flags(job_dir):
     return {"GET_JM_RESOURCE_PARAMS": e["jobManager"]["jvmFlags"], "GET_TM_RESOURCE_PARAMS": e["taskManager"]["jvmFlags"]}
 
 
-# Keys whose names Flink builds from a user-chosen part, so no ConfigOption declares them.
-TEMPLATED = ("metrics.reporter.", "external-resource.gpu.", "s3.", "fs.", "table.", "custom.")
+# Keys whose names Flink builds from a user-chosen part, so no ConfigOption declares them:
+# reporters and external resources by name, `s3.*` (the S3 filesystems mirror every such key
+# into Hadoop's or Presto's configuration), per-scheme connection limits
+# (`fs.<scheme>.limit.*`), and keys Flink passes on to Hadoop (`fs.s3a.*`, `fs.gs.*`, …).
+# Every other key, `table.*` and `fs.*` included, must be declared by a jar of lib/.
+TEMPLATED = ("metrics.reporter.", "external-resource.gpu.", "s3.", "custom.",
+             "fs.s3a.", "fs.gs.", "fs.azure.", "fs.oss.")
+TEMPLATED_RE = re.compile(r"^fs\.[a-z0-9]+\.limit\.")
 
 
 def python_jar(version):
@@ -125,14 +135,17 @@ def unknown_keys(lib, keys, version):
     """The keys no ConfigOption in Flink's jars declares, by FlinkOptionKeys.java (with the
     flink-python jar when a Python job's keys are among them)."""
     source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "java", "FlinkOptionKeys.java")
-    jars = glob.glob(os.path.join(lib, "flink-dist-*.jar"))
+    # flink-dist first (the class path's head), then every other jar of lib/: the table
+    # planner and API declare the table.* options.
+    jars = glob.glob(os.path.join(lib, "flink-dist-*.jar")) + sorted(
+        j for j in glob.glob(os.path.join(lib, "*.jar")) if "flink-dist-" not in j)
     if any(k.startswith("python.") for k in keys):
         jars.append(python_jar(version))
     p = subprocess.run(["java", "-cp", os.pathsep.join([os.path.join(lib, "*")] + jars[1:]), source, *jars],
                        input="\n".join(sorted(keys)), capture_output=True, text=True)
     if p.returncode != 0:
         raise SystemExit(p.stderr)
-    return [k for k in p.stdout.split() if not k.startswith(TEMPLATED)]
+    return [k for k in p.stdout.split() if not k.startswith(TEMPLATED) and not TEMPLATED_RE.match(k)]
 
 
 def main():
@@ -143,6 +156,10 @@ def main():
         text = open(cm).read()
         # The release the pods run: an image.ref may pin another patch than the line's.
         version = re.search(r'app\.kubernetes\.io/version: "([^"]+)"', text).group(1)
+        if version.count(".") == 1:
+            # A moving tag or an image of the user's own: the line's pinned release stands in.
+            major, minor = (int(x) for x in version.split("."))
+            version = f"{version}.{releases.table()[(major, minor)]}"
         name = "config.yaml" if "  config.yaml: |" in text else "flink-conf.yaml"
         lib = flink_lib(version)
         ours = flinkgen_flags(job_dir)
