@@ -121,8 +121,10 @@ def container_args(manifest):
     return args
 
 
-def flink_home(root, job_dir, lib, image_dir, work):
-    """The image as the generated Dockerfile builds it, or as image.ref is said to be."""
+def flink_home(root, job_dir, lib, image_dir, work, jar_in_usrlib):
+    """The image as the generated Dockerfile builds it, or as image.ref is said to be: the job
+    jar is in usrlib/ only when the spec says so (`jar_in_usrlib`), so a job whose jar lies
+    elsewhere in the image runs only if its `--jars local://…` argument reaches Flink."""
     home = os.path.join(work, "flink")
     for sub in ["lib", "usrlib", "conf", "log", "plugins"]:
         os.makedirs(os.path.join(home, sub))
@@ -130,10 +132,12 @@ def flink_home(root, job_dir, lib, image_dir, work):
         os.symlink(jar, os.path.join(home, "lib", os.path.basename(jar)))
     dockerfile = os.path.join(job_dir, "Dockerfile")
     if not os.path.exists(dockerfile):
-        # image.ref: the image the user built has the lib/ jar, and the job jar in usrlib/.
+        # image.ref: the image the user built has the lib/ jar, and the job jar where the spec
+        # says: in usrlib/, or in the image's jobs/ folder (which stays where it is).
         for jar in glob.glob(os.path.join(image_dir, "lib", "*.jar")):
             shutil.copy(jar, os.path.join(home, "lib"))
-        shutil.copy(os.path.join(image_dir, "jobs", "verify-job.jar"), os.path.join(home, "usrlib"))
+        if jar_in_usrlib:
+            shutil.copy(os.path.join(image_dir, "jobs", "verify-job.jar"), os.path.join(home, "usrlib"))
     else:
         for line in open(dockerfile).read().splitlines():
             if line.startswith("COPY "):
@@ -177,7 +181,7 @@ def java(home, lib, command, entry, args, log):
 
 def run_job(root, name, lib, image_dir, work):
     job_dir = os.path.join(root, "out", name)
-    home = flink_home(root, job_dir, lib, image_dir, work)
+    home = flink_home(root, job_dir, lib, image_dir, work, name == "in-usrlib")
     args = container_args(os.path.join(job_dir, "jobmanager-job.yaml"))
     assert args[0] == "standalone-job", args
     shutil.rmtree("/tmp/flink-artifacts", ignore_errors=True)

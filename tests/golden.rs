@@ -102,8 +102,16 @@ fn golden_cases() {
     assert!(cases.len() >= 10, "golden cases are missing");
     // GOLDEN_CASE=<name> (or a part of names) runs those cases alone, to look at one failure.
     if let Ok(only) = std::env::var("GOLDEN_CASE") {
-        cases.retain(|c| c.file_name().unwrap().to_string_lossy().contains(only.as_str()));
-        assert!(!cases.is_empty(), "no golden case matches GOLDEN_CASE={only}");
+        cases.retain(|c| {
+            c.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .contains(only.as_str())
+        });
+        assert!(
+            !cases.is_empty(),
+            "no golden case matches GOLDEN_CASE={only}"
+        );
     }
     let mut failures = Vec::new();
     for case in &cases {
