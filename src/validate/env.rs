@@ -8,8 +8,8 @@ use crate::load::pod::{EnvSource, EnvValue};
 use crate::load::scalar::Scalar;
 use crate::load::Source;
 
-use super::extras::config_key;
 use super::units;
+use super::units::config_key;
 
 /// Environment variables flinkgen sets itself.
 const RESERVED_ENV: &[&str] = &["POD_IP", "_POD_IP_ADDRESS"];

@@ -20,7 +20,7 @@ pub fn extras(
     src: &Source,
     prefix: &str,
     p: &PodFields,
-    files: &ProjectFiles,
+    files: &super::ProjectFiles,
     diags: &mut Diagnostics,
 ) -> PodExtras {
     let mut out = PodExtras::default();
@@ -211,7 +211,7 @@ pub fn local_state(
         return None;
     }
     let size = match units::memory(&spec.size) {
-        Ok(b) => disk_size(b),
+        Ok(b) => units::disk_size(b),
         Err(e) => {
             diags.push(src.error(&format!("{field}.size"), e));
             return None;
@@ -255,15 +255,6 @@ pub fn local_state(
     })
 }
 
-/// A disk size as people write it: whole GiB as `Gi`, else `Mi`.
-pub fn disk_size(bytes: u64) -> String {
-    if bytes > 0 && bytes.is_multiple_of(1 << 30) {
-        format!("{}Gi", bytes >> 30)
-    } else {
-        units::k8s_memory(bytes)
-    }
-}
-
 /// The spec's service account: a valid name, annotations only on an account flinkgen writes.
 pub fn account(
     src: &Source,
@@ -291,18 +282,6 @@ pub fn account(
     })
 }
 
-/// A key of a Secret or ConfigMap: `[-._a-zA-Z0-9]+`.
-/// As Kubernetes' `IsConfigMapKey`: the kubelet writes each key as a file beside its own `..data`
-/// link, so `.`, `..` and names starting with `..` are refused by the API server.
-pub fn config_key(k: &str) -> bool {
-    !k.is_empty()
-        && k.len() <= 253
-        && k != "."
-        && !k.starts_with("..")
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
 /// Annotations at `field`: valid keys, and no secret as a value (the one rule of `literal`).
 pub fn annotations(
     src: &Source,
@@ -326,6 +305,3 @@ pub fn annotations(
     }
     ok
 }
-
-/// Project files as the loader read them.
-pub type ProjectFiles = BTreeMap<String, Result<String, crate::load::input::InputError>>;

@@ -1,7 +1,5 @@
 //! Validation of one job spec into a `model::Job`.
 
-use std::collections::BTreeMap;
-
 use super::image::{image, Needs};
 use super::pod::{disruption_budget, labels, logging};
 use super::state::location;
@@ -14,21 +12,7 @@ use crate::load::spec::{JobSpec, LoggingSpec, Mode};
 use crate::load::Source;
 use crate::model::{Job, Kind};
 
-/// The environment a job is validated for, and the Flink options it adds.
-pub struct Environment<'a> {
-    pub name: &'a str,
-    /// Options for all jobs of the environment, with the project file that sets them.
-    pub project: Option<(&'a Source, &'a BTreeMap<String, crate::load::tree::Tree>)>,
-    /// The job's own options for this environment.
-    pub job: Option<&'a BTreeMap<String, crate::load::tree::Tree>>,
-}
-
-/// What the spec being validated deploys; a session job carries its validated cluster.
-pub enum Role<'a> {
-    Application,
-    Cluster,
-    SessionJob(&'a Job),
-}
+pub use super::subject::{Environment, Role};
 
 /// Resolves a spec into a `Job`. It is long because it resolves each field of the model in
 /// turn (each through a function of its own) and assembles them; splitting the assembly would

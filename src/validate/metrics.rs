@@ -2,7 +2,7 @@
 //! TaskManager, scraped through a PodMonitor or pod annotations. Project defaults (also per
 //! environment) lie under the spec's own settings.
 
-use super::job::Environment;
+use super::subject::Environment;
 use super::Defaults;
 use crate::load::spec::JobSpec;
 

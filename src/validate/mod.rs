@@ -20,6 +20,7 @@ mod resources;
 mod secrets;
 mod sql;
 pub mod state;
+mod subject;
 pub mod units;
 mod volumes;
 
@@ -36,6 +37,9 @@ use crate::load::{Inputs, Source};
 use crate::model::{Job, Process};
 use profile::Component;
 
+/// Project files as the loader read them.
+pub type ProjectFiles = BTreeMap<String, Result<String, crate::load::input::InputError>>;
+
 /// Project-wide defaults after validation.
 #[derive(Clone)]
 pub struct Defaults {
@@ -49,7 +53,7 @@ pub struct Defaults {
     pub pull_secrets: Vec<String>,
     pub labels: BTreeMap<String, String>,
     /// Project files that volumes turn into ConfigMaps, as the loader read them.
-    pub files: extras::ProjectFiles,
+    pub files: ProjectFiles,
     /// The project's metrics, and each environment's (checked at the project file).
     pub metrics: Option<crate::load::pod::MetricsSpec>,
     pub env_metrics: BTreeMap<String, crate::load::pod::MetricsSpec>,
@@ -97,7 +101,7 @@ pub fn validate(inputs: &Inputs, diags: &mut Diagnostics) -> Vec<Job> {
             *env,
             src,
             spec,
-            &job::Role::Cluster,
+            &subject::Role::Cluster,
             &mut d,
         );
         (job, d)
@@ -113,14 +117,14 @@ pub fn validate(inputs: &Inputs, diags: &mut Diagnostics) -> Vec<Job> {
         let (src, spec) = &inputs.jobs[*i];
         let mut d = Diagnostics::default();
         let role = match &spec.session {
-            None => Some(job::Role::Application),
+            None => Some(subject::Role::Application),
             Some(name) => {
                 let env_name = env.map(|(n, _)| n.clone());
                 let found = clusters
                     .iter()
                     .find(|c| &c.name == name && c.environment == env_name);
                 match found {
-                    Some(c) => Some(job::Role::SessionJob(c)),
+                    Some(c) => Some(subject::Role::SessionJob(c)),
                     None => {
                         unknown_cluster(inputs, src, name, &mut d);
                         None
@@ -146,7 +150,7 @@ fn one(
     env: Option<(&String, &EnvironmentSpec)>,
     src: &Source,
     spec: &JobSpec,
-    role: &job::Role,
+    role: &subject::Role,
     d: &mut Diagnostics,
 ) -> Option<Job> {
     let profiles = &inputs.profiles;
@@ -161,7 +165,7 @@ fn one(
                 ),
                 None => (src.clone(), spec.clone()),
             };
-            let env = job::Environment {
+            let env = subject::Environment {
                 name: env_name,
                 project: inputs
                     .project_src
@@ -403,7 +407,7 @@ fn project_logging(
     src: Option<&Source>,
     l: Option<&crate::load::spec::LoggingSpec>,
     env: Option<&str>,
-    files: &extras::ProjectFiles,
+    files: &ProjectFiles,
     diags: &mut Diagnostics,
 ) -> Option<crate::load::spec::LoggingSpec> {
     let (src, l) = (src?, l?);

@@ -1,7 +1,7 @@
 //! User-supplied Flink options (`flinkConfig`): flattened, checked against the job's Flink
 //! version and against the keys flinkgen owns, and converted to typed values.
 
-use super::job::Environment;
+use super::subject::Environment;
 use crate::load::spec::JobSpec;
 
 use crate::load::tree::Tree;

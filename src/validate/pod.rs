@@ -123,7 +123,7 @@ pub fn labels(
 pub fn logging(
     src: &Source,
     l: Option<&LoggingSpec>,
-    files: &super::extras::ProjectFiles,
+    files: &super::ProjectFiles,
     diags: &mut Diagnostics,
 ) -> Logging {
     let mut out = Logging {
@@ -174,7 +174,7 @@ pub fn logging(
 fn log_file(
     src: &Source,
     path: &str,
-    files: &super::extras::ProjectFiles,
+    files: &super::ProjectFiles,
     diags: &mut Diagnostics,
 ) -> Option<String> {
     super::image::project_path(src, "logging.file", path, false, diags)?;

@@ -5,7 +5,7 @@
 //! 2.x's needs the SQL gateway jar, which no distribution on PyPI ships to verify it with).
 
 use super::image::{jar, plain_path_char, project_path};
-use super::job::Role;
+use super::subject::Role;
 use crate::derive::wiring;
 use crate::diag::Diagnostics;
 use crate::flink::Version;
@@ -44,7 +44,7 @@ pub fn declared(
     src: &Source,
     spec: &JobSpec,
     role: &Role,
-    files: &super::extras::ProjectFiles,
+    files: &super::ProjectFiles,
     diags: &mut Diagnostics,
 ) -> Option<Declared> {
     let has_jar = spec.jar.is_some() || spec.jar_uri.is_some();
@@ -278,7 +278,7 @@ fn script_check(
     src: &Source,
     field: &str,
     script: &str,
-    files: &super::extras::ProjectFiles,
+    files: &super::ProjectFiles,
     diags: &mut Diagnostics,
 ) {
     if script.ends_with('/') {

@@ -11,7 +11,7 @@ use crate::load::tree::Tree;
 use crate::load::Source;
 use crate::model::Resource;
 
-use super::extras::ProjectFiles;
+use super::ProjectFiles;
 
 /// Kinds that belong to no namespace: a job's folder deploys into its namespace only.
 const CLUSTER_SCOPED: &[&str] = &[

@@ -48,7 +48,7 @@ pub fn secret_options(
             diags.push(src.error(&format!("{field}.secret"), e));
             continue;
         }
-        if !super::extras::config_key(&r.key) {
+        if !super::units::config_key(&r.key) {
             diags.push(src.error(
                 &format!("{field}.key"),
                 format!(

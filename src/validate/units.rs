@@ -226,6 +226,27 @@ pub fn label_value(v: &str) -> Result<(), String> {
     }
 }
 
+/// A key of a Secret or ConfigMap: `[-._a-zA-Z0-9]+`.
+/// As Kubernetes' `IsConfigMapKey`: the kubelet writes each key as a file beside its own `..data`
+/// link, so `.`, `..` and names starting with `..` are refused by the API server.
+pub fn config_key(k: &str) -> bool {
+    !k.is_empty()
+        && k.len() <= 253
+        && k != "."
+        && !k.starts_with("..")
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// A disk size as people write it: whole GiB as `Gi`, else `Mi`.
+pub fn disk_size(bytes: u64) -> String {
+    if bytes > 0 && bytes.is_multiple_of(1 << 30) {
+        format!("{}Gi", bytes >> 30)
+    } else {
+        crate::derive::quantity::k8s_memory(bytes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

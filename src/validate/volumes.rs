@@ -11,8 +11,9 @@ use crate::load::pod::{ConfigMapSource, HostPathSpec, VolumeSpec};
 use crate::load::Source;
 use crate::model::Mount;
 
-use super::extras::{config_key, disk_size, ProjectFiles};
 use super::units;
+use super::units::{config_key, disk_size};
+use super::ProjectFiles;
 
 /// Volume names flinkgen's own mounts use.
 const RESERVED_VOLUMES: &[&str] = &[
