@@ -29,7 +29,6 @@ type Processes = (Option<Process>, Option<Process>, u32, u32);
 
 /// The JobManager and TaskManager, TaskManager replicas and slots: a session job's are its
 /// cluster's.
-#[allow(clippy::too_many_arguments)]
 pub fn processes(
     src: &Source,
     spec: &JobSpec,
@@ -66,17 +65,14 @@ pub fn processes(
         ),
     ]
     .map(|(component, field, name, overrides, default)| {
-        process(
-            src,
+        let choice = super::ProfileChoice {
             component,
             field,
             name,
-            overrides.as_ref(),
-            default.as_ref(),
-            profiles,
-            version,
-            diags,
-        )
+            overrides: overrides.as_ref(),
+            default: default.as_ref(),
+        };
+        process(src, choice, profiles, version, diags)
     });
     let replicas = spec.task_manager.replicas.unwrap_or(1);
     let slots = spec.task_manager.slots.unwrap_or(1);

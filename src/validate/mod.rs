@@ -576,19 +576,32 @@ fn check_unused_profiles(inputs: &Inputs, defaults: &Defaults, diags: &mut Diagn
     }
 }
 
+/// Which profile one process of a job uses: the spec's (`jobManager.profile`) or the
+/// project's default, and the job's overrides of single fields.
+pub struct ProfileChoice<'a> {
+    pub component: Component,
+    /// `jobManager` or `taskManager`, for messages.
+    pub field: &'a str,
+    pub name: Option<&'a String>,
+    pub overrides: Option<&'a ProfileSpec>,
+    pub default: Option<&'a String>,
+}
+
 /// Resolves the profile of one process of a job, with the job's overrides on top.
-#[allow(clippy::too_many_arguments)]
 fn process(
     src: &Source,
-    component: Component,
-    field: &str,
-    name: Option<&String>,
-    overrides: Option<&ProfileSpec>,
-    default: Option<&String>,
+    choice: ProfileChoice,
     profiles: &Profiles,
     version: Option<Version>,
     diags: &mut Diagnostics,
 ) -> Option<Process> {
+    let ProfileChoice {
+        component,
+        field,
+        name,
+        overrides,
+        default,
+    } = choice;
     let from_default = name.is_none();
     let Some(name) = name.or(default) else {
         let d = src.key_error(
