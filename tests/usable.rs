@@ -253,8 +253,11 @@ impl Folder {
     }
 }
 
+/// The objects of one folder refer to each other: every Service selects a pod of the folder,
+/// workloads their own pods, the autoscaler its TaskManagers, the budget never the
+/// JobManager, the binding the pods' account, the Ingress a Service of the folder.
 #[test]
-fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
+fn objects_of_a_folder_refer_to_each_other() {
     for dir in job_dirs() {
         let f = Folder::read(&dir);
         let ctx = dir.display();
@@ -388,6 +391,18 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
             );
             assert_eq!(backend.port.unwrap().number, Some(8081), "{ctx}");
         }
+    }
+}
+
+/// An Operator folder's FlinkDeployment names its account and its image's jar and leaves the
+/// keys the Operator forbids; a session submitter submits a file its image has, to its
+/// cluster, under a fixed job id.
+#[test]
+fn operator_and_submitter_folders_agree() {
+    for dir in job_dirs() {
+        let f = Folder::read(&dir);
+        let ctx = dir.display();
+        let account = f.one::<ServiceAccount>("ServiceAccount");
         if let Some((_, fd)) = f.docs.iter().find(|(_, j)| j["kind"] == "FlinkDeployment") {
             let spec = &fd["spec"];
             let sa = account.as_ref().and_then(|s| s.metadata.name.clone());
@@ -466,7 +481,29 @@ fn manifests_survive_kubernetes_types_and_agree_with_each_other() {
             assert!(env["FLINK_REST_HOST"].ends_with(".svc"), "{ctx}");
             continue;
         }
+    }
+}
 
+/// A standalone or native folder's Flink configuration agrees with its pods and Services:
+/// memory, mounted file, config hash, Java flags, addresses, ports, HA, native ids, slots.
+#[test]
+fn flink_configuration_agrees_with_the_pods() {
+    for dir in job_dirs() {
+        let f = Folder::read(&dir);
+        let ctx = dir.display();
+        let services = f.of_kind::<Service>("Service");
+        let pods = f.pods();
+        let operator = f
+            .docs
+            .iter()
+            .any(|(_, j)| j["kind"] == "FlinkDeployment" || j["kind"] == "FlinkSessionJob");
+        if operator || dir.join("submit-job.yaml").exists() {
+            continue;
+        }
+        let account = f.one::<ServiceAccount>("ServiceAccount");
+        let bound = f
+            .one::<RoleBinding>("RoleBinding")
+            .map(|b| b.subjects.unwrap()[0].name.clone());
         let cm: ConfigMap = f
             .of_kind::<ConfigMap>("ConfigMap")
             .into_iter()
