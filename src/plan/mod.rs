@@ -11,14 +11,15 @@ use crate::load::spec::LogLevel;
 use crate::model::{Jar, Job, Kind, Logging, Process, Program, Restore};
 
 mod context;
+mod operator;
+mod process;
 mod views;
 pub use context::{context, FIELDS};
+use operator::*;
+use process::*;
 pub use views::*;
 
 pub const GENERATOR: &str = concat!("flinkgen ", env!("CARGO_PKG_VERSION"));
-
-/// The variable a TaskManager with local state reads its pod name from.
-const POD_NAME_ENV: &str = "FLINKGEN_POD_NAME";
 
 /// A job's files: each path below the output folder with its template, all rendered from
 /// the one view.
@@ -47,27 +48,6 @@ pub struct Mounted {
     pub pod_template_text: String,
     pub config_hash: String,
 }
-
-/// Keys the Operator writes itself from the resource's other fields.
-const OPERATOR_SETS: &[&str] = &[
-    "jobmanager.rpc.address",
-    "jobmanager.memory.process.size",
-    "taskmanager.memory.process.size",
-    "parallelism.default",
-];
-
-/// Libraries that log too much at INFO for a console. The Netty one is harmless but alarming.
-const DEFAULT_LOGGERS: &[(&str, LogLevel)] = &[
-    ("org.apache.hadoop", LogLevel::Warn),
-    ("org.apache.kafka", LogLevel::Info),
-    ("org.apache.pekko", LogLevel::Info),
-    ("org.apache.zookeeper", LogLevel::Info),
-    ("org.apache.flink.shaded.zookeeper3", LogLevel::Info),
-    (
-        "org.jboss.netty.channel.DefaultChannelPipeline",
-        LogLevel::Off,
-    ),
-];
 
 /// Manifests only some jobs ask for.
 const NETWORK_POLICIES: &[(&str, &str)] = &[
@@ -173,26 +153,6 @@ fn policies(job: &Job) -> Vec<(&'static str, &'static str)> {
     if !job.resources.is_empty() {
         all.push(RESOURCES);
     }
-    all
-}
-
-fn operator_manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
-    if let Kind::SessionJob(_) = job.kind {
-        return vec![("flinksessionjob.yaml", "flinksessionjob.yaml.j2")];
-    }
-    let mut all = Vec::new();
-    if job.writes_service_account() {
-        all.push(RBAC[0]);
-    }
-    // Standalone pods without HA never call the API: the Operator only requires the account.
-    if job.calls_api() {
-        all.extend_from_slice(&RBAC[1..]);
-    }
-    if has_project_files(job) {
-        all.push(FILES_CONFIG_MAP);
-    }
-    all.push(("flinkdeployment.yaml", "flinkdeployment.yaml.j2"));
-    all.extend(policies(job));
     all
 }
 
@@ -530,77 +490,6 @@ fn build_view(job: &Job, b: &crate::model::Build, out_dir: &str) -> BuildView {
     }
 }
 
-fn operator_view(job: &Job) -> OperatorView {
-    use crate::derive::quantity as units;
-    // A session cluster's parallelism is the default of its jobs, which the Operator does not
-    // set from any other field.
-    let cluster = matches!(job.kind, Kind::SessionCluster);
-    let flink_configuration = job
-        .options
-        .iter()
-        .filter(|(k, _)| {
-            !OPERATOR_SETS.contains(&k.as_str()) || (cluster && *k == "parallelism.default")
-        })
-        .map(|(k, v)| (k.clone(), config::cli_value(v)))
-        .collect();
-    let tm = &job.task_manager;
-    let standard = ["cpu", "memory", "ephemeral-storage"];
-    let extra = |m: &BTreeMap<String, String>| -> BTreeMap<String, String> {
-        m.iter()
-            .filter(|(k, _)| !standard.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    };
-    let session = match &job.kind {
-        Kind::SessionJob(s) => Some(s),
-        _ => None,
-    };
-    // Every job has a jar and a parallelism; a session cluster has no job part.
-    let job_view =
-        wiring::program_jar_uri(job)
-            .zip(job.parallelism)
-            .map(|(jar_uri, parallelism)| OperatorJobView {
-                jar_uri,
-                entry_class: job.entry_class.clone(),
-                args: operator_job_args(job),
-                parallelism: parallelism.into(),
-                upgrade_mode: job.upgrade_mode.map_or("stateless", |m| m.as_str()),
-                savepoint_trigger_nonce: job.savepoint_trigger_nonce,
-                initial_savepoint_path: job.restore.as_ref().map(|r| r.path.clone()),
-                allow_non_restored_state: job
-                    .restore
-                    .as_ref()
-                    .is_some_and(|r| r.allow_non_restored_state),
-                deployment_name: session.map(|s| s.cluster.clone()),
-                cluster_source: session.map(|s| s.cluster_source.clone()),
-            });
-    OperatorView {
-        flink_version: format!("v{}_{}", job.version.major, job.version.minor),
-        flink_configuration,
-        jobmanager_memory: units::flink_size(job.job_manager.memory.total_process()),
-        jobmanager_cpu: job.job_manager.cpu_millis.map(|m| m as f64 / 1000.0),
-        taskmanager_memory: units::flink_size(tm.memory.total_process()),
-        taskmanager_cpu: tm.cpu_millis.map(|m| m as f64 / 1000.0),
-        taskmanager_ephemeral_storage: tm.requests.get("ephemeral-storage").cloned(),
-        taskmanager_replicas: (!job.is_native() && !job.task_manager_replicas_derived)
-            .then_some(job.task_manager_replicas),
-        taskmanager_extra_requests: extra(&tm.requests),
-        taskmanager_extra_limits: extra(&tm.limits),
-        jobmanager_token: job.is_native() || job.ha.is_some(),
-        taskmanager_token: job.ha.is_some(),
-        ingress_template: job.ingress.as_ref().map(|i| {
-            let host = i.host.as_deref().unwrap_or_default();
-            if i.path == "/" && !host.is_empty() {
-                host.to_string()
-            } else {
-                format!("{host}{}", i.path)
-            }
-        }),
-        job: job_view,
-        restart_nonce: job.restart_nonce,
-    }
-}
-
 fn submit_view(job: &Job, s: &crate::model::Submission) -> SubmitView {
     let mut labels = common_labels(job);
     if flink_selects(job) {
@@ -667,256 +556,6 @@ fn common_labels(job: &Job) -> BTreeMap<String, String> {
     labels.insert("app.kubernetes.io/version".into(), version);
     labels
 }
-
-/// One process's view: resources, scheduling and the pod additions. Long because it is the
-/// view's struct literal, one field per line, as `view` is.
-fn process(job: &Job, component: &str, p: &Process) -> ProcessView {
-    // Only immutable facts go in the selector: Deployment selectors cannot change later.
-    let (app, comp) = if flink_selects(job) {
-        ("app", "component")
-    } else {
-        ("app.kubernetes.io/instance", "app.kubernetes.io/component")
-    };
-    let mut selector: BTreeMap<String, String> = [
-        (app.to_string(), job.name.clone()),
-        (comp.to_string(), component.to_string()),
-    ]
-    .into();
-    if job.is_native() {
-        // Flink labels the pods it creates with this, and finds its TaskManagers by it.
-        selector.insert("type".into(), "flink-native-kubernetes".into());
-    }
-    let mut labels = common_labels(job);
-    labels.extend(selector.clone());
-    labels.insert("app.kubernetes.io/component".into(), component.into());
-    let mut pod_labels = labels.clone();
-    pod_labels.extend(p.pod_labels.clone());
-    ProcessView {
-        // Native TaskManagers look up the JobManager Deployment by the cluster id.
-        name: if job.is_native() && component == "jobmanager" {
-            job.name.clone()
-        } else {
-            format!("{}-{component}", job.name)
-        },
-        profile: p.profile.clone(),
-        requests: p.requests.clone(),
-        limits: p.limits.clone(),
-        labels,
-        pod_labels,
-        selector,
-        node_selector: p.node_selector.clone(),
-        tolerations: p.tolerations.clone(),
-        affinity: p.affinity.clone(),
-        env: p
-            .extras
-            .env
-            .values()
-            .cloned()
-            // The Operator's TaskManagers cannot use them (only its JobManager takes -D options).
-            .chain(
-                job.secret_options
-                    .iter()
-                    .filter(|_| !(job.is_operator() && component == "taskmanager"))
-                    .map(|o| o.env_var()),
-            )
-            .collect(),
-        env_from: p.extras.env_from.clone(),
-        mounts: p
-            .extras
-            .mounts
-            .iter()
-            .map(|(path, m)| {
-                let mut mount = serde_json::json!({ "name": m.name, "mountPath": path });
-                if m.read_only {
-                    mount["readOnly"] = serde_json::json!(true);
-                }
-                mount
-            })
-            .collect(),
-        volumes: p
-            .extras
-            .mounts
-            .values()
-            .map(|m| {
-                if m.files.is_empty() {
-                    return m.volume.clone();
-                }
-                let items: Vec<serde_json::Value> = m
-                    .files
-                    .keys()
-                    .map(|k| serde_json::json!({ "key": wiring::files_key(&m.name, k), "path": k }))
-                    .collect();
-                serde_json::json!({
-                    "name": m.name,
-                    "configMap": { "name": wiring::files_config_map(&job.name), "items": items },
-                })
-            })
-            .collect(),
-        annotations: {
-            let mut a = p.extras.annotations.clone();
-            if let Some(m) = job.metrics.as_ref().filter(|m| m.annotations) {
-                a.insert("prometheus.io/scrape".into(), "true".into());
-                a.insert("prometheus.io/port".into(), m.port.to_string());
-                a.insert("prometheus.io/path".into(), "/metrics".into());
-            }
-            // The Operator upgrades a deployment when its spec changes; the ConfigMap of
-            // project files is not part of it, so its content's hash is, to roll the pods
-            // when a mounted file is edited (as flinkgen/config-sha256 does elsewhere).
-            if job.is_operator() {
-                let mut h = crate::hash::Parts::default();
-                let mut any = false;
-                for m in p.extras.mounts.values() {
-                    for (key, text) in &m.files {
-                        h.add(&m.name).add(key).add(text);
-                        any = true;
-                    }
-                }
-                if any {
-                    a.insert(FILES_HASH_ANNOTATION.into(), h.hex(32));
-                }
-            }
-            a
-        },
-        priority_class_name: p.extras.priority_class_name.clone(),
-        termination_grace_period_seconds: p.extras.termination_grace_period_seconds,
-        sidecars: p.extras.sidecars.clone(),
-        init_containers: p.extras.init_containers.clone(),
-    }
-}
-
-fn loggers(logging: &Logging) -> Vec<LoggerView> {
-    let mut levels: BTreeMap<String, LogLevel> = DEFAULT_LOGGERS
-        .iter()
-        .map(|(n, l)| (n.to_string(), *l))
-        .collect();
-    levels.extend(logging.loggers.clone());
-    let mut ids = std::collections::BTreeSet::new();
-    levels
-        .into_iter()
-        .enumerate()
-        .map(|(i, (name, level))| {
-            let mut id: String = name
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-                .collect();
-            if !ids.insert(id.clone()) {
-                id = format!("{id}_{i}");
-                ids.insert(id.clone());
-            }
-            LoggerView {
-                id,
-                name,
-                level: level.as_str(),
-            }
-        })
-        .collect()
-}
-
-/// `standalone-job` stops parsing options at the first token it does not know, so every Flink
-/// option goes before the program arguments. `--host` is never used: 2.x no longer parses it,
-/// while `-D` works on every version.
-fn jobmanager_args(job: &Job) -> Vec<String> {
-    let ha = job.ha.is_some();
-    match (job.is_native(), &job.kind) {
-        (true, Kind::SessionCluster) => {
-            return ["bash", "-c", "kubernetes-jobmanager.sh kubernetes-session"]
-                .map(String::from)
-                .to_vec()
-        }
-        (true, _) => {
-            return [
-                "bash",
-                "-c",
-                "kubernetes-jobmanager.sh kubernetes-application",
-            ]
-            .map(String::from)
-            .to_vec()
-        }
-        (false, Kind::SessionCluster) => {
-            // jobmanager.sh turns a host argument into the advertised RPC address, and takes
-            // dynamic properties only as separate `-D` and `key=value` words.
-            let mut args = vec!["jobmanager".to_string()];
-            if ha {
-                args.push("$(POD_IP)".into());
-            }
-            for o in &job.secret_options {
-                args.extend(["-D".to_string(), o.property()]);
-            }
-            return args;
-        }
-        _ => {}
-    }
-    let mut args = vec!["standalone-job".to_string()];
-    if ha {
-        args.push("-Djobmanager.rpc.address=$(POD_IP)".into());
-    }
-    args.extend(job.secret_options.iter().map(|o| o.flag()));
-    // A jar in usrlib/ (the generated image's copy of the project jar or the SQL runner, or
-    // one an image has there) is found by scanning it, as it is on every version; any other
-    // jar is named with --jars (Flink 1.19+; validation refuses the rest).
-    let scanned = |jar: &Jar| match jar {
-        Jar::Built(_) => true,
-        Jar::InImage(path) => wiring::under(path, wiring::USRLIB),
-        Jar::Remote(_) => false,
-    };
-    match &job.jar {
-        Some(jar) if !scanned(jar) && job.version.at_least(1, 19) => {
-            args.extend([
-                "--jars".to_string(),
-                container_arg(&wiring::jar_uri(&job.name, jar)),
-            ]);
-        }
-        _ => {}
-    }
-    if let Some(c) = &job.entry_class {
-        args.extend(["--job-classname".to_string(), container_arg(c)]);
-    }
-    args.extend(
-        job.restore
-            .iter()
-            .flat_map(Restore::flags)
-            .map(|a| container_arg(&a)),
-    );
-    args.extend(job.args.iter().map(|a| container_arg(a)));
-    args
-}
-
-/// A value as a container argument: Kubernetes expands `$(NAME)` in `command` and `args` and
-/// turns `$$` into `$`, so every `$` of user text is doubled to reach the process unchanged.
-fn container_arg(value: &str) -> String {
-    value.replace('$', "$$")
-}
-
-/// A FlinkDeployment's `job.args`. In standalone mode the Operator makes them the JobManager
-/// container's arguments, after the entrypoint's own options: the kubelet expands `$(VAR)` in
-/// them (so user text has every `$` doubled, as in flinkgen's own containers), and a leading
-/// `-Dkey=$(VAR)` is a dynamic property read from a Secret (`flinkConfigFromSecrets`). In
-/// native mode they are the program's arguments only, passed through Flink's configuration.
-fn operator_job_args(job: &Job) -> Vec<String> {
-    if job.is_native() {
-        return job.args.clone();
-    }
-    job.secret_options
-        .iter()
-        .map(|o| o.flag())
-        .chain(job.args.iter().map(|a| container_arg(a)))
-        .collect()
-}
-
-/// The JobManager of an application is a `batch/v1` Job, which completes only when every
-/// container has exited: a log forwarder in `containers` would keep it running after the job
-/// finished, and its readiness would gate the Service. Kubernetes' native sidecars (an init
-/// container with `restartPolicy: Always`, on by default from 1.29, GA in 1.33) run beside the
-/// main container and are stopped when it ends, so the Job completes.
-fn native_sidecars(p: &mut ProcessView) {
-    for mut c in std::mem::take(&mut p.sidecars) {
-        c["restartPolicy"] = serde_json::json!("Always");
-        p.init_containers.push(c);
-    }
-}
-
-/// On the Operator's pod templates: a hash of the project files the pods mount.
-const FILES_HASH_ANNOTATION: &str = "flinkgen/files-sha256";
 
 /// Hash of everything mounted into the pods' conf folder, so any change to it rolls them.
 fn config_hash(v: &JobView, log4j_text: &str, pod_template_text: &str) -> String {
