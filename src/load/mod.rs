@@ -1,5 +1,6 @@
 //! Stage 1, load: find the project file, job specs and profiles, and parse them into raw types.
 
+pub mod image;
 pub mod input;
 #[macro_use]
 pub mod pod;
@@ -7,6 +8,7 @@ pub mod profile;
 pub mod project;
 pub mod scalar;
 pub mod spec;
+pub mod state;
 pub mod tree;
 pub mod yaml;
 
