@@ -1,0 +1,92 @@
+//! Tests of the parent module, kept apart to keep it short.
+
+use super::*;
+
+fn files(pairs: &[(&str, &str)]) -> (Files, Owners) {
+    let f: Files = pairs
+        .iter()
+        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .collect();
+    let s: Owners = pairs
+        .iter()
+        .map(|(p, t)| (p.to_string(), owner(t, &format!("jobs/{}.yaml", &p[..1]))))
+        .collect();
+    (f, s)
+}
+
+#[test]
+fn writes_prunes_and_refuses_hand_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    let all = Scope::default();
+    let (f, s) = files(&[("a/x.yaml", "one\n"), ("b/y.yaml", "two\n")]);
+    assert_eq!(
+        check(out, "out", &f, &s, &all).len(),
+        3,
+        "two files and the lock are missing"
+    );
+    let r = write(out, &f, &s, &all, false).unwrap();
+    assert_eq!(r.written, vec!["a/x.yaml", "b/y.yaml", LOCK_FILE]);
+    assert!(check(out, "out", &f, &s, &all).is_empty());
+
+    // A hand edit is reported and protected.
+    std::fs::write(out.join("a/x.yaml"), "edited\n").unwrap();
+    let d = check(out, "out", &f, &s, &all);
+    assert_eq!((d.len(), &d[0].kind), (1, &DriftKind::HandEdited));
+    assert!(
+        matches!(write(out, &f, &s, &all, false), Err(WriteError::Conflicts(c)) if c == vec![Conflict::HandEdited("a/x.yaml".into())])
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("a/x.yaml")).unwrap(),
+        "edited\n"
+    );
+    write(out, &f, &s, &all, true).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(out.join("a/x.yaml")).unwrap(),
+        "one\n"
+    );
+
+    // A job that is gone is pruned, with its folder; a foreign file is never touched.
+    std::fs::write(out.join("b/notes.txt"), "mine").unwrap();
+    let (f2, s2) = files(&[("a/x.yaml", "one\n")]);
+    let d = check(out, "out", &f2, &s2, &all);
+    assert!(d
+        .iter()
+        .any(|x| x.path == "out/b/y.yaml" && x.kind == DriftKind::Orphaned));
+    let r = write(out, &f2, &s2, &all, false).unwrap();
+    assert_eq!(r.deleted, vec!["b/y.yaml"]);
+    assert!(out.join("b/notes.txt").exists());
+    std::fs::remove_file(out.join("b/notes.txt")).unwrap();
+
+    // A file flinkgen never wrote is not overwritten.
+    let (f3, s3) = files(&[("a/x.yaml", "one\n"), ("c/z.yaml", "three\n")]);
+    std::fs::create_dir_all(out.join("c")).unwrap();
+    std::fs::write(out.join("c/z.yaml"), "someone else's\n").unwrap();
+    assert!(
+        matches!(write(out, &f3, &s3, &all, false), Err(WriteError::Conflicts(c)) if c == vec![Conflict::NotOwned("c/z.yaml".into())])
+    );
+}
+
+#[test]
+fn a_scope_leaves_other_jobs_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    let (f, s) = files(&[("a/x.yaml", "one\n"), ("b/y.yaml", "two\n")]);
+    write(out, &f, &s, &Scope::default(), false).unwrap();
+    let only_a = Scope {
+        sources: Some(vec!["jobs/a.yaml".into()]),
+    };
+    let (f2, s2) = files(&[("a/x.yaml", "uno\n")]);
+    let r = write(out, &f2, &s2, &only_a, false).unwrap();
+    assert_eq!(
+        (r.written.len(), r.deleted.len()),
+        (2, 0),
+        "a's file and the lock"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("b/y.yaml")).unwrap(),
+        "two\n"
+    );
+    let lock = lock::parse(&std::fs::read_to_string(out.join(LOCK_FILE)).unwrap()).unwrap();
+    assert_eq!(lock.len(), 2, "b's entry is kept");
+}
