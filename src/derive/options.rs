@@ -15,6 +15,7 @@ fn text(s: &str) -> Value {
 }
 
 /// The state backend, checkpointing and savepoint options of a job.
+/// Long because each checkpoint, savepoint and backend option is one insert, spelled per version.
 pub fn state(s: &State, v: Version) -> Options {
     let mut o = Options::new();
     if let Some(b) = s.backend {

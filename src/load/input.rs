@@ -150,6 +150,7 @@ enum Step {
     Link(Vec<u8>),
 }
 
+/// Long because every way a part of the path can fail to open is named where the descriptor is.
 fn walk(root: &OwnedFd, path: &[String]) -> Result<Step, InputError> {
     let Some((last, folders)) = path.split_last() else {
         return Err(refused(

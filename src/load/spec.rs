@@ -197,6 +197,7 @@ impl JobSpec {
     /// This spec as one environment sees it. Flink options are not merged here: validation
     /// reads them from each place separately, so errors point at the line that set them.
     /// Destructured so that a new overlay field that is not merged fails to compile.
+    /// Long because it destructures the overlay, so that a new field not merged here fails to compile.
     pub fn with_overlay(&self, o: &JobOverlay) -> JobSpec {
         let JobOverlay {
             namespace,
@@ -546,6 +547,7 @@ pub struct ClusterSpec {
 impl ClusterSpec {
     /// The cluster as a job spec without a job, so both share one validation.
     /// Destructured so that a new cluster field that is not carried over fails to compile.
+    /// Long because it destructures the cluster, so that a field not carried over fails to compile.
     pub fn into_job_spec(self) -> JobSpec {
         let ClusterSpec {
             name,

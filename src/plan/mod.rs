@@ -211,6 +211,7 @@ pub fn plan(
 }
 
 // Long because it is the view's struct literal, one line per field the templates read.
+/// Long because it is the view's struct literal, one field per line.
 fn view(job: &Job, out_dir: &str) -> JobView {
     let format = job.version.config_format();
     let header = format!(

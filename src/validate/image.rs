@@ -26,6 +26,7 @@ pub struct Needs<'a> {
 
 /// Resolves the image; `version` may change its patch to the one an official `image.ref`
 /// names, which is the Flink release that actually runs.
+/// Long because the three ways to have an image (a ref, the cluster's, a build) resolve here in turn.
 pub fn image(
     src: &Source,
     spec: Option<&ImageSpec>,
@@ -178,6 +179,7 @@ fn build_fields(spec: &ImageSpec) -> [(&'static str, bool); 6] {
 /// An existing image: a plain reference, pinned by a tag or digest; an official Flink image
 /// must run the spec's Flink line and Java. Returns it, and whether the Flink patch release it
 /// runs is known.
+/// Long because each rule of an existing image (fields, reference, tag, Java, plugins, layout) is one check.
 fn existing(
     src: &Source,
     spec: &ImageSpec,
@@ -246,27 +248,9 @@ fn existing(
         ok &= official_tag(src, &r, needs.exact_version, version, spec.java, diags);
         known |= tag.split('-').next().unwrap_or("").split('.').count() == 3;
     } else if let Some(from) = &spec.built_from {
-        // Its own tag says nothing about Flink; the official image it was built from does.
-        let (from_name, from_tag, from_pinned) = split_reference(from);
-        match from_tag.filter(|_| official(from_name) && plain_reference(from)) {
-            Some(t) if t.split('-').next().unwrap_or("").split('.').count() == 3 => {
-                let r = Official {
-                    reference: from,
-                    tag: t,
-                    pinned: from_pinned,
-                    field: "image.builtFrom",
-                };
-                ok &= official_tag(src, &r, needs.exact_version, version, spec.java, diags);
-                known = true;
-            }
-            _ => {
-                diags.push(
-                    src.error("image.builtFrom", format!("`{from}` is not an official Flink image of a release"))
-                        .help("name the official image and release the image was built FROM, such as flink:1.20.3-scala_2.12-java17"),
-                );
-                ok = false;
-            }
-        }
+        let fits = built_from(src, from, needs.exact_version, version, spec.java, diags);
+        ok &= fits;
+        known = fits;
     } else {
         diags.push(
             src.warning("image.ref", format!("`{reference}` is not the official Flink image; the pods assume its layout (Flink in /opt/flink, the flink user uid 9999, the image's docker-entrypoint.sh and the Flink {} release)", version.minor_str()))
@@ -274,6 +258,37 @@ fn existing(
         );
     }
     ok.then(|| (reference.to_string(), known))
+}
+
+/// `image.builtFrom`: the official image of a release an image of the user's own was built
+/// FROM. Its own tag says nothing about Flink; the official one's does, and must fit the spec.
+fn built_from(
+    src: &Source,
+    from: &str,
+    exact_version: bool,
+    version: &mut Version,
+    java: Option<u32>,
+    diags: &mut Diagnostics,
+) -> bool {
+    let (from_name, from_tag, from_pinned) = split_reference(from);
+    match from_tag.filter(|_| official(from_name) && plain_reference(from)) {
+        Some(t) if t.split('-').next().unwrap_or("").split('.').count() == 3 => {
+            let r = Official {
+                reference: from,
+                tag: t,
+                pinned: from_pinned,
+                field: "image.builtFrom",
+            };
+            official_tag(src, &r, exact_version, version, java, diags)
+        }
+        _ => {
+            diags.push(
+                src.error("image.builtFrom", format!("`{from}` is not an official Flink image of a release"))
+                    .help("name the official image and release the image was built FROM, such as flink:1.20.3-scala_2.12-java17"),
+            );
+            false
+        }
+    }
 }
 
 /// Letters, digits and `._-/:@`, as the reference is written into manifests and configs.
@@ -325,6 +340,7 @@ struct Official<'a> {
     field: &'a str,
 }
 
+/// Long because it reads the tag's release and Java and checks each against the spec in turn.
 fn official_tag(
     src: &Source,
     r: &Official,
@@ -676,24 +692,5 @@ fn tag(src: &Source, spec: &ImageSpec, diags: &mut Diagnostics) -> Option<String
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn references_split_at_the_tag_not_the_registry_port() {
-        assert_eq!(
-            split_reference("flink:1.20.3-scala_2.12-java17"),
-            ("flink", Some("1.20.3-scala_2.12-java17"), false)
-        );
-        assert_eq!(
-            split_reference("registry:5000/team/job:1.0@sha256:ab"),
-            ("registry:5000/team/job", Some("1.0"), true)
-        );
-        assert_eq!(
-            split_reference("registry:5000/team/job"),
-            ("registry:5000/team/job", None, false)
-        );
-        assert!(official("docker.io/library/flink") && official("apache/flink"));
-        assert!(!official("example.com/flink"));
-    }
-}
+#[path = "image/tests.rs"]
+mod tests;

@@ -301,6 +301,7 @@ impl Defaults {
     }
 }
 
+/// Long because it checks each project-wide setting where it is read, one after the other.
 fn defaults(inputs: &Inputs, diags: &mut Diagnostics) -> Defaults {
     let p = &inputs.project;
     let src = inputs.project_src.as_ref();

@@ -40,6 +40,7 @@ pub struct Entry {
 
 /// Which program the spec declares; exactly one of `jar`, `python` and `sql` (a session
 /// cluster declares none, or `python` for its jobs' Python functions).
+/// Long because it resolves the three kinds of program (a jar, Python, SQL) and their entry in turn.
 pub fn declared(
     src: &Source,
     spec: &JobSpec,

@@ -165,6 +165,20 @@ fn object(
         }
         _ => json["metadata"]["namespace"] = json!(namespace),
     }
+    checked(at, json, &api, &kind, &name, job, diags)
+}
+
+/// A namespaced object's content: no Secret data nor secret value, no name of flinkgen's, and
+/// the fields of its Kubernetes type where flinkgen knows the kind.
+fn checked(
+    at: &Place,
+    json: Value,
+    api: &str,
+    kind: &str,
+    name: &str,
+    job: &str,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
     if kind == "Secret"
         && api == "v1"
         && (json.get("data").is_some() || json.get("stringData").is_some())
@@ -181,7 +195,7 @@ fn object(
         )));
         return None;
     }
-    if owned_name(job, &name) {
+    if owned_name(job, name) {
         diags.push(
             at.error(format!(
                 "`{name}` is the name of an object flinkgen writes for this job"
@@ -190,7 +204,7 @@ fn object(
         );
         return None;
     }
-    match typed(&api, &kind, &json) {
+    match typed(api, kind, &json) {
         Some(Ok(())) => Some(json),
         Some(Err(e)) => {
             diags.push(at.error(format!("not a valid {kind}: {e}")));

@@ -24,6 +24,7 @@ const RESERVED_VOLUMES: &[&str] = &[
 ];
 
 /// One mount of the spec: its path and name checked, and its one source as a Kubernetes `Volume`.
+/// Long because the path, the name and each of the five sources are checked in turn.
 pub fn volume(
     src: &Source,
     field: &str,
