@@ -1,6 +1,8 @@
 //! The binary as users and hooks run it: exit codes, the `--check` diff, and that a failed
 //! run leaves `out/` exactly as it was.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -24,21 +26,7 @@ fn text(b: &[u8]) -> String {
 
 /// A scratch copy of a golden case's input.
 fn project(case: &str) -> tempfile::TempDir {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/cases")
-        .join(case)
-        .join("input");
-    let dir = tempfile::tempdir().unwrap();
-    for e in walkdir::WalkDir::new(&src) {
-        let e = e.unwrap();
-        let dest = dir.path().join(e.path().strip_prefix(&src).unwrap());
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-    dir
+    common::scratch_case(case)
 }
 
 /// Every file below `dir` with its bytes and modification time.

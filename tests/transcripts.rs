@@ -4,6 +4,8 @@
 //! not a substring that still matches. `SNAPSHOTS=overwrite cargo test --test transcripts`
 //! rewrites them.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -13,22 +15,9 @@ enum Step<'a> {
     Run(&'a [&'a str]),
 }
 
+/// A scratch copy of a golden case's input.
 fn scratch(case: &str) -> tempfile::TempDir {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/cases")
-        .join(case)
-        .join("input");
-    let dir = tempfile::tempdir().unwrap();
-    for e in walkdir::WalkDir::new(&src) {
-        let e = e.unwrap();
-        let dest = dir.path().join(e.path().strip_prefix(&src).unwrap());
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-    dir
+    common::scratch_case(case)
 }
 
 fn session(case: &str, steps: &[Step]) -> String {

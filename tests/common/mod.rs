@@ -1,4 +1,4 @@
-//! Checks shared by the test suites that read generated output.
+//! Checks and helpers shared by the test suites.
 
 #![allow(dead_code)]
 
@@ -109,4 +109,23 @@ pub fn validate_schema(v: &Value, schema: &Value, path: &str) -> Result<(), Stri
             .map_err(|e| format!("{path}: {e}"))
     };
     flinkgen::flink::operator::conforms(v, schema, path, &pod)
+}
+
+/// A scratch copy of a golden case's input, to run the binary on.
+pub fn scratch_case(case: &str) -> tempfile::TempDir {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cases")
+        .join(case)
+        .join("input");
+    let dir = tempfile::tempdir().unwrap();
+    for e in walkdir::WalkDir::new(&src) {
+        let e = e.unwrap();
+        let dest = dir.path().join(e.path().strip_prefix(&src).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+    dir
 }
