@@ -176,14 +176,13 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
         Err(code) => return code,
     };
     let out = common.root.join(&g.out_dir);
-    let reselected = emit::changed_selectors(&out, &g.files);
     let result = emit::write(&out, &g.files, &g.owners, &scope, force);
-    if result.is_ok() && !reselected.is_empty() {
+    if let Some(r) = result.as_ref().ok().filter(|r| !r.reselected.is_empty()) {
         eprintln!(
             "note: the selector of {} workload(s) changed (flinkgen now selects standalone pods by app.kubernetes.io/instance and app.kubernetes.io/component); Kubernetes refuses to change a selector, so replace each once: kubectl replace --force -f <file> (Argo CD: Replace=true)",
-            reselected.len()
+            r.reselected.len()
         );
-        for p in &reselected {
+        for p in &r.reselected {
             eprintln!("  {}/{p}", g.out_dir);
         }
     }

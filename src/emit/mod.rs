@@ -125,6 +125,8 @@ pub struct WriteReport {
     pub unchanged: usize,
     /// An interrupted earlier run was found and finished.
     pub recovered: bool,
+    /// Rewritten workloads whose selector changed: they must be replaced once.
+    pub reselected: Vec<String>,
 }
 
 /// What a render would do, decided before anything is written.
@@ -134,6 +136,7 @@ struct Changes {
     delete: Vec<String>,
     unchanged: usize,
     conflicts: Vec<Conflict>,
+    reselected: Vec<String>,
 }
 
 impl Changes {
@@ -359,7 +362,10 @@ fn changes(
         match f {
             Found::Same => c.unchanged += 1,
             Found::Missing(path) => c.write.push(path.to_string()),
-            Found::Differs { path, writer, .. } => {
+            Found::Differs { path, writer, disk } => {
+                if selector_changes(path, &disk, &files[path]) {
+                    c.reselected.push(path.to_string());
+                }
                 match writer {
                     Writer::Flinkgen => {}
                     Writer::HandEdited => c.conflicts.push(Conflict::HandEdited(path.into())),
@@ -514,6 +520,7 @@ fn apply(
         deleted: c.delete,
         unchanged: c.unchanged,
         recovered: !interrupted.is_empty(),
+        reselected: c.reselected,
     })
 }
 
@@ -539,32 +546,24 @@ pub struct Drift {
     pub diff: String,
 }
 
-/// Rendered workloads whose selector differs from the one on disk. Kubernetes refuses to
-/// change a Deployment's or StatefulSet's selector, so `kubectl apply` of such a file fails
-/// until the object is replaced once; render says so (after flinkgen moved its selectors to
+/// Whether a rewritten workload changes its selector. Kubernetes refuses to change a
+/// Deployment's or StatefulSet's selector, so `kubectl apply` of such a file fails until the
+/// object is replaced once; render says so (after flinkgen moved its selectors to
 /// `app.kubernetes.io/instance` and `app.kubernetes.io/component`, every standalone
 /// Deployment once).
-pub fn changed_selectors(out_dir: &Path, files: &Files) -> Vec<String> {
+fn selector_changes(path: &str, disk: &[u8], text: &str) -> bool {
+    if !(path.ends_with("-deployment.yaml") || path.ends_with("-statefulset.yaml")) {
+        return false;
+    }
     let selector = |text: &str| -> Option<serde_json::Value> {
         let v: serde_json::Value = crate::load::yaml::from_str(text).ok()?;
         matches!(v["kind"].as_str(), Some("Deployment" | "StatefulSet"))
             .then(|| v["spec"]["selector"].clone())
     };
-    files
-        .iter()
-        .filter(|(p, _)| p.ends_with("-deployment.yaml") || p.ends_with("-statefulset.yaml"))
-        .filter_map(|(p, text)| {
-            let Ok(Disk::File(old)) = confine::read(out_dir, p) else {
-                return None;
-            };
-            // The same bytes cannot hold another selector: only changed files are parsed.
-            if old == text.as_bytes() {
-                return None;
-            }
-            let old = selector(&String::from_utf8_lossy(&old))?;
-            (selector(text)? != old).then(|| p.clone())
-        })
-        .collect()
+    match (selector(&String::from_utf8_lossy(disk)), selector(text)) {
+        (Some(old), Some(new)) => old != new,
+        _ => false,
+    }
 }
 
 /// Compares the output folder with what render would leave there, writing nothing and
