@@ -305,6 +305,16 @@ pub struct Ingress {
     pub annotations: BTreeMap<String, String>,
 }
 
+/// Whether Flink or the Operator find a cluster's pods by the labels `app` and `component`:
+/// in native mode Flink lists its TaskManagers by `app`, `component` and `type` (its
+/// `KubernetesUtils` labels); the Operator's standalone Deployments select the same three
+/// (`StandaloneKubernetesUtils.getTaskManagerSelectors`, read in its repository). Elsewhere
+/// flinkgen selects by `app.kubernetes.io/instance` and `app.kubernetes.io/component`, and
+/// `app` and `component` are the user's.
+pub fn flink_selects(mode: Mode, target: Target) -> bool {
+    mode == Mode::Native || target == Target::Operator
+}
+
 impl Job {
     pub fn is_native(&self) -> bool {
         self.mode == Mode::Native

@@ -522,12 +522,9 @@ fn submit_view(job: &Job, s: &crate::model::Submission) -> SubmitView {
 /// How long a submitter waits for its cluster's REST endpoint before it fails.
 const SUBMIT_WAIT_SECONDS: u32 = 600;
 
-/// Whether Flink or the Operator find this cluster's pods by `app` and `component` (native
-/// mode, where Flink lists its TaskManagers by them; the Operator, whose Deployments select
-/// them). Elsewhere flinkgen selects by `app.kubernetes.io/instance` and
-/// `app.kubernetes.io/component`, and `app` and `component` are the user's.
-pub fn flink_selects(job: &Job) -> bool {
-    job.is_native() || job.is_operator()
+/// See `model::flink_selects`.
+fn flink_selects(job: &Job) -> bool {
+    crate::model::flink_selects(job.mode, job.target)
 }
 
 /// The labels that pick every pod of this cluster (its network policies, its PodMonitor).

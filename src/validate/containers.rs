@@ -178,6 +178,7 @@ fn acknowledgements(
             continue;
         }
         let here = format!("{field}.{ACKNOWLEDGE}");
+        let known: Vec<&str> = WEAKENINGS.iter().map(|(n, _)| *n).collect();
         let Tree::List(items) = v else {
             diags.push(src.error(
                 &here,
@@ -186,7 +187,6 @@ fn acknowledgements(
             return None;
         };
         for item in items {
-            let known: Vec<&str> = WEAKENINGS.iter().map(|(n, _)| *n).collect();
             match item.as_str() {
                 Some(n) if known.contains(&n) => names.push(n.to_string()),
                 other => {

@@ -257,16 +257,15 @@ pub fn operator_checks(src: &Source, job: &Job, cluster: Option<&Job>, diags: &m
         operator_only_fields(src, job, diags);
         return;
     }
-    // The CRD's flinkVersion enum is the release's list of the Flink versions it runs.
+    // The CRD's flinkVersion enum is the release's list of the Flink versions it runs (a
+    // FlinkSessionJob has none: its cluster's counts).
     let enum_value = serde_json::json!({
         "flinkVersion": format!("v{}_{}", job.version.major, job.version.minor)
     });
-    let kind = match job.kind {
-        Kind::SessionJob(_) => None,
-        _ => Some("FlinkDeployment"),
-    };
-    if let Some(Err(_)) =
-        kind.map(|k| crate::flink::operator::check(job.operator_release, k, &enum_value))
+    let deployment = !matches!(job.kind, Kind::SessionJob(_));
+    if deployment
+        && crate::flink::operator::check(job.operator_release, "FlinkDeployment", &enum_value)
+            .is_err()
     {
         let accepting = crate::flink::operator::accepting("FlinkDeployment", &enum_value);
         diags.push(
@@ -276,6 +275,13 @@ pub fn operator_checks(src: &Source, job: &Job, cluster: Option<&Job>, diags: &m
                     Some(_) => format!("use Operator {} (operatorVersion in flinkgen.yaml), or another Flink version", accepting.join(", ")),
                     None => format!("no released Operator flinkgen knows runs Flink {}; use a Flink version the Operator runs, or target: manifests", job.version.minor_str()),
                 }),
+        );
+    }
+    if matches!(job.program, crate::model::Program::Python(_)) && !job.image.release_known {
+        // The Operator starts PyFlink from its jar, whose name carries the patch release.
+        diags.push(
+            src.key_error("python", format!("the Operator starts a Python job from opt/{}, whose name carries Flink's patch release, and which release {} runs is not known", job.version.python_jar(), job.image.reference))
+                .help("write flinkVersion as the release the image runs (\"1.20.3\"), pin the official image's release, or set image.builtFrom"),
         );
     }
     if job.version.major == 1 && job.version.minor < 19 {
@@ -546,7 +552,6 @@ pub fn native_checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
 /// Limited egress must still admit the API server for pods that call it; its address is the
 /// cluster's, so only a rule for its usual ports (or every port) tells that one may.
 pub fn egress_checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
-    // A rule that admits the API server's usual ports (or every port) may be the one for it.
     let api_port = |r: &serde_json::Value| match r["ports"].as_array() {
         None => true,
         Some(ports) => ports
@@ -558,8 +563,6 @@ pub fn egress_checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
         .as_ref()
         .is_some_and(|e| e.rules.iter().any(api_port));
     if job.egress.is_some() && job.calls_api() && !admits_api {
-        // The API server's address is the cluster's, not known at build time; NetworkPolicy
-        // sees the endpoint behind kubernetes.default, not the Service.
         diags.push(
             src.warning("networkPolicy.egress", "the pods call the Kubernetes API (native mode or HA), and limited egress does not admit the API server unless a rule here does")
                 .help("add a rule to the API server's address and port: kubectl get endpoints kubernetes -n default"),

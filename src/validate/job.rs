@@ -91,7 +91,7 @@ pub fn validate(
     let plugins = super::cluster::plugins(src, &spec.plugins, diags);
     // A session job's paths are read by its cluster, with the cluster's filesystems.
     let fs_plugins = cluster.map_or(&plugins, |c| &c.plugins);
-    let flink_selects = mode == Mode::Native || target == crate::load::spec::Target::Operator;
+    let flink_selects = crate::model::flink_selects(mode, target);
     let labels = labels(src, &spec.labels, &defaults.labels, flink_selects, diags);
     let logging_spec = match cluster {
         // A session job's processes and their logging are its cluster's.
@@ -156,16 +156,6 @@ pub fn validate(
         (Some(d), Some(img)) => super::program::entry(src, spec, d, role, version, img, diags),
         _ => None,
     };
-    if let (Some(e), Some(img)) = (&entry, &image) {
-        let python = matches!(e.program, crate::model::Program::Python(_));
-        if python && target == crate::load::spec::Target::Operator && !img.release_known {
-            // The Operator starts PyFlink from its jar, whose name carries the patch release.
-            diags.push(
-                src.key_error("python", format!("the Operator starts a Python job from opt/{}, whose name carries Flink's patch release, and which release {} runs is not known", version.python_jar(), img.reference))
-                    .help("write flinkVersion as the release the image runs (\"1.20.3\"), pin the official image's release, or set image.builtFrom"),
-            );
-        }
-    }
     let (state, restore) = super::state::state(src, spec, version, fs_plugins, diags);
     let scope = cluster.map(|c| c.source.as_str());
     let options = super::options::spec_options(src, spec, env, version, scope, diags);

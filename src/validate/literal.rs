@@ -144,22 +144,19 @@ pub fn password_in_uri(value: &str) -> bool {
 /// An annotation whose value is a secret. `SECRET` alone does not count here: annotations
 /// such as Vault's `agent-inject-secret-<name>` name where a secret is, not its value.
 pub fn secret_annotation(key: &str, value: &str) -> bool {
+    const VALUE_WORDS: &[&str] = &[
+        "PASSWORD",
+        "PASSWD",
+        "APIKEY",
+        "API_KEY",
+        "TOKEN",
+        "PRIVATE_KEY",
+    ];
     let name = key.rsplit('/').next().unwrap_or(key);
     let n = normalized(name);
-    secret_name(name)
-        && [
-            "PASSWORD",
-            "PASSWD",
-            "APIKEY",
-            "API_KEY",
-            "TOKEN",
-            "PRIVATE_KEY",
-        ]
-        .iter()
-        .any(|w| n.contains(w))
-        && !only_a_place(value)
-        && value.parse::<f64>().is_err()
-        || password_in_uri(value)
+    let names_a_value = secret_name(name) && VALUE_WORDS.iter().any(|w| n.contains(w));
+    let literal = !only_a_place(value) && value.parse::<f64>().is_err();
+    (names_a_value && literal) || password_in_uri(value)
 }
 
 #[cfg(test)]
