@@ -257,33 +257,7 @@ pub fn operator_checks(src: &Source, job: &Job, cluster: Option<&Job>, diags: &m
         operator_only_fields(src, job, diags);
         return;
     }
-    // The CRD's flinkVersion enum is the release's list of the Flink versions it runs (a
-    // FlinkSessionJob has none: its cluster's counts).
-    let enum_value = serde_json::json!({
-        "flinkVersion": format!("v{}_{}", job.version.major, job.version.minor)
-    });
-    let deployment = !matches!(job.kind, Kind::SessionJob(_));
-    if deployment
-        && crate::flink::operator::check(job.operator_release, "FlinkDeployment", &enum_value)
-            .is_err()
-    {
-        let accepting = crate::flink::operator::accepting("FlinkDeployment", &enum_value);
-        diags.push(
-            src.error("flinkVersion", format!("Flink Kubernetes Operator {} does not run Flink {} (its FlinkDeployment CRD has no `{}`)", job.operator_release, job.version.minor_str(), enum_value["flinkVersion"].as_str().unwrap_or_default()))
-                .help(match accepting.last() {
-                    Some(r) if *r > job.operator_release => format!("upgrade the Operator and set operatorVersion: \"{r}\" in flinkgen.yaml (releases {} run it)", accepting.join(", ")),
-                    Some(_) => format!("use Operator {} (operatorVersion in flinkgen.yaml), or another Flink version", accepting.join(", ")),
-                    None => format!("no released Operator flinkgen knows runs Flink {}; use a Flink version the Operator runs, or target: manifests", job.version.minor_str()),
-                }),
-        );
-    }
-    if matches!(job.program, crate::model::Program::Python(_)) && !job.image.release_known {
-        // The Operator starts PyFlink from its jar, whose name carries the patch release.
-        diags.push(
-            src.key_error("python", format!("the Operator starts a Python job from opt/{}, whose name carries Flink's patch release, and which release {} runs is not known", job.version.python_jar(), job.image.reference))
-                .help("write flinkVersion as the release the image runs (\"1.20.3\"), pin the official image's release, or set image.builtFrom"),
-        );
-    }
+    release_checks(src, job, diags);
     if job.version.major == 1 && job.version.minor < 19 {
         diags.push(src.warning(
             "flinkVersion",
@@ -330,6 +304,38 @@ pub fn operator_checks(src: &Source, job: &Job, cluster: Option<&Job>, diags: &m
             .help(
                 "set operator.restartNonce on the session cluster, or savepointTriggerNonce here",
             ),
+        );
+    }
+}
+
+/// What the Operator release the project names can run: the Flink version in its CRD's enum,
+/// and a Python job's jar, whose name carries the patch release.
+fn release_checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
+    // The CRD's flinkVersion enum is the release's list of the Flink versions it runs (a
+    // FlinkSessionJob has none: its cluster's counts).
+    let enum_value = serde_json::json!({
+        "flinkVersion": format!("v{}_{}", job.version.major, job.version.minor)
+    });
+    let deployment = !matches!(job.kind, Kind::SessionJob(_));
+    if deployment
+        && crate::flink::operator::check(job.operator_release, "FlinkDeployment", &enum_value)
+            .is_err()
+    {
+        let accepting = crate::flink::operator::accepting("FlinkDeployment", &enum_value);
+        diags.push(
+            src.error("flinkVersion", format!("Flink Kubernetes Operator {} does not run Flink {} (its FlinkDeployment CRD has no `{}`)", job.operator_release, job.version.minor_str(), enum_value["flinkVersion"].as_str().unwrap_or_default()))
+                .help(match accepting.last() {
+                    Some(r) if *r > job.operator_release => format!("upgrade the Operator and set operatorVersion: \"{r}\" in flinkgen.yaml (releases {} run it)", accepting.join(", ")),
+                    Some(_) => format!("use Operator {} (operatorVersion in flinkgen.yaml), or another Flink version", accepting.join(", ")),
+                    None => format!("no released Operator flinkgen knows runs Flink {}; use a Flink version the Operator runs, or target: manifests", job.version.minor_str()),
+                }),
+        );
+    }
+    if matches!(job.program, crate::model::Program::Python(_)) && !job.image.release_known {
+        // The Operator starts PyFlink from its jar, whose name carries the patch release.
+        diags.push(
+            src.key_error("python", format!("the Operator starts a Python job from opt/{}, whose name carries Flink's patch release, and which release {} runs is not known", job.version.python_jar(), job.image.reference))
+                .help("write flinkVersion as the release the image runs (\"1.20.3\"), pin the official image's release, or set image.builtFrom"),
         );
     }
 }
