@@ -22,25 +22,45 @@ pub fn typed<T: DeserializeOwned + Serialize>(
             return None;
         }
     };
-    let obj: T = match serde_json::from_value(json.clone()) {
-        Ok(o) => o,
-        Err(e) => {
+    match round_trip::<T>(&json) {
+        Ok(back) => Some(back),
+        Err(Refusal::Invalid(e)) => {
             diags.push(src.error(field, format!("is not a valid {}: {e}", short_type::<T>())));
-            return None;
+            None
         }
-    };
-    let back = serde_json::to_value(&obj).expect("API types serialize");
-    if let Some(path) = dropped(&json, &back, "") {
-        diags.push(
-            src.key_error(
-                &format!("{field}{path}"),
-                format!("unknown field in {}", short_type::<T>()),
-            )
-            .help("see the Kubernetes API reference for the allowed fields"),
-        );
-        return None;
+        Err(Refusal::Unknown(path)) => {
+            diags.push(
+                src.key_error(
+                    &format!("{field}{path}"),
+                    format!("unknown field in {}", short_type::<T>()),
+                )
+                .help("see the Kubernetes API reference for the allowed fields"),
+            );
+            None
+        }
     }
-    Some(back)
+}
+
+/// Why an object is not its API type.
+pub enum Refusal {
+    /// It does not deserialize (a wrong type, a missing required field).
+    Invalid(String),
+    /// It has a field the type drops, at this path (`.spec.prots`).
+    Unknown(String),
+}
+
+/// The object as its API type writes it back, or why it is not one: a field the type would
+/// drop is as much an error as one it cannot read.
+pub fn round_trip<T: DeserializeOwned + Serialize>(
+    json: &serde_json::Value,
+) -> Result<serde_json::Value, Refusal> {
+    let obj: T =
+        serde_json::from_value(json.clone()).map_err(|e| Refusal::Invalid(e.to_string()))?;
+    let back = serde_json::to_value(&obj).expect("API types serialize");
+    match dropped(json, &back, "") {
+        Some(path) => Err(Refusal::Unknown(path)),
+        None => Ok(back),
+    }
 }
 
 fn short_type<T>() -> &'static str {
@@ -51,7 +71,7 @@ fn short_type<T>() -> &'static str {
 }
 
 /// The first path present in `a` but lost in `b`.
-pub fn dropped(a: &serde_json::Value, b: &serde_json::Value, path: &str) -> Option<String> {
+fn dropped(a: &serde_json::Value, b: &serde_json::Value, path: &str) -> Option<String> {
     match (a, b) {
         (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
             x.iter().find_map(|(k, v)| match y.get(k) {

@@ -284,11 +284,13 @@ fn typed(api: &str, kind: &str, json: &Value) -> Option<Result<(), String>> {
     fn check<T: serde::de::DeserializeOwned + serde::Serialize>(
         json: &Value,
     ) -> Result<(), String> {
-        let obj: T = serde_json::from_value(json.clone()).map_err(|e| e.to_string())?;
-        let back = serde_json::to_value(&obj).map_err(|e| e.to_string())?;
-        match super::kube::dropped(json, &back, "") {
-            Some(path) => Err(format!("unknown field {}", path.trim_start_matches('.'))),
-            None => Ok(()),
+        use super::kube::Refusal;
+        match super::kube::round_trip::<T>(json) {
+            Ok(_) => Ok(()),
+            Err(Refusal::Invalid(e)) => Err(e),
+            Err(Refusal::Unknown(path)) => {
+                Err(format!("unknown field {}", path.trim_start_matches('.')))
+            }
         }
     }
     Some(match (api, kind) {
