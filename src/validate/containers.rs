@@ -36,49 +36,39 @@ const ACKNOWLEDGE: &str = "weakens";
 type Weakening = (&'static str, fn(&Value) -> bool);
 const WEAKENINGS: &[Weakening] = &[
     ("allowPrivilegeEscalation", |c| {
-        c["securityContext"]["allowPrivilegeEscalation"] == json!(true)
+        sc(c, "allowPrivilegeEscalation") == &json!(true)
     }),
     ("readOnlyRootFilesystem", |c| {
-        c["securityContext"]["readOnlyRootFilesystem"] == json!(false)
+        sc(c, "readOnlyRootFilesystem") == &json!(false)
     }),
-    ("privileged", |c| {
-        c["securityContext"]["privileged"] == json!(true)
-    }),
-    ("runAsNonRoot", |c| {
-        c["securityContext"]["runAsNonRoot"] == json!(false)
-    }),
-    ("runAsUser", |c| {
-        c["securityContext"]["runAsUser"] == json!(0)
-    }),
-    ("runAsGroup", |c| {
-        c["securityContext"]["runAsGroup"] == json!(0)
-    }),
+    ("privileged", |c| sc(c, "privileged") == &json!(true)),
+    ("runAsNonRoot", |c| sc(c, "runAsNonRoot") == &json!(false)),
+    ("runAsUser", |c| sc(c, "runAsUser") == &json!(0)),
+    ("runAsGroup", |c| sc(c, "runAsGroup") == &json!(0)),
     ("capabilities.add", |c| {
-        c["securityContext"]["capabilities"]["add"]
+        sc(c, "capabilities")["add"]
             .as_array()
             .is_some_and(|a| !a.is_empty())
     }),
     ("capabilities.drop", |c| {
-        !c["securityContext"]["capabilities"]["drop"]
+        !sc(c, "capabilities")["drop"]
             .as_array()
             .is_some_and(|d| d.iter().any(|x| x == "ALL"))
     }),
     ("seccompProfile", |c| {
-        c["securityContext"]["seccompProfile"]["type"] == json!("Unconfined")
+        sc(c, "seccompProfile")["type"] == "Unconfined"
     }),
     ("appArmorProfile", |c| {
-        c["securityContext"]["appArmorProfile"]["type"] == json!("Unconfined")
+        sc(c, "appArmorProfile")["type"] == "Unconfined"
     }),
-    ("procMount", |c| {
-        c["securityContext"]["procMount"] == json!("Unmasked")
-    }),
+    ("procMount", |c| sc(c, "procMount") == "Unmasked"),
     ("seLinuxOptions", |c| {
-        c["securityContext"]["seLinuxOptions"]["type"]
+        sc(c, "seLinuxOptions")["type"]
             .as_str()
             .is_some_and(|t| t == "spc_t" || t.starts_with("unconfined"))
     }),
     ("windowsOptions.hostProcess", |c| {
-        c["securityContext"]["windowsOptions"]["hostProcess"] == json!(true)
+        sc(c, "windowsOptions")["hostProcess"] == json!(true)
     }),
     ("hostPort", |c| {
         c["ports"]
@@ -86,6 +76,11 @@ const WEAKENINGS: &[Weakening] = &[
             .is_some_and(|p| p.iter().any(|p| p.get("hostPort").is_some()))
     }),
 ];
+
+/// One field of a container's securityContext (null when unset).
+fn sc<'a>(c: &'a Value, key: &str) -> &'a Value {
+    &c["securityContext"][key]
+}
 
 /// A container as the Kubernetes API reads it, named, with an image and resources, hardened
 /// like Flink's. A setting weaker than that baseline is an error unless the entry acknowledges
