@@ -227,8 +227,8 @@ pub(super) fn container_arg(value: &str) -> String {
 /// The JobManager of an application is a `batch/v1` Job, which completes only when every
 /// container has exited: a log forwarder in `containers` would keep it running after the job
 /// finished, and its readiness would gate the Service. Kubernetes' native sidecars (an init
-/// container with `restartPolicy: Always`, on by default from 1.29, GA in 1.33) run beside the
-/// main container and are stopped when it ends, so the Job completes.
+/// container with `restartPolicy: Always`, on by default since 1.29) run beside the main
+/// container and do not keep a Job from completing (kubernetes.io, "Sidecar Containers").
 pub(super) fn native_sidecars(p: &mut ProcessView) {
     for mut c in std::mem::take(&mut p.sidecars) {
         c["restartPolicy"] = serde_json::json!("Always");

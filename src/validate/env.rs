@@ -55,8 +55,9 @@ pub fn env_var(
                 diags.push(secret_variable(src, field, name));
                 return None;
             }
-            // The kubelet expands `$(VAR)` and turns `$$` into `$` in env values as in args;
-            // doubling every `$` delivers the value as written.
+            // The kubelet expands `$(VAR)` and turns `$$` into `$` in env values as in args
+            // (kubernetes.io, "Define Dependent Environment Variables"); doubling every `$`
+            // delivers the value as written.
             return Some(json!({ "name": name, "value": text.replace('$', "$$") }));
         }
         EnvValue::From(f) => f,

@@ -201,7 +201,8 @@ pub fn local_state(
     }
     // A StatefulSet labels each pod `controller-revision-hash: <set>-<10 characters>`, a label
     // value of at most 63 characters: a longer set is accepted by the API server and then
-    // never creates a pod.
+    // never creates a pod (kubernetes/kubernetes#64023; `ControllerRevisionName` in
+    // pkg/controller/history).
     let set = crate::derive::wiring::taskmanager_name(name);
     if set.len() > MAX_STATEFULSET_NAME {
         diags.push(

@@ -94,8 +94,10 @@ pub fn metrics(
     })
 }
 
-/// The Prometheus Operator's `Duration` pattern: units y, w, d, h, m, s, ms, each at most
-/// once and in that order (`1h30m`, `30s`), or `0`.
+/// The Prometheus Operator's `Duration` pattern (the PodMonitor CRD's `interval`, kept in
+/// tests/data/podmonitor-crd.json: `^(0|(([0-9]+)y)?(([0-9]+)w)?…(([0-9]+)ms)?)$`): units y,
+/// w, d, h, m, s, ms, each at most once and in that order (`1h30m`, `30s`), or `0`; the empty
+/// string, which the pattern also admits, is refused as a mistake.
 fn prometheus_duration(text: &str) -> bool {
     if text == "0" {
         return true;

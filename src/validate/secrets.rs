@@ -167,7 +167,9 @@ fn operator(
 /// Flink hides an option's value only when its key says it is secret
 /// (`GlobalConfiguration.isSensitive`); any other option read from a Secret still reaches the
 /// process as `-Dkey=value`, which Flink prints at startup (`Loading dynamic configuration
-/// property: key, value` from `GlobalConfiguration`, and the program arguments) and serves on
+/// property: key, value`: `GlobalConfiguration.loadConfiguration` logs the dynamic properties
+/// through `logConfiguration`, which writes `******` only where `isSensitive` says so, read
+/// with javap in 1.20.4's flink-dist; and the program arguments) and serves on
 /// the REST API (`/jobmanager/config`, the web UI). flinkgen cannot keep it out of there, so it
 /// says where the value will be readable.
 fn logged_in_clear(src: &Source, job: &Job, diags: &mut Diagnostics) {

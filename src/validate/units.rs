@@ -227,8 +227,9 @@ pub fn label_value(v: &str) -> Result<(), String> {
 }
 
 /// A key of a Secret or ConfigMap: `[-._a-zA-Z0-9]+`.
-/// As Kubernetes' `IsConfigMapKey`: the kubelet writes each key as a file beside its own `..data`
-/// link, so `.`, `..` and names starting with `..` are refused by the API server.
+/// As Kubernetes' `IsConfigMapKey` (apimachinery `util/validation`, with `hasChDirPrefix`):
+/// the kubelet writes each key as a file beside its own `..data` link, so `.`, `..` and names
+/// starting with `..` are refused by the API server.
 pub fn config_key(k: &str) -> bool {
     !k.is_empty()
         && k.len() <= 253
