@@ -72,7 +72,7 @@ pub fn probe(root: &Path) -> Option<Hit> {
 
 /// Records a successful render whose inputs had `fingerprint`. Best effort: a cache that
 /// cannot be written only means the next run renders again.
-pub fn store(root: &Path, fingerprint: &str, g: &crate::Generated, warnings: &str) {
+pub fn store(root: &Path, fingerprint: &str, g: &crate::emit::Generated, warnings: &str) {
     let Some(file) = cache_file(root) else { return };
     let out = root.join(&g.out_dir);
     let mut text = format!("{VERSION_LINE}\n{fingerprint}\n{}\n", g.project_files.len());

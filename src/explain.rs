@@ -87,7 +87,7 @@ fn deployment(job: &Job) -> String {
         Kind::SessionCluster => format!("session cluster, {}{ha}", job.mode.as_str()),
         Kind::SessionJob(s) => format!(
             "submitted to session cluster {} ({}){program}; the processes below are the cluster's",
-            s.cluster, s.cluster_source
+            s.name, s.source
         ),
     }
 }

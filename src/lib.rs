@@ -21,23 +21,7 @@ use std::path::Path;
 
 use diag::{Diagnostic, Diagnostics};
 
-/// The whole output, rendered in memory, plus any warnings.
-#[derive(Debug)]
-pub struct Generated {
-    /// The output folder relative to the project root (`out`).
-    pub out_dir: String,
-    /// Every file of the output folder, `flinkgen.lock` included.
-    pub files: emit::Files,
-    /// Each file's sha256 and the spec it comes from.
-    pub owners: emit::Owners,
-    /// Each job's name and spec file.
-    pub job_sources: std::collections::BTreeMap<String, String>,
-    pub warnings: Vec<Diagnostic>,
-    pub jobs: usize,
-    /// Project files read besides the specs, with the sha256 of the bytes used: the render
-    /// cache is only valid while they are unchanged.
-    pub project_files: std::collections::BTreeMap<String, String>,
-}
+pub use emit::Generated;
 
 /// Validated jobs, the output folder, and the warnings found on the way.
 pub struct Resolved {

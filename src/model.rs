@@ -56,8 +56,9 @@ pub struct Job {
     /// The job's default parallelism; a session cluster has no job.
     pub parallelism: Option<u32>,
     pub plugins: Vec<String>,
-    /// The complete Flink configuration, including everything flinkgen pins.
-    pub options: config::Options,
+    /// The user's `flinkConfig`, checked. The complete configuration (what flinkgen pins,
+    /// these, and the options of HA and native mode) is `derive::options::all`.
+    pub flink_config: config::Options,
     pub labels: BTreeMap<String, String>,
     pub logging: Logging,
     /// NetworkPolicy peers allowed to reach the REST port, when a policy is wanted.
@@ -266,26 +267,19 @@ pub enum Kind {
     Application,
     /// A session cluster that jobs are submitted to.
     SessionCluster,
-    /// A job submitted to a session cluster by a Kubernetes Job.
-    SessionJob(Submission),
+    /// A job submitted to a session cluster by a Kubernetes Job
+    /// (its `flink run` call is `derive::submit::submission`).
+    SessionJob(SessionCluster),
 }
 
-/// How a session job reaches its cluster, and what it submits.
+/// The session cluster a session job is submitted to.
 #[derive(Debug, Clone)]
-pub struct Submission {
-    pub cluster: String,
+pub struct SessionCluster {
+    pub name: String,
     /// The cluster's spec file, for messages.
-    pub cluster_source: String,
-    /// `host:port` of the cluster's REST endpoint.
-    pub rest_host: String,
-    pub rest_port: i64,
-    /// Fixed Flink job id: the first half names the job, the second the submission, so a
-    /// running copy is recognised and an unchanged submission is never repeated.
-    pub job_id: String,
-    /// `-D<key>=$(VAR)` for each option read from a Secret, to pass unescaped.
-    pub secret_args: Vec<String>,
-    /// `flink run` options and the program arguments.
-    pub run_args: Vec<String>,
+    pub source: String,
+    pub namespace: String,
+    pub native: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -1,5 +1,6 @@
-//! The house rules a reader relies on, kept by a test: no source file over 700 lines, and no
-//! function over 80 lines without a one-line reason (a doc line saying "Long because …").
+//! The house rules a reader relies on, kept by a test: the stages import only earlier ones, no
+//! source file is over 700 lines, and no function over 80 lines goes without a one-line reason
+//! (a doc line saying "Long because …").
 
 use std::path::Path;
 
@@ -68,4 +69,96 @@ fn a_function_over_80_lines_says_why() {
         unexplained.is_empty(),
         "split these, or say in a doc line why they stay whole (\"Long because …\"): {unexplained:#?}"
     );
+}
+
+/// The modules of `src/` in pipeline order (docs/src/architecture.md draws it): each may use
+/// only those before it. The first three are helpers every stage may use; the last five are
+/// the commands built on the pipeline. `lib.rs` and `main.rs` run the stages and may use all.
+const LINE: &[&str] = &[
+    "diag", "hash", "par", "load", "flink", "model", "derive", "validate", "plan", "render",
+    "emit", "cache", "explain", "schema", "init", "cli",
+];
+
+/// The top-level modules a source text names through `crate::`, including grouped imports
+/// (`use crate::{a, b::c}`); comment lines are skipped.
+fn crate_paths(text: &str) -> Vec<String> {
+    let code: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let ident = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut found = Vec::new();
+    for (at, _) in code.match_indices("crate::") {
+        let rest = &code[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // Each comma-separated item at the group's own depth starts with a module name.
+            let mut depth = 0;
+            let mut item_start = true;
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => item_start = true,
+                    _ if item_start && !c.is_whitespace() => {
+                        found.push(ident(&group[i..]));
+                        item_start = false;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            found.push(ident(rest));
+        }
+    }
+    found
+}
+
+#[test]
+fn each_stage_uses_only_the_stages_before_it() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut wrong = Vec::new();
+    for (path, text) in sources() {
+        let rel = Path::new(&path).strip_prefix(&src).unwrap();
+        let top = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
+        let module = top.trim_end_matches(".rs");
+        if module == "lib" || module == "main" {
+            continue;
+        }
+        let Some(place) = LINE.iter().position(|m| *m == module) else {
+            wrong.push(format!(
+                "{path}: module `{module}` is not in the line; add it"
+            ));
+            continue;
+        };
+        for used in crate_paths(&text) {
+            match LINE.iter().position(|m| *m == used) {
+                Some(p) if p > place => wrong.push(format!(
+                    "{path}: {module} uses crate::{used}, a later stage"
+                )),
+                None if used != module => wrong.push(format!(
+                    "{path}: uses crate::{used}, which is not in the line"
+                )),
+                _ => {}
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn the_import_reader_sees_grouped_and_plain_paths() {
+    let text = "use crate::{derive::wiring, model::{Job, Kind}};\n// crate::emit\nlet x = crate::plan::f();";
+    assert_eq!(crate_paths(text), ["derive", "model", "plan"]);
 }

@@ -196,7 +196,8 @@ pub const PYTHON_KEYS: &[&str] = &["python.client.executable", "python.executabl
 /// of its own, the pinned ports and the RPC address (the manifests use the same), the slots,
 /// the JVM flags Flink needs on Java 17+, the processes' memory and resources; for a job, its
 /// parallelism; and its state settings.
-pub fn base(job: &Job, own_cluster: bool) -> Options {
+pub fn base(job: &Job) -> Options {
+    let own_cluster = job.has_cluster();
     let mut o = Options::new();
     if own_cluster {
         o.insert("jobmanager.rpc.port".into(), Value::Int(wiring::RPC_PORT));
@@ -268,6 +269,40 @@ pub fn base(job: &Job, own_cluster: bool) -> Options {
     }
     o.extend(state(&job.state, job.version));
     o
+}
+
+/// The job's complete Flink configuration: what flinkgen derives comes first, so a user
+/// option may refine it (JVM flags are joined, not replaced); the options of HA, native mode
+/// and the Operator come last, as their keys name objects flinkgen creates.
+pub fn all(job: &Job) -> Options {
+    let mut o = base(job);
+    let user = java_flags(&mut o, job.flink_config.clone());
+    o.extend(user);
+    o.extend(cluster(job));
+    o
+}
+
+/// The user's JVM flags (`env.java.opts.all`, or its old name `env.java.opts`) go after the
+/// flags flinkgen writes, which Flink needs on Java 17+: setting either key would otherwise
+/// replace them (`env.java.opts.all` wins over `env.java.opts` in Flink).
+fn java_flags(options: &mut Options, mut user: Options) -> Options {
+    // Where flinkgen writes no flags (before 1.18), the user's keys stand as written.
+    let Some(ours) = options
+        .get("env.java.opts.all")
+        .map(crate::flink::config::cli_value)
+    else {
+        return user;
+    };
+    let theirs: Vec<String> = ["env.java.opts", "env.java.opts.all"]
+        .iter()
+        .filter_map(|k| user.remove(*k))
+        .map(|v| crate::flink::config::cli_value(&v))
+        .collect();
+    if !theirs.is_empty() {
+        let all: Vec<String> = std::iter::once(ours).chain(theirs).collect();
+        options.insert("env.java.opts.all".into(), Value::Text(all.join(" ")));
+    }
+    user
 }
 
 /// Keys local state sets, which a spec with `taskManager.localState` may not set itself.

@@ -3,10 +3,33 @@
 
 use super::wiring;
 use crate::flink::config;
-use crate::model::{Job, Program, Submission};
+use crate::model::{Job, Kind, Program};
 
-/// The `flink run` call of a session job, and the job id that makes it idempotent.
-pub fn submission(job: &Job, cluster: &Job, parallelism: u32) -> Submission {
+/// How a session job reaches its cluster, and what it submits.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub cluster: String,
+    /// The cluster's spec file, for messages.
+    pub cluster_source: String,
+    /// `host:port` of the cluster's REST endpoint.
+    pub rest_host: String,
+    pub rest_port: i64,
+    /// Fixed Flink job id: the first half names the job, the second the submission, so a
+    /// running copy is recognised and an unchanged submission is never repeated.
+    pub job_id: String,
+    /// `-D<key>=$(VAR)` for each option read from a Secret, to pass unescaped.
+    pub secret_args: Vec<String>,
+    /// `flink run` options and the program arguments.
+    pub run_args: Vec<String>,
+}
+
+/// The `flink run` call of a session job, and the job id that makes it idempotent; `None`
+/// for a spec that is not a session job.
+pub fn submission(job: &Job) -> Option<Submission> {
+    let Kind::SessionJob(cluster) = &job.kind else {
+        return None;
+    };
+    let parallelism = job.parallelism?;
     let mut run_args = vec!["--parallelism".to_string(), parallelism.to_string()];
     // `flink run -py` picks PythonDriver itself; only a jar needs its class named.
     let python = matches!(job.program, Program::Python(_));
@@ -14,8 +37,7 @@ pub fn submission(job: &Job, cluster: &Job, parallelism: u32) -> Submission {
         run_args.extend(["--class".to_string(), c.clone()]);
     }
     run_args.extend(job.restore.iter().flat_map(crate::model::Restore::flags));
-    for (k, v) in job
-        .options
+    for (k, v) in super::options::all(job)
         .iter()
         .filter(|(k, _)| *k != "parallelism.default")
     {
@@ -29,7 +51,7 @@ pub fn submission(job: &Job, cluster: &Job, parallelism: u32) -> Submission {
         run_args.push(path);
     }
     run_args.extend(job.args.iter().cloned());
-    let service = wiring::rest_endpoint(&cluster.name, cluster.is_native());
+    let service = wiring::rest_endpoint(&cluster.name, cluster.native);
     let identity = hex16(&[
         "flinkgen session job",
         &cluster.namespace,
@@ -41,7 +63,7 @@ pub fn submission(job: &Job, cluster: &Job, parallelism: u32) -> Submission {
     let mut parts: Vec<&str> = vec![&job.image.reference];
     parts.extend(secret_args.iter().map(String::as_str));
     parts.extend(run_args.iter().map(String::as_str));
-    Submission {
+    Some(Submission {
         cluster: cluster.name.clone(),
         cluster_source: cluster.source.clone(),
         rest_host: wiring::in_cluster_host(&service, &cluster.namespace),
@@ -49,7 +71,7 @@ pub fn submission(job: &Job, cluster: &Job, parallelism: u32) -> Submission {
         job_id: format!("{identity}{}", hex16(&parts)),
         secret_args,
         run_args,
-    }
+    })
 }
 
 /// 16 hex digits of the SHA-256 of `parts`, each length-prefixed so that no two lists collide.

@@ -13,6 +13,24 @@ pub mod lock;
 use confine::{Disk, IoError, Unsafe};
 use lock::{Entry, Lock, JOURNAL_FILE, LOCK_FILE};
 
+/// The whole output, rendered in memory, plus any warnings.
+#[derive(Debug)]
+pub struct Generated {
+    /// The output folder relative to the project root (`out`).
+    pub out_dir: String,
+    /// Every file of the output folder, `flinkgen.lock` included.
+    pub files: Files,
+    /// Each file's sha256 and the spec it comes from.
+    pub owners: Owners,
+    /// Each job's name and spec file.
+    pub job_sources: std::collections::BTreeMap<String, String>,
+    pub warnings: Vec<crate::diag::Diagnostic>,
+    pub jobs: usize,
+    /// Project files read besides the specs, with the sha256 of the bytes used: the render
+    /// cache is only valid while they are unchanged.
+    pub project_files: std::collections::BTreeMap<String, String>,
+}
+
 /// Files to write, by path relative to the output folder.
 pub type Files = BTreeMap<String, String>;
 

@@ -33,13 +33,12 @@ pub(super) fn operator_manifests(job: &Job) -> Vec<(&'static str, &'static str)>
     all
 }
 
-pub(super) fn operator_view(job: &Job) -> OperatorView {
+pub(super) fn operator_view(job: &Job, options: &config::Options) -> OperatorView {
     use crate::derive::quantity as units;
     // A session cluster's parallelism is the default of its jobs, which the Operator does not
     // set from any other field.
     let cluster = matches!(job.kind, Kind::SessionCluster);
-    let flink_configuration = job
-        .options
+    let flink_configuration = options
         .iter()
         .filter(|(k, _)| {
             !OPERATOR_SETS.contains(&k.as_str()) || (cluster && *k == "parallelism.default")
@@ -74,8 +73,8 @@ pub(super) fn operator_view(job: &Job) -> OperatorView {
                     .restore
                     .as_ref()
                     .is_some_and(|r| r.allow_non_restored_state),
-                deployment_name: session.map(|s| s.cluster.clone()),
-                cluster_source: session.map(|s| s.cluster_source.clone()),
+                deployment_name: session.map(|s| s.name.clone()),
+                cluster_source: session.map(|s| s.source.clone()),
             });
     OperatorView {
         flink_version: format!("v{}_{}", job.version.major, job.version.minor),

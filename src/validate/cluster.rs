@@ -17,7 +17,7 @@ pub fn adaptive_scheduler(spec: &JobSpec, cluster: Option<&Job>) -> bool {
         let own = super::options::written(&spec.flink_config, key)
             .is_some_and(|v| v.eq_ignore_ascii_case(value));
         let theirs = cluster.is_some_and(
-            |c| matches!(c.options.get(key), Some(Value::Text(t)) if t.eq_ignore_ascii_case(value)),
+            |c| matches!(c.flink_config.get(key), Some(Value::Text(t)) if t.eq_ignore_ascii_case(value)),
         );
         own || theirs
     };
@@ -125,16 +125,13 @@ pub fn operator_replicas(
 /// The TaskManagers' autoscaler. Changing the TaskManager count under a running job is what
 /// reactive mode is for: Flink rescales the job to the slots there are (and only in a
 /// standalone application cluster). Elsewhere the count would fight the job or the Operator.
-pub fn autoscaler(
-    src: &Source,
-    a: &crate::load::spec::AutoscalerSpec,
-    job: &Job,
-    diags: &mut Diagnostics,
-) -> Option<crate::model::Autoscaler> {
+pub fn autoscaler_checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
+    let Some(a) = &job.autoscaler else {
+        return;
+    };
     let field = "taskManager.autoscaler";
     let refuse = |why: &str, help: &str, diags: &mut Diagnostics| {
         diags.push(src.key_error(field, why.to_string()).help(help.to_string()));
-        None
     };
     if job.is_operator() {
         return refuse("the Operator scales jobs with its own autoscaler, and would undo a HorizontalPodAutoscaler's count", "use the Operator's autoscaler: flinkConfig job.autoscaler.enabled: \"true\"", diags);
@@ -149,11 +146,11 @@ pub fn autoscaler(
     if !matches!(job.kind, crate::model::Kind::Application) {
         return refuse("Flink runs reactive mode in application clusters only; a session cluster cannot rescale its jobs to a changing TaskManager count", "give the job a cluster of its own (remove session), with scheduler-mode: reactive", diags);
     }
-    let reactive = matches!(job.options.get("scheduler-mode"), Some(Value::Text(t)) if t.eq_ignore_ascii_case("reactive"));
+    let reactive = matches!(job.flink_config.get("scheduler-mode"), Some(Value::Text(t)) if t.eq_ignore_ascii_case("reactive"));
     if !reactive {
         return refuse("an autoscaler changes the TaskManager count under the running job, which only reactive mode rescales the job to (extra TaskManagers would idle, fewer would fail it)", "add flinkConfig: { scheduler-mode: reactive }", diags);
     }
-    let target = a.target_cpu_utilization.unwrap_or(70);
+    let target = a.target_cpu_utilization;
     let mut ok = true;
     if job.task_manager.cpu_millis.is_none() {
         diags.push(
@@ -178,20 +175,13 @@ pub fn autoscaler(
             src.error("taskManager.replicas", format!("{start} TaskManager(s) to start with, outside the autoscaler's {} to {}", a.min_replicas, a.max_replicas))
                 .help("set taskManager.replicas within minReplicas and maxReplicas: it is the count the Deployment starts with"),
         );
-        ok = false;
     }
     if target == 0 {
         diags.push(src.error(
             &format!("{field}.targetCpuUtilization"),
             "must be at least 1 (percent of the cpu request)",
         ));
-        ok = false;
     }
-    ok.then_some(crate::model::Autoscaler {
-        min_replicas: a.min_replicas,
-        max_replicas: a.max_replicas,
-        target_cpu_utilization: target,
-    })
 }
 
 pub fn parallelism(

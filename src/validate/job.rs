@@ -5,12 +5,11 @@ use super::pod::{disruption_budget, labels, logging};
 use super::state::location;
 use super::{units, version, Defaults, Profiles};
 use crate::diag::Diagnostics;
-use crate::flink::config::Options;
 use crate::flink::Version;
 use crate::load::scalar::Scalar;
 use crate::load::spec::{JobSpec, LoggingSpec, Mode};
 use crate::load::Source;
-use crate::model::{Job, Kind};
+use crate::model::{Job, Kind, SessionCluster};
 
 pub use super::subject::{Environment, Role};
 
@@ -206,7 +205,16 @@ pub fn validate(
     );
     let job = Job {
         name: name.clone(),
-        kind: Kind::Application,
+        kind: match role {
+            Role::Application => Kind::Application,
+            Role::Cluster => Kind::SessionCluster,
+            Role::SessionJob(c) => Kind::SessionJob(SessionCluster {
+                name: c.name.clone(),
+                source: c.source.clone(),
+                namespace: c.namespace.clone(),
+                native: c.is_native(),
+            }),
+        },
         mode,
         target,
         upgrade_mode: spec.upgrade_mode,
@@ -242,12 +250,20 @@ pub fn validate(
             _ => Some(parallelism),
         },
         plugins,
-        options: Options::new(),
+        flink_config: options,
         labels,
         logging,
         network_policy,
         egress,
-        autoscaler: None,
+        autoscaler: spec
+            .task_manager
+            .autoscaler
+            .as_ref()
+            .map(|a| crate::model::Autoscaler {
+                min_replicas: a.min_replicas,
+                max_replicas: a.max_replicas,
+                target_cpu_utilization: a.target_cpu_utilization.unwrap_or(70),
+            }),
         resources,
         disruption_budget,
         secret_options,
@@ -275,53 +291,23 @@ pub fn validate(
             )
         }),
     };
-    let job = finish(src, spec, job, role, parallelism, options, diags);
+    checks(src, spec, &job, cluster, diags);
     (diags.error_count() == before).then_some(job)
 }
 
-/// The job's Flink options, its kind, and the checks that need both.
-fn finish(
-    src: &Source,
-    spec: &JobSpec,
-    mut job: Job,
-    role: &Role,
-    parallelism: u32,
-    user: Options,
-    diags: &mut Diagnostics,
-) -> Job {
-    let cluster = match role {
-        Role::SessionJob(c) => Some(*c),
-        _ => None,
-    };
-    // What flinkgen derives comes first, so a user option may refine it; the options of HA
-    // and native mode come last, as their keys name objects flinkgen creates.
-    let base = crate::derive::options::base(&job, cluster.is_none());
-    super::options::writable(src, &base, job.version, diags);
-    job.options = base;
-    let user = super::options::java_flags(&mut job.options, user);
-    job.options.extend(user);
-    job.kind = match role {
-        Role::Application => Kind::Application,
-        Role::Cluster => Kind::SessionCluster,
-        Role::SessionJob(c) => {
-            Kind::SessionJob(crate::derive::submit::submission(&job, c, parallelism))
-        }
-    };
-    super::deploy::native_checks(src, &job, diags);
-    super::deploy::jar_checks(src, spec, &job, diags);
-    super::secrets::checks(src, &job, diags);
-    super::paths::checks(src, &job, diags);
-    super::pod::json_layout(src, &job, diags);
-    let cluster_options = crate::derive::options::cluster(&job);
-    job.options.extend(cluster_options);
-    super::deploy::operator_checks(src, &job, cluster, diags);
-    super::deploy::egress_checks(src, &job, diags);
-    job.autoscaler = spec
-        .task_manager
-        .autoscaler
-        .as_ref()
-        .and_then(|a| super::cluster::autoscaler(src, a, &job, diags));
-    job
+/// The checks that read more than one field of the job, or what derive makes of them.
+fn checks(src: &Source, spec: &JobSpec, job: &Job, cluster: Option<&Job>, diags: &mut Diagnostics) {
+    // Values flinkgen derives from the spec (paths, GPU discovery arguments) must be
+    // writable in the version's configuration format.
+    super::options::writable(src, &crate::derive::options::base(job), job.version, diags);
+    super::deploy::native_checks(src, job, diags);
+    super::deploy::jar_checks(src, spec, job, diags);
+    super::secrets::checks(src, job, diags);
+    super::paths::checks(src, job, diags);
+    super::pod::json_layout(src, job, diags);
+    super::deploy::operator_checks(src, job, cluster, diags);
+    super::deploy::egress_checks(src, job, diags);
+    super::cluster::autoscaler_checks(src, job, diags);
 }
 
 fn network_policy(

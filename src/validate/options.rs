@@ -250,29 +250,6 @@ fn convert(
     Some(value)
 }
 
-/// The user's JVM flags (`env.java.opts.all`, or its old name `env.java.opts`) go after the
-/// flags flinkgen writes, which Flink needs on Java 17+: setting either key would otherwise
-/// replace them (`env.java.opts.all` wins over `env.java.opts` in Flink).
-pub fn java_flags(options: &mut Options, mut user: Options) -> Options {
-    // Where flinkgen writes no flags (before 1.18), the user's keys stand as written.
-    let Some(ours) = options
-        .get("env.java.opts.all")
-        .map(crate::flink::config::cli_value)
-    else {
-        return user;
-    };
-    let theirs: Vec<String> = ["env.java.opts", "env.java.opts.all"]
-        .iter()
-        .filter_map(|k| user.remove(*k))
-        .map(|v| crate::flink::config::cli_value(&v))
-        .collect();
-    if !theirs.is_empty() {
-        let all: Vec<String> = std::iter::once(ours).chain(theirs).collect();
-        options.insert("env.java.opts.all".into(), Value::Text(all.join(" ")));
-    }
-    user
-}
-
 /// Flink options that shape the pods Flink's own Kubernetes client creates, and the spec
 /// field that does it for the pods flinkgen writes. In plain manifests they would do nothing
 /// (standalone) or reach only the TaskManagers (native: flinkgen writes the JobManager).

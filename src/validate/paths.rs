@@ -71,8 +71,9 @@ pub fn checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
     let writable = |path: &str| {
         WRITABLE.iter().any(|d| under(path, d)) || mounts.iter().any(|m| under(path, m))
     };
+    let options = crate::derive::options::all(job);
     for (key, seps) in LOCAL_DIRS {
-        let Some(value) = job.options.get(*key) else {
+        let Some(value) = options.get(*key) else {
             continue;
         };
         let text = match value {
