@@ -2,6 +2,7 @@
 //! functions of the model, shared by validate (which writes some of it into Flink options) and
 //! plan (which writes it into manifests), so the two stages can never disagree.
 
+pub mod command;
 pub mod options;
 pub mod quantity;
 pub mod submit;

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::derive::command;
 use crate::derive::wiring::{self, POD_TEMPLATE_DIR, POD_TEMPLATE_FILE};
 use crate::flink::config;
 use crate::load::spec::LogLevel;
-use crate::model::{Jar, Job, Kind, Logging, Process, Program, Restore};
+use crate::model::{Jar, Job, Kind, Logging, Process, Program};
 
 mod context;
 mod operator;
@@ -264,7 +265,7 @@ fn view(job: &Job, out_dir: &str) -> JobView {
             if job.local_state.is_some() {
                 // A StatefulSet pod keeps its name: the TaskManager's stable resource id.
                 let name = serde_json::json!({
-                    "name": POD_NAME_ENV,
+                    "name": command::POD_NAME_ENV,
                     "valueFrom": { "fieldRef": { "fieldPath": "metadata.name" } },
                 });
                 tm.env.insert(0, name);
@@ -272,15 +273,8 @@ fn view(job: &Job, out_dir: &str) -> JobView {
             tm
         },
         jobmanager_service: wiring::jobmanager_service(&job.name),
-        jobmanager_args: jobmanager_args(job),
-        taskmanager_args: std::iter::once("taskmanager".to_string())
-            .chain(
-                job.local_state
-                    .as_ref()
-                    .map(|_| format!("-Dtaskmanager.resource-id=$({POD_NAME_ENV})")),
-            )
-            .chain(job.secret_options.iter().map(|o| o.flag()))
-            .collect(),
+        jobmanager_args: command::jobmanager_args(job),
+        taskmanager_args: command::taskmanager_args(job),
         project_files: project_files(job),
         taskmanager_config: None,
         metrics: job
@@ -513,7 +507,7 @@ fn submit_view(job: &Job, s: &crate::derive::submit::Submission) -> SubmitView {
             .secret_args
             .iter()
             .cloned()
-            .chain(s.run_args.iter().map(|a| container_arg(a)))
+            .chain(s.run_args.iter().map(|a| command::container_arg(a)))
             .collect(),
         env: job.secret_options.iter().map(|o| o.env_var()).collect(),
         wait_seconds: SUBMIT_WAIT_SECONDS,

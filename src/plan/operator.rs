@@ -115,7 +115,7 @@ pub(super) fn operator_job_args(job: &Job) -> Vec<String> {
     job.secret_options
         .iter()
         .map(|o| o.flag())
-        .chain(job.args.iter().map(|a| container_arg(a)))
+        .chain(job.args.iter().map(|a| crate::derive::command::container_arg(a)))
         .collect()
 }
 
