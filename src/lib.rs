@@ -232,14 +232,8 @@ fn environment_kustomizations(
             by_env.entry(env).or_default().push(j.name.clone());
         }
     }
-    for (env, mut names) in by_env {
-        names.sort();
-        let view = plan::EnvironmentView {
-            generator: plan::GENERATOR,
-            source: load::PROJECT_FILE,
-            environment: env.to_string(),
-            jobs: names,
-        };
+    for (env, names) in by_env {
+        let view = plan::environment(env, names);
         let text = renderer
             .environment(&view)
             .expect("the environment template renders (tested)");

@@ -11,24 +11,28 @@ use crate::flink::config;
 use crate::load::spec::LogLevel;
 use crate::model::{Jar, Job, Kind, Logging, Process, Program};
 
-mod context;
 mod operator;
 mod process;
+mod templates;
 mod views;
-pub use context::{context, FIELDS};
 use operator::*;
 use process::*;
+pub use templates::{Template, ENVIRONMENT, FRAGMENTS};
 pub use views::*;
 
 pub const GENERATOR: &str = concat!("flinkgen ", env!("CARGO_PKG_VERSION"));
 
 /// A job's files: each path below the output folder with its template, all rendered from
-/// the one view.
+/// the one view. The texts mounted into the pods are rendered first (`render` does it in this
+/// order), because their bytes feed the hash that rolls the pods when they change.
 #[derive(Debug)]
 pub struct Plan {
     pub view: JobView,
-    /// The files mounted into the pods, rendered from the view, and their hash.
-    pub mounted: Mounted,
+    /// The project's own log4j configuration, used byte for byte; without one the
+    /// `Template::Log4j` text is mounted.
+    pub log4j_file: Option<String>,
+    /// Whether the job mounts a native TaskManager pod template (`Template::TaskManagerPodTemplate`).
+    pub pod_template: bool,
     pub files: Vec<Output>,
 }
 
@@ -37,7 +41,7 @@ pub struct Plan {
 pub struct Output {
     /// Below the output folder.
     pub path: String,
-    pub template: &'static str,
+    pub template: Template,
 }
 
 /// What the manifests embed of files rendered from the same view: the logging configuration,
@@ -48,167 +52,150 @@ pub struct Mounted {
     /// Empty unless the job runs a native cluster.
     pub pod_template_text: String,
     pub config_hash: String,
+    /// A native cluster's TaskManager configuration, which its pod template records: a new
+    /// native JobManager adopts the running TaskManagers of the previous one (Flink recovers
+    /// workers from previous attempts, whatever their configuration), so their pods carry
+    /// the configuration they started with, for finding stale ones.
+    pub taskmanager_config: Option<String>,
 }
 
-/// Manifests only some jobs ask for.
-const NETWORK_POLICIES: &[(&str, &str)] = &[
-    (
-        "jobmanager-networkpolicy.yaml",
-        "jobmanager-networkpolicy.yaml.j2",
-    ),
-    (
-        "taskmanager-networkpolicy.yaml",
-        "taskmanager-networkpolicy.yaml.j2",
-    ),
-];
-const DISRUPTION_BUDGET: (&str, &str) = ("taskmanager-pdb.yaml", "taskmanager-pdb.yaml.j2");
-const FILES_CONFIG_MAP: (&str, &str) = ("files-configmap.yaml", "files-configmap.yaml.j2");
-const POD_MONITOR: (&str, &str) = ("podmonitor.yaml", "podmonitor.yaml.j2");
-const AUTOSCALER: (&str, &str) = ("taskmanager-hpa.yaml", "taskmanager-hpa.yaml.j2");
-const RESOURCES: (&str, &str) = ("resources.yaml", "resources.yaml.j2");
-const RBAC: &[(&str, &str)] = &[
-    ("serviceaccount.yaml", "serviceaccount.yaml.j2"),
-    ("role.yaml", "role.yaml.j2"),
-    ("rolebinding.yaml", "rolebinding.yaml.j2"),
-];
-
 /// The Kubernetes manifests of a job, in the order kustomize lists them.
-fn manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
+fn manifests(job: &Job) -> Vec<Template> {
     if job.is_operator() {
         return operator_manifests(job);
     }
     if let Kind::SessionJob(_) = job.kind {
-        return vec![("submit-job.yaml", "submit-job.yaml.j2")];
+        return vec![Template::SubmitJob];
     }
-    let mut all = vec![("configmap.yaml", "configmap.yaml.j2")];
+    let mut all = vec![Template::ConfigMap];
     if has_project_files(job) {
-        all.push(FILES_CONFIG_MAP);
+        all.push(Template::FilesConfigMap);
     }
-    if job.writes_service_account() {
-        all.push(RBAC[0]);
-    }
-    if job.calls_api() {
-        all.extend_from_slice(&RBAC[1..]);
-    }
+    all.extend(rbac(job));
     if job.is_native() {
-        all.push((
-            "pod-template-configmap.yaml",
-            "pod-template-configmap.yaml.j2",
-        ));
+        all.push(Template::PodTemplateConfigMap);
         if job.ha.is_none() {
-            all.push(("jobmanager-service.yaml", "native-internal-service.yaml.j2"));
+            all.push(Template::NativeInternalService);
         }
-        all.push(("rest-service.yaml", "rest-service.yaml.j2"));
-        all.push((
-            "jobmanager-deployment.yaml",
-            "jobmanager-deployment.yaml.j2",
-        ));
+        all.push(Template::RestService);
+        all.push(Template::JobManagerDeployment);
     } else {
-        all.push(("jobmanager-service.yaml", "jobmanager-service.yaml.j2"));
+        all.push(Template::JobManagerService);
         if job.rest.is_some() {
-            all.push(("rest-service.yaml", "rest-service.yaml.j2"));
+            all.push(Template::RestService);
         }
         all.push(match job.kind {
-            Kind::Application => ("jobmanager-job.yaml", "jobmanager-job.yaml.j2"),
-            _ => (
-                "jobmanager-deployment.yaml",
-                "jobmanager-deployment.yaml.j2",
-            ),
+            Kind::Application => Template::JobManagerJob,
+            _ => Template::JobManagerDeployment,
         });
         // With local state each TaskManager keeps its claim and name: a StatefulSet.
         if job.local_state.is_some() {
-            all.push(("taskmanager-service.yaml", "taskmanager-service.yaml.j2"));
-            all.push((
-                "taskmanager-statefulset.yaml",
-                "taskmanager-deployment.yaml.j2",
-            ));
+            all.push(Template::TaskManagerService);
+            all.push(Template::TaskManagerStatefulSet);
         } else {
-            all.push((
-                "taskmanager-deployment.yaml",
-                "taskmanager-deployment.yaml.j2",
-            ));
+            all.push(Template::TaskManagerDeployment);
         }
     }
     if job.ingress.is_some() {
-        all.push(("ingress.yaml", "ingress.yaml.j2"));
+        all.push(Template::Ingress);
     }
     all.extend(policies(job));
     all
 }
 
-/// The optional PodMonitor, network policies and disruption budget, in either target.
-fn policies(job: &Job) -> Vec<(&'static str, &'static str)> {
+/// The account flinkgen writes, and the Role of pods that call the API.
+fn rbac(job: &Job) -> Vec<Template> {
     let mut all = Vec::new();
-    if job.metrics.as_ref().is_some_and(|m| m.pod_monitor) {
-        all.push(POD_MONITOR);
+    if job.writes_service_account() {
+        all.push(Template::ServiceAccount);
     }
-    if job.network_policy.is_some() {
-        all.extend_from_slice(NETWORK_POLICIES);
-    }
-    if job.disruption_budget.is_some() {
-        all.push(DISRUPTION_BUDGET);
-    }
-    if job.autoscaler.is_some() {
-        all.push(AUTOSCALER);
-    }
-    if !job.resources.is_empty() {
-        all.push(RESOURCES);
+    // Standalone pods without HA never call the API: the Operator only requires the account.
+    if job.calls_api() {
+        all.extend([Template::Role, Template::RoleBinding]);
     }
     all
 }
 
-/// Files mounted into the pods are rendered first because their bytes feed the config hash.
-pub fn plan(
-    out_dir: &str,
-    job: &Job,
-    render: impl Fn(&str, minijinja::Value) -> Result<String, minijinja::Error>,
-) -> Result<Plan, minijinja::Error> {
-    let mut view = view(job, out_dir);
-    // The two mounted files read nothing mounted (the context tests hold them to it).
-    let early = |template: &str, view: &JobView| {
-        render(template, context(template, view, &Mounted::default())?)
-    };
-    // The project's own log4j configuration is used byte for byte.
-    let log4j_text = match &job.logging.file {
-        Some(text) => text.clone(),
-        None => early("log4j-console.properties.j2", &view)?,
-    };
-    let pod_template_text = if job.is_native() && job.has_cluster() {
-        // A new native JobManager adopts the running TaskManagers of the previous one (Flink
-        // recovers workers from previous attempts, whatever their configuration), so their
-        // pods carry the configuration they started with, for finding stale ones.
-        view.taskmanager_config = Some(config_hash(&view, &log4j_text, "")[..16].to_string());
-        early("taskmanager-pod-template.yaml.j2", &view)?
-    } else {
-        String::new()
-    };
-    let config_hash = config_hash(&view, &log4j_text, &pod_template_text);
-    let mounted = Mounted {
-        log4j_text,
-        pod_template_text,
-        config_hash,
-    };
-    let output = |file: &str, template| Output {
-        path: format!("{}/{file}", job.out_path()),
+/// The optional PodMonitor, network policies and disruption budget, in either target.
+fn policies(job: &Job) -> Vec<Template> {
+    let mut all = Vec::new();
+    if job.metrics.as_ref().is_some_and(|m| m.pod_monitor) {
+        all.push(Template::PodMonitor);
+    }
+    if job.network_policy.is_some() {
+        all.extend([
+            Template::JobManagerNetworkPolicy,
+            Template::TaskManagerNetworkPolicy,
+        ]);
+    }
+    if job.disruption_budget.is_some() {
+        all.push(Template::DisruptionBudget);
+    }
+    if job.autoscaler.is_some() {
+        all.push(Template::Autoscaler);
+    }
+    if !job.resources.is_empty() {
+        all.push(Template::Resources);
+    }
+    all
+}
+
+/// The job's view and its files.
+pub fn plan(out_dir: &str, job: &Job) -> Plan {
+    let output = |template: Template| Output {
+        path: format!(
+            "{}/{}",
+            job.out_path(),
+            template.output().expect("a manifest writes a file")
+        ),
         template,
     };
-    let mut files: Vec<Output> = manifests(job)
-        .into_iter()
-        .map(|(file, template)| output(file, template))
-        .collect();
-    files.push(output("kustomization.yaml", "kustomization.yaml.j2"));
+    let mut files: Vec<Output> = manifests(job).into_iter().map(output).collect();
+    files.push(output(Template::Kustomization));
     // An existing image (image.ref, a session job's cluster image) needs no Dockerfile.
     if job.image.build.is_some() {
-        files.push(output("Dockerfile", "Dockerfile.j2"));
+        files.push(output(Template::Dockerfile));
         if matches!(job.program, Program::Sql(_)) {
-            files.push(output(wiring::SQL_RUNNER_SOURCE, "SqlRunner.java.j2"));
+            files.push(output(Template::SqlRunner));
         }
     }
-    Ok(Plan {
-        view,
-        mounted,
+    Plan {
+        view: view(job, out_dir),
+        log4j_file: job.logging.file.clone(),
+        pod_template: job.is_native() && job.has_cluster(),
         files,
-    })
+    }
+}
+
+/// The view of an environment's folder: its jobs, sorted.
+pub fn environment(environment: &str, mut jobs: Vec<String>) -> EnvironmentView {
+    jobs.sort();
+    EnvironmentView {
+        generator: GENERATOR,
+        source: crate::load::PROJECT_FILE,
+        environment: environment.to_string(),
+        jobs,
+    }
+}
+
+/// The log4j text mounted, and what the pod template (rendered next, when there is one)
+/// reads: the hash of the TaskManager's configuration.
+pub fn before_pod_template(view: &JobView, log4j_text: String, pod_template: bool) -> Mounted {
+    Mounted {
+        taskmanager_config: pod_template
+            .then(|| config_hash(view, &log4j_text, "")[..16].to_string()),
+        log4j_text,
+        ..Mounted::default()
+    }
+}
+
+/// Everything mounted, and the hash of it all that rolls the pods.
+pub fn mounted(view: &JobView, early: Mounted, pod_template_text: String) -> Mounted {
+    Mounted {
+        config_hash: config_hash(view, &early.log4j_text, &pod_template_text),
+        pod_template_text,
+        ..early
+    }
 }
 
 // Long because it is the view's struct literal, one line per field the templates read.
@@ -276,7 +263,6 @@ fn view(job: &Job, out_dir: &str) -> JobView {
         jobmanager_args: command::jobmanager_args(job),
         taskmanager_args: command::taskmanager_args(job),
         project_files: project_files(job),
-        taskmanager_config: None,
         metrics: job
             .metrics
             .as_ref()
@@ -301,7 +287,7 @@ fn view(job: &Job, out_dir: &str) -> JobView {
             rest: wiring::REST_PORT,
             taskmanager_rpc: wiring::TM_RPC_PORT,
         },
-        resources: manifests(job).iter().map(|(f, _)| *f).collect(),
+        resources: manifests(job).iter().filter_map(|t| t.output()).collect(),
         network_policy: job.network_policy.clone(),
         instance_selector: instance_selector(job),
         component_key: if flink_selects(job) {

@@ -13,22 +13,15 @@ pub(super) const OPERATOR_SETS: &[&str] = &[
     "parallelism.default",
 ];
 
-pub(super) fn operator_manifests(job: &Job) -> Vec<(&'static str, &'static str)> {
+pub(super) fn operator_manifests(job: &Job) -> Vec<Template> {
     if let Kind::SessionJob(_) = job.kind {
-        return vec![("flinksessionjob.yaml", "flinksessionjob.yaml.j2")];
+        return vec![Template::FlinkSessionJob];
     }
-    let mut all = Vec::new();
-    if job.writes_service_account() {
-        all.push(RBAC[0]);
-    }
-    // Standalone pods without HA never call the API: the Operator only requires the account.
-    if job.calls_api() {
-        all.extend_from_slice(&RBAC[1..]);
-    }
+    let mut all = rbac(job);
     if has_project_files(job) {
-        all.push(FILES_CONFIG_MAP);
+        all.push(Template::FilesConfigMap);
     }
-    all.push(("flinkdeployment.yaml", "flinkdeployment.yaml.j2"));
+    all.push(Template::FlinkDeployment);
     all.extend(policies(job));
     all
 }
@@ -115,7 +108,11 @@ pub(super) fn operator_job_args(job: &Job) -> Vec<String> {
     job.secret_options
         .iter()
         .map(|o| o.flag())
-        .chain(job.args.iter().map(|a| crate::derive::command::container_arg(a)))
+        .chain(
+            job.args
+                .iter()
+                .map(|a| crate::derive::command::container_arg(a)),
+        )
         .collect()
 }
 

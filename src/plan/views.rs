@@ -38,9 +38,6 @@ pub struct JobView {
     pub local_state: Option<LocalStateView>,
     /// The ConfigMap of project files that volumes mount, if any.
     pub project_files: Option<ProjectFilesView>,
-    /// Native TaskManagers' `flinkgen/config` label: a hash of the configuration they start
-    /// with (filled in once the mounted files are rendered).
-    pub taskmanager_config: Option<String>,
     /// Flink's Prometheus reporter: its port, and who scrapes it.
     pub metrics: Option<MetricsView>,
     pub taskmanager_replicas: u32,

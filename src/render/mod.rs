@@ -13,131 +13,6 @@ use crate::flink::config::yaml_string;
 
 use crate::plan;
 
-/// Every template, embedded so the binary needs no files beside it.
-pub const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "Dockerfile.j2",
-        include_str!("../../templates/Dockerfile.j2"),
-    ),
-    (
-        "configmap.yaml.j2",
-        include_str!("../../templates/configmap.yaml.j2"),
-    ),
-    (
-        "jobmanager-job.yaml.j2",
-        include_str!("../../templates/jobmanager-job.yaml.j2"),
-    ),
-    (
-        "jobmanager-service.yaml.j2",
-        include_str!("../../templates/jobmanager-service.yaml.j2"),
-    ),
-    (
-        "kustomization.yaml.j2",
-        include_str!("../../templates/kustomization.yaml.j2"),
-    ),
-    (
-        "log4j-console.properties.j2",
-        include_str!("../../templates/log4j-console.properties.j2"),
-    ),
-    (
-        "taskmanager-deployment.yaml.j2",
-        include_str!("../../templates/taskmanager-deployment.yaml.j2"),
-    ),
-    (
-        "_macros.yaml.j2",
-        include_str!("../../templates/_macros.yaml.j2"),
-    ),
-    (
-        "jobmanager-networkpolicy.yaml.j2",
-        include_str!("../../templates/jobmanager-networkpolicy.yaml.j2"),
-    ),
-    (
-        "taskmanager-networkpolicy.yaml.j2",
-        include_str!("../../templates/taskmanager-networkpolicy.yaml.j2"),
-    ),
-    (
-        "environment-kustomization.yaml.j2",
-        include_str!("../../templates/environment-kustomization.yaml.j2"),
-    ),
-    (
-        "taskmanager-pdb.yaml.j2",
-        include_str!("../../templates/taskmanager-pdb.yaml.j2"),
-    ),
-    (
-        "taskmanager-hpa.yaml.j2",
-        include_str!("../../templates/taskmanager-hpa.yaml.j2"),
-    ),
-    (
-        "resources.yaml.j2",
-        include_str!("../../templates/resources.yaml.j2"),
-    ),
-    (
-        "_jobmanager-pod.yaml.j2",
-        include_str!("../../templates/_jobmanager-pod.yaml.j2"),
-    ),
-    (
-        "jobmanager-deployment.yaml.j2",
-        include_str!("../../templates/jobmanager-deployment.yaml.j2"),
-    ),
-    (
-        "native-internal-service.yaml.j2",
-        include_str!("../../templates/native-internal-service.yaml.j2"),
-    ),
-    (
-        "rest-service.yaml.j2",
-        include_str!("../../templates/rest-service.yaml.j2"),
-    ),
-    (
-        "ingress.yaml.j2",
-        include_str!("../../templates/ingress.yaml.j2"),
-    ),
-    (
-        "serviceaccount.yaml.j2",
-        include_str!("../../templates/serviceaccount.yaml.j2"),
-    ),
-    ("role.yaml.j2", include_str!("../../templates/role.yaml.j2")),
-    (
-        "rolebinding.yaml.j2",
-        include_str!("../../templates/rolebinding.yaml.j2"),
-    ),
-    (
-        "pod-template-configmap.yaml.j2",
-        include_str!("../../templates/pod-template-configmap.yaml.j2"),
-    ),
-    (
-        "taskmanager-pod-template.yaml.j2",
-        include_str!("../../templates/taskmanager-pod-template.yaml.j2"),
-    ),
-    (
-        "podmonitor.yaml.j2",
-        include_str!("../../templates/podmonitor.yaml.j2"),
-    ),
-    (
-        "files-configmap.yaml.j2",
-        include_str!("../../templates/files-configmap.yaml.j2"),
-    ),
-    (
-        "taskmanager-service.yaml.j2",
-        include_str!("../../templates/taskmanager-service.yaml.j2"),
-    ),
-    (
-        "submit-job.yaml.j2",
-        include_str!("../../templates/submit-job.yaml.j2"),
-    ),
-    (
-        "flinkdeployment.yaml.j2",
-        include_str!("../../templates/flinkdeployment.yaml.j2"),
-    ),
-    (
-        "flinksessionjob.yaml.j2",
-        include_str!("../../templates/flinksessionjob.yaml.j2"),
-    ),
-    (
-        "SqlRunner.java.j2",
-        include_str!("../../templates/SqlRunner.java.j2"),
-    ),
-];
-
 pub struct Renderer {
     env: Environment<'static>,
 }
@@ -171,7 +46,9 @@ impl Renderer {
         env.add_filter("javacomment", java_comment_filter);
         env.add_filter("shift", shift_filter);
         env.add_filter("dockerquote", docker_quote_filter);
-        for (name, source) in TEMPLATES {
+        let job_templates = plan::Template::ALL.iter().map(|t| (t.file(), t.source()));
+        let parts = plan::FRAGMENTS.iter().chain([&plan::ENVIRONMENT]).copied();
+        for (name, source) in job_templates.chain(parts) {
             env.add_template(name, source)
                 .expect("embedded templates parse (tested)");
         }
@@ -188,7 +65,7 @@ impl Renderer {
 
     /// The `kustomization.yaml` that aggregates one environment's jobs.
     pub fn environment(&self, view: &plan::EnvironmentView) -> Result<String, minijinja::Error> {
-        self.render("environment-kustomization.yaml.j2", view)
+        self.render(plan::ENVIRONMENT.0, view)
     }
 
     /// Plans and renders one job into (path below out dir → file text).
@@ -197,14 +74,34 @@ impl Renderer {
         job: &crate::model::Job,
         out_dir: &str,
     ) -> Result<BTreeMap<String, String>, minijinja::Error> {
-        let plan = plan::plan(out_dir, job, |template, ctx| self.render(template, &ctx))?;
+        let mut plan = plan::plan(out_dir, job);
+        // The mounted texts first: their bytes feed the hash in every pod's annotations. The
+        // log4j text reads nothing mounted; the pod template reads only the early hash.
+        let log4j_text = match plan.log4j_file.take() {
+            Some(text) => text,
+            None => self.template(plan::Template::Log4j, &plan.view, &Default::default())?,
+        };
+        let early = plan::before_pod_template(&plan.view, log4j_text, plan.pod_template);
+        let pod_template_text = match plan.pod_template {
+            true => self.template(plan::Template::TaskManagerPodTemplate, &plan.view, &early)?,
+            false => String::new(),
+        };
+        let mounted = plan::mounted(&plan.view, early, pod_template_text);
         plan.files
             .into_iter()
-            .map(|o| {
-                let ctx = plan::context(o.template, &plan.view, &plan.mounted)?;
-                Ok((o.path, self.env.get_template(o.template)?.render(ctx)?))
-            })
+            .map(|o| Ok((o.path, self.template(o.template, &plan.view, &mounted)?)))
             .collect()
+    }
+
+    fn template(
+        &self,
+        t: plan::Template,
+        view: &plan::JobView,
+        mounted: &plan::Mounted,
+    ) -> Result<String, minijinja::Error> {
+        self.env
+            .get_template(t.file())?
+            .render(t.context(view, mounted))
     }
 }
 
@@ -356,7 +253,7 @@ mod tests {
 
     /// Each template's context holds exactly what the template (with the parts it includes)
     /// reads: nothing missing, which strict undefined would only catch on the paths a golden
-    /// case takes, and nothing more, so the lists in plan::context stay a true account.
+    /// case takes, and nothing more, so the registry's lists stay a true account.
     #[test]
     fn each_template_gets_exactly_the_values_it_reads() {
         use std::collections::BTreeSet;
@@ -364,46 +261,35 @@ mod tests {
         let reads = |name: &str| -> BTreeSet<String> {
             let t = renderer.env.get_template(name).unwrap();
             let mut vars: BTreeSet<String> = t.undeclared_variables(false).into_iter().collect();
-            if t.source()
-                .contains("{% include \"_jobmanager-pod.yaml.j2\" %}")
-            {
-                vars.extend(
-                    renderer
-                        .env
-                        .get_template("_jobmanager-pod.yaml.j2")
-                        .unwrap()
-                        .undeclared_variables(false),
-                );
+            for (part, _) in plan::FRAGMENTS {
+                if t.source().contains(&format!("{{% include \"{part}\" %}}")) {
+                    let p = renderer.env.get_template(part).unwrap();
+                    vars.extend(p.undeclared_variables(false));
+                }
             }
             vars
         };
-        // Rendered through another way: macros and included parts, and the environment
-        // folder's kustomization (its own EnvironmentView).
-        let not_alone = [
-            "_macros.yaml.j2",
-            "_jobmanager-pod.yaml.j2",
-            "environment-kustomization.yaml.j2",
-        ];
-        for (name, _) in TEMPLATES.iter().filter(|(n, _)| !not_alone.contains(n)) {
-            let (_, fields) = plan::FIELDS
-                .iter()
-                .find(|(t, _)| t == name)
-                .unwrap_or_else(|| panic!("{name} has no context in plan::context"));
-            let given: BTreeSet<String> = fields.iter().map(|f| f.to_string()).collect();
-            assert_eq!(given, reads(name), "{name}");
+        for t in plan::Template::ALL {
+            let given: BTreeSet<String> = t.fields().iter().map(|f| f.to_string()).collect();
+            assert_eq!(given, reads(t.file()), "{}", t.file());
         }
-        assert_eq!(plan::FIELDS.len(), TEMPLATES.len() - not_alone.len());
     }
 
     #[test]
-    fn every_template_file_is_embedded() {
+    fn every_template_file_is_embedded_once() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
         let mut on_disk: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         on_disk.sort();
-        let mut embedded: Vec<String> = TEMPLATES.iter().map(|(n, _)| n.to_string()).collect();
+        let mut embedded: Vec<String> = plan::Template::ALL
+            .iter()
+            .map(|t| t.file())
+            .chain(plan::FRAGMENTS.iter().map(|(n, _)| *n))
+            .chain([plan::ENVIRONMENT.0])
+            .map(String::from)
+            .collect();
         embedded.sort();
         assert_eq!(on_disk, embedded);
         Renderer::new();
