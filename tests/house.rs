@@ -162,3 +162,81 @@ fn the_import_reader_sees_grouped_and_plain_paths() {
     let text = "use crate::{derive::wiring, model::{Job, Kind}};\n// crate::emit\nlet x = crate::plan::f();";
     assert_eq!(crate_paths(text), ["derive", "model", "plan"]);
 }
+
+/// A function's parameters, counted at the top level of its parenthesis (so tuple and
+/// generic types with commas count once).
+fn parameter_counts(text: &str) -> Vec<(String, usize)> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices("fn ") {
+        let rest = &text[at + 3..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let Some(open) = rest.find('(') else { continue };
+        // Generic parameters sit between the name and the parenthesis.
+        if name.is_empty()
+            || !rest[name.len()..open].trim().starts_with(['<', '(']) && open != name.len()
+        {
+            continue;
+        }
+        let (mut depth, mut count, mut seen, mut prev) = (0i32, 0, false, ' ');
+        for c in rest[open..].chars() {
+            let arrow = prev == '-' && c == '>';
+            prev = c;
+            match c {
+                '(' | '<' | '[' | '{' => depth += 1,
+                '>' if arrow => {}
+                ')' | '>' | ']' | '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                ',' if depth == 1 => {
+                    count += 1;
+                    seen = false;
+                    continue;
+                }
+                _ => {}
+            }
+            if depth >= 1 && !c.is_whitespace() && c != '(' || depth > 1 {
+                seen = true;
+            }
+        }
+        found.push((name, count + usize::from(seen)));
+    }
+    found
+}
+
+#[test]
+fn no_function_takes_seven_parameters() {
+    let many: Vec<String> = sources()
+        .into_iter()
+        .flat_map(|(path, text)| {
+            parameter_counts(&text)
+                .into_iter()
+                .filter(|(_, n)| *n >= 7)
+                .map(move |(name, n)| format!("{path}: {name} takes {n}"))
+        })
+        .collect();
+    assert!(
+        many.is_empty(),
+        "pass a context (validate::subject::Subject) or a struct instead: {many:#?}"
+    );
+}
+
+#[test]
+fn parameters_are_counted_at_the_top_level() {
+    let text = "fn a(x: (u8, u8), y: Vec<(u8, u8)>) {}\nfn b<T: Into<u8>>(t: T, u: [u8; 2], v: &mut Z) {}\nfn c() {}\nfn d(self: &Self,) {}\nfn e(f: impl Fn(u8) -> u8, g: u8, h: u8) {}";
+    assert_eq!(
+        parameter_counts(text),
+        [
+            ("a".into(), 2),
+            ("b".into(), 3),
+            ("c".into(), 0),
+            ("d".into(), 1),
+            ("e".into(), 3)
+        ]
+    );
+}

@@ -1,8 +1,9 @@
 //! The cluster a spec runs: its JobManager and TaskManager processes (a session job's are its
 //! cluster's), TaskManager replicas and slots, the job's parallelism, and the plugins.
 
+use super::process;
 use super::profile::Component;
-use super::{process, Defaults, Profiles};
+use super::subject::{Role, Subject};
 use crate::diag::{did_you_mean, Diagnostics};
 use crate::flink::config::Value;
 use crate::flink::{self, Version};
@@ -29,16 +30,15 @@ type Processes = (Option<Process>, Option<Process>, u32, u32);
 
 /// The JobManager and TaskManager, TaskManager replicas and slots: a session job's are its
 /// cluster's.
-pub fn processes(
-    src: &Source,
-    spec: &JobSpec,
-    cluster: Option<&Job>,
-    defaults: &Defaults,
-    profiles: &Profiles,
-    version: Option<Version>,
-    diags: &mut Diagnostics,
-) -> Processes {
-    if let Some(c) = cluster {
+pub fn processes(cx: &Subject, version: Option<Version>, diags: &mut Diagnostics) -> Processes {
+    let Subject {
+        src,
+        spec,
+        defaults,
+        profiles,
+        ..
+    } = *cx;
+    if let Some(c) = cx.cluster() {
         return (
             Some(c.job_manager.clone()),
             Some(c.task_manager.clone()),
@@ -184,15 +184,16 @@ pub fn autoscaler_checks(src: &Source, job: &Job, diags: &mut Diagnostics) {
     }
 }
 
+/// The job's parallelism: the spec's, else every slot there is.
 pub fn parallelism(
-    src: &Source,
-    p: Option<u32>,
+    cx: &Subject,
     replicas: u32,
     slots: u32,
     elastic: bool,
-    cluster: bool,
     diags: &mut Diagnostics,
 ) -> u32 {
+    let (src, p) = (cx.src, cx.spec.parallelism);
+    let cluster = matches!(cx.role, Role::Cluster);
     let total = replicas.saturating_mul(slots);
     let Some(p) = p else {
         // A session cluster has no job, so nothing defaults to its slot count.

@@ -28,21 +28,19 @@ pub struct Needs<'a> {
 /// names, which is the Flink release that actually runs.
 /// Long because the three ways to have an image (a ref, the cluster's, a build) resolve here in turn.
 pub fn image(
-    src: &Source,
-    spec: Option<&ImageSpec>,
+    cx: &super::subject::Subject,
     name: &str,
     version: &mut Version,
-    defaults: &Defaults,
     needs: &Needs,
     diags: &mut Diagnostics,
 ) -> Option<Image> {
+    let (src, defaults) = (cx.src, cx.defaults);
     let empty = ImageSpec::default();
-    let spec = spec.unwrap_or(&empty);
+    let spec = cx.spec.image.as_ref().unwrap_or(&empty);
     let pull_secrets = pull_secrets(src, spec, defaults, needs, diags)?;
     let pull_policy = spec.pull_policy.unwrap_or(defaults.pull_policy);
     if let Some(reference) = &spec.reference {
-        let (reference, release_known) =
-            existing(src, spec, reference, version, defaults, needs, diags)?;
+        let (reference, release_known) = existing(cx, spec, reference, version, needs, diags)?;
         return Some(Image {
             reference,
             pull_policy,
@@ -181,14 +179,14 @@ fn build_fields(spec: &ImageSpec) -> [(&'static str, bool); 6] {
 /// runs is known.
 /// Long because each rule of an existing image (fields, reference, tag, Java, plugins, layout) is one check.
 fn existing(
-    src: &Source,
+    cx: &super::subject::Subject,
     spec: &ImageSpec,
     reference: &str,
     version: &mut Version,
-    defaults: &Defaults,
     needs: &Needs,
     diags: &mut Diagnostics,
 ) -> Option<(String, bool)> {
+    let (src, defaults) = (cx.src, cx.defaults);
     let mut ok = true;
     for (field, _) in build_fields(spec).iter().filter(|(_, set)| *set) {
         diags.push(

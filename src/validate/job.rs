@@ -3,7 +3,7 @@
 use super::image::{image, Needs};
 use super::pod::{disruption_budget, labels, logging};
 use super::state::location;
-use super::{units, version, Defaults, Profiles};
+use super::{units, version, Defaults};
 use crate::diag::Diagnostics;
 use crate::flink::Version;
 use crate::load::scalar::Scalar;
@@ -11,25 +11,22 @@ use crate::load::spec::{JobSpec, LoggingSpec, Mode};
 use crate::load::Source;
 use crate::model::{Job, Kind, SessionCluster};
 
-pub use super::subject::{Environment, Role};
+use super::subject::{Role, Subject};
 
 /// Resolves a spec into a `Job`. It is long because it resolves each field of the model in
 /// turn (each through a function of its own) and assembles them; splitting the assembly would
 /// only pass the half-resolved fields around.
-pub fn validate(
-    src: &Source,
-    spec: &JobSpec,
-    role: &Role,
-    defaults: &Defaults,
-    profiles: &Profiles,
-    env: Option<&Environment>,
-    diags: &mut Diagnostics,
-) -> Option<Job> {
+pub fn validate(cx: &Subject, diags: &mut Diagnostics) -> Option<Job> {
+    let Subject {
+        src,
+        spec,
+        role,
+        defaults,
+        env,
+        ..
+    } = *cx;
     let before = diags.error_count();
-    let cluster = match role {
-        Role::SessionJob(c) => Some(*c),
-        _ => None,
-    };
+    let cluster = cx.cluster();
     if let Some(c) = cluster {
         super::deploy::cluster_fields(src, spec, c, diags);
     }
@@ -47,8 +44,7 @@ pub fn validate(
         diags.push(src.error("namespace", e));
     }
     let declared = super::program::declared(src, spec, role, &defaults.files, diags);
-    let (mut jm, mut tm, replicas, slots) =
-        super::cluster::processes(src, spec, cluster, defaults, profiles, version, diags);
+    let (mut jm, mut tm, replicas, slots) = super::cluster::processes(cx, version, diags);
     if cluster.is_none() {
         let base = super::extras::extras(src, "", &spec.pod(), &defaults.files, diags);
         for (process, field, role) in [
@@ -78,15 +74,7 @@ pub fn validate(
         true => super::cluster::operator_replicas(src, spec, replicas, slots, diags),
         false => (replicas, false),
     };
-    let parallelism = super::cluster::parallelism(
-        src,
-        spec.parallelism,
-        replicas,
-        slots,
-        elastic,
-        matches!(role, Role::Cluster),
-        diags,
-    );
+    let parallelism = super::cluster::parallelism(cx, replicas, slots, elastic, diags);
     let plugins = super::cluster::plugins(src, &spec.plugins, diags);
     // A session job's paths are read by its cluster, with the cluster's filesystems.
     let fs_plugins = cluster.map_or(&plugins, |c| &c.plugins);
@@ -142,17 +130,9 @@ pub fn validate(
         exact_version: matches!(&spec.flink_version, Some(Scalar::Text(t)) if t.trim().split('.').count() == 3),
         plugins: &plugins,
     };
-    let image = image(
-        src,
-        spec.image.as_ref(),
-        &name,
-        &mut version,
-        defaults,
-        &needs,
-        diags,
-    );
+    let image = image(cx, &name, &mut version, &needs, diags);
     let entry = match (declared, &image) {
-        (Some(d), Some(img)) => super::program::entry(src, spec, d, role, version, img, diags),
+        (Some(d), Some(img)) => super::program::entry(cx, d, version, img, diags),
         _ => None,
     };
     let (state, restore) = super::state::state(src, spec, version, fs_plugins, diags);
@@ -271,15 +251,7 @@ pub fn validate(
             .service_account
             .as_ref()
             .and_then(|a| super::extras::account(src, a, diags)),
-        metrics: super::metrics::for_spec(
-            src,
-            spec,
-            cluster.is_some(),
-            env,
-            defaults,
-            &user_keys,
-            diags,
-        ),
+        metrics: super::metrics::for_spec(cx, &user_keys, diags),
         local_state: spec.task_manager.local_state.as_ref().and_then(|l| {
             super::extras::local_state(
                 src,

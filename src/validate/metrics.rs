@@ -2,10 +2,6 @@
 //! TaskManager, scraped through a PodMonitor or pod annotations. Project defaults (also per
 //! environment) lie under the spec's own settings.
 
-use super::subject::Environment;
-use super::Defaults;
-use crate::load::spec::JobSpec;
-
 use super::units;
 use crate::derive::wiring;
 use crate::diag::Diagnostics;
@@ -140,15 +136,18 @@ pub fn owned(key: &str) -> bool {
 /// The reporter: the project's settings, the environment's, the spec's. A session job's
 /// processes are its cluster's, so it has none of its own.
 pub fn for_spec(
-    src: &Source,
-    spec: &JobSpec,
-    session_job: bool,
-    env: Option<&Environment>,
-    defaults: &Defaults,
+    cx: &super::subject::Subject,
     user_keys: &[String],
     diags: &mut Diagnostics,
 ) -> Option<crate::model::Metrics> {
-    if session_job {
+    let super::subject::Subject {
+        src,
+        spec,
+        env,
+        defaults,
+        ..
+    } = *cx;
+    if cx.cluster().is_some() {
         return None;
     }
     let env_metrics = env.and_then(|e| defaults.env_metrics.get(e.name));

@@ -93,14 +93,12 @@ pub fn validate(inputs: &Inputs, diags: &mut Diagnostics) -> Vec<Job> {
     let mut all: Vec<Job> = Vec::new();
     let cluster_pairs = pairs(&inputs.clusters);
     let validated = crate::par::map(&cluster_pairs, |(env, i)| {
-        let (src, spec) = &inputs.clusters[*i];
         let mut d = Diagnostics::default();
         let job = one(
             inputs,
             &defaults,
             *env,
-            src,
-            spec,
+            &inputs.clusters[*i],
             &subject::Role::Cluster,
             &mut d,
         );
@@ -132,7 +130,8 @@ pub fn validate(inputs: &Inputs, diags: &mut Diagnostics) -> Vec<Job> {
                 }
             }
         };
-        let job = role.and_then(|role| one(inputs, &defaults, *env, src, spec, &role, &mut d));
+        let job =
+            role.and_then(|role| one(inputs, &defaults, *env, &inputs.jobs[*i], &role, &mut d));
         (job, d)
     });
     for ((_, i), (job, d)) in job_pairs.iter().zip(validated) {
@@ -148,14 +147,21 @@ fn one(
     inputs: &Inputs,
     defaults: &Defaults,
     env: Option<(&String, &EnvironmentSpec)>,
-    src: &Source,
-    spec: &JobSpec,
+    (src, spec): &(Source, JobSpec),
     role: &subject::Role,
     d: &mut Diagnostics,
 ) -> Option<Job> {
     let profiles = &inputs.profiles;
+    let subject = |src, spec, defaults, env| subject::Subject {
+        src,
+        spec,
+        role,
+        defaults,
+        profiles,
+        env,
+    };
     match env {
-        None => job::validate(src, spec, role, defaults, profiles, None, d),
+        None => job::validate(&subject(src, spec, defaults, None), d),
         Some((env_name, env_spec)) => {
             let overlay = spec.environments.get(env_name);
             let (view, merged) = match overlay {
@@ -173,15 +179,8 @@ fn one(
                     .map(|ps| (ps, &env_spec.flink_config)),
                 job: overlay.map(|o| &o.flink_config),
             };
-            job::validate(
-                &view,
-                &merged,
-                role,
-                &defaults.for_environment(env_spec),
-                profiles,
-                Some(&env),
-                d,
-            )
+            let defaults = defaults.for_environment(env_spec);
+            job::validate(&subject(&view, &merged, &defaults, Some(&env)), d)
         }
     }
 }

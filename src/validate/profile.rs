@@ -431,28 +431,21 @@ fn resources(
             );
         }
     }
-    let gpu = extended_resources(
-        component,
-        origin,
-        spec,
-        &mut requests,
-        &mut limits,
-        &mut labels,
-        diags,
-    );
+    let mut placed = [requests, limits, labels];
+    let gpu = extended_resources(component, origin, spec, &mut placed, diags);
+    let [requests, limits, labels] = placed;
     let gpu = flink_gpu(origin, spec, gpu, diags);
     (requests, limits, labels, gpu)
 }
 
-/// Extended resources (GPUs and others) into the container's requests and limits and the pod
-/// labels; returns the GPU kind and count, of which a TaskManager may have one.
+/// Extended resources (GPUs and others) into `[requests, limits, labels]`: the container's
+/// requests and limits, and the pod's labels. Returns the GPU kind and count, of which a
+/// TaskManager may have one.
 fn extended_resources(
     component: Component,
     origin: &Origin,
     spec: &ProfileSpec,
-    requests: &mut Quantities,
-    limits: &mut Quantities,
-    labels: &mut Quantities,
+    [requests, limits, labels]: &mut [Quantities; 3],
     diags: &mut Diagnostics,
 ) -> Option<(String, u64)> {
     let mut gpu: Option<(String, u64)> = None;

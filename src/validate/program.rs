@@ -147,14 +147,13 @@ struct Context<'a> {
 
 /// Resolves the entry point once the image and the Flink release are known.
 pub fn entry(
-    src: &Source,
-    spec: &JobSpec,
+    subject: &super::subject::Subject,
     declared: Declared,
-    role: &Role,
     version: Version,
     image: &Image,
     diags: &mut Diagnostics,
 ) -> Option<Entry> {
+    let (src, spec, role) = (subject.src, subject.spec, subject.role);
     let cx = Context {
         src,
         spec,

@@ -131,11 +131,11 @@ fn object(
             return None;
         }
     };
-    let (Some(api), Some(kind)) = (json["apiVersion"].as_str(), json["kind"].as_str()) else {
+    let (Some(_), Some(kind)) = (json["apiVersion"].as_str(), json["kind"].as_str()) else {
         diags.push(at.error("has no apiVersion and kind"));
         return None;
     };
-    let (api, kind) = (api.to_string(), kind.to_string());
+    let kind = kind.to_string();
     let Some(name) = json["metadata"]["name"].as_str().map(String::from) else {
         diags.push(at.error(format!("the {kind} has no metadata.name")));
         return None;
@@ -165,20 +165,16 @@ fn object(
         }
         _ => json["metadata"]["namespace"] = json!(namespace),
     }
-    checked(at, json, &api, &kind, &name, job, diags)
+    checked(at, json, job, diags)
 }
 
 /// A namespaced object's content: no Secret data nor secret value, no name of flinkgen's, and
 /// the fields of its Kubernetes type where flinkgen knows the kind.
-fn checked(
-    at: &Place,
-    json: Value,
-    api: &str,
-    kind: &str,
-    name: &str,
-    job: &str,
-    diags: &mut Diagnostics,
-) -> Option<Value> {
+fn checked(at: &Place, json: Value, job: &str, diags: &mut Diagnostics) -> Option<Value> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let (api, kind) = (text(&json["apiVersion"]), text(&json["kind"]));
+    let name = text(&json["metadata"]["name"]);
+    let (api, kind, name) = (api.as_str(), kind.as_str(), name.as_str());
     if kind == "Secret"
         && api == "v1"
         && (json.get("data").is_some() || json.get("stringData").is_some())

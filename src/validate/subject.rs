@@ -1,10 +1,33 @@
-//! What a spec is validated as (`Role`) and for (`Environment`). Kept apart from `job`, which
+//! The spec under validation (`Subject`): what it is validated as (`Role`), for which
+//! environment (`Environment`), and the project around it. Kept apart from `job`, which
 //! assembles the model, so that the modules `job` calls take these without importing it back.
 
 use std::collections::BTreeMap;
 
+use super::{Defaults, Profiles};
+use crate::load::spec::JobSpec;
 use crate::load::Source;
 use crate::model::Job;
+
+/// One spec under validation and the project around it: what most checks read, passed as one.
+pub struct Subject<'a> {
+    pub src: &'a Source,
+    pub spec: &'a JobSpec,
+    pub role: &'a Role<'a>,
+    pub defaults: &'a Defaults,
+    pub profiles: &'a Profiles,
+    pub env: Option<&'a Environment<'a>>,
+}
+
+impl<'a> Subject<'a> {
+    /// A session job's validated cluster.
+    pub fn cluster(&self) -> Option<&'a Job> {
+        match self.role {
+            Role::SessionJob(c) => Some(c),
+            _ => None,
+        }
+    }
+}
 
 /// The environment a job is validated for, and the Flink options it adds.
 pub struct Environment<'a> {
