@@ -81,18 +81,10 @@ pub fn container_arg(value: &str) -> String {
     value.replace('$', "$$")
 }
 
-/// A TaskManager's arguments: a local-state TaskManager's resource id is its StatefulSet pod's
-/// name, which Flink reuses to find the working directory (and local state) of the pod before.
+/// A TaskManager's arguments: options read from Secrets, and local state's resource id.
 pub fn taskmanager_args(job: &Job) -> Vec<String> {
     std::iter::once("taskmanager".to_string())
-        .chain(
-            job.local_state
-                .as_ref()
-                .map(|_| format!("-Dtaskmanager.resource-id=$({POD_NAME_ENV})")),
-        )
+        .chain(super::local_state::resource_id_flag(job))
         .chain(job.secret_options.iter().map(|o| o.flag()))
         .collect()
 }
-
-/// The variable a TaskManager with local state reads its pod name from.
-pub const POD_NAME_ENV: &str = "FLINKGEN_POD_NAME";

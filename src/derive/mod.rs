@@ -3,6 +3,8 @@
 //! plan (which writes it into manifests), so the two stages can never disagree.
 
 pub mod command;
+pub mod local_state;
+pub mod metrics;
 pub mod options;
 pub mod quantity;
 pub mod submit;

@@ -241,31 +241,11 @@ pub fn base(job: &Job) -> Options {
             o.insert("user.artifacts.raw-http-enabled".into(), Value::Bool(true));
         }
     }
-    if let (true, Some(m)) = (own_cluster, &job.metrics) {
-        // The factory both 1.x and 2.x ship in plugins/metrics-prometheus (read from their
-        // distributions), on the spec's port.
-        o.insert(
-            "metrics.reporter.prom.factory.class".into(),
-            text("org.apache.flink.metrics.prometheus.PrometheusReporterFactory"),
-        );
-        o.insert(
-            "metrics.reporter.prom.port".into(),
-            text(&m.port.to_string()),
-        );
+    if own_cluster {
+        o.extend(super::metrics::options(job));
     }
-    if let (true, Some(l)) = (own_cluster, &job.local_state) {
-        // The claim is the TaskManager's working directory, which Flink reuses when the same
-        // resource id (the StatefulSet pod's name) starts again: local state survives.
-        o.insert(
-            "process.taskmanager.working-dir".into(),
-            text(&l.mount_path),
-        );
-        for key in [
-            "execution.checkpointing.local-backup.enabled",
-            "execution.state-recovery.from-local",
-        ] {
-            o.insert(spelled(key, job.version).into(), Value::Bool(true));
-        }
+    if own_cluster {
+        o.extend(super::local_state::options(job));
     }
     o.extend(state(&job.state, job.version));
     o
@@ -304,16 +284,6 @@ fn java_flags(options: &mut Options, mut user: Options) -> Options {
     }
     user
 }
-
-/// Keys local state sets, which a spec with `taskManager.localState` may not set itself.
-pub const LOCAL_STATE_KEYS: &[&str] = &[
-    "process.taskmanager.working-dir",
-    "process.working-dir",
-    "taskmanager.resource-id",
-    "execution.checkpointing.local-backup.enabled",
-    "execution.state-recovery.from-local",
-    "state.backend.local-recovery",
-];
 
 /// The options of HA, native mode and the Operator target, which name objects flinkgen
 /// creates; they are applied after the user's options.

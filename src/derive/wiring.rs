@@ -84,10 +84,6 @@ pub fn jar_path(name: &str, jar: &Jar) -> Option<String> {
     }
 }
 
-/// Where each TaskManager's local-state claim is mounted: its working directory, so local
-/// state and recovery files land there.
-pub const LOCAL_STATE_DIR: &str = "/opt/flink/local-state";
-
 /// The ConfigMap flinkgen writes from project files for `configMap: { files }` volumes.
 pub fn files_config_map(name: &str) -> String {
     format!("{name}-files")

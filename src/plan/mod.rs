@@ -249,12 +249,7 @@ fn view(job: &Job, out_dir: &str) -> JobView {
         },
         taskmanager: {
             let mut tm = process(job, "taskmanager", &job.task_manager);
-            if job.local_state.is_some() {
-                // A StatefulSet pod keeps its name: the TaskManager's stable resource id.
-                let name = serde_json::json!({
-                    "name": command::POD_NAME_ENV,
-                    "valueFrom": { "fieldRef": { "fieldPath": "metadata.name" } },
-                });
+            if let Some(name) = crate::derive::local_state::pod_name_variable(job) {
                 tm.env.insert(0, name);
             }
             tm

@@ -140,14 +140,7 @@ pub fn validate(cx: &Subject, diags: &mut Diagnostics) -> Option<Job> {
     let options = super::options::spec_options(src, spec, env, version, scope, diags);
     let user_keys: Vec<String> = options.keys().cloned().collect();
     if spec.task_manager.local_state.is_some() {
-        super::options::taken_by(
-            src,
-            &user_keys,
-            |k| crate::derive::options::LOCAL_STATE_KEYS.contains(&k),
-            "taskManager.localState",
-            "remove it: local state puts the working directory on the claim and turns local recovery on",
-            diags,
-        );
+        super::local_state::owned_options(src, &user_keys, diags);
     }
     if spec.python.is_some() {
         super::options::taken_by(
@@ -253,7 +246,7 @@ pub fn validate(cx: &Subject, diags: &mut Diagnostics) -> Option<Job> {
             .and_then(|a| super::extras::account(src, a, diags)),
         metrics: super::metrics::for_spec(cx, &user_keys, diags),
         local_state: spec.task_manager.local_state.as_ref().and_then(|l| {
-            super::extras::local_state(
+            super::local_state::local_state(
                 src,
                 &name,
                 l,

@@ -260,7 +260,7 @@ const IMAGE_FOLDERS: &[(&str, &str)] = &[
     ("/opt/flink/plugins", "the image's plugins are there"),
     ("/opt/flink/usrlib", "the job's jar and files are there"),
     (
-        crate::derive::wiring::LOCAL_STATE_DIR,
+        crate::derive::local_state::DIR,
         "the TaskManagers' local-state claims are mounted there",
     ),
     // The system's own folders: the programs, libraries and users the container runs with,

@@ -10,6 +10,7 @@ mod job;
 mod kube;
 mod lib;
 mod literal;
+mod local_state;
 mod metrics;
 mod options;
 mod paths;
