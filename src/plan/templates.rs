@@ -53,7 +53,7 @@ macro_rules! registry {
             pub fn context(self, $v: &JobView, $m: &Mounted) -> Value {
                 match self {
                     $(Template::$variant => minijinja::context! {
-                        $($field => Value::from_serialize(&$part.$field),)*
+                        $($field => Value::from(minijinja::value::Serde(&$part.$field)),)*
                     },)*
                 }
             }

@@ -28,12 +28,16 @@ impl Renderer {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_debug(true);
-        env.set_keep_trailing_newline(true);
-        env.set_trim_blocks(true);
-        env.set_lstrip_blocks(true);
+        let syntax = minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()
+            .expect("the default delimiters are valid");
+        env.set_syntax(syntax);
         env.set_auto_escape_callback(|name| {
             if name.ends_with(".yaml.j2") {
-                AutoEscape::Custom("yaml")
+                AutoEscape::Custom("yaml".into())
             } else {
                 AutoEscape::None
             }
@@ -60,7 +64,9 @@ impl Renderer {
         template: &str,
         ctx: &impl serde::Serialize,
     ) -> Result<String, minijinja::Error> {
-        self.env.get_template(template)?.render(ctx)
+        self.env
+            .get_template(template)?
+            .render(minijinja::value::Serde(ctx))
     }
 
     /// The `kustomization.yaml` that aggregates one environment's jobs.
@@ -107,8 +113,8 @@ impl Renderer {
 
 /// Writes values into YAML templates: strings as safe scalars, numbers and bools as they are.
 /// A missing value is an error, so `null` can never slip into a manifest.
-fn yaml_formatter(out: &mut Output, state: &State, value: &Value) -> Result<(), Error> {
-    if state.auto_escape() != AutoEscape::Custom("yaml") || value.is_safe() {
+fn yaml_formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
+    if !matches!(state.auto_escape(), AutoEscape::Custom(name) if name == "yaml") || value.is_safe() {
         return minijinja::escape_formatter(out, state, value);
     }
     let text = match value.kind() {
