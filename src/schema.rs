@@ -12,7 +12,7 @@ use crate::load::{
 
 /// (file name, schema text) for each input kind, pretty-printed with a final newline.
 pub fn schemas() -> Vec<(&'static str, String)> {
-    let pretty = |v: schemars::schema::RootSchema| {
+    let pretty = |v: schemars::Schema| {
         serde_json::to_string_pretty(&v).expect("schemas serialize") + "\n"
     };
     vec![
