@@ -16,3 +16,38 @@ fn committed_schemas_are_current() {
         );
     }
 }
+
+/// The book's field reference is generated from the schemas (their descriptions are the doc
+/// comments of `src/load/`); `SNAPSHOTS=overwrite` rewrites the committed pages.
+#[test]
+fn the_field_reference_is_current() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/src/reference");
+    let overwrite = std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite");
+    let mut stale = Vec::new();
+    for (name, text) in flinkgen::schema::reference() {
+        let path = dir.join(&name);
+        if overwrite {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &text).unwrap();
+        } else if std::fs::read_to_string(&path).unwrap_or_default() != text {
+            stale.push(name);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "docs/src/reference/{stale:?} stale; run `SNAPSHOTS=overwrite cargo test --test schema` and commit them"
+    );
+}
+
+#[test]
+fn the_field_reference_lists_nested_fields_with_their_descriptions() {
+    let pages = flinkgen::schema::reference();
+    let (_, job) = pages.iter().find(|(n, _)| n == "job.md").unwrap();
+    for row in [
+        "| `taskManager.localState.size` |",
+        "| `metrics.prometheus.interval` |",
+        "| `upgradeMode` | one of `stateless`, `savepoint`, `last-state` |",
+    ] {
+        assert!(job.contains(row), "job.md lacks {row}");
+    }
+}

@@ -33,6 +33,7 @@ pub struct ImageSpec {
     #[serde(default, deserialize_with = "super::scalar::int32")]
     #[schemars(range(max = 2147483647))]
     pub java: Option<u32>,
+    /// `Always`, `IfNotPresent` or `Never`; default: the project's, else `IfNotPresent`.
     pub pull_policy: Option<PullPolicy>,
     /// Secrets with registry credentials (imagePullSecrets) for every pod of the spec;
     /// replaces the project's `image.pullSecrets`.

@@ -5,6 +5,7 @@ pub mod input;
 #[macro_use]
 pub mod pod;
 pub mod profile;
+pub mod program;
 pub mod project;
 pub mod scalar;
 pub mod spec;

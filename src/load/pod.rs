@@ -126,6 +126,7 @@ pub struct EnvSource {
     pub secret: Option<String>,
     /// A ConfigMap's name (with `key`).
     pub config_map: Option<String>,
+    /// The key in the Secret or ConfigMap.
     pub key: Option<String>,
     /// A field of the pod (`metadata.name`, `spec.nodeName`, `status.podIP` …).
     pub field: Option<String>,
@@ -171,10 +172,13 @@ impl<'de> Deserialize<'de> for EnvValue {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EnvFromSpec {
+    /// A Secret whose keys become variables.
     pub secret: Option<String>,
+    /// A ConfigMap whose keys become variables.
     pub config_map: Option<String>,
     /// Prepended to every variable name.
     pub prefix: Option<String>,
+    /// Start the pod even when the Secret or ConfigMap is missing.
     pub optional: Option<bool>,
 }
 
@@ -189,7 +193,9 @@ pub struct VolumeSpec {
     /// An existing ConfigMap's keys as files, or `{ files: { key: project/path } }` for a
     /// ConfigMap flinkgen writes from project files (always read-only).
     pub config_map: Option<ConfigMapSource>,
+    /// An existing PersistentVolumeClaim, by name.
     pub persistent_volume_claim: Option<String>,
+    /// A scratch folder that lives as long as the pod (`{}`, or `{ medium: Memory, sizeLimit: 1Gi }`).
     pub empty_dir: Option<EmptyDirSpec>,
     /// A folder of the node (`/mnt/nvme`, or `{ path, type }`); allowed with a warning.
     pub host_path: Option<HostPathSpec>,
@@ -216,6 +222,7 @@ pub enum HostPathSpec {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HostPathTyped {
+    /// The folder on the node.
     pub path: String,
     /// Kubernetes' hostPath type (`Directory`, `DirectoryOrCreate`, …).
     #[serde(rename = "type")]
@@ -249,7 +256,9 @@ impl<'de> Deserialize<'de> for HostPathSpec {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecretKeySpec {
+    /// The Secret's name.
     pub secret: String,
+    /// The key in the Secret whose value the option takes.
     pub key: String,
 }
 
@@ -257,6 +266,7 @@ pub struct SecretKeySpec {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ServiceAccountSpec {
+    /// The account's name; flinkgen writes it unless it exists already (see the security chapter).
     pub name: String,
     /// Annotations of the account, such as a cloud identity
     /// (`eks.amazonaws.com/role-arn`, `iam.gke.io/gcp-service-account`).

@@ -12,6 +12,7 @@ use super::scalar::Scalar;
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProfileSpec {
+    /// What the profile is for; for readers only.
     pub description: Option<String>,
     /// CPU cores: a number (`1`, `0.5`) or millicores (`500m`).
     pub cpu: Option<Scalar>,
@@ -42,8 +43,11 @@ pub struct MemorySpec {
     pub metaspace: Option<Scalar>,
     /// JVM overhead as a fixed size (sets min and max).
     pub overhead: Option<Scalar>,
+    /// Least JVM overhead (Flink's `*.memory.jvm-overhead.min`).
     pub overhead_min: Option<Scalar>,
+    /// Most JVM overhead (Flink's `*.memory.jvm-overhead.max`).
     pub overhead_max: Option<Scalar>,
+    /// JVM overhead as a fraction of the process memory (Flink's `*.memory.jvm-overhead.fraction`).
     pub overhead_fraction: Option<f64>,
     /// TaskManager: task heap.
     pub task_heap: Option<Scalar>,
@@ -55,8 +59,11 @@ pub struct MemorySpec {
     pub managed_fraction: Option<f64>,
     /// TaskManager: network buffers as a fixed size (sets min and max).
     pub network: Option<Scalar>,
+    /// Least network memory (Flink's `taskmanager.memory.network.min`).
     pub network_min: Option<Scalar>,
+    /// Most network memory (Flink's `taskmanager.memory.network.max`).
     pub network_max: Option<Scalar>,
+    /// Network memory as a fraction of the total Flink memory (`taskmanager.memory.network.fraction`).
     pub network_fraction: Option<f64>,
     /// TaskManager: framework heap (default 128m).
     pub framework_heap: Option<Scalar>,
@@ -83,7 +90,9 @@ pub struct GpuSpec {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LimitFactor {
+    /// The cpu limit as a multiple of the request (at least 1; default 1).
     pub cpu: Option<f64>,
+    /// The memory limit as a multiple of the request (at least 1; default 1).
     pub memory: Option<f64>,
 }
 
@@ -91,11 +100,14 @@ pub struct LimitFactor {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SchedulingSpec {
+    /// Node labels the pods must run on (the pod's `nodeSelector`).
     #[serde(default)]
     pub node_selector: BTreeMap<String, String>,
+    /// Kubernetes tolerations of the pods.
     #[serde(default)]
     #[schemars(with = "Vec<serde_json::Value>")]
     pub tolerations: Vec<super::tree::Tree>,
+    /// A Kubernetes affinity of the pods (node and pod affinity).
     #[schemars(with = "Option<serde_json::Value>")]
     pub affinity: Option<super::tree::Tree>,
     /// Extra pod labels.

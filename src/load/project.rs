@@ -15,6 +15,7 @@ pub struct ProjectSpec {
     pub namespace: Option<String>,
     /// Default Flink version, quoted ("1.20").
     pub flink_version: Option<Scalar>,
+    /// Image defaults of every spec: registry, Java version, pull policy and secrets.
     #[serde(default)]
     pub image: ProjectImage,
     /// Default JobManager and TaskManager profiles.
@@ -53,6 +54,7 @@ pub struct ProjectSpec {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EnvironmentSpec {
+    /// The namespace of every job in the environment, unless a job sets its own.
     pub namespace: Option<String>,
     /// Labels on every resource of the environment.
     #[serde(default)]
@@ -79,6 +81,7 @@ pub struct ProjectImage {
     #[serde(default, deserialize_with = "super::scalar::int32")]
     #[schemars(range(max = 2147483647))]
     pub java: Option<u32>,
+    /// `Always`, `IfNotPresent` or `Never` for specs that set none (default `IfNotPresent`).
     pub pull_policy: Option<PullPolicy>,
     /// Secrets with registry credentials (imagePullSecrets) for every pod of every spec that
     /// names none itself.
@@ -89,6 +92,8 @@ pub struct ProjectImage {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DefaultProfiles {
+    /// The JobManager profile of jobs that name none.
     pub job_manager: Option<String>,
+    /// The TaskManager profile of jobs that name none.
     pub task_manager: Option<String>,
 }

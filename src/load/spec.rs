@@ -9,6 +9,7 @@ use serde::Deserialize;
 pub use super::image::{ImageSpec, LibDownload, LibJar};
 use super::pod::{MetricsSpec, SecretKeySpec, ServiceAccountSpec};
 use super::profile::ProfileSpec;
+pub use super::program::{PythonSpec, SqlSpec};
 use super::scalar::Scalar;
 pub use super::state::{
     CheckpointMode, CheckpointSpec, ClaimMode, Retention, SavepointSpec, StateBackend,
@@ -48,13 +49,17 @@ macro_rules! spec_fields {
     #[serde(default, deserialize_with = "super::scalar::int32")]
     #[schemars(range(max = 2147483647))]
     pub parallelism: Option<u32>,
+    /// The JobManager: its profile, replicas and pod settings.
     #[serde(default)]
     pub job_manager: JobManagerSpec,
+    /// The TaskManagers: profile, replicas, slots and pod settings.
     #[serde(default)]
     pub task_manager: TaskManagerSpec,
     /// Checkpointing; a session cluster's is the default of its jobs, each may set its own.
     pub checkpoints: Option<CheckpointSpec>,
+    /// Savepoints: where they go, and whether the job starts from one.
     pub savepoints: Option<SavepointSpec>,
+    /// State backend: `hashmap`, `rocksdb`, or `forst` (Flink 2.x).
     pub state_backend: Option<StateBackend>,
     /// Optional Flink plugins from the image's `opt/` folder, e.g. `s3-fs-presto`.
     #[serde(default)]
@@ -68,6 +73,7 @@ macro_rules! spec_fields {
     /// Extra labels on every resource and pod.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Logging: the root level, levels per logger, JSON lines, or a log4j file of the project.
     pub logging: Option<LoggingSpec>,
             $($middle)*
     /// Restrict ingress to the pods (off unless given).
@@ -154,6 +160,7 @@ pod_fields! {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct JobOverlay {
+    /// The job's namespace in this environment.
     pub namespace: Option<String>,
     /// Turns on Kubernetes HA in this environment (or changes its storage).
     pub ha: Option<HaSpec>,
@@ -161,7 +168,9 @@ pub struct JobOverlay {
     pub rest: Option<RestSpec>,
     pub ingress: Option<IngressSpec>,
     pub image: Option<ImageSpec>,
+    /// Program arguments in this environment (they replace the job's).
     pub args: Option<Vec<Scalar>>,
+    /// The job's parallelism in this environment.
     #[serde(default, deserialize_with = "super::scalar::int32")]
     #[schemars(range(max = 2147483647))]
     pub parallelism: Option<u32>,
@@ -170,9 +179,11 @@ pub struct JobOverlay {
     pub savepoints: Option<SavepointSpec>,
     /// This environment's checkpoint settings, field by field over the job's.
     pub checkpoints: Option<CheckpointSpec>,
+    /// Flink options of this environment, over the job's and the project's environment's.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
     pub flink_config: BTreeMap<String, super::tree::Tree>,
+    /// Labels added in this environment.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     /// Flink options whose values live in Kubernetes Secrets, by option key: the value never
@@ -383,9 +394,11 @@ pub struct TaskManagerSpec {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AutoscalerSpec {
+    /// The fewest TaskManagers (at least 1).
     #[serde(deserialize_with = "super::scalar::int32_required")]
     #[schemars(range(min = 1, max = 2147483647))]
     pub min_replicas: u32,
+    /// The most TaskManagers.
     #[serde(deserialize_with = "super::scalar::int32_required")]
     #[schemars(range(min = 1, max = 2147483647))]
     pub max_replicas: u32,
@@ -512,6 +525,7 @@ pub struct IngressSpec {
     pub class_name: Option<String>,
     /// Secret holding the TLS certificate for `host`.
     pub tls_secret: Option<String>,
+    /// Annotations of the Ingress, for the ingress controller.
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
 }
@@ -526,6 +540,8 @@ pub struct ClusterSpec {
     pub name: Option<String>,
     /// Flink version, quoted ("1.20"). Jobs submitted to the cluster use the same.
     pub flink_version: Option<Scalar>,
+    /// `standalone` (flinkgen writes every pod; the default) or `native` (the JobManager
+    /// creates TaskManager pods for the jobs it runs).
     pub mode: Option<Mode>,
     /// `manifests` (default) or `operator` (a FlinkDeployment without a job).
     pub target: Option<Target>,
@@ -533,8 +549,11 @@ pub struct ClusterSpec {
     pub image: Option<ImageSpec>,
 }
 {
+    /// Kubernetes high availability: leader election through ConfigMaps, metadata in `storageDir`.
     pub ha: Option<HaSpec>,
+    /// An extra Service for the REST API and web UI.
     pub rest: Option<RestSpec>,
+    /// An Ingress to the web UI and REST API.
     pub ingress: Option<IngressSpec>,
 }
 {
@@ -657,32 +676,4 @@ impl OperatorSpec {
                 .or(self.savepoint_trigger_nonce),
         }
     }
-}
-
-/// A PyFlink job: `script` (or `module` with `pyFiles`), run by Flink's `PythonDriver`.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PythonSpec {
-    /// The job's Python file: a project path (copied into `usrlib/`), or `local:///…` inside
-    /// an existing image (`image.ref`).
-    pub script: Option<String>,
-    /// The job's module (`python -m`), found in `pyFiles`; instead of `script`.
-    pub module: Option<String>,
-    /// Extra Python files or folders (project paths) shipped with the job, on its `PYTHONPATH`.
-    #[serde(default)]
-    pub py_files: Vec<String>,
-    /// A pip requirements file (project path), installed into the image at build time.
-    pub requirements: Option<String>,
-    /// The Python interpreter of the JobManager (client) and the TaskManagers' Python workers.
-    /// Default: the interpreter the generated image installs; another one needs `image.base`
-    /// or `image.ref` with that interpreter and PyFlink.
-    pub executable: Option<String>,
-}
-
-/// A SQL job: a script of statements that ends with the INSERT (or statement set) that runs.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SqlSpec {
-    /// The SQL script, a project path (copied into `usrlib/`), UTF-8.
-    pub script: String,
 }

@@ -13,12 +13,17 @@ pub struct CheckpointSpec {
     pub interval: Option<Scalar>,
     /// Durable checkpoint location (`s3://bucket/path`).
     pub dir: Option<String>,
+    /// Checkpointing guarantee (Flink's `execution.checkpointing.mode`).
     pub mode: Option<CheckpointMode>,
+    /// How long a checkpoint may take before it is discarded, as a Flink duration (`10 min`).
     pub timeout: Option<Scalar>,
+    /// Least time between the end of one checkpoint and the start of the next (`5s`).
     pub min_pause: Option<Scalar>,
+    /// Checkpoints that may be in progress at once.
     #[serde(default, deserialize_with = "super::scalar::int32")]
     #[schemars(range(max = 2147483647))]
     pub max_concurrent: Option<u32>,
+    /// Failed checkpoints the job tolerates before it fails itself.
     #[serde(default, deserialize_with = "super::scalar::int32")]
     #[schemars(range(max = 2147483647))]
     pub tolerable_failures: Option<u32>,

@@ -114,7 +114,8 @@ impl Renderer {
 /// Writes values into YAML templates: strings as safe scalars, numbers and bools as they are.
 /// A missing value is an error, so `null` can never slip into a manifest.
 fn yaml_formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
-    if !matches!(state.auto_escape(), AutoEscape::Custom(name) if name == "yaml") || value.is_safe() {
+    if !matches!(state.auto_escape(), AutoEscape::Custom(name) if name == "yaml") || value.is_safe()
+    {
         return minijinja::escape_formatter(out, state, value);
     }
     let text = match value.kind() {
