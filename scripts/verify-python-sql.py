@@ -48,6 +48,9 @@ _spec.loader.exec_module(local_cluster)
 vwf, vss = local_cluster.vwf, local_cluster.vss
 
 SCRIPT = '''\
+import os
+import sys
+
 import tabulate
 from pyflink.table import DataTypes, EnvironmentSettings, TableEnvironment
 from pyflink.table.udf import udf
@@ -55,10 +58,16 @@ from pyflink.table.udf import udf
 from util import length
 
 print("flinkgen-verify-python: client has tabulate " + tabulate.__version__, flush=True)
+print("flinkgen-verify-python: client pid %d" % os.getpid(), flush=True)
+MARKS = @MARKS@
 
 
 @udf(result_type=DataTypes.BIGINT())
 def word_len(s):
+    # Each call leaves a line in a file of its process: which process and interpreter ran
+    # the UDF, so the check sees it ran in a Python worker, not only that the plan has one.
+    with open(os.path.join(MARKS, "udf-%d" % os.getpid()), "a") as f:
+        f.write("%d %s\\n" % (os.getppid(), sys.executable))
     return length(s)
 
 
@@ -97,14 +106,14 @@ def pyflink(version):
 
 
 def write_project(root, version):
-    for d in ["jobs", "clusters", "profiles", "src/lib", "sql"]:
+    for d in ["jobs", "clusters", "profiles", "src/lib", "sql", "marks"]:
         os.makedirs(os.path.join(root, d))
     files = {
         "flinkgen.yaml": f'flinkVersion: "{version}"\nimage:\n  registry: registry.example.com/verify\n'
                          "profiles:\n  jobManager: jm\n  taskManager: tm\n",
         "profiles/jm.yaml": "cpu: 1\nmemory:\n  process: 1g\n",
         "profiles/tm.yaml": "cpu: 1\nmemory:\n  process: 1600m\n",
-        "src/word_len.py": SCRIPT,
+        "src/word_len.py": SCRIPT.replace("@MARKS@", repr(os.path.join(root, "marks"))),
         "src/lib/util.py": "def length(s):\n    return len(s)\n",
         "requirements.txt": "tabulate==0.9.0\n",
         "sql/orders.sql": SQL,
@@ -242,12 +251,27 @@ def application(root, name, version, venv, package, base):
     checks = {"JobManager exited 0": code == 0, "job FINISHED": "switched from state RUNNING to FINISHED" in out}
     if "-py" in args:
         checks["client imported the requirement"] = "flinkgen-verify-python: client has tabulate 0.9.0" in out
-        checks["UDF ran in a Python worker"] = "PythonCalc" in out
+        checks["UDF ran in a Python worker"] = udf_ran_in_worker(root, out, venv)
     else:
         checks["every statement ran"] = "flinkgen.SqlRunner: statement 5 of 5" in out
         checks["SET applied"] = "Job flinkgen-verify-sql" in out
         checks["runner jar reproducible"] = image.runner_reproducible is True
     return checks, " ".join(args), work
+
+
+def udf_ran_in_worker(root, client_out, venv, rows=200):
+    """The UDF's marks: every row went through it, in processes other than the client's,
+    started by the TaskManager with the interpreter the configuration names (the image's
+    /opt/flink-python, here the virtual environment)."""
+    marks = glob.glob(os.path.join(root, "marks", "udf-*"))
+    client = [line.rsplit(" ", 1)[1] for line in client_out.splitlines()
+              if line.startswith("flinkgen-verify-python: client pid ")]
+    calls = [line.split(" ", 1) for m in marks for line in open(m).read().splitlines()]
+    pids = {os.path.basename(m)[len("udf-"):] for m in marks}
+    for m in marks:
+        os.remove(m)
+    return (len(calls) == rows and bool(client) and not pids & set(client)
+            and all(exe.startswith(venv) for _, exe in calls))
 
 
 def session(root, name, version, venv, package, base):

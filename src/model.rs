@@ -91,8 +91,9 @@ pub struct Metrics {
     pub labels: BTreeMap<String, String>,
     /// NetworkPolicyPeers admitted to the metrics port.
     pub from: Vec<serde_json::Value>,
-    /// The PodMonitor's scrape interval (a Prometheus duration).
+    /// The PodMonitor's scrape interval and timeout (Prometheus durations).
     pub interval: Option<String>,
+    pub scrape_timeout: Option<String>,
     /// Pod labels the PodMonitor copies onto the series.
     pub pod_target_labels: Vec<String>,
 }

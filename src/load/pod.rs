@@ -370,6 +370,9 @@ pub struct PrometheusSpec {
     /// How often Prometheus scrapes the pods (a Prometheus duration: `30s`, `1m`); the
     /// Prometheus resource's own interval when not given. PodMonitor only.
     pub interval: Option<String>,
+    /// How long Prometheus waits for one scrape (a Prometheus duration), at most `interval`
+    /// (Prometheus refuses a longer one); Prometheus' own default when not given. PodMonitor only.
+    pub scrape_timeout: Option<String>,
     /// Pod labels Prometheus copies onto the scraped series (`team`, `env`). PodMonitor only.
     #[serde(default)]
     pub pod_target_labels: Vec<String>,
@@ -393,6 +396,7 @@ impl MetricsSpec {
                         o.from.clone()
                     },
                     interval: o.interval.clone().or(b.interval.clone()),
+                    scrape_timeout: o.scrape_timeout.clone().or(b.scrape_timeout.clone()),
                     pod_target_labels: if o.pod_target_labels.is_empty() {
                         b.pod_target_labels.clone()
                     } else {

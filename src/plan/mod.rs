@@ -267,6 +267,7 @@ fn view(job: &Job, out_dir: &str) -> JobView {
                 labels: m.labels.clone(),
                 from: m.from.clone(),
                 interval: m.interval.clone(),
+                scrape_timeout: m.scrape_timeout.clone(),
                 pod_target_labels: m.pod_target_labels.clone(),
             }),
         local_state: job.local_state.as_ref().map(|l| LocalStateView {

@@ -188,6 +188,7 @@ pub struct MetricsView {
     pub from: Vec<serde_json::Value>,
     /// The PodMonitor's scrape interval and the pod labels it copies onto the series.
     pub interval: Option<String>,
+    pub scrape_timeout: Option<String>,
     pub pod_target_labels: Vec<String>,
 }
 

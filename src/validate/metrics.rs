@@ -53,15 +53,7 @@ pub fn metrics(
         })
         .collect();
     ok &= from.len() == p.from.len();
-    if let Some(i) = &p.interval {
-        if !prometheus_duration(i) {
-            diags.push(
-                src.error(&format!("{field}.prometheus.interval"), format!("`{i}` is not a Prometheus duration"))
-                    .help("write a number with units from y, w, d, h, m, s, ms in that order, such as 30s or 1m30s"),
-            );
-            ok = false;
-        }
-    }
+    ok &= scrape_durations(src, field, p, diags);
     for (n, l) in p.pod_target_labels.iter().enumerate() {
         if let Err(e) = units::label_key(l) {
             diags.push(src.error(&format!("{field}.prometheus.podTargetLabels[{n}]"), e));
@@ -69,11 +61,13 @@ pub fn metrics(
         }
     }
     let pod_monitor = p.pod_monitor.unwrap_or(false);
-    if !pod_monitor && (p.interval.is_some() || !p.pod_target_labels.is_empty()) {
+    let for_pod_monitor =
+        p.interval.is_some() || p.scrape_timeout.is_some() || !p.pod_target_labels.is_empty();
+    if !pod_monitor && for_pod_monitor {
         diags.push(
             src.key_error(
                 &format!("{field}.prometheus"),
-                "interval and podTargetLabels configure the PodMonitor, and podMonitor is not set",
+                "interval, scrapeTimeout and podTargetLabels configure the PodMonitor, and podMonitor is not set",
             )
             .help("add podMonitor: true, or remove them"),
         );
@@ -86,46 +80,96 @@ pub fn metrics(
         labels: p.labels.clone(),
         from,
         interval: p.interval.clone(),
+        scrape_timeout: p.scrape_timeout.clone(),
         pod_target_labels: p.pod_target_labels.clone(),
     })
+}
+
+/// The PodMonitor's interval and scrape timeout: Prometheus durations, the timeout at most the
+/// interval.
+fn scrape_durations(
+    src: &Source,
+    field: &str,
+    p: &PrometheusSpec,
+    diags: &mut Diagnostics,
+) -> bool {
+    let mut ok = true;
+    let durations = [
+        ("interval", &p.interval),
+        ("scrapeTimeout", &p.scrape_timeout),
+    ]
+    .map(|(name, value)| (name, value.as_ref().map(|v| (v, prometheus_duration(v)))));
+    for (name, value) in &durations {
+        if let Some((v, None)) = value {
+            diags.push(
+                src.error(&format!("{field}.prometheus.{name}"), format!("`{v}` is not a Prometheus duration"))
+                    .help("write a number with units from y, w, d, h, m, s, ms in that order, such as 30s or 1m30s"),
+            );
+            ok = false;
+        }
+    }
+    // Prometheus refuses a configuration whose scrape timeout exceeds its interval
+    // (`ScrapeConfig.Validate` in prometheus/config: "scrape timeout greater than scrape
+    // interval"); the Prometheus Operator writes both from the PodMonitor as they are.
+    if let [(_, Some((i, Some(interval)))), (_, Some((t, Some(timeout))))] = &durations {
+        if timeout > interval {
+            diags.push(
+                src.error(&format!("{field}.prometheus.scrapeTimeout"), format!("a scrape timeout of {t} is longer than the scrape interval {i}; Prometheus refuses such a configuration"))
+                    .help("make scrapeTimeout at most the interval"),
+            );
+            ok = false;
+        }
+    }
+    ok
 }
 
 /// The Prometheus Operator's `Duration` pattern (the PodMonitor CRD's `interval`, kept in
 /// tests/data/podmonitor-crd.json: `^(0|(([0-9]+)y)?(([0-9]+)w)?…(([0-9]+)ms)?)$`): units y,
 /// w, d, h, m, s, ms, each at most once and in that order (`1h30m`, `30s`), or `0`; the empty
-/// string, which the pattern also admits, is refused as a mistake.
-fn prometheus_duration(text: &str) -> bool {
+/// string, which the pattern also admits, is refused as a mistake. Returns the duration in
+/// milliseconds.
+fn prometheus_duration(text: &str) -> Option<u64> {
     if text == "0" {
-        return true;
+        return Some(0);
     }
     if text.is_empty() {
-        return false;
+        return None;
     }
     const UNITS: [&str; 7] = ["y", "w", "d", "h", "m", "s", "ms"];
+    // Prometheus' own lengths (common/model's ParseDuration): a year is 365 days.
+    const MILLIS: [u64; 7] = [
+        31_536_000_000,
+        604_800_000,
+        86_400_000,
+        3_600_000,
+        60_000,
+        1_000,
+        1,
+    ];
     let mut rest = text;
     let mut next = 0;
+    let mut total: u64 = 0;
     while !rest.is_empty() {
         let digits = rest.chars().take_while(char::is_ascii_digit).count();
         if digits == 0 {
-            return false;
+            return None;
         }
+        let n: u64 = rest[..digits].parse().ok()?;
         rest = &rest[digits..];
         // The longest unit that fits: `ms` is not a minute followed by an `s`.
-        let Some((i, unit)) = UNITS
+        let (i, unit) = UNITS
             .iter()
             .enumerate()
             .filter(|(_, u)| rest.starts_with(**u))
-            .max_by_key(|(_, u)| u.len())
-        else {
-            return false;
-        };
+            .max_by_key(|(_, u)| u.len())?;
         if i < next {
-            return false;
+            return None;
         }
         next = i + 1;
+        total = total.checked_add(n.checked_mul(MILLIS[i])?)?;
         rest = &rest[unit.len()..];
     }
-    true
+    Some(total)
 }
 
 /// Reporter options a spec may not set itself, since `metrics.prometheus` writes them.
@@ -193,11 +237,21 @@ pub fn for_spec(
 mod tests {
     #[test]
     fn prometheus_durations() {
-        for ok in ["0", "30s", "1m", "1m30s", "1h30m", "500ms", "1d12h", "2w"] {
-            assert!(super::prometheus_duration(ok), "{ok}");
+        for (ok, ms) in [
+            ("0", 0),
+            ("30s", 30_000),
+            ("1m", 60_000),
+            ("1m30s", 90_000),
+            ("1h30m", 5_400_000),
+            ("500ms", 500),
+            ("1d12h", 129_600_000),
+            ("2w", 1_209_600_000),
+            ("1y", 31_536_000_000),
+        ] {
+            assert_eq!(super::prometheus_duration(ok), Some(ms), "{ok}");
         }
         for bad in ["", "30", "1s1m", "30 s", "1.5m", "1m1m", "s", "-1s", "1x"] {
-            assert!(!super::prometheus_duration(bad), "{bad}");
+            assert_eq!(super::prometheus_duration(bad), None, "{bad}");
         }
     }
 }
