@@ -28,6 +28,28 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Start a new flinkgen project: flinkgen.yaml, an example job, profiles, .gitignore.
     Init(InitArgs),
+    /// What the specs as they are now would do to the jobs deployed from the committed out/:
+    /// restarts, replace or apply, state kept, restored, lost or incompatible. Exit 3 when a
+    /// job loses its state or cannot restore it.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The git revision whose committed out/ is deployed.
+    #[arg(long, default_value = "HEAD")]
+    pub base: String,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Args)]

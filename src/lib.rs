@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod derive;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod explain;
 pub mod flink;
@@ -273,6 +274,15 @@ fn check_out_dir(root: &Path, inputs: &load::Inputs, diags: &mut Diagnostics) {
 }
 
 /// The text printed for warnings of a successful run.
+/// `flinkgen diff`: the output committed at `base` against what the specs render now, with
+/// the warnings of the render. Nothing is written.
+pub fn diff(root: &Path, base: &str) -> Result<(diff::Report, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let g = generate(root)?;
+    let before = diff::git::out_at(root, &g.out_dir, base)
+        .map_err(|e| vec![Diagnostic::general(format!("diff: {e}"))])?;
+    Ok((diff::compare(&before, &g.files, &g.out_dir), g.warnings))
+}
+
 pub fn warning_report(warnings: &[Diagnostic]) -> String {
     warnings.iter().map(|w| format!("{w}\n")).collect()
 }

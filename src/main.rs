@@ -18,7 +18,32 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain(&args),
         Command::Schema(args) => schema(&args),
         Command::Init(args) => init(&args),
+        Command::Diff(args) => diff(&args),
     }
+}
+
+fn diff(args: &cli::DiffArgs) -> ExitCode {
+    let (mut report, warnings) = match flinkgen::diff(&args.common.root, &args.base) {
+        Ok(r) => r,
+        Err(diags) => {
+            eprint_report(&flinkgen::error_report(&diags));
+            return ExitCode::from(1);
+        }
+    };
+    eprint_report(&flinkgen::warning_report(&warnings));
+    if !args.common.jobs.is_empty() {
+        report.jobs.retain(|j| args.common.jobs.contains(&j.name));
+    }
+    let text = match args.format {
+        cli::DiffFormat::Json => report.json(),
+        cli::DiffFormat::Markdown => report.markdown(),
+        cli::DiffFormat::Text => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            report.text(color)
+        }
+    };
+    print!("{text}");
+    ExitCode::from(report.exit_code())
 }
 
 fn schema(args: &cli::SchemaArgs) -> ExitCode {
