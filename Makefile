@@ -2,13 +2,20 @@
 FLINKGEN ?= cargo run --release --quiet --
 OUT ?= out
 
-.PHONY: render check test image
+.PHONY: render check diff test image
 
 render:
 	$(FLINKGEN) render
 
 check:
 	$(FLINKGEN) check
+
+# make diff [BASE=origin/main] [FORMAT=markdown]: what the specs as they are now would do to the
+# jobs deployed from the committed out/ at BASE; exit 3 when a job loses or cannot restore state.
+BASE ?= HEAD
+FORMAT ?= text
+diff:
+	$(FLINKGEN) diff --base $(BASE) --format $(FORMAT)
 
 test:
 	cargo test

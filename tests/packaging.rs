@@ -220,3 +220,22 @@ fn the_readme_shows_each_way_to_install() {
         );
     }
 }
+
+/// The CI example for consumer repositories posts the Markdown report and fails on exit 3.
+#[test]
+fn the_pull_request_example_posts_the_report_and_fails_on_lost_state() {
+    let wf = yaml("examples/ci/github-pull-request-diff.yml");
+    let steps = serde_json::to_string(&wf["jobs"]["diff"]["steps"]).unwrap();
+    for needed in [
+        "flinkgen diff --base",
+        "--format markdown",
+        "gh pr comment",
+        "sha256sum -c",
+        "fetch-depth",
+    ] {
+        assert!(steps.contains(needed), "the example lacks {needed}");
+    }
+    assert_eq!(wf["permissions"]["pull-requests"], "write");
+    let makefile = read("Makefile");
+    assert!(makefile.contains("diff:\n\t$(FLINKGEN) diff --base $(BASE)"));
+}
