@@ -120,19 +120,22 @@ def check(version):
     work = tempfile.mkdtemp(prefix="flinkgen-verify-state-")
     home = os.path.join(work, "flink")
     shutil.copytree(home0, home, symlinks=True)
-    env = dict(os.environ, FLINK_HOME=home, FLINK_LOG_DIR=os.path.join(work, "log"))
-    for script in ["jobmanager.sh", "taskmanager.sh"]:
-        subprocess.run(["bash", os.path.join(home, "bin", script), "start"], env=env, check=True,
-                       capture_output=True)
+    logs = os.path.join(work, "log")
+    env = dict(os.environ, FLINK_HOME=home, FLINK_LOG_DIR=logs)
+    procs = [subprocess.Popen(["bash", os.path.join(home, "bin", script), "start-foreground"], env=env,
+                              stdout=open(os.path.join(work, f"{script}.out"), "w"), stderr=subprocess.STDOUT)
+             for script in ["jobmanager.sh", "taskmanager.sh"]]
     results = []
     try:
-        for _ in range(60):
+        for _ in range(90):
             try:
                 if rest("/overview")["slots-total"] >= 8:
                     break
             except OSError:
                 pass
             time.sleep(1)
+        else:
+            raise SystemExit(f"the cluster did not start; see {work}")
         jar = job_jar(home, work)
         first = submit(home, jar, "-p", "2")
         state, _ = settle(first)
@@ -158,8 +161,14 @@ def check(version):
                 flink(home, "cancel", job)
                 time.sleep(2)
     finally:
-        for script in ["taskmanager.sh", "jobmanager.sh"]:
-            subprocess.run(["bash", os.path.join(home, "bin", script), "stop"], env=env, capture_output=True)
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        subprocess.run(["pkill", "-f", "--", f"-Dlog.file={logs}"], check=False)
     failures = 0
     for name, expected, state, ok, text in results:
         print(f"{'ok  ' if ok else 'FAIL'} Flink {version} restore with {name}: expected {expected}, got {state}"

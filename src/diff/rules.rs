@@ -232,9 +232,7 @@ pub fn changed(name: &str, env: &Option<String>, b: &Facts, a: &Facts, folder: &
         v.state = State::Incompatible;
         v.reasons.push(problem);
     }
-    if image_changed {
-        v.reasons.push("risk: a new image may change operator uids or state types, which flinkgen cannot see inside the jar; every stateful operator needs a stable uid (allowNonRestoredState only drops state)".into());
-    }
+    v.reasons.extend(risks(b, a, &recovery, image_changed));
     v
 }
 
@@ -291,15 +289,51 @@ fn incompatibilities(b: &Facts, a: &Facts, recovery: &Recovery) -> Vec<String> {
                 "the state backend changes from {sb} to {sa}, and the job restores from a checkpoint, which is in the old backend's native format; only a savepoint (canonical format) switches backends: take one and set savepoints.restoreFrom"
             ));
         }
+        // Flink's capabilities table ("Checkpoints vs. Savepoints"): aligned checkpoints carry
+        // over minor upgrades (1.x → 1.y), unaligned ones do not; a major upgrade is promised
+        // for neither (2.0 also changed serializers: Kryo 2 → 5).
         if let (Some(vb), Some(va)) = (b.version(), a.version()) {
-            if minor(&vb) != minor(&va) {
+            if major(&vb) != major(&va) {
                 out.push(format!(
-                    "Flink changes from {vb} to {va}, and the job restores from a checkpoint; Flink keeps state compatible across releases only through savepoints: take one and set savepoints.restoreFrom"
+                    "Flink changes from {vb} to {va}, a major release, and the job restores from a checkpoint, which Flink carries over minor releases only (Checkpoints vs. Savepoints): take a savepoint and set savepoints.restoreFrom"
+                ));
+            } else if minor(&vb) != minor(&va) && unaligned(b) {
+                out.push(format!(
+                    "Flink changes from {vb} to {va} and the job restores from an unaligned checkpoint, which Flink does not carry over minor releases (Checkpoints vs. Savepoints): take a savepoint and set savepoints.restoreFrom"
                 ));
             }
         }
     }
     out
+}
+
+/// What may still go wrong in a restore flinkgen judges possible.
+fn risks(b: &Facts, a: &Facts, recovery: &Recovery, image_changed: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if image_changed {
+        out.push("risk: a new image may change operator uids or state types, which flinkgen cannot see inside the jar; every stateful operator needs a stable uid (allowNonRestoredState only drops state)".to_string());
+    }
+    if let (Recovery::Savepoint(_), Some(vb), Some(va)) = (recovery, b.version(), a.version()) {
+        if major(&vb) != major(&va) {
+            out.push(format!(
+                "risk: Flink {va} reads a {vb} savepoint only where the state's serializers did not change (2.0 upgraded Kryo from 2 to 5, FLIP-317): check every state type first"
+            ));
+        }
+    }
+    out
+}
+
+fn major(version: &str) -> &str {
+    version.split('.').next().unwrap_or_default()
+}
+
+fn unaligned(f: &Facts) -> bool {
+    [
+        "execution.checkpointing.unaligned.enabled",
+        "execution.checkpointing.unaligned",
+    ]
+    .iter()
+    .any(|k| f.option(k) == Some("true"))
 }
 
 fn minor(version: &str) -> String {
