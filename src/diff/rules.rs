@@ -257,9 +257,11 @@ fn ha_graph_reason(a: &Facts) -> String {
 /// Where Flink would refuse the restore, or misassign state.
 fn incompatibilities(b: &Facts, a: &Facts, recovery: &Recovery) -> Vec<String> {
     let mut out = Vec::new();
-    // `StateAssignmentOperation.checkParallelismPreconditions`: a configured max parallelism
-    // must equal the one stored with the state; without one, the job adopts the stored value
-    // and fails only when its parallelism exceeds it.
+    // A configured max parallelism must equal the one stored with the state
+    // (`Checkpoints.loadAndValidateCheckpoint`: "Max parallelism mismatch"); without one, the
+    // job adopts the stored value and fails only when its parallelism exceeds it
+    // (`StateAssignmentOperation.checkParallelismPreconditions`). Both seen on Flink 2.3.0
+    // by scripts/verify-state-rules.py.
     let before_p = b.parallelism();
     let stored = b
         .max_parallelism()
@@ -274,7 +276,7 @@ fn incompatibilities(b: &Facts, a: &Facts, recovery: &Recovery) -> Vec<String> {
         };
         match (a.max_parallelism(), a.parallelism()) {
             (Some(m), _) if m != stored => out.push(format!(
-                "pipeline.max-parallelism becomes {m}, and the state holds {stored} key groups ({source}): Flink refuses to restore it (StateAssignmentOperation.checkParallelismPreconditions)"
+                "pipeline.max-parallelism becomes {m}, and the state holds {stored} key groups ({source}): Flink refuses to restore it (\"Max parallelism mismatch\", Checkpoints.loadAndValidateCheckpoint)"
             )),
             (None, Some(p)) if p > stored => out.push(format!(
                 "parallelism {p} exceeds the state's max parallelism {stored} ({source}): Flink refuses to restore it (StateAssignmentOperation.checkParallelismPreconditions); restore at a parallelism up to {stored}, or start without state and pin pipeline.max-parallelism"
