@@ -128,6 +128,7 @@ impl Api {
             .env("FLINKGEN_NAMESPACE", "streaming")
             .env("FLINKGEN_CLUSTER_ID", "payments")
             .env("FLINKGEN_CONFIG_SHA256", config)
+            .env("FLINKGEN_PROGRAM_SHA256", "p1")
             .env(
                 "FLINKGEN_SERVICE_ACCOUNT_DIR",
                 self.dir.path().join("account"),
@@ -186,8 +187,8 @@ fn a_new_configuration_drops_the_stored_graph_and_keeps_the_checkpoints() {
             "{prefix}"
         );
         assert_eq!(
-            c["metadata"]["annotations"]["flinkgen/config-sha256"],
-            "aaa"
+            c["metadata"]["annotations"]["flinkgen/job-sha256"],
+            "aaa-p1"
         );
         // Flink's own leader annotation stays.
         assert!(
@@ -237,8 +238,8 @@ fn a_concurrent_change_is_read_again_and_no_cluster_yet_is_fine() {
     api.run("aaa");
     assert_eq!(api.state()["puts"], 3, "two conflicts, then the write");
     assert_eq!(
-        api.map("payments-cluster-config-map")["metadata"]["annotations"]["flinkgen/config-sha256"],
-        "aaa"
+        api.map("payments-cluster-config-map")["metadata"]["annotations"]["flinkgen/job-sha256"],
+        "aaa-p1"
     );
     let empty = Api::start(Vec::new(), 0);
     empty.run("aaa");

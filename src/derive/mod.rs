@@ -3,6 +3,7 @@
 //! plan (which writes it into manifests), so the two stages can never disagree.
 
 pub mod command;
+pub mod ha_upgrade;
 pub mod local_state;
 pub mod metrics;
 pub mod options;

@@ -205,7 +205,10 @@ pub fn changed(name: &str, env: &Option<String>, b: &Facts, a: &Facts, folder: &
                 "the new restore path {p} (savepoints.restoreFrom)"
             ))),
             None if a.ha() && b.ha() && a.checkpoints() => {
-                v.reasons.push(ha_graph_reason(a));
+                v.reasons.push(match a.files.contains_key("ha-upgrade-configmap.yaml") {
+                    true => "with HA a new JobManager would resume the job graph stored in the HA ConfigMaps; flinkgen's HA upgrade step (the init container flinkgen-ha-upgrade) removes it first and keeps the checkpoint pointers, as the Operator does, so the new jar and settings take effect".into(),
+                    false => ha_graph_reason(a),
+                });
                 Some(Recovery::Checkpoint(
                     "the checkpoint the HA store points to (ha)",
                 ))
@@ -423,6 +426,10 @@ fn why(b: &Facts, a: &Facts, pb: &Value, pa: &Value) -> Vec<String> {
             if let Some(m) = c.as_object_mut() {
                 m.remove("image");
             }
+        }
+        // flinkgen's HA upgrade step changes with the image and arguments, named above.
+        if let Some(init) = p["spec"]["initContainers"].as_array_mut() {
+            init.retain(|c| c["name"] != "flinkgen-ha-upgrade");
         }
         p
     };

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::derive::command;
+use crate::derive::ha_upgrade;
 use crate::derive::wiring::{self, POD_TEMPLATE_DIR, POD_TEMPLATE_FILE};
 use crate::flink::config;
 use crate::load::spec::LogLevel;
@@ -70,6 +71,9 @@ fn manifests(job: &Job) -> Vec<Template> {
     let mut all = vec![Template::ConfigMap];
     if has_project_files(job) {
         all.push(Template::FilesConfigMap);
+    }
+    if ha_upgrade::applies(job) {
+        all.push(Template::HaUpgradeConfigMap);
     }
     all.extend(rbac(job));
     if job.is_native() {
@@ -245,6 +249,11 @@ fn view(job: &Job, out_dir: &str) -> JobView {
             if !job.is_native() && matches!(job.kind, Kind::Application) {
                 native_sidecars(&mut jm);
             }
+            if ha_upgrade::applies(job) {
+                jm.init_containers
+                    .insert(0, ha_upgrade::init_container(job));
+                jm.volumes.push(ha_upgrade::volume(job));
+            }
             jm
         },
         taskmanager: {
@@ -258,6 +267,10 @@ fn view(job: &Job, out_dir: &str) -> JobView {
         jobmanager_args: command::jobmanager_args(job),
         taskmanager_args: command::taskmanager_args(job),
         project_files: project_files(job),
+        ha_upgrade: ha_upgrade::applies(job).then(|| HaUpgradeView {
+            name: ha_upgrade::config_map(&job.name),
+            class: ha_upgrade::class_base64(),
+        }),
         metrics: job
             .metrics
             .as_ref()

@@ -89,6 +89,7 @@ registry! {
     SqlRunner: "SqlRunner.java.j2" => Some(crate::derive::wiring::SQL_RUNNER_SOURCE), [v.generator, v.source],
     Log4j: "log4j-console.properties.j2" => None, [v.generator, v.log_json, v.loggers, v.root_level, v.source],
     ConfigMap: "configmap.yaml.j2" => Some("configmap.yaml"), [v.config_file, v.config_map, v.config_text, v.generator, v.labels, m.log4j_text, v.namespace, v.source],
+    HaUpgradeConfigMap: "ha-upgrade-configmap.yaml.j2" => Some("ha-upgrade-configmap.yaml"), [v.generator, v.ha_upgrade, v.labels, v.namespace, v.source],
     FilesConfigMap: "files-configmap.yaml.j2" => Some("files-configmap.yaml"), [v.generator, v.labels, v.namespace, v.project_files, v.source],
     PodTemplateConfigMap: "pod-template-configmap.yaml.j2" => Some("pod-template-configmap.yaml"), [v.generator, v.labels, v.namespace, v.pod_template_file, v.pod_template_map, m.pod_template_text, v.source],
     Kustomization: "kustomization.yaml.j2" => Some("kustomization.yaml"), [v.build, v.generator, v.image, v.kind, v.operator, v.resources, v.source],

@@ -38,6 +38,8 @@ pub struct JobView {
     pub local_state: Option<LocalStateView>,
     /// The ConfigMap of project files that volumes mount, if any.
     pub project_files: Option<ProjectFilesView>,
+    /// The HA upgrade step's ConfigMap (`derive::ha_upgrade`), for HA application clusters.
+    pub ha_upgrade: Option<HaUpgradeView>,
     /// Flink's Prometheus reporter: its port, and who scrapes it.
     pub metrics: Option<MetricsView>,
     pub taskmanager_replicas: u32,
@@ -211,6 +213,13 @@ pub struct AutoscalerView {
 pub struct EgressView {
     pub rules: Vec<serde_json::Value>,
     pub dns: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HaUpgradeView {
+    pub name: String,
+    /// The class file, base64 (a ConfigMap's binaryData).
+    pub class: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -5,7 +5,8 @@
 // pod's configuration hash differs from the one recorded on the ConfigMaps, this removes the
 // stored graphs ("jobGraph-" keys on 1.x, "executionPlan-" on 2.x) and keeps the checkpoint
 // pointers, as the Flink Kubernetes Operator does before an upgrade; the job then starts anew
-// from its latest checkpoint. A restart with the same configuration keeps the graph.
+// from its latest checkpoint. A restart with the same configuration and program (image and
+// JobManager arguments) keeps the graph.
 //
 // Compiled with `javac --release 8` (scripts/build-ha-upgrade.sh) into HaUpgrade.class beside
 // this file, which flinkgen embeds: it needs only the JRE of any Flink image.
@@ -32,12 +33,14 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 public final class HaUpgrade {
-    static final String ANNOTATION = "flinkgen/config-sha256";
+    static final String ANNOTATION = "flinkgen/job-sha256";
 
     public static void main(String[] args) throws Exception {
         String namespace = env("FLINKGEN_NAMESPACE");
         String clusterId = env("FLINKGEN_CLUSTER_ID");
-        String config = env("FLINKGEN_CONFIG_SHA256");
+        // What the stored graph was made from: the configuration (the pod's hash of everything
+        // it mounts) and the program (image and arguments).
+        String config = env("FLINKGEN_CONFIG_SHA256") + "-" + env("FLINKGEN_PROGRAM_SHA256");
         String account = System.getenv("FLINKGEN_SERVICE_ACCOUNT_DIR");
         if (account == null) {
             account = "/var/run/secrets/kubernetes.io/serviceaccount";
