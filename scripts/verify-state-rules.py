@@ -31,9 +31,17 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-_spec = importlib.util.spec_from_file_location("vss", os.path.join(HERE, "verify-session-submit.py"))
-vss = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(vss)
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name.replace("-", "_"), os.path.join(HERE, f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+vss = load("verify-session-submit")
+stop = load("verify-python-sql").stop
 
 JOB = """package demo;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -168,13 +176,7 @@ def check(version):
                 flink(home, "cancel", job)
                 time.sleep(2)
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs)
         subprocess.run(["pkill", "-f", "--", f"-Dlog.file={logs}"], check=False)
     failures = 0
     for name, expected, state, ok, text in results:

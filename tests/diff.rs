@@ -38,6 +38,14 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> std::process::Output {
     out
 }
 
+/// A new repository holding everything in `root`, in one commit.
+fn commit_all(root: &Path, message: &str) {
+    git(root, &["init", "-q"]);
+    git(root, &["add", "-A"]);
+    let who = ["-c", "user.name=t", "-c", "user.email=t@example.com"];
+    git(root, &[&who[..], &["commit", "-qm", message]].concat());
+}
+
 fn git(dir: &Path, args: &[&str]) {
     let out = run(dir, "git", args);
     assert!(
@@ -62,20 +70,7 @@ fn project(case: &Path) -> tempfile::TempDir {
         "{}",
         String::from_utf8_lossy(&render.stderr)
     );
-    git(root, &["init", "-q"]);
-    git(root, &["add", "-A"]);
-    git(
-        root,
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "commit",
-            "-qm",
-            "base",
-        ],
-    );
+    commit_all(root, "base");
     if case.join("after").exists() {
         copy_tree(&case.join("after"), root);
     }
@@ -156,20 +151,7 @@ fn a_project_without_committed_output_is_an_error_that_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     copy_tree(&here().join("base"), root);
-    git(root, &["init", "-q"]);
-    git(root, &["add", "-A"]);
-    git(
-        root,
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "commit",
-            "-qm",
-            "specs only",
-        ],
-    );
+    commit_all(root, "specs only");
     let out = run(root, env!("CARGO_BIN_EXE_flinkgen"), &["diff"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -192,20 +174,7 @@ fn output_that_is_not_flinkgens_is_refused() {
         "kind: Deployment\n",
     )
     .unwrap();
-    git(root, &["init", "-q"]);
-    git(root, &["add", "-A"]);
-    git(
-        root,
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "commit",
-            "-qm",
-            "hand-written",
-        ],
-    );
+    commit_all(root, "hand-written");
     let out = run(
         root,
         env!("CARGO_BIN_EXE_flinkgen"),
