@@ -427,9 +427,20 @@ fn why(b: &Facts, a: &Facts, pb: &Value, pa: &Value) -> Vec<String> {
                 m.remove("image");
             }
         }
-        // flinkgen's HA upgrade step changes with the image and arguments, named above.
-        if let Some(init) = p["spec"]["initContainers"].as_array_mut() {
-            init.retain(|c| c["name"] != "flinkgen-ha-upgrade");
+        // flinkgen's HA upgrade step (its init container and volume) follows the image and
+        // arguments, named above; output from before it existed has neither.
+        for (list, name) in [
+            ("initContainers", "flinkgen-ha-upgrade"),
+            ("volumes", "flinkgen-ha-upgrade"),
+        ] {
+            if let Some(items) = p["spec"][list].as_array_mut() {
+                items.retain(|c| c["name"] != name);
+                if items.is_empty() {
+                    if let Some(spec) = p["spec"].as_object_mut() {
+                        spec.remove(list);
+                    }
+                }
+            }
         }
         p
     };
@@ -443,6 +454,10 @@ fn why(b: &Facts, a: &Facts, pb: &Value, pa: &Value) -> Vec<String> {
             String::new()
         };
         why.push(format!("pod template ({}{more})", shown.join(", ")));
+    }
+    if why.is_empty() {
+        // Only what flinkgen adds itself differs: the HA upgrade step, new since `base`.
+        why.push("flinkgen's HA upgrade step (init container flinkgen-ha-upgrade)".into());
     }
     why
 }
@@ -501,5 +516,34 @@ mod tests {
             n += 1;
         }
         assert!(n >= 10);
+    }
+
+    /// Output rendered before the HA upgrade step existed: adding it restarts the JobManager,
+    /// and the report says it is flinkgen's own step, not a template change of the user's.
+    #[test]
+    fn the_upgrade_step_added_since_base_is_named() {
+        let job = |init: &str| {
+            let pod = format!(
+                "apiVersion: batch/v1\nkind: Job\nmetadata: {{ name: p-jobmanager }}\nspec:\n  template:\n    spec:\n{init}      containers: [{{ name: jobmanager, image: flink }}]\n"
+            );
+            let lock = "0  p/jobmanager-job.yaml  jobs/p.yaml\n0  p/configmap.yaml  jobs/p.yaml\n";
+            let config = "kind: ConfigMap\ndata:\n  config.yaml: |\n    high-availability.type: kubernetes\n    execution.checkpointing.interval: 1 min\n";
+            super::super::facts::jobs(&std::collections::BTreeMap::from([
+                ("flinkgen.lock".to_string(), lock.to_string()),
+                ("p/jobmanager-job.yaml".to_string(), pod),
+                ("p/configmap.yaml".to_string(), config.to_string()),
+            ]))
+        };
+        let (b, a) = (
+            job(""),
+            job("      initContainers: [{ name: flinkgen-ha-upgrade, image: flink }]\n"),
+        );
+        let key = (None, "p".to_string());
+        let v = super::changed("p", &None, &b[&key], &a[&key], "out/p");
+        assert_eq!(
+            v.restarts[0].why,
+            ["flinkgen's HA upgrade step (init container flinkgen-ha-upgrade)"]
+        );
+        assert_eq!(v.state, super::State::Restored);
     }
 }
