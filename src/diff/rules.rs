@@ -417,35 +417,8 @@ fn why(b: &Facts, a: &Facts, pb: &Value, pa: &Value) -> Vec<String> {
             images(pa).join(", ")
         ));
     }
-    let strip = |p: &Value| {
-        let mut p = p.clone();
-        if let Some(m) = p["metadata"]["annotations"].as_object_mut() {
-            m.remove(CONFIG_HASH);
-        }
-        for c in p["spec"]["containers"].as_array_mut().into_iter().flatten() {
-            if let Some(m) = c.as_object_mut() {
-                m.remove("image");
-            }
-        }
-        // flinkgen's HA upgrade step (its init container and volume) follows the image and
-        // arguments, named above; output from before it existed has neither.
-        for (list, name) in [
-            ("initContainers", "flinkgen-ha-upgrade"),
-            ("volumes", "flinkgen-ha-upgrade"),
-        ] {
-            if let Some(items) = p["spec"][list].as_array_mut() {
-                items.retain(|c| c["name"] != name);
-                if items.is_empty() {
-                    if let Some(spec) = p["spec"].as_object_mut() {
-                        spec.remove(list);
-                    }
-                }
-            }
-        }
-        p
-    };
     let mut paths = Vec::new();
-    differences(&strip(pb), &strip(pa), "", &mut paths);
+    differences(&own_fields(pb), &own_fields(pa), "", &mut paths);
     if !paths.is_empty() {
         let shown: Vec<String> = paths.iter().take(4).cloned().collect();
         let more = if paths.len() > 4 {
@@ -460,6 +433,32 @@ fn why(b: &Facts, a: &Facts, pb: &Value, pa: &Value) -> Vec<String> {
         why.push("flinkgen's HA upgrade step (init container flinkgen-ha-upgrade)".into());
     }
     why
+}
+
+/// A pod template without what `why` names otherwise (the config hash, the images) and without
+/// flinkgen's HA upgrade step (its init container and volume), which follows the image and
+/// arguments; output from before the step existed has neither.
+fn own_fields(p: &Value) -> Value {
+    let mut p = p.clone();
+    if let Some(m) = p["metadata"]["annotations"].as_object_mut() {
+        m.remove(CONFIG_HASH);
+    }
+    for c in p["spec"]["containers"].as_array_mut().into_iter().flatten() {
+        if let Some(m) = c.as_object_mut() {
+            m.remove("image");
+        }
+    }
+    for list in ["initContainers", "volumes"] {
+        if let Some(items) = p["spec"][list].as_array_mut() {
+            items.retain(|c| c["name"] != "flinkgen-ha-upgrade");
+            if items.is_empty() {
+                if let Some(spec) = p["spec"].as_object_mut() {
+                    spec.remove(list);
+                }
+            }
+        }
+    }
+    p
 }
 
 /// Flink options added, removed or changed.
