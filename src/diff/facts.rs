@@ -288,8 +288,15 @@ impl Facts {
             .collect()
     }
 
-    /// The session cluster a standalone session job is submitted to.
+    /// The session cluster a session job is submitted to: the submitter's `FLINK_CLUSTER`, or
+    /// a FlinkSessionJob's `deploymentName`.
     pub fn session_cluster(&self) -> Option<String> {
+        if let Some(name) = self
+            .doc("flinksessionjob.yaml")
+            .and_then(|d| d["spec"]["deploymentName"].as_str())
+        {
+            return Some(name.to_string());
+        }
         let pod = self.pod("submitter")?;
         pod["spec"]["containers"][0]["env"]
             .as_array()?

@@ -74,7 +74,9 @@ pub fn compare(
 }
 
 /// A session cluster whose JobManager is replaced takes its jobs down with it: with HA it
-/// recovers them from their latest checkpoints, without HA they are gone.
+/// recovers them from their latest checkpoints, without HA they are gone. The Operator deletes
+/// and redeploys a session cluster on any spec change, keeping its HA data
+/// (`SessionReconciler.reconcileSpecChange`), so the same holds for its FlinkSessionJobs.
 fn cluster_restarts(report: &mut Report, after: &BTreeMap<facts::Key, facts::Facts>) {
     let restarted: Vec<(Option<String>, String, bool)> = report
         .jobs
@@ -82,8 +84,11 @@ fn cluster_restarts(report: &mut Report, after: &BTreeMap<facts::Key, facts::Fac
         .filter(|v| v.restarts.iter().any(|r| r.role == "jobmanager"))
         .filter_map(|v| {
             let f = after.get(&(v.environment.clone(), v.name.clone()))?;
-            (f.kind() == facts::Kind::SessionCluster)
-                .then(|| (v.environment.clone(), v.name.clone(), f.ha()))
+            let session = matches!(
+                f.kind(),
+                facts::Kind::SessionCluster | facts::Kind::OperatorSessionCluster
+            );
+            session.then(|| (v.environment.clone(), v.name.clone(), f.ha()))
         })
         .collect();
     for (env, cluster, ha) in restarted {
@@ -108,6 +113,7 @@ fn cluster_restarts(report: &mut Report, after: &BTreeMap<facts::Key, facts::Fac
             v.state = v.state.max(state);
             v.reasons.push(match state {
                 State::Restored => format!("session cluster `{cluster}` restarts; with HA it recovers this job from its latest checkpoint"),
+                State::Lost if f.operator_spec().is_some() => format!("session cluster `{cluster}` is redeployed without HA: the new cluster recovers none of its jobs, so this job's state is lost (take a savepoint first and set savepoints.restoreFrom if it is needed)"),
                 State::Lost => format!("session cluster `{cluster}` restarts without HA: this job stops and is not resubmitted (its submitter finished); run the submitter again, from a savepoint if the state is needed"),
                 _ => format!("session cluster `{cluster}` restarts: this job stops with it"),
             });
