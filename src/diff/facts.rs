@@ -33,9 +33,16 @@ pub enum Kind {
 /// One (environment, job) folder's key.
 pub type Key = (Option<String>, String);
 
+/// The files of one job folder, by name, and the spec the lock names as their source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Folder {
+    pub source: String,
+    pub files: BTreeMap<String, String>,
+}
+
 /// Groups an output tree by job folder, using the lock to tell job folders (owned by a spec)
-/// from environment folders (owned by the project file).
-pub fn jobs(files: &BTreeMap<String, String>) -> BTreeMap<Key, Facts> {
+/// from environment folders (owned by the project file). Nothing is parsed yet.
+pub fn folders(files: &BTreeMap<String, String>) -> BTreeMap<Key, Folder> {
     let mut owners: BTreeMap<&str, &str> = BTreeMap::new();
     if let Some(lock) = files.get(crate::emit::lock::LOCK_FILE) {
         for line in lock.lines().filter(|l| !l.starts_with('#')) {
@@ -46,7 +53,7 @@ pub fn jobs(files: &BTreeMap<String, String>) -> BTreeMap<Key, Facts> {
             }
         }
     }
-    let mut out: BTreeMap<Key, Facts> = BTreeMap::new();
+    let mut out: BTreeMap<Key, Folder> = BTreeMap::new();
     for (path, text) in files {
         let Some(source) = owners.get(path.as_str()) else {
             continue;
@@ -61,27 +68,64 @@ pub fn jobs(files: &BTreeMap<String, String>) -> BTreeMap<Key, Facts> {
             Some((env, job)) => (Some(env.to_string()), job.to_string()),
             None => (None, folder.to_string()),
         };
-        let facts = out.entry(key).or_insert_with(|| Facts {
-            source: source.to_string(),
-            files: BTreeMap::new(),
-            docs: BTreeMap::new(),
-            options: BTreeMap::new(),
-        });
-        facts.files.insert(name.to_string(), text.clone());
-        if name.ends_with(".yaml") {
-            let docs = crate::load::yaml::documents(text)
-                .map(|ds| ds.iter().filter_map(|d| d.to_json().ok()).collect())
-                .unwrap_or_default();
-            facts.docs.insert(name.to_string(), docs);
-        }
-    }
-    for f in out.values_mut() {
-        f.options = f.read_options();
+        out.entry(key)
+            .or_insert_with(|| Folder {
+                source: source.to_string(),
+                files: BTreeMap::new(),
+            })
+            .files
+            .insert(name.to_string(), text.clone());
     }
     out
 }
 
+/// The files whose objects the rules read: the workloads (pod templates, immutable fields),
+/// the configuration and the Operator's resources. Services, RBAC, policies and the like
+/// change no pod, so they are compared as text only.
+const READ: &[&str] = &[
+    "configmap.yaml",
+    "pod-template-configmap.yaml",
+    "jobmanager-job.yaml",
+    "jobmanager-deployment.yaml",
+    "taskmanager-deployment.yaml",
+    "taskmanager-statefulset.yaml",
+    "submit-job.yaml",
+    "flinkdeployment.yaml",
+    "flinksessionjob.yaml",
+];
+
+/// Every job of an output tree, read (tests, and tools that want all of them).
+pub fn jobs(files: &BTreeMap<String, String>) -> BTreeMap<Key, Facts> {
+    folders(files)
+        .into_iter()
+        .map(|(k, f)| (k, Facts::read(f)))
+        .collect()
+}
+
 impl Facts {
+    /// Parses the files the rules read.
+    pub fn read(folder: Folder) -> Facts {
+        let docs = folder
+            .files
+            .iter()
+            .filter(|(name, _)| READ.contains(&name.as_str()))
+            .map(|(name, text)| {
+                let docs = crate::load::yaml::documents(text)
+                    .map(|ds| ds.iter().filter_map(|d| d.to_json().ok()).collect())
+                    .unwrap_or_default();
+                (name.clone(), docs)
+            })
+            .collect();
+        let mut f = Facts {
+            source: folder.source,
+            files: folder.files,
+            docs,
+            options: BTreeMap::new(),
+        };
+        f.options = f.read_options();
+        f
+    }
+
     pub fn kind(&self) -> Kind {
         if self.files.contains_key("flinksessionjob.yaml") {
             return Kind::Operator;

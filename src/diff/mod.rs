@@ -35,25 +35,56 @@ impl Report {
     }
 }
 
-/// Compares two output trees (paths below the output folder → text).
+/// Compares two output trees (paths below the output folder → text). Each folder is read once,
+/// and an unchanged one only on one side; folders are read on all cores.
 pub fn compare(
     before: &BTreeMap<String, String>,
     after: &BTreeMap<String, String>,
     out_dir: &str,
 ) -> Report {
-    let (b, a) = (facts::jobs(before), facts::jobs(after));
-    let keys: BTreeSet<&facts::Key> = b.keys().chain(a.keys()).collect();
+    let (fb, fa) = (facts::folders(before), facts::folders(after));
+    let keys: Vec<facts::Key> = fb
+        .keys()
+        .chain(fa.keys())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .cloned()
+        .collect();
+    // (before, after); an unchanged folder is read once and shared.
+    type Pair = (
+        Option<std::sync::Arc<facts::Facts>>,
+        Option<std::sync::Arc<facts::Facts>>,
+    );
+    let read =
+        |f: Option<&facts::Folder>| f.map(|f| std::sync::Arc::new(facts::Facts::read(f.clone())));
+    let pairs: Vec<Pair> = crate::par::map(&keys, |k| match (fb.get(k), fa.get(k)) {
+        (Some(b), Some(a)) if b == a => {
+            let one = read(Some(a));
+            (one.clone(), one)
+        }
+        (b, a) => (read(b), read(a)),
+    });
+    let b: BTreeMap<&facts::Key, &facts::Facts> = keys
+        .iter()
+        .zip(&pairs)
+        .filter_map(|(k, (b, _))| b.as_deref().map(|f| (k, f)))
+        .collect();
+    let a: BTreeMap<&facts::Key, &facts::Facts> = keys
+        .iter()
+        .zip(&pairs)
+        .filter_map(|(k, (_, a))| a.as_deref().map(|f| (k, f)))
+        .collect();
     // A job whose spec file now renders under another name was renamed.
-    let renamed = |from: &BTreeMap<facts::Key, facts::Facts>,
-                   to: &BTreeMap<facts::Key, facts::Facts>,
+    let renamed = |from: &BTreeMap<&facts::Key, &facts::Facts>,
+                   to: &BTreeMap<&facts::Key, &facts::Facts>,
                    key: &facts::Key| {
         let source = &from[key].source;
         to.iter()
-            .find(|(k, f)| k.0 == key.0 && !from.contains_key(*k) && &f.source == source)
+            .find(|(k, f)| k.0 == key.0 && !from.contains_key(**k) && &f.source == source)
             .map(|(k, _)| k.1.clone())
     };
     let jobs = keys
-        .into_iter()
+        .iter()
         .filter_map(|key| {
             let (env, name) = key;
             let folder = match env {
@@ -77,7 +108,7 @@ pub fn compare(
 /// recovers them from their latest checkpoints, without HA they are gone. The Operator deletes
 /// and redeploys a session cluster on any spec change, keeping its HA data
 /// (`SessionReconciler.reconcileSpecChange`), so the same holds for its FlinkSessionJobs.
-fn cluster_restarts(report: &mut Report, after: &BTreeMap<facts::Key, facts::Facts>) {
+fn cluster_restarts(report: &mut Report, after: &BTreeMap<&facts::Key, &facts::Facts>) {
     let restarted: Vec<(Option<String>, String, bool)> = report
         .jobs
         .iter()
