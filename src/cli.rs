@@ -28,9 +28,12 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Start a new flinkgen project: flinkgen.yaml, an example job, profiles, .gitignore.
     Init(InitArgs),
-    /// What the specs as they are now would do to the jobs deployed from the committed out/:
-    /// restarts, replace or apply, state kept, restored, lost or incompatible. Exit 3 when a
-    /// job loses its state or cannot restore it.
+    /// What a change does to the running jobs: restarts, apply or replace, state; writes nothing.
+    ///
+    /// Compares out/ as committed at --base with what the specs render now, job by job: which
+    /// pods restart and why, whether kubectl apply can make the change, and whether each job's
+    /// state is kept, restored, lost or incompatible. Exit 3 when a job loses its state or
+    /// cannot restore it, 1 on errors.
     Diff(DiffArgs),
 }
 

@@ -142,6 +142,13 @@ fn every_change_gets_its_verdict() {
             &String::from_utf8_lossy(&md.stdout),
             &mut failures,
         );
+        // The terminal's form (NO_COLOR is set, so without colours).
+        let text = run(tmp.path(), bin, &["diff"]);
+        compare(
+            &case.join("expected.txt"),
+            &String::from_utf8_lossy(&text.stdout),
+            &mut failures,
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
