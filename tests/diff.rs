@@ -1,6 +1,6 @@
 //! `flinkgen diff` on realistic pull requests: each case in tests/diff/cases changes the
 //! project in tests/diff/base (`before/` is applied before the commit, `after/` and `delete`
-//! after it) and compares the report with `expected.json` and `expected.md`, exactly.
+//! after it) and compares the report with `expected.json`, `expected.md` and `expected.txt`, exactly.
 //! `SNAPSHOTS=overwrite` rewrites them; `DIFF_CASE=<name>` runs one case.
 
 use std::path::{Path, PathBuf};
