@@ -298,13 +298,34 @@ impl Facts {
         })
     }
 
-    /// The Flink release, from the labels every object carries (or the Operator's field).
+    /// The Flink release, from the `app.kubernetes.io/version` label every object carries.
     pub fn version(&self) -> Option<String> {
         self.docs.values().flatten().find_map(|d| {
             d["metadata"]["labels"]["app.kubernetes.io/version"]
                 .as_str()
                 .map(String::from)
         })
+    }
+
+    /// Every image the folder's pods run (the Operator's resources: `spec.image`).
+    pub fn images(&self) -> Vec<String> {
+        let mut images: Vec<String> = ["jobmanager", "taskmanager", "submitter"]
+            .iter()
+            .filter_map(|r| self.pod(r))
+            .flat_map(|p| {
+                p["spec"]["containers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter_map(|c| c["image"].as_str().map(String::from))
+            .collect();
+        images.extend(
+            self.operator_spec()
+                .and_then(|s| s["image"].as_str())
+                .map(String::from),
+        );
+        images
     }
 
     pub fn upgrade_mode(&self) -> Option<String> {

@@ -18,11 +18,11 @@ impl Report {
         // Reasons quote spec text; its control characters are escaped before colors are added.
         let safe = crate::diag::printable_lines;
         for j in self.changed() {
-            let state = paint(state_word(j.state), state_color(j.state));
+            let state = paint(&word(j.state), state_color(j.state));
             out.push_str(&format!(
                 "{}: {}; state {state}; {}\n",
                 paint(&safe(&title(j)), "1"),
-                change_word(j.change),
+                word(j.change),
                 apply_text(j)
             ));
             for r in &j.restarts {
@@ -51,7 +51,7 @@ impl Report {
                 out.push_str(&format!(
                     "| `{}` | {} | {} | {} | {}{} |\n",
                     title(j),
-                    change_word(j.change),
+                    word(j.change),
                     if roles.is_empty() {
                         "none".to_string()
                     } else {
@@ -65,7 +65,7 @@ impl Report {
                         State::Lost | State::Incompatible => "⚠️ ",
                         _ => "",
                     },
-                    state_word(j.state)
+                    word(j.state)
                 ));
             }
             out.push('\n');
@@ -116,22 +116,11 @@ fn title(j: &Verdict) -> String {
     }
 }
 
-fn change_word(c: Change) -> &'static str {
-    match c {
-        Change::Added => "added",
-        Change::Removed => "removed",
-        Change::Changed => "changed",
-        Change::Unchanged => "unchanged",
-    }
-}
-
-fn state_word(s: State) -> &'static str {
-    match s {
-        State::None => "none",
-        State::Kept => "kept",
-        State::Restored => "restored",
-        State::Lost => "lost",
-        State::Incompatible => "incompatible",
+/// A value's name as the JSON report spells it (the enums' serde names are the one source).
+fn word(v: impl serde::Serialize) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => format!("{other:?}"),
     }
 }
 

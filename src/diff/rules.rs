@@ -119,12 +119,21 @@ fn stateful(f: &Facts) -> bool {
     ) && (f.checkpoints() || f.restore_path().is_some())
 }
 
-/// How a restarted job gets its state back, if it does.
+/// How a restarted job gets its state back, if it does, and from where.
 enum Recovery {
     /// From the latest checkpoint (HA store, the Operator's last-state, a TaskManager failover).
     Checkpoint(&'static str),
     /// From a savepoint (the Operator's savepoint mode, or a new explicit restore path).
     Savepoint(String),
+}
+
+impl Recovery {
+    fn how(&self) -> &str {
+        match self {
+            Recovery::Checkpoint(how) => how,
+            Recovery::Savepoint(how) => how,
+        }
+    }
 }
 
 /// Long because it is the one place where a changed job's verdict is decided, rule by rule,
@@ -146,11 +155,7 @@ pub fn changed(name: &str, env: &Option<String>, b: &Facts, a: &Facts, folder: &
         v.reasons
             .push(format!("{file}: {why}; kubectl apply is refused: {how}"));
     }
-    let image_changed = v
-        .restarts
-        .iter()
-        .any(|r| r.why.iter().any(|w| w.starts_with("image")))
-        || b.operator_spec().map(|s| &s["image"]) != a.operator_spec().map(|s| &s["image"]);
+    let image_changed = b.images() != a.images();
     if v.restarts.is_empty() {
         v.state = if stateful(a) {
             State::Kept
@@ -227,10 +232,8 @@ pub fn changed(name: &str, env: &Option<String>, b: &Facts, a: &Facts, folder: &
         return v;
     };
     v.state = State::Restored;
-    v.reasons.push(match &recovery {
-        Recovery::Checkpoint(how) => format!("the job restarts from {how}"),
-        Recovery::Savepoint(how) => format!("the job restarts from {how}"),
-    });
+    v.reasons
+        .push(format!("the job restarts from {}", recovery.how()));
     for problem in incompatibilities(b, a, &recovery) {
         v.state = State::Incompatible;
         v.reasons.push(problem);
@@ -243,7 +246,8 @@ pub fn changed(name: &str, env: &Option<String>, b: &Facts, a: &Facts, folder: &
 /// jobs recovered from the HA store and attaches to the stored job graph instead of
 /// submitting the new one (`EmbeddedExecutor.execute`, "Job … was recovered successfully", in
 /// every release 1.15–2.3, read with javap). The Operator deletes the stored graph before an
-/// upgrade for this reason; flinkgen's manifests do not.
+/// upgrade for this reason, and so does flinkgen's HA upgrade step; this is what diff says for
+/// output without the step.
 fn ha_graph_reason(a: &Facts) -> String {
     let key = if a.version().is_some_and(|v| v.starts_with('1')) {
         "jobGraph-"
@@ -296,7 +300,7 @@ fn incompatibilities(b: &Facts, a: &Facts, recovery: &Recovery) -> Vec<String> {
         }
         // Flink's capabilities table ("Checkpoints vs. Savepoints"): aligned checkpoints carry
         // over minor upgrades (1.x → 1.y), unaligned ones do not; a major upgrade is promised
-        // for neither (2.0 also changed serializers: Kryo 2 → 5).
+        // for neither.
         if let (Some(vb), Some(va)) = (b.version(), a.version()) {
             if major(&vb) != major(&va) {
                 out.push(format!(
@@ -318,10 +322,12 @@ fn risks(b: &Facts, a: &Facts, recovery: &Recovery, image_changed: bool) -> Vec<
     if image_changed {
         out.push("risk: a new image may change operator uids or state types, which flinkgen cannot see inside the jar; every stateful operator needs a stable uid (allowNonRestoredState only drops state)".to_string());
     }
+    // 2.x ships Kryo 5, 1.x Kryo 2: Kryo 5's util.Pool and serializers.RecordSerializer are in
+    // flink-dist 2.3.0 and not in 1.20.4 (listed with unzip).
     if let (Recovery::Savepoint(_), Some(vb), Some(va)) = (recovery, b.version(), a.version()) {
         if major(&vb) != major(&va) {
             out.push(format!(
-                "risk: Flink {va} reads a {vb} savepoint only where the state's serializers did not change (2.0 upgraded Kryo from 2 to 5, FLIP-317): check every state type first"
+                "risk: Flink {va} reads a {vb} savepoint only where the state's serializers did not change (2.x ships Kryo 5, 1.x Kryo 2): check every state type first"
             ));
         }
     }
