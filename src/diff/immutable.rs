@@ -54,9 +54,14 @@ pub fn replaced(b: &Facts, a: &Facts, folder: &str) -> Vec<(String, String, Stri
     out
 }
 
-/// Immutable spec fields per kind (Kubernetes API validation: a Job's pod template and
-/// selector, a StatefulSet's everything but replicas, template, update strategy, minReadySeconds
-/// and ordinals, a Deployment's selector).
+/// Immutable spec fields per kind, the ones flinkgen's objects set, as the API server refuses
+/// them: a StatefulSet answers "spec: Forbidden: updates to statefulset spec for fields other
+/// than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit',
+/// 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"
+/// (`ValidateStatefulSetUpdate`, pkg/apis/apps/validation); a Job's `spec.selector`
+/// (`ValidateImmutableField`) and `spec.template` (`validatePodTemplateUpdate`), both in
+/// `ValidateJobSpecUpdate` of pkg/apis/batch/validation; a Deployment's `spec.selector`
+/// ("field is immutable" since apps/v1).
 fn frozen(kind: &str) -> &'static [&'static str] {
     match kind {
         "Job" => &["template", "selector"],
