@@ -31,17 +31,11 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name.replace("-", "_"), os.path.join(HERE, f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-vss = load("verify-session-submit")
-stop = load("verify-python-sql").stop
+_spec = importlib.util.spec_from_file_location("local_cluster", os.path.join(HERE, "local_cluster.py"))
+local_cluster = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(local_cluster)
+vss = local_cluster.vss
+stop = local_cluster.load("verify-python-sql").stop
 
 JOB = """package demo;
 import org.apache.flink.api.common.functions.OpenContext;
