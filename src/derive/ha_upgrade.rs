@@ -58,11 +58,7 @@ pub fn init_container(job: &Job) -> Value {
             "requests": { "cpu": "100m", "memory": "128Mi" },
             "limits": { "cpu": "500m", "memory": "128Mi" },
         },
-        "securityContext": {
-            "allowPrivilegeEscalation": false,
-            "readOnlyRootFilesystem": true,
-            "capabilities": { "drop": ["ALL"] },
-        },
+        "securityContext": super::wiring::container_hardening(),
         "volumeMounts": [
             { "name": VOLUME, "mountPath": MOUNT, "readOnly": true },
             { "name": "tmp", "mountPath": "/tmp" },

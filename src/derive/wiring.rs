@@ -165,6 +165,16 @@ pub fn in_cluster_host(service: &str, namespace: &str) -> String {
     format!("{service}.{namespace}.svc")
 }
 
+/// The securityContext of every container flinkgen writes or adds (the templates'
+/// `container_security` macro writes the same for Flink's own containers).
+pub fn container_hardening() -> serde_json::Value {
+    serde_json::json!({
+        "allowPrivilegeEscalation": false,
+        "readOnlyRootFilesystem": true,
+        "capabilities": { "drop": ["ALL"] },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

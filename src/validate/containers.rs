@@ -17,16 +17,6 @@ const RESERVED_CONTAINERS: &[&str] = &[
     "submit",
 ];
 
-/// The hardening of flinkgen's containers, which a sidecar's own securityContext refines
-/// field by field.
-fn hardened() -> Value {
-    json!({
-        "allowPrivilegeEscalation": false,
-        "readOnlyRootFilesystem": true,
-        "capabilities": { "drop": ["ALL"] },
-    })
-}
-
 /// The field of a sidecar or init container entry (beside the Kubernetes `Container` fields,
 /// removed before they are read) that acknowledges the hardening it weakens, by setting name.
 const ACKNOWLEDGE: &str = "weakens";
@@ -125,7 +115,9 @@ pub fn container(
         );
     }
     secrets_written(src, field, &name, &c, diags)?;
-    let mut sc = hardened();
+    // flinkgen's containers' hardening, which a sidecar's own securityContext refines field
+    // by field.
+    let mut sc = crate::derive::wiring::container_hardening();
     if let Some(own) = c.get("securityContext").and_then(Value::as_object) {
         for (k, v) in own {
             match (k.as_str(), v.as_object()) {
