@@ -174,37 +174,34 @@ fn parameter_counts(text: &str) -> Vec<(String, usize)> {
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
         let Some(open) = rest.find('(') else { continue };
-        // Generic parameters sit between the name and the parenthesis.
-        if name.is_empty()
-            || !rest[name.len()..open].trim().starts_with(['<', '(']) && open != name.len()
-        {
+        // Between the name and the parenthesis only generic parameters may stand.
+        let between = rest[name.len()..open].trim();
+        if name.is_empty() || !(between.is_empty() || between.starts_with('<')) {
             continue;
         }
-        let (mut depth, mut count, mut seen, mut prev) = (0i32, 0, false, ' ');
+        // Parameters are the non-empty pieces between top-level commas; `->` is no bracket.
+        let (mut depth, mut count, mut piece, mut prev) = (0i32, 0, false, ' ');
         for c in rest[open..].chars() {
             let arrow = prev == '-' && c == '>';
             prev = c;
             match c {
-                '(' | '<' | '[' | '{' => depth += 1,
                 '>' if arrow => {}
-                ')' | '>' | ']' | '}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        break;
-                    }
-                }
+                '(' | '<' | '[' | '{' => depth += 1,
+                ')' | '>' | ']' | '}' => depth -= 1,
                 ',' if depth == 1 => {
-                    count += 1;
-                    seen = false;
+                    count += usize::from(piece);
+                    piece = false;
                     continue;
                 }
                 _ => {}
             }
-            if depth >= 1 && !c.is_whitespace() && c != '(' || depth > 1 {
-                seen = true;
+            if depth == 0 {
+                break;
             }
+            piece |= depth > 1 || (c != '(' && !c.is_whitespace());
         }
-        found.push((name, count + usize::from(seen)));
+        let count = count + usize::from(piece);
+        found.push((name, count));
     }
     found
 }
