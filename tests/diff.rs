@@ -6,27 +6,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::copy_tree;
+
 fn here() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diff")
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from)
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let rel = entry.path().strip_prefix(from).unwrap();
-        let target = to.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 fn run(dir: &Path, program: &str, args: &[&str]) -> std::process::Output {
-    let out = Command::new(program)
+    Command::new(program)
         .args(args)
         .current_dir(dir)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -34,8 +22,7 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> std::process::Output {
         .env("FLINKGEN_NO_CACHE", "1")
         .env("NO_COLOR", "1")
         .output()
-        .unwrap();
-    out
+        .unwrap()
 }
 
 /// A new repository holding everything in `root`, in one commit.

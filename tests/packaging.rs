@@ -6,6 +6,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod common;
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -57,13 +59,7 @@ fn the_container_image_builds_and_checks_a_project() {
     // The committed examples: check reads them and compares out/ without writing.
     let copy = tempfile::tempdir().unwrap();
     for dir in ["jobs", "clusters", "profiles", "out", "examples"] {
-        let status = Command::new("cp")
-            .args(["-r", dir])
-            .arg(copy.path())
-            .current_dir(root())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        common::copy_tree(&root().join(dir), &copy.path().join(dir));
     }
     std::fs::copy(
         root().join("flinkgen.yaml"),

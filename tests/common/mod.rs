@@ -118,14 +118,19 @@ pub fn scratch_case(case: &str) -> tempfile::TempDir {
         .join(case)
         .join("input");
     let dir = tempfile::tempdir().unwrap();
-    for e in walkdir::WalkDir::new(&src) {
+    copy_tree(&src, dir.path());
+    dir
+}
+
+/// Copies the tree at `from` into `to` (folders and regular files).
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for e in walkdir::WalkDir::new(from) {
         let e = e.unwrap();
-        let dest = dir.path().join(e.path().strip_prefix(&src).unwrap());
+        let dest = to.join(e.path().strip_prefix(from).unwrap());
         if e.file_type().is_dir() {
             std::fs::create_dir_all(&dest).unwrap();
         } else {
             std::fs::copy(e.path(), &dest).unwrap();
         }
     }
-    dir
 }
