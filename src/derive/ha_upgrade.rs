@@ -8,6 +8,14 @@
 //! file, compiled to Java 8 bytecode) when the pod's configuration or program (image and
 //! arguments) differs from what the HA ConfigMaps record. A JobManager restarted with the same
 //! ones resumes the stored graph, as Flink intends.
+//!
+//! What the step relies on, read with javap in flink-dist 1.15.4, 1.20.4, 2.0.2 and 2.3.0
+//! (`org.apache.flink.kubernetes.utils.Constants`): HA ConfigMaps carry the labels
+//! `app=<cluster-id>` and `type=flink-native-kubernetes` (`LABEL_APP_KEY`,
+//! `LABEL_TYPE_NATIVE_TYPE`; the Operator selects them the same way, `KubernetesUtils.getCommonLabels`),
+//! stored graphs are keys `jobGraph-` on 1.x (`JOB_GRAPH_STORE_KEY_PREFIX`) and
+//! `executionPlan-` on 2.x (`EXECUTION_PLAN_STORE_KEY_PREFIX`), checkpoint pointers keys
+//! `checkpointID-` (`CHECKPOINT_ID_KEY_PREFIX`), which the step leaves alone.
 
 use serde_json::{json, Value};
 
