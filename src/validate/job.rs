@@ -281,16 +281,12 @@ fn network_policy(
     diags: &mut Diagnostics,
 ) -> Option<Vec<serde_json::Value>> {
     spec.network_policy.as_ref().map(|n| {
-        n.rest_from
-            .iter()
-            .enumerate()
-            .filter_map(|(i, peer)| {
-                let field = format!("networkPolicy.restFrom[{i}]");
-                super::kube::typed::<k8s_openapi::api::networking::v1::NetworkPolicyPeer>(
-                    src, &field, peer, diags,
-                )
-            })
-            .collect()
+        super::kube::typed_list::<k8s_openapi::api::networking::v1::NetworkPolicyPeer>(
+            src,
+            "networkPolicy.restFrom",
+            &n.rest_from,
+            diags,
+        )
     })
 }
 
@@ -309,16 +305,12 @@ fn egress(src: &Source, spec: &JobSpec, diags: &mut Diagnostics) -> Option<crate
         }
         return None;
     };
-    let typed: Vec<serde_json::Value> = rules
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| {
-            let field = format!("networkPolicy.egress[{i}]");
-            super::kube::typed::<k8s_openapi::api::networking::v1::NetworkPolicyEgressRule>(
-                src, &field, r, diags,
-            )
-        })
-        .collect();
+    let typed = super::kube::typed_list::<k8s_openapi::api::networking::v1::NetworkPolicyEgressRule>(
+        src,
+        "networkPolicy.egress",
+        rules,
+        diags,
+    );
     (typed.len() == rules.len()).then(|| crate::model::Egress {
         rules: typed,
         dns: n.egress_dns.unwrap_or(true),

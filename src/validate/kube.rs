@@ -9,6 +9,21 @@ use crate::load::Source;
 
 /// Reads a Kubernetes object and refuses any field the API type does not know, so a typo in
 /// an affinity fails here rather than being dropped by the API server.
+/// Each item of a list read as a `T` (`typed`), at `field[i]`; the items that fail are
+/// reported and left out, so a caller compares lengths to know whether all passed.
+pub fn typed_list<T: DeserializeOwned + Serialize>(
+    src: &Source,
+    field: &str,
+    items: &[crate::load::tree::Tree],
+    diags: &mut Diagnostics,
+) -> Vec<serde_json::Value> {
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| typed::<T>(src, &format!("{field}[{i}]"), item, diags))
+        .collect()
+}
+
 pub fn typed<T: DeserializeOwned + Serialize>(
     src: &Source,
     field: &str,

@@ -41,17 +41,12 @@ pub fn metrics(
             ok = false;
         }
     }
-    let from: Vec<serde_json::Value> = p
-        .from
-        .iter()
-        .enumerate()
-        .filter_map(|(i, peer)| {
-            let f = format!("{field}.prometheus.from[{i}]");
-            super::kube::typed::<k8s_openapi::api::networking::v1::NetworkPolicyPeer>(
-                src, &f, peer, diags,
-            )
-        })
-        .collect();
+    let from = super::kube::typed_list::<k8s_openapi::api::networking::v1::NetworkPolicyPeer>(
+        src,
+        &format!("{field}.prometheus.from"),
+        &p.from,
+        diags,
+    );
     ok &= from.len() == p.from.len();
     ok &= scrape_durations(src, field, p, diags);
     for (n, l) in p.pod_target_labels.iter().enumerate() {
