@@ -35,6 +35,27 @@ pub enum Command {
     /// state is kept, restored, lost or incompatible. Exit 3 when a job loses its state or
     /// cannot restore it, 1 on errors.
     Diff(DiffArgs),
+    /// Move existing Flink deployments in: Kubernetes YAML into jobs/, clusters/ and profiles/.
+    ///
+    /// Reads FlinkDeployment and FlinkSessionJob resources and plain manifests (the Flink docs'
+    /// YAML, `helm template`, `kustomize build`), groups the objects into clusters by their
+    /// references, and writes the specs and profiles that reproduce them. Never overwrites a
+    /// file; never copies a secret value. Everything the input does that a spec says
+    /// differently is a warning naming the input's file and line.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Kubernetes YAML files (several documents each); `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Project root to write into (flinkgen.yaml is created there when missing).
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// Name of the imported job or cluster, instead of the input's (one deployment only).
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]

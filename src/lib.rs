@@ -9,6 +9,7 @@ pub mod emit;
 pub mod explain;
 pub mod flink;
 pub mod hash;
+pub mod import;
 pub mod init;
 pub mod load;
 pub mod model;
@@ -273,7 +274,6 @@ fn check_out_dir(root: &Path, inputs: &load::Inputs, diags: &mut Diagnostics) {
     }
 }
 
-/// The text printed for warnings of a successful run.
 /// `flinkgen diff`: the output committed at `base` against what the specs render now, with
 /// the warnings of the render. Nothing is written.
 pub fn diff(root: &Path, base: &str) -> Result<(diff::Report, Vec<Diagnostic>), Vec<Diagnostic>> {
@@ -283,6 +283,43 @@ pub fn diff(root: &Path, base: &str) -> Result<(diff::Report, Vec<Diagnostic>), 
     Ok((diff::compare(&before, &g.files, &g.out_dir), g.warnings))
 }
 
+/// What `flinkgen import` did: the files written, and what rendering the project then says
+/// (its errors, and its warnings about the imported files).
+pub struct ImportOutcome {
+    pub imported: import::Imported,
+    pub render_errors: Vec<Diagnostic>,
+    pub render_warnings: Vec<Diagnostic>,
+}
+
+/// `flinkgen import`: writes the project files for the inputs (never over an existing file),
+/// then renders the project in memory, so that anything `flinkgen render` would refuse is
+/// said now rather than at the next render.
+pub fn import(
+    root: &Path,
+    name: Option<&str>,
+    inputs: &[import::Input],
+) -> Result<ImportOutcome, Vec<Diagnostic>> {
+    let imported = import::plan(root, name, inputs).map_err(|d| d.into_sorted())?;
+    import::write_files(root, &imported).map_err(|d| d.into_sorted())?;
+    let written: Vec<&str> = imported.files.iter().map(|(p, _)| p.as_str()).collect();
+    let (render_errors, render_warnings) = match generate(root) {
+        Ok(g) => (
+            Vec::new(),
+            g.warnings
+                .into_iter()
+                .filter(|w| written.contains(&w.file.as_str()))
+                .collect(),
+        ),
+        Err(d) => d.into_iter().partition(Diagnostic::is_error),
+    };
+    Ok(ImportOutcome {
+        imported,
+        render_errors,
+        render_warnings,
+    })
+}
+
+/// The text printed for warnings of a successful run.
 pub fn warning_report(warnings: &[Diagnostic]) -> String {
     warnings.iter().map(|w| format!("{w}\n")).collect()
 }

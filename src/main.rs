@@ -19,7 +19,54 @@ fn main() -> ExitCode {
         Command::Schema(args) => schema(&args),
         Command::Init(args) => init(&args),
         Command::Diff(args) => diff(&args),
+        Command::Import(args) => import(&args),
     }
+}
+
+fn import(args: &cli::ImportArgs) -> ExitCode {
+    let mut inputs = Vec::new();
+    for f in &args.files {
+        let shown = f.display().to_string();
+        let text = if shown == "-" {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map(|_| s)
+        } else {
+            std::fs::read_to_string(f)
+        };
+        match text {
+            Ok(text) => inputs.push(flinkgen::import::Input {
+                path: if shown == "-" {
+                    "<stdin>".into()
+                } else {
+                    shown
+                },
+                text,
+            }),
+            Err(e) => return fail(1, Diagnostic::error(shown, format!("cannot read: {e}"))),
+        }
+    }
+    let outcome = match flinkgen::import(&args.root, args.name.as_deref(), &inputs) {
+        Ok(o) => o,
+        Err(diags) => {
+            eprint_report(&flinkgen::error_report(&diags));
+            return ExitCode::from(1);
+        }
+    };
+    eprint_report(&flinkgen::warning_report(&outcome.imported.warnings));
+    eprint_report(&flinkgen::warning_report(&outcome.render_warnings));
+    for line in &outcome.imported.summary {
+        eprintln!("imported {line}");
+    }
+    for (path, _) in &outcome.imported.files {
+        eprintln!("created {}", args.root.join(path).display());
+    }
+    if !outcome.render_errors.is_empty() {
+        eprint_report(&flinkgen::error_report(&outcome.render_errors));
+        eprintln!("the imported files are written, but `flinkgen render` refuses the project until the errors above are fixed");
+        return ExitCode::from(1);
+    }
+    eprintln!("next: review the warnings above, then run `flinkgen render`");
+    ExitCode::SUCCESS
 }
 
 fn diff(args: &cli::DiffArgs) -> ExitCode {

@@ -3,8 +3,9 @@
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Tree {
+    #[default]
     Null,
     Bool(bool),
     Int(i64),
@@ -36,6 +37,68 @@ impl Tree {
             Tree::Float(f) => Some(float_text(*f)),
             Tree::Bool(b) => Some(b.to_string()),
             _ => None,
+        }
+    }
+
+    /// A map's value under a text key.
+    pub fn get(&self, key: &str) -> Option<&Tree> {
+        match self {
+            Tree::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The value at a path of map keys (`["spec", "template", "spec"]`).
+    pub fn at(&self, path: &[&str]) -> Option<&Tree> {
+        path.iter().try_fold(self, |t, k| t.get(k))
+    }
+
+    /// A list's items; nothing for any other value.
+    pub fn items(&self) -> &[Tree] {
+        match self {
+            Tree::List(items) => items,
+            _ => &[],
+        }
+    }
+
+    /// A map's entries; nothing for any other value.
+    pub fn entries(&self) -> &[(Tree, Tree)] {
+        match self {
+            Tree::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    /// Sets `key` of a map (replacing a value there, else appending), turning null into a map.
+    pub fn set(&mut self, key: &str, value: Tree) {
+        if self.is_null() {
+            *self = Tree::Map(Vec::new());
+        }
+        if let Tree::Map(entries) = self {
+            match entries.iter_mut().find(|(k, _)| k.as_str() == Some(key)) {
+                Some((_, v)) => *v = value,
+                None => entries.push((Tree::Text(key.to_string()), value)),
+            }
+        }
+    }
+
+    /// The map at `key`, created empty when missing, for building nested values in order.
+    pub fn child(&mut self, key: &str) -> &mut Tree {
+        if self.get(key).is_none() {
+            self.set(key, Tree::Map(Vec::new()));
+        }
+        match self {
+            Tree::Map(entries) => {
+                let at = entries
+                    .iter()
+                    .position(|(k, _)| k.as_str() == Some(key))
+                    .expect("just set");
+                &mut entries[at].1
+            }
+            _ => unreachable!("set made it a map"),
         }
     }
 

@@ -32,6 +32,9 @@ pub fn documents(text: &str) -> Result<Vec<super::tree::Tree>, String> {
     Ok(out)
 }
 
+mod marked;
+pub use marked::{marked_documents, MarkedDocument};
+
 /// A value as block-style YAML (Kubernetes objects that arrive whole: tolerations, affinity).
 pub fn to_block<T: serde::Serialize>(value: &T) -> Result<String, String> {
     serde_yaml::to_string(value).map_err(|e| e.to_string())

@@ -9,7 +9,7 @@ mod image;
 mod job;
 mod kube;
 mod lib;
-mod literal;
+pub mod literal;
 mod local_state;
 mod metrics;
 mod options;
