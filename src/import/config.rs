@@ -132,6 +132,21 @@ pub fn apply(options: &[FlinkOption], at: &At, draft: &mut Draft) {
             draft.secret_option(at, o);
             continue;
         }
+        if let Verdict::Invalid(msg) = keys::check(key, version) {
+            // Flink would not read it; a typed field says it the way the version reads it.
+            let what = if is_typed(key) {
+                "imported into the spec field that stands for it, which flinkgen writes under this version's name: the cluster will now use it, check that is intended"
+            } else {
+                "not imported"
+            };
+            draft.warn(at.warning(
+                o,
+                format!("{msg}, so the input's cluster ignored it; {what}"),
+            ));
+            if !is_typed(key) {
+                continue;
+            }
+        }
         if let Some(field) = memory_field(key) {
             draft.memory(at, o, field);
             continue;
@@ -294,10 +309,7 @@ fn other(at: &At, o: &FlinkOption, version: Version, draft: &mut Draft) {
     }
     let mut key = key.to_string();
     match keys::check(&key, version) {
-        Verdict::Invalid(msg) => {
-            draft.warn(at.warning(o, format!("{msg}; not imported")));
-            return;
-        }
+        Verdict::Invalid(_) => return,
         Verdict::Deprecated(msg) => {
             if let Some(new) = keys::replacement(&key, version) {
                 draft.warn(at.warning(o, format!("{msg}: imported as `{new}`")));
@@ -326,6 +338,13 @@ fn other(at: &At, o: &FlinkOption, version: Version, draft: &mut Draft) {
         return;
     }
     draft.flink_config(&key, o.value.clone());
+}
+
+/// Whether `apply` reads the key into a typed field rather than `flinkConfig`.
+fn is_typed(key: &str) -> bool {
+    memory_field(key).is_some()
+        || keys::OWNED.iter().any(|o| o.key == key)
+        || key.starts_with("metrics.reporter.prom.")
 }
 
 /// Ports and addresses flinkgen's Services and probes depend on: dropped, with a word when

@@ -298,6 +298,16 @@ impl Draft {
     /// A secret option becomes a reference to a Secret the user creates; its value is neither
     /// copied nor shown.
     pub fn secret_option(&mut self, at: &At, o: &FlinkOption) {
+        if self.spec.get("target").and_then(Tree::as_str) == Some("operator") {
+            // The Operator writes the processes' configuration itself; no Secret can feed it.
+            let mut w = at.warning(
+                o,
+                format!("`{}` holds a secret: its value was not copied, and the Operator cannot take it from a Secret: give the processes the credential another way (the pods' cloud identity, or an env variable from a Secret that the filesystem or connector reads)", o.key),
+            );
+            w.excerpt = None;
+            self.warn(w);
+            return;
+        }
         let secret = format!("{}-flink-secrets", self.name);
         let key: String = o
             .key
@@ -315,10 +325,13 @@ impl Draft {
             (Tree::Text("key".into()), Tree::Text(key.clone())),
         ]);
         self.spec.child("flinkConfigFromSecrets").set(&o.key, entry);
-        self.warn(at.warning(
+        let mut w = at.warning(
             o,
             format!("`{}` holds a secret: its value was not copied; create the Secret `{secret}` with the key `{key}` holding it (flinkConfigFromSecrets names it)", o.key),
-        ));
+        );
+        // The line would show the value.
+        w.excerpt = None;
+        self.warn(w);
     }
 
     pub fn flink_config(&mut self, key: &str, value: Tree) {

@@ -100,6 +100,8 @@ pub fn plan(root: &Path, name: Option<&str>, inputs: &[Input]) -> Result<Importe
     for mut d in drafts {
         check_memory(&mut d);
         filesystem_plugins(&mut d);
+        plugins_need_a_build(&mut d);
+        local_state_options(&mut d);
         summary.push(describe(&d, &dirs));
         files.extend(write(&d, &dirs));
         warnings.append(&mut d.warnings);
@@ -429,6 +431,70 @@ fn filesystem_plugins(d: &mut Draft) {
         let mut all: Vec<Tree> = listed.into_iter().map(Tree::Text).collect();
         all.extend(added.into_iter().map(Tree::Text));
         d.put(&["plugins"], Tree::List(all));
+    }
+}
+
+/// The official images keep optional plugins in `opt/`; their entrypoint copies them into
+/// `plugins/` when `ENABLE_BUILT_IN_PLUGINS` says so, which a read-only root filesystem does
+/// not allow. flinkgen builds them into an image instead, so an official image run as it is
+/// becomes the base of one.
+fn plugins_need_a_build(d: &mut Draft) {
+    if d.spec.get("plugins").is_none_or(|p| p.items().is_empty()) {
+        return;
+    }
+    let Some(image) = d.spec.at(&["image", "ref"]).and_then(Tree::scalar_text) else {
+        return;
+    };
+    let repo = image.split(['@', ':']).next().unwrap_or("");
+    let official = matches!(
+        repo,
+        "flink"
+            | "apache/flink"
+            | "docker.io/library/flink"
+            | "docker.io/apache/flink"
+            | "library/flink"
+    );
+    if !official {
+        return;
+    }
+    let image_tree = d.spec.child("image");
+    if let Tree::Map(entries) = image_tree {
+        entries.retain(|(k, _)| k.as_str() != Some("ref"));
+    }
+    image_tree.set("base", Tree::Text(image.clone()));
+    image_tree.set("tag", Tree::Text("1.0.0".into()));
+    d.warnings.push(
+        Diagnostic::warning(&d.origin, format!("the input runs the official image {image} and enables plugins at start-up; flinkgen builds an image FROM it with the plugins in plugins/ (a generated Dockerfile): push it and set image.tag"))
+            .field(format!("{}: image", d.name)),
+    );
+}
+
+/// With `taskManager.localState` flinkgen turns local recovery on and puts the working
+/// directory on the claim itself; the input's own options for that go.
+fn local_state_options(d: &mut Draft) {
+    if d.spec.at(&["taskManager", "localState"]).is_none() {
+        return;
+    }
+    let theirs = [
+        "execution.checkpointing.local-backup.enabled",
+        "state.backend.local-recovery",
+        "process.taskmanager.working-dir",
+        "process.working-dir",
+    ];
+    if let Some(Tree::Map(entries)) = d.spec.get("flinkConfig").cloned() {
+        let kept: Vec<(Tree, Tree)> = entries
+            .into_iter()
+            .filter(|(k, _)| !k.as_str().is_some_and(|k| theirs.contains(&k)))
+            .collect();
+        d.spec.set("flinkConfig", Tree::Map(kept));
+        if d.spec
+            .get("flinkConfig")
+            .is_some_and(|c| c.entries().is_empty())
+        {
+            if let Tree::Map(e) = &mut d.spec {
+                e.retain(|(k, _)| k.as_str() != Some("flinkConfig"));
+            }
+        }
     }
 }
 

@@ -298,13 +298,20 @@ fn role_pod(obj: &Obj, role: Role, config_maps: &[String], d: &mut Draft) -> pod
         }
     }
     if let Some(m) = pick("memory") {
+        let process = d
+            .profile(role)
+            .at(&["memory", "process"])
+            .and_then(Tree::as_str)
+            .and_then(config::flink_memory);
         let has_memory = d.profile(role).get("memory").is_some();
+        let same = units::k8s_quantity(&m).is_some_and(|b| Some(b as u64) == process);
         let field = format!("{}.resources", main.field);
         match units::k8s_quantity(&m) {
             Some(bytes) if !has_memory => {
                 d.warn(obj.warning(&field, format!("the Flink configuration sets no memory for the {}; its process size is taken from the container's {m}", role.suffix())));
                 d.profile(role).child("memory").set("process", Tree::Text(crate::derive::quantity::flink_size(bytes as u64 / (1 << 20) * (1 << 20))));
             }
+            _ if same => {}
             _ => d.warn(obj.warning(&field, format!("the container asks for {m} of memory; flinkgen sizes the container by Flink's process memory (the profile), request = limit unless limitFactor.memory says otherwise"))),
         }
     }

@@ -357,10 +357,12 @@ fn variable(
     if let Some(v) = value {
         if literal::secret_variable(name, &v) {
             let secret = format!("{}-env-secrets", draft.name);
-            draft.warn(obj.warning(
+            let mut w = obj.warning(
                 field,
                 format!("`{name}` holds a secret in clear: its value was not copied; create the Secret `{secret}` with the key `{name}` holding it"),
-            ));
+            );
+            w.excerpt = None;
+            draft.warn(w);
             return Some(Tree::Map(vec![
                 (Tree::Text("secret".into()), Tree::Text(secret)),
                 (Tree::Text("key".into()), Tree::Text(name.to_string())),
@@ -538,10 +540,12 @@ fn extra_container(
                     match value {
                         Some(val) if literal::secret_variable(&name, &val) => {
                             let secret = format!("{}-env-secrets", draft.name);
-                            draft.warn(obj.warning(
+                            let mut w = obj.warning(
                                 &format!("{field}.env[{n}]"),
                                 format!("`{name}` holds a secret in clear: its value was not copied; create the Secret `{secret}` with the key `{name}` holding it"),
-                            ));
+                            );
+                            w.excerpt = None;
+                            draft.warn(w);
                             let reference = Tree::Map(vec![
                                 (Tree::Text("name".into()), Tree::Text(secret)),
                                 (Tree::Text("key".into()), Tree::Text(name.clone())),

@@ -64,12 +64,15 @@ fn documents_with_nulls(text: &str) -> Result<Vec<crate::load::tree::Tree>, Stri
         .collect()
 }
 
+/// Key and value positions of each field path of one document.
+type FieldIndex = HashMap<String, Vec<(Pos, Pos)>>;
+
 /// The field index of each document in turn.
 #[derive(Default)]
 struct MultiIndexer {
     current: Indexer,
     start: usize,
-    done: Vec<(HashMap<String, Vec<(Pos, Pos)>>, usize)>,
+    done: Vec<(FieldIndex, usize)>,
 }
 
 impl MarkedEventReceiver for MultiIndexer {
