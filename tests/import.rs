@@ -19,6 +19,7 @@ const SECRETS: &[&str] = &[
     "wJalrXUtnFEMIsecretvalue",
     "hunter2-literal",
     "do-not-copy-this",
+    "tok-literal-value-123",
 ];
 
 fn cases() -> Vec<PathBuf> {
@@ -86,12 +87,10 @@ fn one(case: &Path, overwrite: bool) -> Result<(), String> {
         common::copy_tree(&case.join("project"), &root);
     }
     let before = files(&root);
-    let input = case.join("input.yaml").canonicalize().unwrap();
     let (code, stderr) = run(
         case,
         &["import", "--root", root.to_str().unwrap(), "input.yaml"],
     );
-    let _ = input;
     let shown = stderr.replace(root.to_str().unwrap(), "<root>");
     let report = format!("exit {code}\n{shown}");
     let written: BTreeMap<String, String> = files(&root)

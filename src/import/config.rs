@@ -10,7 +10,6 @@ use crate::validate::literal;
 
 use super::draft::{Draft, Role};
 use super::objects::Obj;
-use super::units;
 
 /// One option of the input and where it was written.
 #[derive(Clone)]
@@ -33,8 +32,9 @@ impl FlinkOption {
     }
 }
 
-/// Options of a legacy `flink-conf.yaml` as Flink's own reader takes them: one `key: value`
-/// per line, everything after `#` a comment (`GlobalConfiguration.loadYAMLResource`).
+/// Options of a legacy `flink-conf.yaml` as Flink's own reader takes them: everything after
+/// `#` a comment, the rest trimmed and split at the first `": "` (javap of
+/// `GlobalConfiguration.loadLegacyYAMLResource`, 1.20.4; a line without `": "` is skipped).
 pub fn legacy(text: &str, first_line: usize) -> Vec<FlinkOption> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -51,6 +51,25 @@ pub fn legacy(text: &str, first_line: usize) -> Vec<FlinkOption> {
         }
     }
     out
+}
+
+/// Options of `FLINK_PROPERTIES` as the official image's entrypoint reads them
+/// (`process_flink_properties` in apache/flink-docker's docker-entrypoint.sh): each line with
+/// all whitespace removed, split at its first `:`; no comments. The entrypoint passes each
+/// value through `envsubst`, so one that names a variable is the caller's to report.
+pub fn entrypoint_properties(text: &str, first_line: usize) -> Vec<FlinkOption> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let packed: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+            let (k, v) = packed.split_once(':')?;
+            Some(FlinkOption {
+                key: k.to_string(),
+                value: Tree::Text(v.to_string()),
+                line: first_line + i,
+            })
+        })
+        .collect()
 }
 
 /// Options of a standard YAML `config.yaml` (Flink 1.19 and later), nested keys flattened.
@@ -283,6 +302,13 @@ pub fn apply(options: &[FlinkOption], at: &At, draft: &mut Draft) {
 /// renamed when the version deprecates them, else reported.
 fn other(at: &At, o: &FlinkOption, version: Version, draft: &mut Draft) {
     let key = o.key.as_str();
+    if LOCAL_STATE.contains(&key) && draft.spec.at(&["taskManager", "localState"]).is_some() {
+        draft.warn(at.warning(
+            o,
+            format!("`{key}` is not imported: taskManager.localState (from the TaskManagers' claim) turns local recovery on and puts the working directory on the claim"),
+        ));
+        return;
+    }
     if let Some((_, pinned)) = PINNED.iter().find(|(k, _)| *k == key) {
         let text = o.text();
         if !pinned.is_empty() && text != *pinned {
@@ -346,6 +372,14 @@ fn is_typed(key: &str) -> bool {
         || keys::OWNED.iter().any(|o| o.key == key)
         || key.starts_with("metrics.reporter.prom.")
 }
+
+/// Local recovery's options, which `taskManager.localState` writes.
+const LOCAL_STATE: &[&str] = &[
+    "execution.checkpointing.local-backup.enabled",
+    "state.backend.local-recovery",
+    "process.taskmanager.working-dir",
+    "process.working-dir",
+];
 
 /// Ports and addresses flinkgen's Services and probes depend on: dropped, with a word when
 /// the input used another value (an empty pin: any value is the Service's own business).
@@ -426,10 +460,4 @@ fn memory_field(key: &str) -> Option<(Role, &'static str)> {
 /// Whether a memory field holds a fraction or a flag rather than a size.
 pub fn not_a_size(field: &str) -> bool {
     field.ends_with("Fraction") || field == "directMemoryLimit"
-}
-
-/// Parses a memory size as Flink's `MemorySize.parse` does (any case, `b`, `k`/`kb`, `m`/`mb`,
-/// `g`/`gb`, `t`/`tb` and the long names, all powers of two), for sizes from Flink options.
-pub fn flink_memory(text: &str) -> Option<u64> {
-    units::flink_memory(text)
 }

@@ -205,15 +205,19 @@ impl Draft {
     }
 
     pub fn pull_secret(&mut self, name: &str) {
-        let image = self.spec.child("image");
-        let list = match image.get("pullSecrets") {
-            Some(Tree::List(items)) => items.clone(),
-            _ => Vec::new(),
-        };
-        if !list.iter().any(|t| t.as_str() == Some(name)) {
-            let mut list = list;
-            list.push(Tree::Text(name.to_string()));
-            image.set("pullSecrets", Tree::List(list));
+        self.add(&["image", "pullSecrets"], name);
+    }
+
+    /// Adds `item` to the list at `path` unless it is there already.
+    pub fn add(&mut self, path: &[&str], item: &str) {
+        let mut list = self
+            .spec
+            .at(path)
+            .map(|t| t.items().to_vec())
+            .unwrap_or_default();
+        if !list.iter().any(|t| t.as_str() == Some(item)) {
+            list.push(Tree::Text(item.to_string()));
+            self.put(path, Tree::List(list));
         }
     }
 
@@ -271,7 +275,7 @@ impl Draft {
                 },
             }
         } else {
-            match config::flink_memory(&text) {
+            match units::flink_memory(&text) {
                 Some(bytes) => Tree::Text(crate::derive::quantity::flink_size(bytes)),
                 None => {
                     self.warn(at.warning(

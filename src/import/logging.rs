@@ -9,24 +9,9 @@ use crate::load::tree::Tree;
 use super::draft::Draft;
 use super::objects::Obj;
 
-/// The pattern of Flink's shipped `log4j-console.properties`.
+/// The pattern of Flink's shipped `conf/log4j-console.properties` (read in the 1.20.4 and
+/// 2.3.0 distributions): a file with only this layout is one flinkgen writes as well.
 const FLINK_PATTERN: &str = "%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n";
-
-/// Loggers Flink's shipped file sets, with their levels: the same entry in the input says
-/// nothing new.
-const SHIPPED: &[(&str, &str)] = &[
-    ("akka", "INFO"),
-    ("org.apache.pekko", "INFO"),
-    ("org.apache.kafka", "INFO"),
-    ("org.apache.hadoop", "INFO"),
-    ("org.apache.zookeeper", "INFO"),
-    ("org.apache.flink.shaded.zookeeper3", "INFO"),
-    ("org.jboss.netty.channel.DefaultChannelPipeline", "OFF"),
-    (
-        "org.apache.flink.shaded.akka.org.jboss.netty.channel.DefaultChannelPipeline",
-        "OFF",
-    ),
-];
 
 const LEVELS: &[&str] = &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF"];
 
@@ -54,9 +39,15 @@ pub fn apply(obj: &Obj, field: &str, text: &str, d: &mut Draft) {
         }
     });
     let level = |v: &str| LEVELS.contains(&v.to_ascii_uppercase().as_str());
+    // The shipped file says `${env:ROOT_LOG_LEVEL:-INFO}`: the level when the variable is unset.
     let root = props
         .get("rootLogger.level")
-        .cloned()
+        .map(|v| {
+            v.strip_prefix("${env:ROOT_LOG_LEVEL:-")
+                .and_then(|r| r.strip_suffix('}'))
+                .unwrap_or(v)
+                .to_string()
+        })
         .unwrap_or_else(|| "INFO".into());
     if !flinks_own || !level(&root) {
         let path = format!("logging/{}/log4j-console.properties", d.name);
@@ -79,7 +70,12 @@ pub fn apply(obj: &Obj, field: &str, text: &str, d: &mut Draft) {
             continue;
         };
         let lv = lv.to_ascii_uppercase();
-        if !level(&lv) || SHIPPED.contains(&(name.as_str(), lv.as_str())) {
+        // flinkgen writes its own levels for a few libraries; the same level says nothing new,
+        // another one (Flink ships org.apache.hadoop at INFO, flinkgen WARN) is kept.
+        let flinkgens = crate::plan::DEFAULT_LOGGERS
+            .iter()
+            .any(|(n, l)| n == name && l.as_str() == lv);
+        if !level(&lv) || flinkgens {
             continue;
         }
         d.spec

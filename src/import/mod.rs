@@ -80,9 +80,7 @@ pub fn plan(root: &Path, name: Option<&str>, inputs: &[Input]) -> Result<Importe
     if let Some(n) = name {
         let named = drafts
             .iter()
-            .filter(|d| {
-                d.kind != Kind::SessionJob(String::new()) && !matches!(d.kind, Kind::SessionJob(_))
-            })
+            .filter(|d| !matches!(d.kind, Kind::SessionJob(_)))
             .count();
         if named > 1 {
             diags.push(
@@ -101,13 +99,12 @@ pub fn plan(root: &Path, name: Option<&str>, inputs: &[Input]) -> Result<Importe
         check_memory(&mut d);
         filesystem_plugins(&mut d);
         plugins_need_a_build(&mut d);
-        local_state_options(&mut d);
         summary.push(describe(&d, &dirs));
         files.extend(write(&d, &dirs));
         warnings.append(&mut d.warnings);
     }
     if project_text.is_none() {
-        files.insert(0, ("flinkgen.yaml".to_string(), project_file(&files)));
+        files.insert(0, ("flinkgen.yaml".to_string(), project_file()));
     }
     let mut seen = std::collections::BTreeSet::new();
     for (path, _) in &files {
@@ -383,9 +380,9 @@ fn role_title(role: Role) -> &'static str {
     }
 }
 
-/// A new project's settings: the namespace and version most imports share.
-fn project_file(files: &[(String, String)]) -> String {
-    let _ = files;
+/// A new project's settings: only where built images go, since every imported spec names its
+/// own version, namespace and profiles.
+fn project_file() -> String {
     "# yaml-language-server: $schema=schema/project.schema.json\n# Created by `flinkgen import`; every imported spec names its own version, namespace and profiles.\nimage:\n  # Where images flinkgen builds are pushed: <registry>/<job name>:<image.tag>.\n  registry: registry.example.com/flink\n".to_string()
 }
 
@@ -399,12 +396,6 @@ fn filesystem_plugins(d: &mut Draft) {
         &["savepoints", "restoreFrom"],
         &["ha", "storageDir"],
     ];
-    let listed: Vec<String> = d
-        .spec
-        .get("plugins")
-        .map(|p| p.items().iter().filter_map(Tree::scalar_text).collect())
-        .unwrap_or_default();
-    let mut added = Vec::new();
     for path in paths {
         let Some(uri) = d.spec.at(path).and_then(Tree::scalar_text) else {
             continue;
@@ -415,22 +406,18 @@ fn filesystem_plugins(d: &mut Draft) {
         let Some(plugins) = crate::flink::plugins_for_scheme(scheme) else {
             continue;
         };
+        let listed = d.spec.get("plugins").map(Tree::items).unwrap_or(&[]);
         if plugins
             .iter()
-            .any(|p| listed.iter().chain(&added).any(|l| l == p))
+            .any(|p| listed.iter().any(|l| l.as_str() == Some(p)))
         {
             continue;
         }
-        added.push(plugins[0].to_string());
+        d.add(&["plugins"], plugins[0]);
         d.warnings.push(
             Diagnostic::warning(&d.origin, format!("`{}` is on {scheme}://, and the input enables no plugin for it (its image may carry one in plugins/); imported with the plugin {}: check it is the one the cluster used", path.join("."), plugins[0]))
                 .field(format!("{}: plugins", d.name)),
         );
-    }
-    if !added.is_empty() {
-        let mut all: Vec<Tree> = listed.into_iter().map(Tree::Text).collect();
-        all.extend(added.into_iter().map(Tree::Text));
-        d.put(&["plugins"], Tree::List(all));
     }
 }
 
@@ -469,35 +456,6 @@ fn plugins_need_a_build(d: &mut Draft) {
     );
 }
 
-/// With `taskManager.localState` flinkgen turns local recovery on and puts the working
-/// directory on the claim itself; the input's own options for that go.
-fn local_state_options(d: &mut Draft) {
-    if d.spec.at(&["taskManager", "localState"]).is_none() {
-        return;
-    }
-    let theirs = [
-        "execution.checkpointing.local-backup.enabled",
-        "state.backend.local-recovery",
-        "process.taskmanager.working-dir",
-        "process.working-dir",
-    ];
-    if let Some(Tree::Map(entries)) = d.spec.get("flinkConfig").cloned() {
-        let kept: Vec<(Tree, Tree)> = entries
-            .into_iter()
-            .filter(|(k, _)| !k.as_str().is_some_and(|k| theirs.contains(&k)))
-            .collect();
-        d.spec.set("flinkConfig", Tree::Map(kept));
-        if d.spec
-            .get("flinkConfig")
-            .is_some_and(|c| c.entries().is_empty())
-        {
-            if let Tree::Map(e) = &mut d.spec {
-                e.retain(|(k, _)| k.as_str() != Some("flinkConfig"));
-            }
-        }
-    }
-}
-
 /// Flink's own memory model on the input's settings: a process Flink would refuse to start is
 /// said at import, at the line that configured it.
 fn check_memory(d: &mut Draft) {
@@ -515,7 +473,7 @@ fn check_memory(d: &mut Draft) {
         let size = |k: &str| {
             mem.and_then(|m| m.get(k))
                 .and_then(Tree::as_str)
-                .and_then(config::flink_memory)
+                .and_then(units::flink_memory)
         };
         let frac = |k: &str| match mem.and_then(|m| m.get(k)) {
             Some(Tree::Float(f)) => Some(*f),

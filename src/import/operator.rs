@@ -81,7 +81,8 @@ pub fn deployment(obj: &Obj, name: &str, version: Version) -> Draft {
         main: Some("flink-main-container"),
         config_maps: &[],
     };
-    pod::apply(&common, &mut d);
+    let main = pod::apply(&common, &mut d);
+    properties_elsewhere(obj, &main, &mut d);
     ingress(obj, &mut d);
     if let Some(text) = obj.text(&["spec", "logConfiguration", "log4j-console.properties"]) {
         logging::apply(
@@ -196,7 +197,17 @@ fn process(obj: &Obj, role: Role, d: &mut Draft) {
         main: Some("flink-main-container"),
         config_maps: &[],
     };
-    pod::apply(&place, d);
+    let main = pod::apply(&place, d);
+    properties_elsewhere(obj, &main, d);
+}
+
+/// The Operator writes the processes' configuration from `flinkConfiguration`; options in a
+/// pod's `FLINK_PROPERTIES` are not carried over, and said so.
+fn properties_elsewhere(obj: &Obj, main: &pod::Main, d: &mut Draft) {
+    if let Some(first) = main.properties.first() {
+        let keys: Vec<&str> = main.properties.iter().map(|o| o.key.as_str()).collect();
+        d.warn(obj.warning_line(first.line, "FLINK_PROPERTIES", format!("options in FLINK_PROPERTIES are not imported ({}): move them to spec.flinkConfiguration", keys.join(", "))));
+    }
 }
 
 /// `spec.job` of a FlinkDeployment or FlinkSessionJob.
@@ -212,7 +223,14 @@ fn job(obj: &Obj, d: &mut Draft) {
         d.put(&["entryClass"], Tree::Text(c));
     }
     if let Some(args) = job.get("args") {
-        d.put(&["args"], args.clone());
+        let texts: Vec<String> = args.items().iter().filter_map(Tree::scalar_text).collect();
+        if let Some(flag) = pod::secret_in_words(&texts) {
+            let mut w = obj.warning("spec.job.args", format!("the program arguments carry a secret ({flag}); they are not imported: pass the value from a Secret (env with secretKeyRef, then $(VAR) in the argument)"));
+            w.excerpt = None;
+            d.warn(w);
+        } else {
+            d.put(&["args"], args.clone());
+        }
     }
     if let Some(p) = job.get("parallelism") {
         d.put(&["parallelism"], p.clone());
@@ -247,15 +265,24 @@ fn job(obj: &Obj, d: &mut Draft) {
 }
 
 /// The Operator's ingress template (`{{name}}.{{namespace}}.example.com`, or a path form) as
-/// a host and path, its placeholders filled in.
+/// a host and path, as `IngressUtils.getIngressUrl` reads it: an optional `http(s)://`, the
+/// placeholders in any case.
 fn ingress(obj: &Obj, d: &mut Draft) {
     let Some(i) = obj.at(&["spec", "ingress"]) else {
         return;
     };
     let ns = obj.namespace.clone().unwrap_or_else(|| "default".into());
     let fill = |t: &str| {
-        t.replace("{{name}}", &obj.name)
-            .replace("{{namespace}}", &ns)
+        let lower = t.to_ascii_lowercase();
+        let t = ["http://", "https://"]
+            .iter()
+            .find(|p| lower.starts_with(*p))
+            .map_or(t, |p| &t[p.len()..]);
+        replace_ignoring_case(
+            &replace_ignoring_case(t, "{{name}}", &obj.name),
+            "{{namespace}}",
+            &ns,
+        )
     };
     if let Some(t) = i.get("template").and_then(Tree::scalar_text) {
         let t = fill(&t);
@@ -315,4 +342,29 @@ pub fn session_job(obj: &Obj, cluster: &str, version: Version) -> Draft {
     };
     config::apply(&options, &at, &mut d);
     d
+}
+
+/// `text` with every `pattern` (ASCII, any case) replaced.
+fn replace_ignoring_case(text: &str, pattern: &str, with: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::new();
+    let mut at = 0;
+    while let Some(i) = lower[at..].find(pattern) {
+        out.push_str(&text[at..at + i]);
+        out.push_str(with);
+        at += i + pattern.len();
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fills_the_ingress_template_as_the_operator_does() {
+        assert_eq!(
+            super::replace_ignoring_case("https://{{NAME}}.{{name}}.x", "{{name}}", "a"),
+            "https://a.a.x"
+        );
+    }
 }

@@ -221,6 +221,10 @@ pub fn clusters(
         if let Some(r) = replicas.filter(|r| r.scalar_text().as_deref() != Some("1")) {
             d.put(&["jobManager", "replicas"], r.clone());
         }
+        // Local state first: it decides which of the options flinkgen writes itself.
+        if let Some(tm) = tm {
+            local_state(tm.obj, &mut d);
+        }
         // The config's options first: the containers' FLINK_PROPERTIES and -D flags come after
         // them in the entrypoint, and win.
         for (cm, field, opts) in &options {
@@ -236,7 +240,6 @@ pub fn clusters(
             if let Some(r) = tm.obj.at(&["spec", "replicas"]) {
                 d.put(&["taskManager", "replicas"], r.clone());
             }
-            local_state(tm.obj, &mut d);
             let tm_main = role_pod(tm.obj, Role::TaskManager, &cm_names, &mut d);
             if tm_main.image.is_some() && tm_main.image != jm_main.image {
                 d.warn(tm.obj.warning(&format!("{}.image", tm_main.field), "the TaskManagers run another image than the JobManager; flinkgen runs one image for both: the JobManager's"));
@@ -302,7 +305,7 @@ fn role_pod(obj: &Obj, role: Role, config_maps: &[String], d: &mut Draft) -> pod
             .profile(role)
             .at(&["memory", "process"])
             .and_then(Tree::as_str)
-            .and_then(config::flink_memory);
+            .and_then(units::flink_memory);
         let has_memory = d.profile(role).get("memory").is_some();
         let same = units::k8s_quantity(&m).is_some_and(|b| Some(b as u64) == process);
         let field = format!("{}.resources", main.field);
@@ -334,10 +337,13 @@ fn arguments(obj: &Obj, main: &pod::Main, d: &mut Draft) {
     let mut rest = words[start + 1..].iter().peekable();
     let mut program = Vec::new();
     let mut dynamic = Vec::new();
+    // The options `standalone-job` takes, short and long, as Flink 1.20.4 declares them
+    // (javap: StandaloneApplicationClusterConfigurationParserFactory, CommandLineOptions,
+    // CliFrontendParser's SAVEPOINT_PATH_OPTION and SAVEPOINT_ALLOW_NON_RESTORED_OPTION).
     while let Some(w) = rest.next() {
         let mut value = || rest.next().cloned().unwrap_or_default();
         match w.as_str() {
-            "--job-classname" | "-c" => d.put(&["entryClass"], Tree::Text(value())),
+            "--job-classname" | "-j" => d.put(&["entryClass"], Tree::Text(value())),
             "--fromSavepoint" | "-s" => d.put(&["savepoints", "restoreFrom"], Tree::Text(value())),
             "--allowNonRestoredState" | "-n" => {
                 d.put(&["savepoints", "allowNonRestoredState"], Tree::Bool(true))
@@ -351,15 +357,16 @@ fn arguments(obj: &Obj, main: &pod::Main, d: &mut Draft) {
                 };
                 d.put(&["jar"], Tree::Text(jar));
             }
-            "--host" | "-h" => {
+            "--host" | "-h" | "--configDir" | "-c" => {
                 value();
+            }
+            "--webui-port" | "-r" => {
+                let port = value();
+                d.warn(obj.warning(&field, format!("the REST port is set to {port} on the command line; flinkgen pins it to 8081: check clients that use the old port")));
             }
             "--job-id" | "-jid" => {
                 let id = value();
-                d.warn(obj.warning(&field, format!("the job id {id} is pinned in the input; flinkgen lets Flink derive it (HA applications keep theirs through the HA data)")));
-            }
-            "--configDir" | "-c_dir" => {
-                value();
+                d.warn(obj.warning(&field, format!("the input pins the job id {id}; flinkgen passes no --job-id: check that nothing outside Flink refers to that id")));
             }
             "-D" => dynamic.push(value()),
             w if w.starts_with("-D") => dynamic.push(w[2..].to_string()),
@@ -384,7 +391,12 @@ fn arguments(obj: &Obj, main: &pod::Main, d: &mut Draft) {
         };
         config::apply(&opts, &at, d);
     }
-    if !program.is_empty() {
+    let texts: Vec<String> = program.iter().filter_map(Tree::scalar_text).collect();
+    if let Some(flag) = pod::secret_in_words(&texts) {
+        let mut w = obj.warning(&field, format!("the program arguments carry a secret ({flag}); they are not imported: pass the value from a Secret (env with secretKeyRef, then $(VAR) in the argument)"));
+        w.excerpt = None;
+        d.warn(w);
+    } else if !program.is_empty() {
         d.put(&["args"], Tree::List(program));
     }
 }

@@ -80,7 +80,7 @@ pub fn apply(place: &Place, draft: &mut Draft) -> Main {
     let mut sidecars = Vec::new();
     for (i, c) in containers.iter().enumerate() {
         if Some(i) != main_at {
-            sidecars.push(extra_container(
+            sidecars.extend(extra_container(
                 place,
                 c,
                 &format!("containers[{i}]"),
@@ -98,7 +98,7 @@ pub fn apply(place: &Place, draft: &mut Draft) -> Main {
         .unwrap_or(&[])
         .iter()
         .enumerate()
-        .map(|(i, c)| {
+        .filter_map(|(i, c)| {
             extra_container(
                 place,
                 c,
@@ -333,7 +333,11 @@ fn variable(
     match name {
         "FLINK_PROPERTIES" => {
             let first = obj.line(&format!("{field}.value")) + 1;
-            main.properties = super::config::legacy(&value.unwrap_or_default(), first);
+            main.properties =
+                super::config::entrypoint_properties(&value.unwrap_or_default(), first);
+            if main.properties.iter().any(|o| o.text().contains('$')) {
+                draft.warn(obj.warning(field, "FLINK_PROPERTIES names environment variables, which the image's entrypoint substitutes at start-up; flinkgen writes the options as they are: give such values through flinkConfigFromSecrets or env instead"));
+            }
             return None;
         }
         "ENABLE_BUILT_IN_PLUGINS" => {
@@ -356,13 +360,7 @@ fn variable(
     }
     if let Some(v) = value {
         if literal::secret_variable(name, &v) {
-            let secret = format!("{}-env-secrets", draft.name);
-            let mut w = obj.warning(
-                field,
-                format!("`{name}` holds a secret in clear: its value was not copied; create the Secret `{secret}` with the key `{name}` holding it"),
-            );
-            w.excerpt = None;
-            draft.warn(w);
+            let secret = secret_variable(obj, field, name, draft);
             return Some(Tree::Map(vec![
                 (Tree::Text("secret".into()), Tree::Text(secret)),
                 (Tree::Text("key".into()), Tree::Text(name.to_string())),
@@ -399,23 +397,35 @@ fn variable(
     None
 }
 
-/// `flink-s3-fs-presto-1.20.0.jar` → the plugin `s3-fs-presto`.
+/// The flag of the first secret on a command line (`--password x`, a URI with a password, a
+/// `-D` property Flink hides), by the rule render applies to the same fields.
+pub fn secret_in_words(words: &[String]) -> Option<String> {
+    literal::secret_argument(words).map(|(_, flag)| flag)
+}
+
+/// A variable whose value is a secret in clear: the placeholder Secret it will come from,
+/// and a warning that shows no line (the line would show the value).
+fn secret_variable(obj: &Obj, field: &str, name: &str, draft: &mut Draft) -> String {
+    let secret = format!("{}-env-secrets", draft.name);
+    let mut w = obj.warning(
+        field,
+        format!("`{name}` holds a secret in clear: its value was not copied; create the Secret `{secret}` with the key `{name}` holding it"),
+    );
+    w.excerpt = None;
+    draft.warn(w);
+    secret
+}
+
+/// `flink-s3-fs-presto-1.20.0.jar` → the plugin `s3-fs-presto`: the official entrypoint links
+/// each jar of `ENABLE_BUILT_IN_PLUGINS` (`;`-separated) from `opt/` into `plugins/`
+/// (docker-entrypoint.sh in apache/flink-docker); flinkgen names plugins by the jar's base name.
 fn plugin(draft: &mut Draft, jar: &str) {
     let base = jar.trim_end_matches(".jar").trim_start_matches("flink-");
     let name = match base.rfind('-') {
         Some(cut) if base[cut + 1..].starts_with(|c: char| c.is_ascii_digit()) => &base[..cut],
         _ => base,
     };
-    let list = draft
-        .spec
-        .get("plugins")
-        .map(|t| t.items().to_vec())
-        .unwrap_or_default();
-    if !list.iter().any(|t| t.as_str() == Some(name)) {
-        let mut list = list;
-        list.push(Tree::Text(name.to_string()));
-        draft.put(&["plugins"], Tree::List(list));
-    }
+    draft.add(&["plugins"], name);
 }
 
 /// One mount of the Flink container as a `volumes` entry, keyed by mount path. Long because
@@ -521,9 +531,27 @@ fn extra_container(
     at: &str,
     renames: &[(String, String)],
     draft: &mut Draft,
-) -> Tree {
+) -> Option<Tree> {
     let obj = place.obj;
     let field = place.field(at);
+    let words: Vec<String> = ["command", "args"]
+        .iter()
+        .flat_map(|k| c.get(k).map(Tree::items).unwrap_or(&[]))
+        .filter_map(Tree::scalar_text)
+        .collect();
+    if let Some(flag) = secret_in_words(&words) {
+        let name = c
+            .get("name")
+            .and_then(Tree::scalar_text)
+            .unwrap_or_default();
+        let mut w = obj.warning(
+            &field,
+            format!("the container `{name}` passes a secret on its command line ({flag}); it is not imported: give it the value from a Secret (env with secretKeyRef, then $(VAR) in the argument) and add it back"),
+        );
+        w.excerpt = None;
+        draft.warn(w);
+        return None;
+    }
     let mut out = Tree::Map(Vec::new());
     for (k, v) in c.entries() {
         let key = k.as_str().unwrap_or_default();
@@ -532,54 +560,57 @@ fn extra_container(
                 &format!("{field}.securityContext"),
                 "flinkgen gives sidecars and init containers the pods' hardening; this securityContext is not copied (if the container needs a weaker setting, list it in `weakens`)",
             )),
-            "env" => {
-                let mut env = Vec::new();
-                for (n, e) in v.items().iter().enumerate() {
-                    let name = e.get("name").and_then(Tree::scalar_text).unwrap_or_default();
-                    let value = e.get("value").and_then(Tree::scalar_text);
-                    match value {
-                        Some(val) if literal::secret_variable(&name, &val) => {
-                            let secret = format!("{}-env-secrets", draft.name);
-                            let mut w = obj.warning(
-                                &format!("{field}.env[{n}]"),
-                                format!("`{name}` holds a secret in clear: its value was not copied; create the Secret `{secret}` with the key `{name}` holding it"),
-                            );
-                            w.excerpt = None;
-                            draft.warn(w);
-                            let reference = Tree::Map(vec![
-                                (Tree::Text("name".into()), Tree::Text(secret)),
-                                (Tree::Text("key".into()), Tree::Text(name.clone())),
-                            ]);
-                            env.push(Tree::Map(vec![
-                                (Tree::Text("name".into()), Tree::Text(name)),
-                                (
-                                    Tree::Text("valueFrom".into()),
-                                    Tree::Map(vec![(Tree::Text("secretKeyRef".into()), reference)]),
-                                ),
-                            ]));
-                        }
-                        _ => env.push(e.clone()),
-                    }
-                }
-                out.set("env", Tree::List(env));
-            }
-            "volumeMounts" => {
-                let mounts = v
-                    .items()
-                    .iter()
-                    .map(|m| {
-                        let mut m = m.clone();
-                        let name = m.get("name").and_then(Tree::scalar_text);
-                        if let Some((_, new)) = renames.iter().find(|(old, _)| Some(old) == name.as_ref()) {
-                            m.set("name", Tree::Text(new.clone()));
-                        }
-                        m
-                    })
-                    .collect();
-                out.set(key, Tree::List(mounts));
-            }
+            "env" => out.set("env", env_without_secrets(obj, &field, v, draft)),
+            "volumeMounts" => out.set(key, renamed_mounts(v, renames)),
             _ => out.set(key, v.clone()),
         }
     }
-    out
+    Some(out)
+}
+
+/// A container's `env` list with every secret in clear replaced by a `secretKeyRef`.
+fn env_without_secrets(obj: &Obj, field: &str, env: &Tree, draft: &mut Draft) -> Tree {
+    let mut out = Vec::new();
+    for (n, e) in env.items().iter().enumerate() {
+        let name = e
+            .get("name")
+            .and_then(Tree::scalar_text)
+            .unwrap_or_default();
+        let value = e.get("value").and_then(Tree::scalar_text);
+        if !value.is_some_and(|v| literal::secret_variable(&name, &v)) {
+            out.push(e.clone());
+            continue;
+        }
+        let secret = secret_variable(obj, &format!("{field}.env[{n}]"), &name, draft);
+        let reference = Tree::Map(vec![
+            (Tree::Text("name".into()), Tree::Text(secret)),
+            (Tree::Text("key".into()), Tree::Text(name.clone())),
+        ]);
+        out.push(Tree::Map(vec![
+            (Tree::Text("name".into()), Tree::Text(name)),
+            (
+                Tree::Text("valueFrom".into()),
+                Tree::Map(vec![(Tree::Text("secretKeyRef".into()), reference)]),
+            ),
+        ]));
+    }
+    Tree::List(out)
+}
+
+/// Mounts of volumes that flinkgen's own stand for, pointed at flinkgen's.
+fn renamed_mounts(mounts: &Tree, renames: &[(String, String)]) -> Tree {
+    Tree::List(
+        mounts
+            .items()
+            .iter()
+            .map(|m| {
+                let mut m = m.clone();
+                let name = m.get("name").and_then(Tree::scalar_text);
+                if let Some((_, new)) = renames.iter().find(|(old, _)| Some(old) == name.as_ref()) {
+                    m.set("name", Tree::Text(new.clone()));
+                }
+                m
+            })
+            .collect(),
+    )
 }

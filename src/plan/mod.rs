@@ -14,6 +14,7 @@ use crate::model::{Jar, Job, Kind, Logging, Process, Program};
 
 mod operator;
 mod process;
+pub use process::DEFAULT_LOGGERS;
 mod templates;
 mod views;
 use operator::*;

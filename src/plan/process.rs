@@ -162,7 +162,7 @@ pub(super) fn native_sidecars(p: &mut ProcessView) {
 }
 
 /// Libraries that log too much at INFO for a console. The Netty one is harmless but alarming.
-pub(super) const DEFAULT_LOGGERS: &[(&str, LogLevel)] = &[
+pub const DEFAULT_LOGGERS: &[(&str, LogLevel)] = &[
     ("org.apache.hadoop", LogLevel::Warn),
     ("org.apache.kafka", LogLevel::Info),
     ("org.apache.pekko", LogLevel::Info),
