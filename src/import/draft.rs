@@ -143,6 +143,7 @@ impl Draft {
         } else if t == "hashmap" || t.contains("hashmapstatebackend") {
             "hashmap"
         } else if matches!(t.as_str(), "filesystem" | "jobmanager") {
+            // Both load HashMapStateBackendFactory (javap of StateBackendLoader, 1.20.4).
             self.warn(at.warning(
                 o,
                 format!("the `{t}` state backend is Flink's old name of `hashmap` (with checkpoints in the checkpoint storage); imported as hashmap"),

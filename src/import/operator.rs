@@ -45,6 +45,7 @@ pub fn deployment(obj: &Obj, name: &str, version: Version) -> Draft {
     };
     let mut d = Draft::new(kind, name, &obj.file, version);
     d.put(&["target"], Tree::Text("operator".into()));
+    // No mode is native (`KubernetesDeploymentMode.getDeploymentMode`).
     let mode = match obj.text(&["spec", "mode"]).as_deref() {
         Some("standalone") => "standalone",
         _ => "native",
