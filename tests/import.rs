@@ -1,5 +1,5 @@
 //! `flinkgen import` golden cases: each folder of tests/import/cases holds `input.yaml` (and
-//! optionally `project/`, an existing project to import into). The harness imports into a
+//! optionally `project/`, an existing project to import into, and `args`, more arguments). The harness imports into a
 //! scratch root and compares the written tree (`expected/`) and what import printed with its
 //! exit code (`expected.txt`) byte for byte; `SNAPSHOTS=overwrite` rewrites them. Then it
 //! renders the imported project and checks `facts.json`: what the input ran (image, jar, entry
@@ -87,10 +87,12 @@ fn one(case: &Path, overwrite: bool) -> Result<(), String> {
         common::copy_tree(&case.join("project"), &root);
     }
     let before = files(&root);
-    let (code, stderr) = run(
-        case,
-        &["import", "--root", root.to_str().unwrap(), "input.yaml"],
-    );
+    // `args`: more arguments for this case (`--name NAME`).
+    let extra = std::fs::read_to_string(case.join("args")).unwrap_or_default();
+    let mut args = vec!["import", "--root", root.to_str().unwrap()];
+    args.extend(extra.split_whitespace());
+    args.push("input.yaml");
+    let (code, stderr) = run(case, &args);
     let shown = stderr.replace(root.to_str().unwrap(), "<root>");
     let report = format!("exit {code}\n{shown}");
     let written: BTreeMap<String, String> = files(&root)
@@ -190,10 +192,7 @@ fn walk(v: &serde_yaml::Value, key: &str, seen: &mut Seen) {
                         for line in conf.lines() {
                             if let Some((a, b)) = line.split_once(": ") {
                                 if !a.starts_with(' ') && !a.starts_with('#') {
-                                    seen.options.insert(
-                                        a.to_string(),
-                                        b.trim_matches('"').trim_matches('\'').to_string(),
-                                    );
+                                    seen.options.insert(a.to_string(), option_text(b));
                                 }
                             }
                         }
@@ -205,6 +204,11 @@ fn walk(v: &serde_yaml::Value, key: &str, seen: &mut Seen) {
                             }
                         }
                         walk(child, k, seen);
+                    }
+                    // A native cluster's TaskManager pods, as Flink reads them.
+                    ("taskmanager-pod-template.yaml", Y::String(pod)) => {
+                        let v: serde_yaml::Value = serde_yaml::from_str(pod).unwrap();
+                        walk(&v, k, seen);
                     }
                     ("resources", Y::Mapping(_)) => {
                         seen.resources.push(serde_json::to_string(child).unwrap());
@@ -225,6 +229,21 @@ fn walk(v: &serde_yaml::Value, key: &str, seen: &mut Seen) {
         Y::String(s) => seen.words.push(s.clone()),
         Y::Number(n) => seen.words.push(n.to_string()),
         _ => {}
+    }
+}
+
+/// A configuration value as Flink reads it: a list as its items joined by `;`.
+fn option_text(value: &str) -> String {
+    match serde_yaml::from_str::<serde_yaml::Value>(value) {
+        Ok(serde_yaml::Value::Sequence(items)) => {
+            items.iter().map(text).collect::<Vec<_>>().join(";")
+        }
+        Ok(
+            v @ (serde_yaml::Value::String(_)
+            | serde_yaml::Value::Number(_)
+            | serde_yaml::Value::Bool(_)),
+        ) => text(&v),
+        _ => value.trim_matches('"').trim_matches('\'').to_string(),
     }
 }
 

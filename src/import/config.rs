@@ -293,6 +293,33 @@ pub fn apply(options: &[FlinkOption], at: &At, draft: &mut Draft) {
             "kubernetes.rest-service.exposed.type" => draft.rest_type(at, o),
             "metrics.reporters" => {}
             k if k.starts_with("metrics.reporter.prom.") => draft.prometheus(at, o),
+            // What `flink run-application --target kubernetes-application` ships to a native
+            // JobManager: the program (DeploymentOptionsInternal / ApplicationConfiguration
+            // keys, javap 1.20.4), which a spec says with its own fields.
+            "$internal.application.main" => draft.text(o, &["entryClass"]),
+            "$internal.application.program-args" => {
+                let args = match &o.value {
+                    Tree::List(items) => items.clone(),
+                    v => v
+                        .scalar_text()
+                        .unwrap_or_default()
+                        .split(';')
+                        .map(|a| Tree::Text(a.to_string()))
+                        .collect(),
+                };
+                let words: Vec<String> = args.iter().filter_map(Tree::scalar_text).collect();
+                if let Some(flag) = super::pod::secret_in_words(&words) {
+                    let mut w = at.warning(o, format!("the program arguments carry a secret ({flag}); they are not imported: pass the value from a Secret (env with secretKeyRef, then $(VAR) in the argument)"));
+                    w.excerpt = None;
+                    draft.warn(w);
+                } else if !args.is_empty() {
+                    draft.put(&["args"], Tree::List(args));
+                }
+            }
+            "pipeline.jars" => draft.jars(at, o),
+            // Set by Flink's own client for the cluster it starts, never by a user
+            // (DeploymentOptionsInternal, KubernetesConfigOptionsInternal).
+            k if k.starts_with("$internal.") || k.starts_with("kubernetes.internal.") => {}
             _ => other(at, o, version, draft),
         }
     }
@@ -381,6 +408,11 @@ const LOCAL_STATE: &[&str] = &[
     "process.working-dir",
 ];
 
+/// Whether flinkgen pins the option (the input's value is dropped).
+pub fn pinned(key: &str) -> bool {
+    PINNED.iter().any(|(k, _)| *k == key)
+}
+
 /// Ports and addresses flinkgen's Services and probes depend on: dropped, with a word when
 /// the input used another value (an empty pin: any value is the Service's own business).
 const PINNED: &[(&str, &str)] = &[
@@ -389,6 +421,9 @@ const PINNED: &[(&str, &str)] = &[
     ("blob.server.port", "6124"),
     ("taskmanager.rpc.port", "6122"),
     ("rest.port", "8081"),
+    ("rest.bind-port", "8081"),
+    ("jobmanager.rpc.bind-port", "6123"),
+    ("taskmanager.rpc.bind-port", "6122"),
     ("rest.address", ""),
     ("rest.bind-address", ""),
     ("jobmanager.bind-host", ""),
@@ -399,7 +434,6 @@ const PINNED: &[(&str, &str)] = &[
     ("kubernetes.jobmanager.service-account", ""),
     ("kubernetes.taskmanager.service-account", ""),
     ("execution.target", ""),
-    ("pipeline.jars", ""),
     ("kubernetes.pod-template-file", ""),
     ("kubernetes.pod-template-file.default", ""),
     ("kubernetes.pod-template-file.jobmanager", ""),

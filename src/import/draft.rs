@@ -205,6 +205,27 @@ impl Draft {
         }
     }
 
+    /// The job jar from `pipeline.jars` (a native JobManager's, or a standalone one's):
+    /// a spec runs one jar.
+    pub fn jars(&mut self, at: &At, o: &FlinkOption) {
+        let text = o.text();
+        let jars: Vec<&str> = text
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        let Some(first) = jars.first() else { return };
+        if self.spec.get("jar").is_none() {
+            self.put(&["jar"], Tree::Text(first.to_string()));
+        }
+        if jars.len() > 1 {
+            self.warn(at.warning(
+                o,
+                format!("the input runs {} jars; a spec runs one (imported: {first}): copy the others into the image's lib/ folder or build one jar", jars.len()),
+            ));
+        }
+    }
+
     pub fn pull_secret(&mut self, name: &str) {
         self.add(&["image", "pullSecrets"], name);
     }

@@ -3,6 +3,8 @@
 //! secret value is copied; whatever the input does that a spec cannot say is a warning that
 //! names the input file and line.
 
+mod attach;
+mod bitnami;
 mod config;
 mod draft;
 mod logging;
@@ -15,10 +17,11 @@ mod units;
 use std::path::Path;
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::flink::memory;
 use crate::flink::Version;
+use crate::load::profile::MemorySpec;
 use crate::load::project::ProjectSpec;
 use crate::load::tree::Tree;
+use crate::validate::profile::{memory_options, Component};
 
 pub use objects::Input;
 
@@ -451,7 +454,7 @@ fn plugins_need_a_build(d: &mut Draft) {
     image_tree.set("base", Tree::Text(image.clone()));
     image_tree.set("tag", Tree::Text("1.0.0".into()));
     d.warnings.push(
-        Diagnostic::warning(&d.origin, format!("the input runs the official image {image} and enables plugins at start-up; flinkgen builds an image FROM it with the plugins in plugins/ (a generated Dockerfile): push it and set image.tag"))
+        Diagnostic::warning(&d.origin, format!("the cluster runs the official image {image} with plugins, which flinkgen does not enable at start-up: it builds an image FROM it with the plugins in plugins/ (a generated Dockerfile): push it and set image.tag"))
             .field(format!("{}: image", d.name)),
     );
 }
@@ -469,48 +472,21 @@ fn check_memory(d: &mut Draft) {
             Role::JobManager => &d.jm,
             Role::TaskManager => &d.tm,
         };
-        let mem = profile.get("memory");
-        let size = |k: &str| {
-            mem.and_then(|m| m.get(k))
-                .and_then(Tree::as_str)
-                .and_then(units::flink_memory)
+        // The profile as render reads it, through render's own builder of the model's inputs.
+        // (A profile render could not read is refused by the render that follows the import.)
+        let Some(spec) = profile
+            .get("memory")
+            .and_then(|m| serde_json::to_value(m).ok())
+            .and_then(|v| serde_json::from_value::<MemorySpec>(v).ok())
+        else {
+            continue;
         };
-        let frac = |k: &str| match mem.and_then(|m| m.get(k)) {
-            Some(Tree::Float(f)) => Some(*f),
-            Some(Tree::Int(i)) => Some(*i as f64),
-            _ => None,
+        let component = match role {
+            Role::JobManager => Component::JobManager,
+            Role::TaskManager => Component::TaskManager,
         };
-        let jvm = memory::JvmOptions {
-            process: size("process"),
-            flink: size("flink"),
-            metaspace: size("metaspace"),
-            overhead_min: size("overheadMin"),
-            overhead_max: size("overheadMax"),
-            overhead_fraction: frac("overheadFraction"),
-        };
-        let result = match role {
-            Role::TaskManager => memory::task_manager(&memory::TaskManagerOptions {
-                jvm,
-                framework_heap: size("frameworkHeap"),
-                framework_off_heap: size("frameworkOffHeap"),
-                task_heap: size("taskHeap"),
-                task_off_heap: size("taskOffHeap"),
-                managed: size("managed"),
-                managed_fraction: frac("managedFraction"),
-                network_min: size("networkMin"),
-                network_max: size("networkMax"),
-                network_fraction: frac("networkFraction"),
-                network_max_default: d.version.default_network_max(),
-            })
-            .map(|_| ()),
-            Role::JobManager => memory::job_manager(&memory::JobManagerOptions {
-                jvm,
-                heap: size("heap"),
-                off_heap: size("offHeap"),
-                direct_memory_limit: None,
-            })
-            .map(|_| ()),
-        };
+        let configured = memory_options(component, &spec, Some(d.version), &mut |_, _| {});
+        let result = crate::validate::profile::derive(&configured);
         if let Err(e) = result {
             let (_, field, text, line) = mine[0];
             let msg = format!(

@@ -108,6 +108,43 @@ impl Obj {
         self.kind == kind
     }
 
+    /// A Kubernetes object written as text inside a field of this one (a native JobManager's
+    /// pod template in its ConfigMap), with the lines of the input file, as the field is a
+    /// block scalar that starts on the line after its key.
+    pub fn embedded(&self, field: &str, kind: &str) -> Result<Obj, String> {
+        let path: Vec<&str> = match field.split_once('.') {
+            Some((head, key)) => vec![head, key],
+            None => vec![field],
+        };
+        let text = self.text(&path).unwrap_or_default();
+        let doc = yaml::marked_documents(&text)
+            .map_err(|(_, e)| e)?
+            .into_iter()
+            .next()
+            .ok_or("it is empty")?;
+        if doc
+            .tree
+            .get("kind")
+            .and_then(Tree::as_str)
+            .is_some_and(|k| k != kind)
+        {
+            return Err(format!("it is not a {kind}"));
+        }
+        let shift = self.line(field);
+        Ok(Obj {
+            file: self.file.clone(),
+            kind: kind.to_string(),
+            api_version: "v1".into(),
+            name: format!("{}/{}", self.name, path.last().unwrap_or(&field)),
+            namespace: self.namespace.clone(),
+            tree: doc.tree,
+            lines: doc.lines.into_iter().map(|(k, l)| (k, l + shift)).collect(),
+            prefix: String::new(),
+            start: doc.start + shift,
+            excerpts: self.excerpts.clone(),
+        })
+    }
+
     /// `kind name`, for messages.
     pub fn shown(&self) -> String {
         format!("{} {}", self.kind, self.name)
@@ -131,7 +168,10 @@ pub fn read(inputs: &[Input], diags: &mut Diagnostics) -> Vec<Obj> {
             std::sync::Arc::new(input.text.lines().map(str::to_string).collect());
         for doc in docs {
             let lines = doc.lines;
-            let push = |tree: Tree, prefix: String| {
+            let push = |mut tree: Tree, prefix: String| {
+                // The API server takes a null field for an unset one, and `helm template`
+                // writes them wherever a value is empty (`nodeAffinity:`, `initContainers:`).
+                drop_nulls(&mut tree);
                 let field = |k: &str| -> Option<String> { tree.get(k).and_then(Tree::scalar_text) };
                 let obj = Obj {
                     file: input.path.clone(),
@@ -181,4 +221,17 @@ pub fn read(inputs: &[Input], diags: &mut Diagnostics) -> Vec<Obj> {
         }
     }
     out
+}
+
+fn drop_nulls(tree: &mut Tree) {
+    match tree {
+        Tree::Map(entries) => {
+            entries.retain(|(_, v)| !v.is_null());
+            for (_, v) in entries {
+                drop_nulls(v);
+            }
+        }
+        Tree::List(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }

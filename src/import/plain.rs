@@ -10,7 +10,7 @@ use crate::load::tree::Tree;
 use super::config::{self, At, FlinkOption};
 use super::draft::{Draft, Kind, Role};
 use super::objects::Obj;
-use super::{logging, pod, units};
+use super::{attach, bitnami, logging, pod, units};
 
 /// What a workload runs, from its Flink container's arguments (the image's entrypoint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,13 +18,17 @@ enum Runs {
     Session,
     Application,
     TaskManager,
+    /// A native JobManager (`kubernetes-jobmanager.sh`, as Flink's KubernetesJobManagerFactory
+    /// starts it): it creates its TaskManager pods from the pod template.
+    NativeSession,
+    NativeApplication,
 }
 
-struct Workload<'a> {
-    obj: &'a Obj,
+pub(super) struct Workload<'a> {
+    pub(super) obj: &'a Obj,
     runs: Runs,
     config_map: Option<String>,
-    labels: Vec<(String, String)>,
+    pub(super) labels: Vec<(String, String)>,
 }
 
 const WORKLOADS: &[&str] = &["Deployment", "StatefulSet", "Job"];
@@ -42,24 +46,33 @@ fn workload<'a>(obj: &'a Obj, config_maps: &[&Obj]) -> Option<Workload<'a>> {
         .unwrap_or(&[])
         .iter()
         .find_map(|c| {
-            let words: Vec<String> = ["command", "args"]
-                .iter()
-                .flat_map(|k| {
-                    c.get(k)
-                        .map(Tree::items)
-                        .unwrap_or(&[])
-                        .iter()
-                        .filter_map(Tree::scalar_text)
-                })
-                .collect();
-            words
-                .iter()
-                .find_map(|w| match w.rsplit('/').next().unwrap_or(w) {
-                    "jobmanager" | "jobmanager.sh" => Some(Runs::Session),
-                    "standalone-job" | "standalone-job.sh" => Some(Runs::Application),
-                    "taskmanager" | "taskmanager.sh" => Some(Runs::TaskManager),
-                    _ => None,
-                })
+            bitnami_mode(c).or_else(|| {
+                let words: Vec<String> = ["command", "args"]
+                    .iter()
+                    .flat_map(|k| {
+                        c.get(k)
+                            .map(Tree::items)
+                            .unwrap_or(&[])
+                            .iter()
+                            .filter_map(Tree::scalar_text)
+                    })
+                    .collect();
+                // A native JobManager starts through `bash -c "<script> <target>"`: one word.
+                let words: Vec<&str> = words.iter().flat_map(|w| w.split_whitespace()).collect();
+                let native = |target: &str| words.contains(&target);
+                words
+                    .iter()
+                    .find_map(|w| match w.rsplit('/').next().unwrap_or(w) {
+                        "jobmanager" | "jobmanager.sh" => Some(Runs::Session),
+                        "standalone-job" | "standalone-job.sh" => Some(Runs::Application),
+                        "taskmanager" | "taskmanager.sh" => Some(Runs::TaskManager),
+                        "kubernetes-jobmanager.sh" if native("kubernetes-application") => {
+                            Some(Runs::NativeApplication)
+                        }
+                        "kubernetes-jobmanager.sh" => Some(Runs::NativeSession),
+                        _ => None,
+                    })
+            })
         })?;
     let mounted: Vec<String> = pod
         .get("volumes")
@@ -87,24 +100,32 @@ fn workload<'a>(obj: &'a Obj, config_maps: &[&Obj]) -> Option<Workload<'a>> {
     })
 }
 
+/// What a container of Bitnami's image runs: its run.sh starts the process `FLINK_MODE`
+/// names, `jobmanager` when unset (flink-env.sh).
+fn bitnami_mode(c: &Tree) -> Option<Runs> {
+    let image = c.get("image").and_then(Tree::scalar_text)?;
+    if !bitnami::image(&image) {
+        return None;
+    }
+    let mode = c
+        .get("env")
+        .map(Tree::items)
+        .unwrap_or(&[])
+        .iter()
+        .find(|e| e.get("name").and_then(Tree::as_str) == Some("FLINK_MODE"))
+        .and_then(|e| e.get("value").and_then(Tree::scalar_text));
+    match mode.as_deref().unwrap_or("jobmanager") {
+        "jobmanager" => Some(Runs::Session),
+        "standalone-job" => Some(Runs::Application),
+        "taskmanager" => Some(Runs::TaskManager),
+        _ => None,
+    }
+}
+
 fn is_flink_config(obj: &Obj) -> bool {
     obj.is("ConfigMap")
         && (obj.at(&["data", "flink-conf.yaml"]).is_some()
             || obj.at(&["data", "config.yaml"]).is_some())
-}
-
-/// Whether a selector (`matchLabels` or a Service's plain map) picks pods with these labels.
-fn selects(selector: Option<&Tree>, labels: &[(String, String)]) -> bool {
-    let Some(sel) = selector else {
-        return false;
-    };
-    let sel = sel.get("matchLabels").unwrap_or(sel);
-    let wanted: Vec<(String, String)> = sel
-        .entries()
-        .iter()
-        .filter_map(|(k, v)| Some((k.scalar_text()?, v.scalar_text()?)))
-        .collect();
-    !wanted.is_empty() && wanted.iter().all(|w| labels.contains(w))
 }
 
 /// Each cluster of the input as a draft; `used` marks the objects a draft took.
@@ -169,19 +190,27 @@ pub fn clusters(
             diags.push(jm.obj.error("spec.template.spec.containers", format!("cannot tell the Flink version from the image `{image_name}`")).help("add `flinkVersion: \"1.20\"` (the version the image runs) to flinkgen.yaml, then import again"));
             continue;
         };
-        let kind = if jm.runs == Runs::Application {
+        let kind = if matches!(jm.runs, Runs::Application | Runs::NativeApplication) {
             Kind::Application
         } else {
             Kind::Cluster
         };
+        let native = matches!(jm.runs, Runs::NativeApplication | Runs::NativeSession);
         let mut d = Draft::new(kind.clone(), &base, &jm.obj.file, version);
         d.put(&["target"], Tree::Text("manifests".into()));
-        d.put(&["mode"], Tree::Text("standalone".into()));
+        let mode = if native { "native" } else { "standalone" };
+        d.put(&["mode"], Tree::Text(mode.into()));
         d.put(&["flinkVersion"], Tree::Text(version.minor_str()));
         if let Some(ns) = &jm.obj.namespace {
             d.put(&["namespace"], Tree::Text(ns.clone()));
         }
-        let cm_names: Vec<String> = jm.config_map.iter().cloned().collect();
+        let mut cm_names: Vec<String> = jm.config_map.iter().cloned().collect();
+        let template = native
+            .then(|| pod_template(objs, jm.obj, used, diags))
+            .flatten();
+        if let Some((cm, _)) = &template {
+            cm_names.push(cm.clone());
+        }
         let mut options: Vec<(&Obj, String, Vec<FlinkOption>)> = Vec::new();
         if let Some(cm) = config_maps
             .iter()
@@ -234,25 +263,72 @@ pub fn clusters(
             };
             config::apply(opts, &at, &mut d);
         }
-        let jm_main = role_pod(jm.obj, Role::JobManager, &cm_names, &mut d);
+        let jm_main = role_pod(jm.obj, POD, Role::JobManager, &cm_names, &mut d);
         arguments(jm.obj, &jm_main, &mut d);
         if let Some(tm) = tm {
             if let Some(r) = tm.obj.at(&["spec", "replicas"]) {
                 d.put(&["taskManager", "replicas"], r.clone());
             }
-            let tm_main = role_pod(tm.obj, Role::TaskManager, &cm_names, &mut d);
+            let tm_main = role_pod(tm.obj, POD, Role::TaskManager, &cm_names, &mut d);
             if tm_main.image.is_some() && tm_main.image != jm_main.image {
                 d.warn(tm.obj.warning(&format!("{}.image", tm_main.field), "the TaskManagers run another image than the JobManager; flinkgen runs one image for both: the JobManager's"));
             }
             tm_flags(tm.obj, &tm_main, &mut d);
+            if tm_main.image.as_deref().is_some_and(bitnami::image)
+                && d.spec.at(&["taskManager", "slots"]).is_none()
+            {
+                d.warn(tm.obj.warning(&tm_main.field, "without FLINK_TASK_MANAGER_NUMBER_OF_TASK_SLOTS, Bitnami's image gives each TaskManager as many slots as its node has processors (flink-env.sh); flinkgen's default is 1: set taskManager.slots to what the cluster ran"));
+            }
+        } else if let Some((_, Some(pod))) = &template {
+            // Flink merges its own main container into the template's `flink-main-container`.
+            let tm_main = role_pod(pod, &["spec"], Role::TaskManager, &cm_names, &mut d);
+            if tm_main.image.is_some() && tm_main.image != jm_main.image {
+                d.warn(pod.warning(&format!("{}.image", tm_main.field), "the TaskManager pod template names another image than the JobManager; flinkgen runs one image for both: the JobManager's"));
+            }
+        } else if native {
+            d.warn(jm.obj.warning("metadata.name", "the JobManager's TaskManager pod template (ConfigMap pod-template-<cluster id>) is not in the input; flinkgen writes its own, from the profile"));
         } else if kind == Kind::Cluster || jm.runs == Runs::Application {
             d.warn(jm.obj.warning("metadata.name", "no TaskManager workload of this cluster is in the input; flinkgen writes one TaskManager"));
         }
         image(jm.obj, &jm_main, &mut d);
-        attach(objs, used, jm, tm, &mut d);
+        attach::attach(objs, used, jm, tm, &mut d);
         drafts.push(d);
     }
     drafts
+}
+
+/// The container a native pod template's Flink settings go into (Flink's
+/// `Constants.MAIN_CONTAINER_NAME`).
+const NATIVE_MAIN: &str = "flink-main-container";
+
+/// The TaskManager pod template a native JobManager mounts (Flink's
+/// `KubernetesPodTemplateMountDecorator`: ConfigMap `pod-template-<cluster id>`, key
+/// `taskmanager-pod-template.yaml`): the ConfigMap's name, and the template as an object of
+/// the input whose lines are those of the input file.
+fn pod_template(
+    objs: &[Obj],
+    jm: &Obj,
+    used: &mut [bool],
+    diags: &mut Diagnostics,
+) -> Option<(String, Option<Obj>)> {
+    const KEY: &str = "taskmanager-pod-template.yaml";
+    let mounted: Vec<String> = jm
+        .at(&["spec", "template", "spec", "volumes"])
+        .map(Tree::items)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|v| v.at(&["configMap", "name"]).and_then(Tree::scalar_text))
+        .collect();
+    let (i, cm) = objs.iter().enumerate().find(|(_, o)| {
+        o.is("ConfigMap") && mounted.contains(&o.name) && o.at(&["data", KEY]).is_some()
+    })?;
+    used[i] = true;
+    let field = format!("data.{KEY}");
+    let pod = cm
+        .embedded(&field, "Pod")
+        .map_err(|e| diags.push(cm.warning(&field, format!("the TaskManager pod template is not a Pod flinkgen can read ({e}); not imported"))))
+        .ok();
+    Some((cm.name.clone(), pod))
 }
 
 fn pod_container(obj: &Obj) -> Option<&Tree> {
@@ -272,12 +348,18 @@ fn image_version(image: &str) -> Option<Version> {
 }
 
 /// A workload's pod into the draft as one process's fields, its resources into its profile.
-fn role_pod(obj: &Obj, role: Role, config_maps: &[String], d: &mut Draft) -> pod::Main {
+fn role_pod(
+    obj: &Obj,
+    path: &[&str],
+    role: Role,
+    config_maps: &[String],
+    d: &mut Draft,
+) -> pod::Main {
     let place = pod::Place {
         obj,
-        path: POD.to_vec(),
+        path: path.to_vec(),
         role: Some(role),
-        main: None,
+        main: Some(NATIVE_MAIN).filter(|_| obj.is("Pod")),
         config_maps,
     };
     let main = pod::apply(&place, d);
@@ -462,6 +544,12 @@ fn image(obj: &Obj, main: &pod::Main, d: &mut Draft) {
     if let Some(p) = &main.pull_policy {
         d.put(&["image", "pullPolicy"], Tree::Text(p.clone()));
     }
+    if bitnami::image(&image) && d.kind == Kind::Cluster {
+        let official = d.version.image(d.version.default_java());
+        d.warn(obj.warning(&format!("{}.image", main.field), format!("`{image}` is Bitnami's image, whose scripts and layout (Flink in /opt/bitnami/flink, started from FLINK_MODE and FLINK_CFG_* variables) flinkgen's pods do not use: imported with the official image of the same release, {official}; jars and plugins the Bitnami image carried go into an image built FROM it")));
+        d.image_ref(&official);
+        return;
+    }
     if d.kind != Kind::Application || d.spec.get("jar").is_some() {
         d.image_ref(&image);
         return;
@@ -477,197 +565,5 @@ fn image(obj: &Obj, main: &pod::Main, d: &mut Draft) {
         let jar = format!("local:///opt/flink/usrlib/{}.jar", d.name);
         d.put(&["jar"], Tree::Text(jar.clone()));
         d.warn(obj.warning(&main.field, format!("the input does not say which jar in the image runs (Flink scans /opt/flink/usrlib); imported as {jar}: correct the file name")));
-    }
-}
-
-/// Services, Ingress, account, monitor, policy and budget of a cluster, found by the pods
-/// they select or the Services they name. Long because each kind joins in its own way.
-fn attach(objs: &[Obj], used: &mut [bool], jm: &Workload, tm: Option<&Workload>, d: &mut Draft) {
-    let tm_labels: &[(String, String)] = tm.map_or(&[], |t| &t.labels);
-    let mut services = Vec::new();
-    for (i, o) in objs.iter().enumerate() {
-        if used[i] {
-            continue;
-        }
-        let sel = o.at(&["spec", "selector"]);
-        let jm_pods = selects(sel, &jm.labels);
-        let tm_pods = selects(sel, tm_labels);
-        match o.kind.as_str() {
-            "Service" if jm_pods || tm_pods => {
-                used[i] = true;
-                services.push(o.name.clone());
-                let ty = o
-                    .text(&["spec", "type"])
-                    .unwrap_or_else(|| "ClusterIP".into());
-                let ports: Vec<&Tree> = o
-                    .at(&["spec", "ports"])
-                    .map(Tree::items)
-                    .unwrap_or(&[])
-                    .iter()
-                    .collect();
-                let rest = ports
-                    .iter()
-                    .find(|p| p.get("port").and_then(Tree::scalar_text).as_deref() == Some("8081"));
-                if jm_pods && ty != "ClusterIP" {
-                    if let Some(p) = rest {
-                        d.put(&["rest", "type"], Tree::Text(ty.clone()));
-                        if let Some(np) = p.get("nodePort") {
-                            d.put(&["rest", "nodePort"], np.clone());
-                        }
-                        if let Some(a) = o.at(&["metadata", "annotations"]) {
-                            d.put(&["rest", "annotations"], a.clone());
-                        }
-                        continue;
-                    }
-                }
-                if tm_pods && ty != "ClusterIP" {
-                    d.warn(o.warning("spec.type", format!("the {ty} Service {} exposes TaskManager ports (queryable state); flinkgen writes no such Service: add it through `resources` if something still uses it", o.name)));
-                } else if !jm_pods && o.text(&["spec", "clusterIP"]).as_deref() != Some("None") {
-                    d.warn(o.warning("metadata.name", format!("the Service {} selects the TaskManagers; flinkgen writes no such Service: add it through `resources` if something uses it", o.name)));
-                }
-            }
-            "PodDisruptionBudget" if tm_pods => {
-                used[i] = true;
-                for k in ["maxUnavailable", "minAvailable"] {
-                    if let Some(v) = o.at(&["spec", k]) {
-                        d.put(&["podDisruptionBudget", k], v.clone());
-                    }
-                }
-            }
-            "NetworkPolicy"
-                if selects(o.at(&["spec", "podSelector"]), &jm.labels)
-                    || selects(o.at(&["spec", "podSelector"]), tm_labels) =>
-            {
-                used[i] = true;
-                d.spec.child("networkPolicy");
-                d.warn(o.warning("spec", format!("the NetworkPolicy {} is replaced by flinkgen's (the cluster's own pods, the REST port from `networkPolicy.restFrom`, the metrics port from `metrics.prometheus.from`): move its peers there", o.name)));
-            }
-            "PodMonitor"
-                if selects(o.at(&["spec", "selector"]), &jm.labels)
-                    || selects(o.at(&["spec", "selector"]), tm_labels) =>
-            {
-                used[i] = true;
-                let prom = d.spec.child("metrics").child("prometheus");
-                prom.set("podMonitor", Tree::Bool(true));
-                if let Some(ep) = o
-                    .at(&["spec", "podMetricsEndpoints"])
-                    .and_then(|e| e.items().first())
-                {
-                    for k in ["interval", "scrapeTimeout"] {
-                        if let Some(v) = ep.get(k) {
-                            prom.set(k, v.clone());
-                        }
-                    }
-                }
-                if let Some(l) = o.at(&["metadata", "labels"]) {
-                    prom.set("labels", l.clone());
-                }
-            }
-            "HorizontalPodAutoscaler"
-                if tm.is_some_and(|t| {
-                    o.text(&["spec", "scaleTargetRef", "name"]).as_deref()
-                        == Some(t.obj.name.as_str())
-                }) =>
-            {
-                used[i] = true;
-                d.warn(o.warning("spec", "the TaskManagers' HorizontalPodAutoscaler is imported only with reactive mode (`scheduler-mode: reactive`): see taskManager.autoscaler"));
-                if let (Some(min), Some(max)) = (
-                    o.at(&["spec", "minReplicas"]),
-                    o.at(&["spec", "maxReplicas"]),
-                ) {
-                    d.put(&["taskManager", "autoscaler", "minReplicas"], min.clone());
-                    d.put(&["taskManager", "autoscaler", "maxReplicas"], max.clone());
-                }
-            }
-            _ => {}
-        }
-    }
-    let account = d
-        .spec
-        .at(&["serviceAccount", "name"])
-        .and_then(Tree::scalar_text);
-    for (i, o) in objs.iter().enumerate() {
-        if used[i] {
-            continue;
-        }
-        match o.kind.as_str() {
-            "Ingress" => {
-                let backends: Vec<String> = o
-                    .at(&["spec", "rules"])
-                    .map(Tree::items)
-                    .unwrap_or(&[])
-                    .iter()
-                    .flat_map(|r| {
-                        r.at(&["http", "paths"])
-                            .map(Tree::items)
-                            .unwrap_or(&[])
-                            .iter()
-                    })
-                    .filter_map(|p| {
-                        p.at(&["backend", "service", "name"])
-                            .and_then(Tree::scalar_text)
-                    })
-                    .collect();
-                if !backends.iter().any(|b| services.contains(b)) {
-                    continue;
-                }
-                used[i] = true;
-                if let Some(rule) = o.at(&["spec", "rules"]).and_then(|r| r.items().first()) {
-                    if let Some(h) = rule.get("host") {
-                        d.put(&["ingress", "host"], h.clone());
-                    }
-                    if let Some(p) = rule
-                        .at(&["http", "paths"])
-                        .and_then(|p| p.items().first())
-                        .and_then(|p| p.get("path"))
-                    {
-                        d.put(&["ingress", "path"], p.clone());
-                    }
-                } else {
-                    d.spec.child("ingress");
-                }
-                if let Some(c) = o.at(&["spec", "ingressClassName"]) {
-                    d.put(&["ingress", "className"], c.clone());
-                }
-                if let Some(s) = o
-                    .at(&["spec", "tls"])
-                    .and_then(|t| t.items().first())
-                    .and_then(|t| t.get("secretName"))
-                {
-                    d.put(&["ingress", "tlsSecret"], s.clone());
-                }
-                if let Some(a) = o.at(&["metadata", "annotations"]) {
-                    d.put(&["ingress", "annotations"], a.clone());
-                }
-            }
-            "ServiceAccount" if account.as_deref() == Some(o.name.as_str()) => {
-                used[i] = true;
-                d.put(&["serviceAccount", "create"], Tree::Bool(true));
-                if let Some(a) = o.at(&["metadata", "annotations"]) {
-                    d.put(&["serviceAccount", "annotations"], a.clone());
-                }
-            }
-            "RoleBinding" => {
-                let binds = o
-                    .at(&["subjects"])
-                    .map(Tree::items)
-                    .unwrap_or(&[])
-                    .iter()
-                    .any(|s| {
-                        s.get("kind").and_then(Tree::as_str) == Some("ServiceAccount")
-                            && s.get("name").and_then(Tree::scalar_text) == account
-                    });
-                if !binds {
-                    continue;
-                }
-                used[i] = true;
-                let role = o.text(&["roleRef", "name"]).unwrap_or_default();
-                if let Some(r) = objs.iter().position(|x| x.is("Role") && x.name == role) {
-                    used[r] = true;
-                }
-                d.warn(o.warning("roleRef", format!("the RoleBinding {} (Role {role}) is replaced by the least RBAC flinkgen writes for what the cluster does (HA, native mode): check the account needs nothing else", o.name)));
-            }
-            _ => {}
-        }
     }
 }

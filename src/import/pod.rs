@@ -4,6 +4,7 @@
 use crate::load::tree::Tree;
 use crate::validate::literal;
 
+use super::bitnami;
 use super::config::FlinkOption;
 use super::draft::{Draft, Role};
 use super::objects::Obj;
@@ -17,7 +18,8 @@ pub struct Main {
     pub args: Vec<String>,
     pub requests: Tree,
     pub limits: Tree,
-    /// Options from `FLINK_PROPERTIES`, which the image's entrypoint appends to the config.
+    /// Options from `FLINK_PROPERTIES`, which the image's entrypoint appends to the config
+    /// (and, in Bitnami's image, from `FLINK_CFG_*` variables).
     pub properties: Vec<FlinkOption>,
     /// Folders the Flink container mounts from the node (`/opt/flink/usrlib` in the docs).
     pub host_paths: Vec<(String, String)>,
@@ -122,7 +124,11 @@ pub fn apply(place: &Place, draft: &mut Draft) -> Main {
             draft.pull_secret(&n);
         }
     }
-    if let Some(p) = pod.get("priorityClassName") {
+    // A chart writes `priorityClassName: ""` for none, which the API server takes as unset.
+    if let Some(p) = pod
+        .get("priorityClassName")
+        .filter(|p| p.as_str() != Some(""))
+    {
         place.put(draft, "priorityClassName", p.clone());
     }
     if let Some(p) = pod.get("terminationGracePeriodSeconds") {
@@ -330,6 +336,11 @@ fn variable(
 ) -> Option<Tree> {
     let obj = place.obj;
     let value = e.get("value").and_then(Tree::scalar_text);
+    if main.image.as_deref().is_some_and(bitnami::image) {
+        if let Some(handled) = bitnami::variable(obj, field, name, e, draft, main) {
+            return handled;
+        }
+    }
     match name {
         "FLINK_PROPERTIES" => {
             let first = obj.line(&format!("{field}.value")) + 1;
@@ -351,7 +362,8 @@ fn variable(
             }
             return None;
         }
-        "JOB_MANAGER_RPC_ADDRESS" | "POD_IP" => return None,
+        // The pod's address and node, which flinkgen's (and Flink's native) pods get anyway.
+        "JOB_MANAGER_RPC_ADDRESS" | "POD_IP" | "_POD_IP_ADDRESS" | "_POD_NODE_ID" => return None,
         "FLINK_CONF_DIR" => {
             draft.warn(obj.warning(field, "FLINK_CONF_DIR is flinkgen's business: its configuration folder is not carried over"));
             return None;
@@ -368,6 +380,11 @@ fn variable(
         }
         return Some(Tree::Text(v));
     }
+    value_from(obj, field, name, e, draft)
+}
+
+/// A variable whose value comes from a Secret, a ConfigMap or the pod's own fields.
+fn value_from(obj: &Obj, field: &str, name: &str, e: &Tree, draft: &mut Draft) -> Option<Tree> {
     let from = e.get("valueFrom")?;
     let reference = |kind: &str, r: &Tree| -> Tree {
         let mut out = Tree::Map(Vec::new());
@@ -456,6 +473,13 @@ fn mount(
         if place.config_maps.contains(&cm) {
             return None;
         }
+    }
+    // Bitnami's image writes its configuration and logs below these: its own layout, which
+    // flinkgen's pods (run from the official image) do not have.
+    if main.image.as_deref().is_some_and(bitnami::image)
+        && (path.starts_with("/opt/bitnami/") || path.starts_with("/bitnami/"))
+    {
+        return None;
     }
     // flinkgen mounts emptyDirs of its own at the two folders Flink writes to.
     let own = match path.as_str() {

@@ -186,7 +186,7 @@ pub fn resolve(
     })
 }
 
-fn derive(configured: &Configured) -> Result<Memory, MemoryError> {
+pub fn derive(configured: &Configured) -> Result<Memory, MemoryError> {
     match configured {
         Configured::JobManager(o) => memory::job_manager(o).map(Memory::JobManager),
         Configured::TaskManager(o) => memory::task_manager(o).map(Memory::TaskManager),
@@ -302,62 +302,73 @@ fn memory_config(
 ) -> Option<Configured> {
     let before = diags.error_count();
     wrong_kind(component, origin, diags);
-    // `overhead` and `network` set both bounds; the single bounds refine them.
-    let overhead = size(origin, "overhead", &m.overhead, diags);
-    let network = size(origin, "network", &m.network, diags);
-    let jvm = JvmOptions {
-        process: size(origin, "process", &m.process, diags),
-        flink: size(origin, "flink", &m.flink, diags),
-        metaspace: size(origin, "metaspace", &m.metaspace, diags),
-        overhead_min: size(origin, "overheadMin", &m.overhead_min, diags).or(overhead),
-        overhead_max: size(origin, "overheadMax", &m.overhead_max, diags).or(overhead),
-        overhead_fraction: fraction(origin, "overheadFraction", m.overhead_fraction, diags),
-    };
-    let configured = match component {
-        Component::JobManager => Configured::JobManager(JobManagerOptions {
-            jvm,
-            heap: size(origin, "heap", &m.heap, diags),
-            off_heap: size(origin, "offHeap", &m.off_heap, diags),
-            direct_memory_limit: m.direct_memory_limit,
-        }),
-        Component::TaskManager => Configured::TaskManager(TaskManagerOptions {
-            jvm,
-            framework_heap: size(origin, "frameworkHeap", &m.framework_heap, diags),
-            framework_off_heap: size(origin, "frameworkOffHeap", &m.framework_off_heap, diags),
-            task_heap: size(origin, "taskHeap", &m.task_heap, diags),
-            task_off_heap: size(origin, "taskOffHeap", &m.task_off_heap, diags),
-            managed: size(origin, "managed", &m.managed, diags),
-            network_min: size(origin, "networkMin", &m.network_min, diags).or(network),
-            network_max: size(origin, "networkMax", &m.network_max, diags).or(network),
-            managed_fraction: fraction(origin, "managedFraction", m.managed_fraction, diags),
-            network_fraction: fraction(origin, "networkFraction", m.network_fraction, diags),
-            network_max_default: origin.version.and_then(|v| v.default_network_max()),
-        }),
-    };
+    let configured = memory_options(component, m, origin.version, &mut |field, e| {
+        diags.push(origin.error(&format!("memory.{field}"), e))
+    });
     fixed_or_range(origin, diags);
     (diags.error_count() == before).then_some(configured)
 }
 
+/// The inputs of Flink's memory model from a profile's memory fields; a field that cannot be
+/// read is left out and handed to `unreadable` (validate reports it; import, which only asks
+/// whether Flink would accept the input's settings, has its own words for them).
+pub fn memory_options(
+    component: Component,
+    m: &MemorySpec,
+    version: Option<crate::flink::Version>,
+    unreadable: &mut dyn FnMut(&str, String),
+) -> Configured {
+    let u = unreadable;
+    // `overhead` and `network` set both bounds; the single bounds refine them.
+    let overhead = size(u, "overhead", &m.overhead);
+    let network = size(u, "network", &m.network);
+    let jvm = JvmOptions {
+        process: size(u, "process", &m.process),
+        flink: size(u, "flink", &m.flink),
+        metaspace: size(u, "metaspace", &m.metaspace),
+        overhead_min: size(u, "overheadMin", &m.overhead_min).or(overhead),
+        overhead_max: size(u, "overheadMax", &m.overhead_max).or(overhead),
+        overhead_fraction: fraction(u, "overheadFraction", m.overhead_fraction),
+    };
+    match component {
+        Component::JobManager => Configured::JobManager(JobManagerOptions {
+            jvm,
+            heap: size(u, "heap", &m.heap),
+            off_heap: size(u, "offHeap", &m.off_heap),
+            direct_memory_limit: m.direct_memory_limit,
+        }),
+        Component::TaskManager => Configured::TaskManager(TaskManagerOptions {
+            jvm,
+            framework_heap: size(u, "frameworkHeap", &m.framework_heap),
+            framework_off_heap: size(u, "frameworkOffHeap", &m.framework_off_heap),
+            task_heap: size(u, "taskHeap", &m.task_heap),
+            task_off_heap: size(u, "taskOffHeap", &m.task_off_heap),
+            managed: size(u, "managed", &m.managed),
+            network_min: size(u, "networkMin", &m.network_min).or(network),
+            network_max: size(u, "networkMax", &m.network_max).or(network),
+            managed_fraction: fraction(u, "managedFraction", m.managed_fraction),
+            network_fraction: fraction(u, "networkFraction", m.network_fraction),
+            network_max_default: version.and_then(|v| v.default_network_max()),
+        }),
+    }
+}
+
 /// One memory size of the profile, in bytes.
 fn size(
-    origin: &Origin,
+    unreadable: &mut dyn FnMut(&str, String),
     field: &str,
     value: &Option<Scalar>,
-    diags: &mut Diagnostics,
 ) -> Option<u64> {
     units::memory(value.as_ref()?)
-        .map_err(|e| diags.push(origin.error(&format!("memory.{field}"), e)))
+        .map_err(|e| unreadable(field, e))
         .ok()
 }
 
 /// One memory fraction of the profile, as written (the model reads it as a Java float).
-fn fraction(origin: &Origin, field: &str, v: Option<f64>, diags: &mut Diagnostics) -> Option<f64> {
+fn fraction(unreadable: &mut dyn FnMut(&str, String), field: &str, v: Option<f64>) -> Option<f64> {
     let f = v?;
     if !f.is_finite() {
-        diags.push(origin.error(
-            &format!("memory.{field}"),
-            "must be a number between 0 and 1",
-        ));
+        unreadable(field, "must be a number between 0 and 1".into());
         return None;
     }
     Some(f)
