@@ -1,20 +1,28 @@
-//! The render cache: when the inputs, the flinkgen build and the files in the output folder
-//! are all as the last successful render left them, `render` and `check` have nothing to do,
-//! and say so without loading, rendering or reading back a single output file. That keeps a
-//! pre-commit hook on a large repository fast.
+//! The render cache: what the last successful render read and wrote, so that the next one
+//! does only the work its changes need.
+//!
+//! - Nothing changed (the inputs, the flinkgen build and every output file as that render
+//!   left them): `render` and `check` say so without loading, rendering or reading back a
+//!   single output file.
+//! - Some job specs changed: the specs that did not (same bytes, same project files read,
+//!   outputs untouched on disk) are neither loaded, validated nor rendered again; their
+//!   output files are trusted by the size and modification time recorded when they were
+//!   written, as git's index trusts a work tree, and their warnings are shown again as
+//!   recorded. Everything the specs share (the project file, profiles, session clusters, the
+//!   build) is one key: when it changes, everything renders again.
 //!
 //! The cache lives outside the project (`$XDG_CACHE_HOME/flinkgen` or `~/.cache/flinkgen`), so
-//! it is never committed, and is keyed by the project's absolute path. It records a
-//! fingerprint of the build and of every input file, the warnings to show again, and the size
-//! and modification time of every output file. Any difference is a miss, and a miss only
-//! costs the normal render.
+//! it is never committed, and is keyed by the project's absolute path. Any doubt is a miss,
+//! and a miss only costs the full render.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use crate::load::{self, project::ProjectSpec};
+use crate::diag::Diagnostic;
+use crate::load::{self, project::ProjectSpec, Known};
 
-const VERSION_LINE: &str = "flinkgen render cache 2";
+const VERSION_LINE: &str = "flinkgen render cache 3";
 
 /// What a cache hit reports, as the full render would have.
 #[derive(Debug, PartialEq, Eq)]
@@ -26,96 +34,141 @@ pub struct Hit {
     pub warnings: String,
 }
 
-/// The cache, when the inputs, the build and the output folder are unchanged since it was
-/// written.
-pub fn probe(root: &Path) -> Option<Hit> {
-    let (fingerprint, out_dir) = fingerprint(root)?;
+/// One job spec as the last render read and rendered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecRecord {
+    /// The spec's path, as the lock names it.
+    pub source: String,
+    pub sha256: String,
+    /// The spec file's size and modification time when it is old enough to be trusted by
+    /// them (see `settled`), else `None`: then it is read and hashed.
+    pub stamp: Option<(u64, u128)>,
+    /// Project files it read (ConfigMap volumes, log4j files, scripts), with their sha256.
+    pub files: Vec<(String, String)>,
+    /// Its jobs and profiles, for the checks across specs.
+    pub known: Known,
+    /// What loading and validating it said.
+    pub diags: Vec<Diagnostic>,
+    pub outputs: Vec<Output>,
+}
+
+/// One output file of a spec: its sha256 as the lock records it, and its size and
+/// modification time on disk after it was written (0 until then).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+    pub mtime: u128,
+}
+
+/// What the cache says about the project as it is now.
+pub enum Probe {
+    /// Nothing changed since the last render.
+    Hit(Hit),
+    /// These job specs are unchanged; the others (new, edited, or whose outputs changed on
+    /// disk) need rendering.
+    Partial(Vec<SpecRecord>),
+    Miss,
+}
+
+/// Everything the cache file holds.
+struct Recorded {
+    shared: String,
+    lock: (u64, u128),
+    out_dir: String,
+    jobs: usize,
+    /// Every project file the render read, with its sha256.
+    files: Vec<(String, String)>,
+    warnings: String,
+    /// Output files no job spec owns (session clusters, environment kustomizations).
+    others: Vec<Output>,
+    specs: Vec<SpecRecord>,
+}
+
+/// Compares the project with the last render. Reads every input file (they are small), and
+/// only the size and modification time of the output files.
+pub fn probe(root: &Path) -> Probe {
+    probe_recorded(root).unwrap_or(Probe::Miss)
+}
+
+fn probe_recorded(root: &Path) -> Option<Probe> {
+    let (shared, out_dir, project) = shared_key(root)?;
     let text = std::fs::read_to_string(cache_file(root)?).ok()?;
-    let mut lines = text.split('\n');
-    if lines.next()? != VERSION_LINE || lines.next()? != fingerprint {
+    let rec = parse(&text)?;
+    if rec.shared != shared || rec.out_dir != out_dir {
         return None;
     }
-    // Project files besides the specs (ConfigMap volumes): found only by reading the specs,
-    // so the last render lists them, and each must still hash the same.
-    let file_lines: usize = lines.next()?.parse().ok()?;
-    for _ in 0..file_lines {
-        let (sha, path) = lines.next()?.split_once(' ')?;
-        let text = load::input::read(root, path, Some(&out_dir)).ok()?;
-        if crate::hash::sha256(text.as_bytes()) != sha {
-            return None;
-        }
-    }
-    let jobs: usize = lines.next()?.parse().ok()?;
-    let warning_lines: usize = lines.next()?.parse().ok()?;
-    let mut warnings = String::new();
-    for _ in 0..warning_lines {
-        warnings.push_str(lines.next()?);
-        warnings.push('\n');
-    }
     let out = root.join(&out_dir);
-    let mut files = 0;
-    for line in lines.filter(|l| !l.is_empty()) {
-        let mut parts = line.splitn(3, ' ');
-        let (size, mtime, path) = (parts.next()?, parts.next()?, parts.next()?);
-        if stamp(&out.join(path))? != (size.parse().ok()?, mtime.parse().ok()?) {
-            return None;
-        }
-        files += 1;
+    // A lock changed behind the cache's back, or an interrupted run: render in full.
+    if stamp(&out.join(crate::emit::lock::LOCK_FILE))? != rec.lock
+        || std::fs::symlink_metadata(out.join(crate::emit::lock::JOURNAL_FILE)).is_ok()
+    {
+        return None;
     }
-    Some(Hit {
-        out_dir,
-        jobs,
-        files,
-        warnings,
-    })
+    let [(jobs_dir, depth), ..] = load::input_dirs(&project);
+    load::project_folder(root, &jobs_dir).ok()?;
+    let present = load::find_yaml(root, &jobs_dir, depth);
+    let by_source: BTreeMap<&str, &SpecRecord> =
+        rec.specs.iter().map(|s| (s.source.as_str(), s)).collect();
+    let clean: Vec<Option<SpecRecord>> = crate::par::map(&present, |rel| {
+        let r = by_source.get(rel.as_str())?;
+        unchanged(root, &out, &out_dir, r).then(|| (*r).clone())
+    });
+    let all_clean = clean.iter().all(Option::is_some) && present.len() == rec.specs.len();
+    let others_clean = written(&out, &rec.others);
+    let files_clean = rec
+        .files
+        .iter()
+        .all(|(path, sha)| file_sha(root, path, &out_dir).as_ref() == Some(sha));
+    if all_clean && others_clean && files_clean {
+        let files = rec.others.len() + rec.specs.iter().map(|s| s.outputs.len()).sum::<usize>();
+        return Some(Probe::Hit(Hit {
+            out_dir,
+            jobs: rec.jobs,
+            // The lock is in the output folder too.
+            files: files + 1,
+            warnings: rec.warnings,
+        }));
+    }
+    Some(Probe::Partial(clean.into_iter().flatten().collect()))
 }
 
-/// Records a successful render whose inputs had `fingerprint`. Best effort: a cache that
-/// cannot be written only means the next run renders again.
-pub fn store(root: &Path, fingerprint: &str, g: &crate::emit::Generated, warnings: &str) {
-    let Some(file) = cache_file(root) else { return };
-    let out = root.join(&g.out_dir);
-    let mut text = format!("{VERSION_LINE}\n{fingerprint}\n{}\n", g.project_files.len());
-    for (path, sha) in &g.project_files {
-        text.push_str(&format!("{sha} {path}\n"));
-    }
-    text.push_str(&format!("{}\n", g.jobs));
-    let warning_lines: Vec<&str> = warnings.lines().collect();
-    text.push_str(&format!("{}\n", warning_lines.len()));
-    for l in warning_lines {
-        text.push_str(l);
-        text.push('\n');
-    }
-    for path in g.files.keys() {
-        let Some((size, mtime)) = stamp(&out.join(path)) else {
-            return;
-        };
-        text.push_str(&format!("{size} {mtime} {path}\n"));
-    }
-    if let Some(dir) = file.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    let tmp = file.with_extension("tmp");
-    if std::fs::write(&tmp, text).is_ok() {
-        let _ = std::fs::rename(&tmp, &file);
-    }
+/// Whether a spec, the project files it read and its output files are as recorded.
+fn unchanged(root: &Path, out: &Path, out_dir: &str, r: &SpecRecord) -> bool {
+    let same = match r.stamp {
+        // The listing reached it through real folders; a link now in its place is no file.
+        Some(st) if stamp(&root.join(&r.source)) == Some(st) => true,
+        _ => file_sha(root, &r.source, out_dir).as_deref() == Some(r.sha256.as_str()),
+    };
+    same && r
+        .files
+        .iter()
+        .all(|(p, sha)| file_sha(root, p, out_dir).as_ref() == Some(sha))
+        && written(out, &r.outputs)
 }
 
-/// Removes the cache of `root`, so that the next run renders in full.
-pub fn forget(root: &Path) {
-    if let Some(f) = cache_file(root) {
-        let _ = std::fs::remove_file(f);
-    }
+/// Whether output files are as they were written: same size and modification time.
+fn written(out: &Path, outputs: &[Output]) -> bool {
+    outputs
+        .iter()
+        .all(|o| stamp(&out.join(&o.path)) == Some((o.size, o.mtime)))
 }
 
-/// A hash of the flinkgen build and of every file the loader reads, and the output folder.
-/// `None` when the project file cannot be read: the full run reports why.
-pub fn fingerprint(root: &Path) -> Option<(String, String)> {
+/// The sha256 of an input file, read with the loader's checked reader (a link out of the
+/// project, a pipe or a huge file is a miss, and the full run reports it).
+fn file_sha(root: &Path, rel: &str, out_dir: &str) -> Option<String> {
+    let text = load::input::read(root, rel, Some(out_dir)).ok()?;
+    Some(crate::hash::sha256(text.as_bytes()))
+}
+
+/// What every job depends on: the flinkgen build, the project file and the project files it
+/// names, every profile and session cluster; and the output folder. `None` when the project
+/// file cannot be read: the full run reports why.
+fn shared_key(root: &Path) -> Option<(String, String, ProjectSpec)> {
     let mut h = crate::hash::Parts::default();
     h.add(env!("FLINKGEN_BUILD_ID"))
         .add(env!("CARGO_PKG_VERSION"));
-    // The same checked reader as the loader: a pipe, a device or a huge file at an input's
-    // path makes a miss, and the full run reports it.
     let project = match std::fs::symlink_metadata(root.join(load::PROJECT_FILE)) {
         Ok(_) => {
             let text = load::input::read(root, load::PROJECT_FILE, None).ok()?;
@@ -125,7 +178,9 @@ pub fn fingerprint(root: &Path) -> Option<(String, String)> {
         Err(_) => ProjectSpec::default(),
     };
     let out_dir = load::out_dir(&project);
-    for (dir, depth) in load::input_dirs(&project) {
+    h.add(&out_dir);
+    let [_, clusters, profiles] = load::input_dirs(&project);
+    for (dir, depth) in [clusters, profiles] {
         load::project_folder(root, &dir).ok()?;
         h.add(&dir);
         for rel in load::find_yaml(root, &dir, depth) {
@@ -133,8 +188,235 @@ pub fn fingerprint(root: &Path) -> Option<(String, String)> {
                 .add(load::input::read(root, &rel, Some(&out_dir)).ok()?);
         }
     }
-    h.add(&out_dir);
-    Some((h.hex(32), out_dir))
+    for rel in load::project_level_files(&project) {
+        // A missing file is an error of the full run, which then leaves no cache.
+        h.add(&rel).add(file_sha(root, &rel, &out_dir)?);
+    }
+    Some((h.hex(32), out_dir, project))
+}
+
+/// The key a render can record: taken before it reads its inputs, and again after it
+/// wrote, so that an input edited during the run leaves no cache behind.
+pub fn key(root: &Path) -> Option<String> {
+    shared_key(root).map(|(k, _, _)| k)
+}
+
+/// What a successful render leaves for the next one.
+pub struct Store<'a> {
+    pub key: &'a str,
+    /// When the run started: a spec modified since may have been read before its last change.
+    pub started: std::time::SystemTime,
+    pub out_dir: &'a str,
+    pub jobs: usize,
+    pub files: &'a BTreeMap<String, String>,
+    pub warnings: &'a str,
+    pub specs: Vec<SpecRecord>,
+    /// Output files no spec record owns, with their sha256.
+    pub others: Vec<(String, String)>,
+}
+
+/// Records a successful render. Best effort: a cache that cannot be written only means the
+/// next run renders in full.
+pub fn store(root: &Path, mut s: Store) {
+    let Some(file) = cache_file(root) else { return };
+    let out = root.join(s.out_dir);
+    let Some(lock) = stamp(&out.join(crate::emit::lock::LOCK_FILE)) else {
+        return;
+    };
+    let stamped = |path: &str, sha: &str| -> Option<Output> {
+        let (size, mtime) = stamp(&out.join(path))?;
+        Some(Output {
+            path: path.to_string(),
+            sha256: sha.to_string(),
+            size,
+            mtime,
+        })
+    };
+    // Outputs of unchanged specs keep the stamps they were recorded with: the render did not
+    // touch them, and a change since is for the next probe to see.
+    for o in s.specs.iter_mut().flat_map(|spec| &mut spec.outputs) {
+        if o.mtime == 0 {
+            let Some(now) = stamped(&o.path, &o.sha256) else {
+                return;
+            };
+            *o = now;
+        }
+    }
+    for spec in &mut s.specs {
+        if spec.stamp.is_none() {
+            spec.stamp = stamp(&root.join(&spec.source)).filter(|st| settled(st.1, s.started));
+        }
+    }
+    let mut others = Vec::new();
+    for (path, sha) in &s.others {
+        let Some(o) = stamped(path, sha) else { return };
+        others.push(o);
+    }
+    let rec = Recorded {
+        shared: s.key.to_string(),
+        lock,
+        out_dir: s.out_dir.to_string(),
+        jobs: s.jobs,
+        files: s
+            .files
+            .iter()
+            .map(|(p, h)| (p.clone(), h.clone()))
+            .collect(),
+        warnings: s.warnings.to_string(),
+        others,
+        specs: s.specs,
+    };
+    if let Some(dir) = file.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let tmp = file.with_extension("tmp");
+    if std::fs::write(&tmp, write(&rec)).is_ok() {
+        let _ = std::fs::rename(&tmp, &file);
+    }
+}
+
+/// Whether a file last modified at `mtime` (ns since the epoch) was so before the run
+/// started, with a margin for clocks and file systems that keep coarse times: only then do
+/// its size and modification time vouch for the bytes the run read (git's "racily clean"
+/// entries are the same problem).
+fn settled(mtime: u128, started: std::time::SystemTime) -> bool {
+    let margin = std::time::Duration::from_secs(2);
+    started
+        .checked_sub(margin)
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .is_some_and(|t| mtime < t.as_nanos())
+}
+
+/// Removes the cache of `root`, so that the next run renders in full.
+pub fn forget(root: &Path) {
+    if let Some(f) = cache_file(root) {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+/// The cache as lines: counts before lists, paths last on their line (they may hold spaces),
+/// structured values as one line of JSON.
+fn write(r: &Recorded) -> String {
+    let mut t = format!(
+        "{VERSION_LINE}\n{}\n{} {}\n{}\n{}\n{}\n",
+        r.shared,
+        r.lock.0,
+        r.lock.1,
+        r.jobs,
+        r.out_dir,
+        r.files.len()
+    );
+    for (p, sha) in &r.files {
+        t.push_str(&format!("{sha} {p}\n"));
+    }
+    let warning_lines: Vec<&str> = r.warnings.lines().collect();
+    t.push_str(&format!("{}\n", warning_lines.len()));
+    for l in warning_lines {
+        t.push_str(l);
+        t.push('\n');
+    }
+    outputs(&mut t, &r.others);
+    t.push_str(&format!("{}\n", r.specs.len()));
+    for s in &r.specs {
+        let (size, mtime) = s.stamp.unwrap_or((0, 0));
+        t.push_str(&format!("{size} {mtime} {} {}\n", s.sha256, s.source));
+        t.push_str(&serde_json::to_string(&s.known).unwrap_or_default());
+        t.push('\n');
+        t.push_str(&format!("{}\n", s.files.len()));
+        for (p, sha) in &s.files {
+            t.push_str(&format!("{sha} {p}\n"));
+        }
+        t.push_str(&format!("{}\n", s.diags.len()));
+        for d in &s.diags {
+            t.push_str(&serde_json::to_string(d).unwrap_or_default());
+            t.push('\n');
+        }
+        outputs(&mut t, &s.outputs);
+    }
+    t
+}
+
+fn outputs(t: &mut String, list: &[Output]) {
+    t.push_str(&format!("{}\n", list.len()));
+    for o in list {
+        t.push_str(&format!("{} {} {} {}\n", o.size, o.mtime, o.sha256, o.path));
+    }
+}
+
+fn parse(text: &str) -> Option<Recorded> {
+    let mut lines = text.split('\n');
+    let mut next = || lines.next();
+    if next()? != VERSION_LINE {
+        return None;
+    }
+    let shared = next()?.to_string();
+    let (size, mtime) = next()?.split_once(' ')?;
+    let lock = (size.parse().ok()?, mtime.parse().ok()?);
+    let jobs = next()?.parse().ok()?;
+    let out_dir = next()?.to_string();
+    let files = pairs(&mut next)?;
+    let mut warnings = String::new();
+    for _ in 0..next()?.parse::<usize>().ok()? {
+        warnings.push_str(next()?);
+        warnings.push('\n');
+    }
+    let others = parse_outputs(&mut next)?;
+    let mut specs = Vec::new();
+    for _ in 0..next()?.parse::<usize>().ok()? {
+        let mut head = next()?.splitn(4, ' ');
+        let size: u64 = head.next()?.parse().ok()?;
+        let mtime: u128 = head.next()?.parse().ok()?;
+        let (sha256, source) = (head.next()?, head.next()?);
+        let known = serde_json::from_str(next()?).ok()?;
+        let files = pairs(&mut next)?;
+        let mut diags = Vec::new();
+        for _ in 0..next()?.parse::<usize>().ok()? {
+            diags.push(serde_json::from_str(next()?).ok()?);
+        }
+        specs.push(SpecRecord {
+            source: source.to_string(),
+            sha256: sha256.to_string(),
+            stamp: (mtime != 0).then_some((size, mtime)),
+            files,
+            known,
+            diags,
+            outputs: parse_outputs(&mut next)?,
+        });
+    }
+    Some(Recorded {
+        shared,
+        lock,
+        out_dir,
+        jobs,
+        files,
+        warnings,
+        others,
+        specs,
+    })
+}
+
+/// A count, then that many `<sha256> <path>` lines.
+fn pairs<'a>(next: &mut impl FnMut() -> Option<&'a str>) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for _ in 0..next()?.parse::<usize>().ok()? {
+        let (sha, path) = next()?.split_once(' ')?;
+        out.push((path.to_string(), sha.to_string()));
+    }
+    Some(out)
+}
+
+fn parse_outputs<'a>(next: &mut impl FnMut() -> Option<&'a str>) -> Option<Vec<Output>> {
+    let mut out = Vec::new();
+    for _ in 0..next()?.parse::<usize>().ok()? {
+        let mut parts = next()?.splitn(4, ' ');
+        out.push(Output {
+            size: parts.next()?.parse().ok()?,
+            mtime: parts.next()?.parse().ok()?,
+            sha256: parts.next()?.to_string(),
+            path: parts.next()?.to_string(),
+        });
+    }
+    Some(out)
 }
 
 /// Size and modification time (ns since the epoch) of a file.
@@ -160,4 +442,45 @@ fn cache_file(root: &Path) -> Option<PathBuf> {
     let abs = std::fs::canonicalize(root).ok()?;
     let key = &crate::hash::sha256(abs.to_string_lossy().as_bytes())[..24];
     Some(base.join("flinkgen").join("render").join(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let out = |p: &str| Output {
+            path: p.into(),
+            sha256: "ab".repeat(32),
+            size: 12,
+            mtime: 1_700_000_000_123_456_789,
+        };
+        let rec = Recorded {
+            shared: "k".repeat(64),
+            lock: (10, 20),
+            out_dir: "deploy/out dir".into(),
+            jobs: 2,
+            files: vec![("conf/a file.xml".into(), "cd".repeat(32))],
+            warnings: "warning: one\n  --> jobs/a.yaml:1:1\n".into(),
+            others: vec![out("prod/kustomization.yaml")],
+            specs: vec![SpecRecord {
+                source: "jobs/my job.yaml".into(),
+                sha256: "ef".repeat(32),
+                stamp: Some((300, 1_700_000_000_000_000_001)),
+                files: vec![],
+                known: Known {
+                    source: "jobs/my job.yaml".into(),
+                    jobs: vec![("my-job".into(), Some("prod".into()))],
+                    profiles: vec!["tm".into()],
+                },
+                diags: vec![Diagnostic::warning("jobs/my job.yaml", "a\nb")],
+                outputs: vec![out("my-job/Dockerfile")],
+            }],
+        };
+        let back = parse(&write(&rec)).expect("parses");
+        assert_eq!(write(&back), write(&rec));
+        assert_eq!(back.specs, rec.specs);
+        assert!(parse("flinkgen render cache 2\n").is_none());
+    }
 }

@@ -3,20 +3,25 @@
 
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Severity {
     Error,
     Warning,
 }
 
 /// A position in a source file, 1-based, as editors count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Pos {
     pub line: usize,
     pub col: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+// Serializable: the render cache keeps each spec's warnings to show them again.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     pub severity: Severity,
     /// Path relative to the project root, with `/` separators, so output is the same everywhere.
@@ -188,6 +193,14 @@ pub struct Diagnostics {
 impl Diagnostics {
     pub fn push(&mut self, d: Diagnostic) {
         self.items.push(d);
+    }
+
+    pub fn extend_from(&mut self, items: &[Diagnostic]) {
+        self.items.extend(items.iter().cloned());
+    }
+
+    pub fn items(&self) -> &[Diagnostic] {
+        &self.items
     }
 
     pub fn extend(&mut self, other: Diagnostics) {

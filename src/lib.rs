@@ -32,10 +32,20 @@ pub struct Resolved {
     /// Project files read besides the specs (ConfigMap volumes), with their sha256.
     pub project_files: std::collections::BTreeMap<String, String>,
     diags: Diagnostics,
+    /// The job specs loaded, as the render cache will record them (outputs added later).
+    specs: Vec<cache::SpecRecord>,
+    /// The job specs not loaded (unchanged since the last render).
+    known: Vec<load::Known>,
 }
 
 /// Load and validate: every job resolved, or every problem found.
 pub fn resolve(root: &Path) -> Result<Resolved, Vec<Diagnostic>> {
+    resolve_with(root, &[])
+}
+
+/// Like `resolve`, skipping the job specs `unchanged` records: their warnings come from the
+/// records, and the checks across specs see their names and profiles.
+fn resolve_with(root: &Path, unchanged: &[cache::SpecRecord]) -> Result<Resolved, Vec<Diagnostic>> {
     let mut diags = Diagnostics::default();
     let unusable = match std::fs::metadata(root) {
         Ok(m) if m.is_dir() => None,
@@ -50,26 +60,62 @@ pub fn resolve(root: &Path) -> Result<Resolved, Vec<Diagnostic>> {
         .help("pass the folder that holds flinkgen.yaml and jobs/ with --root");
         return Err(vec![d]);
     }
-    let inputs = load::load(root, &mut diags);
+    let skipped: std::collections::HashSet<&str> =
+        unchanged.iter().map(|r| r.source.as_str()).collect();
+    let mut inputs = load::load_some(root, &mut diags, &|rel| !skipped.contains(rel));
+    inputs.known = unchanged.iter().map(|r| r.known.clone()).collect();
+    for r in unchanged {
+        diags.extend_from(&r.diags);
+    }
     let out_dir = inputs.out_dir.clone();
     check_out_dir(root, &inputs, &mut diags);
     if inputs.shared_input_failed {
         return Err(diags.into_sorted());
     }
-    let jobs = validate::validate(&inputs, &mut diags);
+    let mut by_spec = inputs.spec_diags.clone();
+    let jobs = validate::validate(&inputs, &mut diags, &mut by_spec);
     if diags.has_errors() {
         return Err(diags.into_sorted());
     }
-    let project_files = inputs
+    let mut project_files: std::collections::BTreeMap<String, String> = inputs
         .files
         .iter()
         .filter_map(|(p, text)| Some((p.clone(), hash::sha256(text.as_ref().ok()?.as_bytes()))))
         .collect();
+    let specs = inputs
+        .jobs
+        .iter()
+        .map(|(src, spec)| {
+            let mut known = load::Known::of(&src.path, spec);
+            known.jobs = jobs
+                .iter()
+                .filter(|j| j.source == src.path)
+                .map(|j| (j.name.clone(), j.environment.clone()))
+                .collect();
+            cache::SpecRecord {
+                source: src.path.clone(),
+                sha256: hash::sha256(src.text.as_bytes()),
+                stamp: None,
+                files: load::spec_files(spec)
+                    .into_iter()
+                    .filter_map(|f| Some((f.clone(), project_files.get(&f)?.clone())))
+                    .collect(),
+                known,
+                diags: by_spec.remove(&src.path).unwrap_or_default(),
+                outputs: Vec::new(),
+            }
+        })
+        .collect();
+    for r in unchanged {
+        project_files.extend(r.files.iter().cloned());
+    }
     Ok(Resolved {
         jobs,
         out_dir,
         project_files,
         diags,
+        specs,
+        known: inputs.known,
     })
 }
 
@@ -82,12 +128,44 @@ impl Resolved {
 /// Runs every stage but emit. Either everything renders, or nothing is returned but the
 /// problems, all of them, sorted by file and line.
 pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
+    generate_with(root, &[]).map(|(g, _)| g)
+}
+
+/// What an incremental render adds to its output: the files of unchanged specs, kept as
+/// they are on disk, and the records the render cache keeps of every job spec.
+#[derive(Debug, Default)]
+pub struct Incremental {
+    /// Output files of unchanged specs: their sha256 and spec, as the lock lists them.
+    pub kept: emit::Owners,
+    pub specs: Vec<cache::SpecRecord>,
+}
+
+/// `generate`, rendering only the job specs that `unchanged` does not record. Any problem
+/// makes it render in full, so that what is reported is exactly what a full render says.
+pub fn generate_incremental(
+    root: &Path,
+    unchanged: &[cache::SpecRecord],
+) -> Result<(Generated, Incremental), Vec<Diagnostic>> {
+    match generate_with(root, unchanged) {
+        Err(_) if !unchanged.is_empty() => generate_with(root, &[]),
+        done => done,
+    }
+}
+
+/// Long because it assembles the output of both kinds of render: the files it renders, the
+/// files it keeps, the shared files (environments, the lock) over both, and the records.
+fn generate_with(
+    root: &Path,
+    unchanged: &[cache::SpecRecord],
+) -> Result<(Generated, Incremental), Vec<Diagnostic>> {
     let Resolved {
         jobs,
         out_dir,
         project_files,
         mut diags,
-    } = resolve(root)?;
+        mut specs,
+        known,
+    } = resolve_with(root, unchanged)?;
     let renderer = render::Renderer::new();
     let (mut files, mut owners) = (emit::Files::new(), emit::Owners::new());
     for rendered in render_all(&renderer, &jobs, &out_dir) {
@@ -102,27 +180,69 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
     if diags.has_errors() {
         return Err(diags.into_sorted());
     }
-    environment_kustomizations(&renderer, &jobs, &mut files, &mut owners);
-    let lock = emit::lock_for(&owners, &Default::default(), &emit::Scope::default());
-    let lock_text = emit::lock::render(&lock);
-    owners.insert(
-        emit::lock::LOCK_FILE.into(),
-        emit::owner(&lock_text, load::PROJECT_FILE),
-    );
-    files.insert(emit::lock::LOCK_FILE.into(), lock_text);
-    let job_sources = jobs
+    let mut names: Vec<(String, Option<String>, String)> = jobs
         .iter()
-        .map(|j| (j.name.clone(), j.source.clone()))
+        .map(|j| (j.name.clone(), j.environment.clone(), j.source.clone()))
         .collect();
-    Ok(Generated {
+    for k in &known {
+        names.extend(
+            k.jobs
+                .iter()
+                .map(|(n, e)| (n.clone(), e.clone(), k.source.clone())),
+        );
+    }
+    environment_kustomizations(&renderer, &names, &mut files, &mut owners);
+    let mut kept = emit::Owners::new();
+    for r in unchanged {
+        for o in &r.outputs {
+            kept.insert(
+                o.path.clone(),
+                emit::lock::Entry {
+                    sha256: o.sha256.clone(),
+                    source: r.source.clone(),
+                },
+            );
+        }
+    }
+    // An incremental render's lock depends on the lock on disk, so only emit writes it; a
+    // full render's is part of its output.
+    if unchanged.is_empty() {
+        let lock = emit::lock_for(&owners, &Default::default(), &emit::Scope::default());
+        let lock_text = emit::lock::render(&lock);
+        owners.insert(
+            emit::lock::LOCK_FILE.into(),
+            emit::owner(&lock_text, load::PROJECT_FILE),
+        );
+        files.insert(emit::lock::LOCK_FILE.into(), lock_text);
+    }
+    for s in &mut specs {
+        s.outputs = owners
+            .iter()
+            .filter(|(_, e)| e.source == s.source)
+            .map(|(p, e)| cache::Output {
+                path: p.clone(),
+                sha256: e.sha256.clone(),
+                size: 0,
+                mtime: 0,
+            })
+            .collect();
+    }
+    specs.extend(unchanged.iter().cloned());
+    specs.sort_by(|a, b| a.source.cmp(&b.source));
+    let job_sources = names
+        .iter()
+        .map(|(n, _, s)| (n.clone(), s.clone()))
+        .collect();
+    let g = Generated {
         out_dir,
         files,
         owners,
         job_sources,
         warnings: diags.into_sorted(),
-        jobs: jobs.len(),
+        jobs: names.len(),
         project_files,
-    })
+    };
+    Ok((g, Incremental { kept, specs }))
 }
 
 type RenderedJob = Result<(emit::Files, emit::Owners), Box<Diagnostic>>;
@@ -221,17 +341,18 @@ fn deliverable(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// One `<environment>/kustomization.yaml` per environment, listing its jobs.
+/// One `<environment>/kustomization.yaml` per environment, listing its jobs (name,
+/// environment, spec).
 fn environment_kustomizations(
     renderer: &render::Renderer,
-    jobs: &[model::Job],
+    jobs: &[(String, Option<String>, String)],
     files: &mut emit::Files,
     owners: &mut emit::Owners,
 ) {
     let mut by_env: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
-    for j in jobs {
-        if let Some(env) = &j.environment {
-            by_env.entry(env).or_default().push(j.name.clone());
+    for (name, env, _) in jobs {
+        if let Some(env) = env {
+            by_env.entry(env).or_default().push(name.clone());
         }
     }
     for (env, names) in by_env {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command, CommonArgs};
+use flinkgen::cache::{self, SpecRecord};
 use flinkgen::diag::Diagnostic;
 use flinkgen::emit::{self, DriftKind, Scope};
 
@@ -178,9 +179,13 @@ fn eprint_report(text: &str) {
     }
 }
 
-fn generate(common: &CommonArgs) -> Result<(flinkgen::Generated, Scope), ExitCode> {
-    let g = match flinkgen::generate(&common.root) {
-        Ok(g) => g,
+type Run = (flinkgen::Generated, flinkgen::Incremental, Scope);
+
+/// Renders the project in memory, all of it, or (an incremental render) all but the job
+/// specs `unchanged` records.
+fn generate(common: &CommonArgs, unchanged: &[SpecRecord]) -> Result<Run, ExitCode> {
+    let (g, inc) = match flinkgen::generate_incremental(&common.root, unchanged) {
+        Ok(x) => x,
         Err(diags) => {
             eprint_report(&flinkgen::error_report(&diags));
             return Err(ExitCode::from(1));
@@ -188,7 +193,7 @@ fn generate(common: &CommonArgs) -> Result<(flinkgen::Generated, Scope), ExitCod
     };
     eprint_report(&flinkgen::warning_report(&g.warnings));
     if common.jobs.is_empty() {
-        return Ok((g, Scope::default()));
+        return Ok((g, inc, Scope::default()));
     }
     let mut sources = Vec::new();
     for name in &common.jobs {
@@ -204,6 +209,7 @@ fn generate(common: &CommonArgs) -> Result<(flinkgen::Generated, Scope), ExitCod
     }
     Ok((
         g,
+        inc,
         Scope {
             sources: Some(sources),
         },
@@ -216,17 +222,28 @@ fn cacheable(common: &CommonArgs, force: bool) -> bool {
     !force && common.jobs.is_empty() && std::env::var_os("FLINKGEN_NO_CACHE").is_none()
 }
 
-/// The previous run's result when nothing changed since, with its warnings shown again.
-fn cache_hit(common: &CommonArgs) -> Option<flinkgen::cache::Hit> {
-    let hit = flinkgen::cache::probe(&common.root)?;
-    eprint_report(&hit.warnings);
-    Some(hit)
+/// What the render cache lets this run skip: everything (the previous run's result, with its
+/// warnings shown again), the unchanged job specs, or nothing.
+fn from_cache(common: &CommonArgs, cacheable: bool) -> Result<Vec<SpecRecord>, cache::Hit> {
+    if !cacheable {
+        return Ok(Vec::new());
+    }
+    match cache::probe(&common.root) {
+        cache::Probe::Hit(hit) => {
+            eprint_report(&hit.warnings);
+            Err(hit)
+        }
+        cache::Probe::Partial(unchanged) => Ok(unchanged),
+        cache::Probe::Miss => Ok(Vec::new()),
+    }
 }
 
 fn render(common: &CommonArgs, force: bool) -> ExitCode {
+    let started = std::time::SystemTime::now();
     let cache = cacheable(common, force);
-    if cache {
-        if let Some(hit) = cache_hit(common) {
+    let unchanged = match from_cache(common, cache) {
+        Ok(u) => u,
+        Err(hit) => {
             if !common.quiet {
                 eprintln!(
                     "rendered {} job(s) into {}/: 0 file(s) written, {} unchanged, 0 deleted (nothing changed since the last render)",
@@ -235,20 +252,20 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
             }
             return ExitCode::SUCCESS;
         }
-    }
-    // Taken before the inputs are read, and compared after the write: an input edited
-    // during the run leaves no cache behind.
+    };
+    // Taken before the inputs are read, and compared after the write: a shared input edited
+    // during the run leaves no cache behind (each spec's record has the bytes it was read as).
     let before = if cache {
-        flinkgen::cache::fingerprint(&common.root)
+        cache::key(&common.root)
     } else {
         None
     };
-    let (g, scope) = match generate(common) {
+    let (g, inc, scope) = match generate(common, &unchanged) {
         Ok(x) => x,
         Err(code) => return code,
     };
     let out = common.root.join(&g.out_dir);
-    let result = emit::write(&out, &g.files, &g.owners, &scope, force);
+    let result = emit::write_kept(&out, &g.files, &g.owners, &inc.kept, &scope, force);
     if let Some(r) = result.as_ref().ok().filter(|r| !r.reselected.is_empty()) {
         eprintln!(
             "note: the selector of {} workload(s) changed (flinkgen now selects standalone pods by app.kubernetes.io/instance and app.kubernetes.io/component); Kubernetes refuses to change a selector, so replace each once: kubectl replace --force -f <file> (Argo CD: Replace=true)",
@@ -259,17 +276,44 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
         }
     }
     if result.is_ok() {
-        match (before, flinkgen::cache::fingerprint(&common.root)) {
-            (Some(a), Some(b)) if a == b && cache => flinkgen::cache::store(
-                &common.root,
-                &a.0,
-                &g,
-                &flinkgen::warning_report(&g.warnings),
-            ),
-            _ => flinkgen::cache::forget(&common.root),
+        match (before, cache::key(&common.root)) {
+            (Some(a), Some(b)) if a == b && cache => remember(common, &a, started, &g, inc),
+            _ => cache::forget(&common.root),
         }
     }
     report_write(result, &g, common.quiet)
+}
+
+/// Records a written render in the cache.
+fn remember(
+    common: &CommonArgs,
+    key: &str,
+    started: std::time::SystemTime,
+    g: &flinkgen::Generated,
+    inc: flinkgen::Incremental,
+) {
+    let sources: std::collections::HashSet<&str> =
+        inc.specs.iter().map(|s| s.source.as_str()).collect();
+    let others = g
+        .owners
+        .iter()
+        .filter(|(p, e)| *p != emit::lock::LOCK_FILE && !sources.contains(e.source.as_str()))
+        .map(|(p, e)| (p.clone(), e.sha256.clone()))
+        .collect();
+    let warnings = flinkgen::warning_report(&g.warnings);
+    cache::store(
+        &common.root,
+        cache::Store {
+            key,
+            started,
+            out_dir: &g.out_dir,
+            jobs: g.jobs,
+            files: &g.project_files,
+            warnings: &warnings,
+            specs: inc.specs,
+            others,
+        },
+    );
 }
 
 /// What a render did, or why it wrote nothing.
@@ -327,8 +371,9 @@ fn report_write(
 
 fn check(common: &CommonArgs) -> ExitCode {
     // `check` only reads the cache; `render` writes it.
-    if cacheable(common, false) {
-        if let Some(hit) = cache_hit(common) {
+    let unchanged = match from_cache(common, cacheable(common, false)) {
+        Ok(u) => u,
+        Err(hit) => {
             if !common.quiet {
                 eprintln!(
                     "{}/ is up to date ({} files, {} job(s))",
@@ -337,16 +382,17 @@ fn check(common: &CommonArgs) -> ExitCode {
             }
             return ExitCode::SUCCESS;
         }
-    }
-    let (g, scope) = match generate(common) {
+    };
+    let (g, inc, scope) = match generate(common, &unchanged) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let drifts = emit::check(
+    let drifts = emit::check_kept(
         &common.root.join(&g.out_dir),
         &g.out_dir,
         &g.files,
         &g.owners,
+        &inc.kept,
         &scope,
     );
     if drifts.is_empty() {
@@ -354,7 +400,7 @@ fn check(common: &CommonArgs) -> ExitCode {
             eprintln!(
                 "{}/ is up to date ({} files, {} job(s))",
                 g.out_dir,
-                g.files.len(),
+                g.files.len() + inc.kept.len(),
                 g.jobs
             );
         }

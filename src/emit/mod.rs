@@ -210,12 +210,16 @@ const MAX_LOCK_LINE: u64 = 64 + 2 + (3 * 255 + 2) + 2 + 4096 + 1;
 /// a committed lock of gigabytes exhaust memory. What a render writes for the files it
 /// produces is known to the byte; owned files no spec produces any more are at most one line
 /// per entry still under the output folder, which is counted only when the lock is that large.
-fn lock_bound(out_dir: &Path, files: &Files, owners: &Owners) -> u64 {
+fn lock_bound(out_dir: &Path, files: &Files, owners: &Owners, kept: &Owners) -> u64 {
     let line = |p: &String| {
         let source = owners.get(p).map_or(4096, |o| o.source.len()) as u64;
         64 + 2 + p.len() as u64 + 2 + source + 1
     };
-    let produced = confine::MAX_FILE + files.keys().map(line).sum::<u64>();
+    let kept_lines = kept
+        .iter()
+        .map(|(p, o)| (64 + 2 + p.len() + 2 + o.source.len() + 1) as u64)
+        .sum::<u64>();
+    let produced = confine::MAX_FILE + kept_lines + files.keys().map(line).sum::<u64>();
     let on_disk = [LOCK_FILE, JOURNAL_FILE]
         .iter()
         .filter_map(|f| std::fs::symlink_metadata(out_dir.join(f)).ok())
@@ -327,7 +331,7 @@ enum Found<'a> {
 /// Classifies every path a run in `scope` would write or prune.
 fn survey<'a>(
     out_dir: &Path,
-    files: &'a Files,
+    (files, kept): (&'a Files, &Owners),
     owners: &Owners,
     owned: &Owned,
     scope: &Scope,
@@ -353,7 +357,7 @@ fn survey<'a>(
         });
     }
     for (path, e) in owned.entries() {
-        if files.contains_key(&path) || !scope.contains(&e.source) {
+        if files.contains_key(&path) || kept.contains_key(&path) || !scope.contains(&e.source) {
             continue;
         }
         match confine::read(out_dir, &path) {
@@ -370,13 +374,19 @@ fn survey<'a>(
 
 fn changes(
     out_dir: &Path,
-    files: &Files,
+    (files, kept): (&Files, &Owners),
     owners: &Owners,
     owned: &Owned,
     scope: &Scope,
 ) -> Changes {
-    let mut c = Changes::default();
-    for f in survey(out_dir, files, owners, owned, scope) {
+    let mut c = Changes {
+        unchanged: kept
+            .keys()
+            .filter(|p| scope.contains(&kept[*p].source))
+            .count(),
+        ..Changes::default()
+    };
+    for f in survey(out_dir, (files, kept), owners, owned, scope) {
         match f {
             Found::Same => c.unchanged += 1,
             Found::Missing(path) => c.write.push(path.to_string()),
@@ -419,10 +429,24 @@ pub fn write(
     scope: &Scope,
     force: bool,
 ) -> Result<WriteReport, WriteError> {
+    write_kept(out_dir, files, owners, &Owners::new(), scope, force)
+}
+
+/// `write`, where `kept` are owned files an incremental render did not render: the render
+/// cache vouches that they are on disk as the lock records them, so they are neither read,
+/// written nor pruned, and stay in the lock.
+pub fn write_kept(
+    out_dir: &Path,
+    files: &Files,
+    owners: &Owners,
+    kept: &Owners,
+    scope: &Scope,
+    force: bool,
+) -> Result<WriteReport, WriteError> {
     real_out_dir(out_dir).map_err(|c| WriteError::Conflicts(vec![c]))?;
     confine::at(out_dir, std::fs::create_dir_all(out_dir)).map_err(WriteError::Io)?;
     let _run = hold(out_dir, true);
-    let max = lock_bound(out_dir, files, owners);
+    let max = lock_bound(out_dir, files, owners, kept);
     let owned = match Owned::load(out_dir, max) {
         Ok(o) => o,
         Err(c) if !force || !c.forcible() => return Err(WriteError::Conflicts(vec![c])),
@@ -431,8 +455,8 @@ pub fn write(
             ..Owned::default()
         },
     };
-    let files = with_lock(files, owners, &owned.lock, scope);
-    let c = changes(out_dir, &files, owners, &owned, scope);
+    let files = with_lock(files, owners, kept, &owned.lock, scope);
+    let c = changes(out_dir, (&files, kept), owners, &owned, scope);
     let refused: Vec<Conflict> = c
         .conflicts
         .iter()
@@ -458,12 +482,13 @@ pub enum WriteError {
 }
 
 /// The rendered files plus the lock a run in `scope` leaves behind.
-fn with_lock(files: &Files, owners: &Owners, old: &Lock, scope: &Scope) -> Files {
+fn with_lock(files: &Files, owners: &Owners, kept: &Owners, old: &Lock, scope: &Scope) -> Files {
     let mut files = files.clone();
-    files.insert(
-        LOCK_FILE.into(),
-        lock::render(&lock_for(owners, old, scope)),
-    );
+    let mut lock = lock_for(owners, old, scope);
+    for (p, e) in kept.iter().filter(|(_, e)| scope.contains(&e.source)) {
+        lock.insert(p.clone(), e.clone());
+    }
+    files.insert(LOCK_FILE.into(), lock::render(&lock));
     files
 }
 
@@ -593,6 +618,18 @@ pub fn check(
     owners: &Owners,
     scope: &Scope,
 ) -> Vec<Drift> {
+    check_kept(out_dir, out_name, files, owners, &Owners::new(), scope)
+}
+
+/// `check`, with files an incremental render kept (see `write_kept`).
+pub fn check_kept(
+    out_dir: &Path,
+    out_name: &str,
+    files: &Files,
+    owners: &Owners,
+    kept: &Owners,
+    scope: &Scope,
+) -> Vec<Drift> {
     let _run = hold(out_dir, false);
     // An unsafe path's drift carries the reason where others carry a diff: it is printed with
     // the path, never with the content.
@@ -601,14 +638,14 @@ pub fn check(
         kind: DriftKind::Unsafe,
         diff: c.reason(),
     };
-    let bound = lock_bound(out_dir, files, owners);
+    let bound = lock_bound(out_dir, files, owners, kept);
     let owned = match real_out_dir(out_dir).and_then(|_| Owned::load(out_dir, bound)) {
         Ok(o) => o,
         Err(c) => return vec![unsafe_drift(c)],
     };
-    let files = with_lock(files, owners, &owned.lock, scope);
+    let files = with_lock(files, owners, kept, &owned.lock, scope);
     let mut drifts = Vec::new();
-    for f in survey(out_dir, &files, owners, &owned, scope) {
+    for f in survey(out_dir, (&files, kept), owners, &owned, scope) {
         let drift = |rel: &str, kind, disk: Option<&[u8]>, new: Option<&str>| Drift {
             path: format!("{out_name}/{rel}"),
             kind,

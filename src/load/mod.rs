@@ -38,9 +38,49 @@ pub struct Inputs {
     pub shared_input_failed: bool,
     /// Project files that volumes turn into ConfigMaps, as read (or why they could not be).
     pub files: BTreeMap<String, Result<String, input::InputError>>,
+    /// What loading each job spec said (by its path), kept apart so that an incremental
+    /// render can show a skipped spec's warnings again.
+    pub spec_diags: BTreeMap<String, Vec<Diagnostic>>,
+    /// Job specs an incremental render did not load (unchanged since the last render), as
+    /// the render cache remembers them: what the checks across specs need.
+    pub known: Vec<Known>,
+}
+
+/// An unchanged job spec, as far as the checks across specs are concerned.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Known {
+    pub source: String,
+    /// The jobs it renders: name, and environment (none without environments).
+    pub jobs: Vec<(String, Option<String>)>,
+    /// The profiles it names.
+    pub profiles: Vec<String>,
+}
+
+impl Known {
+    /// A loaded spec as the cache will remember it.
+    pub fn of(source: &str, spec: &spec::JobSpec) -> Known {
+        let mut profiles: Vec<String> = spec.profiles().map(str::to_string).collect();
+        profiles.sort();
+        profiles.dedup();
+        Known {
+            source: source.to_string(),
+            jobs: Vec::new(),
+            profiles,
+        }
+    }
 }
 
 pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
+    load_some(root, diags, &|_| true)
+}
+
+/// Like `load`, reading only the job specs `wanted` picks (an incremental render); session
+/// clusters, profiles and the project file are always read.
+pub fn load_some(
+    root: &Path,
+    diags: &mut Diagnostics,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+) -> Inputs {
     let before = diags.error_count();
     let (project, project_src) = load_project(root, diags);
     let [(jobs_dir, _), (clusters_dir, _), (profiles_dir, _)] = input_dirs(&project);
@@ -68,6 +108,8 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
         out_dir,
         shared_input_failed: diags.error_count() > before,
         files: BTreeMap::new(),
+        spec_diags: BTreeMap::new(),
+        known: Vec::new(),
     };
     if inputs.shared_input_failed {
         return inputs;
@@ -82,7 +124,10 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Inputs {
         && inputs.project.jobs_dir.is_none()
         && std::fs::symlink_metadata(root.join(&jobs_dir)).is_err();
     if !only_clusters {
-        inputs.jobs = load_jobs(root, &jobs_dir, !inputs.clusters.is_empty(), diags);
+        let (jobs, spec_diags) =
+            load_jobs(root, &jobs_dir, !inputs.clusters.is_empty(), wanted, diags);
+        inputs.jobs = jobs;
+        inputs.spec_diags = spec_diags;
     }
     let before_profiles = diags.error_count();
     inputs.profiles = load_profiles(root, &profiles_dir, diags);
@@ -99,34 +144,9 @@ fn project_files(
 ) -> BTreeMap<String, Result<String, input::InputError>> {
     let mut paths = std::collections::BTreeSet::new();
     for (_, spec) in inputs.jobs.iter().chain(&inputs.clusters) {
-        let mut places = vec![spec.pod(), spec.job_manager.pod(), spec.task_manager.pod()];
-        for o in spec.environments.values() {
-            places.push(o.pod());
-            places.extend(o.job_manager.as_ref().map(|r| r.pod()));
-            places.extend(o.task_manager.as_ref().map(|r| r.pod()));
-        }
-        for p in &places {
-            paths.extend(p.project_files().filter(|f| plain_relative(f)).cloned());
-        }
-        paths.extend(spec.logging.iter().filter_map(|l| l.file.clone()));
-        paths.extend(spec.resources.iter().cloned());
-        for o in spec.environments.values() {
-            paths.extend(o.logging.iter().filter_map(|l| l.file.clone()));
-            paths.extend(o.resources.iter().flatten().cloned());
-        }
-        // A SQL script is checked at render time, so it is read like a spec.
-        paths.extend(spec.sql.iter().map(|s| s.script.clone()));
-        // A Python script is not checked, but it must be a file, not a folder or a link out.
-        paths.extend(spec.python.iter().filter_map(|p| p.script.clone()));
+        paths.extend(spec_files(spec));
     }
-    let project = &inputs.project;
-    let environments = project.environments.values().map(|e| &e.logging);
-    for l in std::iter::once(&project.logging)
-        .chain(environments)
-        .flatten()
-    {
-        paths.extend(l.file.clone());
-    }
+    paths.extend(project_level_files(&inputs.project));
     paths.retain(|p| plain_relative(p));
     paths
         .into_iter()
@@ -137,6 +157,44 @@ fn project_files(
         .collect()
 }
 
+/// The project files a spec names: ConfigMap volumes, log4j files, extra manifests, SQL and
+/// Python scripts.
+pub fn spec_files(spec: &spec::JobSpec) -> std::collections::BTreeSet<String> {
+    let mut paths = std::collections::BTreeSet::new();
+    let mut places = vec![spec.pod(), spec.job_manager.pod(), spec.task_manager.pod()];
+    for o in spec.environments.values() {
+        places.push(o.pod());
+        places.extend(o.job_manager.as_ref().map(|r| r.pod()));
+        places.extend(o.task_manager.as_ref().map(|r| r.pod()));
+    }
+    for p in &places {
+        paths.extend(p.project_files().cloned());
+    }
+    paths.extend(spec.logging.iter().filter_map(|l| l.file.clone()));
+    paths.extend(spec.resources.iter().cloned());
+    for o in spec.environments.values() {
+        paths.extend(o.logging.iter().filter_map(|l| l.file.clone()));
+        paths.extend(o.resources.iter().flatten().cloned());
+    }
+    // A SQL script is checked at render time, so it is read like a spec.
+    paths.extend(spec.sql.iter().map(|s| s.script.clone()));
+    // A Python script is not checked, but it must be a file, not a folder or a link out.
+    paths.extend(spec.python.iter().filter_map(|p| p.script.clone()));
+    paths.retain(|p| plain_relative(p));
+    paths
+}
+
+/// The project files the project file names (log4j files), which every job reads.
+pub fn project_level_files(project: &project::ProjectSpec) -> Vec<String> {
+    let environments = project.environments.values().map(|e| &e.logging);
+    std::iter::once(&project.logging)
+        .chain(environments)
+        .flatten()
+        .filter_map(|l| l.file.clone())
+        .filter(|p| plain_relative(p))
+        .collect()
+}
+
 /// A relative path that stays inside the project: no `..`, `.`, empty part or backslash.
 pub fn plain_relative(path: &str) -> bool {
     !path.starts_with('/')
@@ -144,12 +202,18 @@ pub fn plain_relative(path: &str) -> bool {
         && !path.split('/').any(|s| matches!(s, "" | "." | ".."))
 }
 
+type Loaded = (
+    Vec<(Source, spec::JobSpec)>,
+    BTreeMap<String, Vec<Diagnostic>>,
+);
+
 fn load_jobs(
     root: &Path,
     jobs_dir: &str,
     has_clusters: bool,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
     diags: &mut Diagnostics,
-) -> Vec<(Source, spec::JobSpec)> {
+) -> Loaded {
     let job_files = yaml_files(root, jobs_dir, usize::MAX, diags);
     if job_files.is_empty() && !has_clusters && !diags.has_errors() {
         diags.push(
@@ -158,6 +222,7 @@ fn load_jobs(
             )),
         );
     }
+    let job_files: Vec<String> = job_files.into_iter().filter(|f| wanted(f)).collect();
     // Reading and parsing are independent per file; large projects parse on all cores.
     let parsed = crate::par::map(&job_files, |rel| {
         let mut d = Diagnostics::default();
@@ -166,11 +231,13 @@ fn load_jobs(
         (job, d)
     });
     let mut jobs = Vec::new();
-    for (job, d) in parsed {
+    let mut by_spec = BTreeMap::new();
+    for (rel, (job, d)) in job_files.iter().zip(parsed) {
+        by_spec.insert(rel.clone(), d.items().to_vec());
         diags.extend(d);
         jobs.extend(job);
     }
-    jobs
+    (jobs, by_spec)
 }
 
 fn load_clusters(root: &Path, dir: &str, diags: &mut Diagnostics) -> Vec<(Source, spec::JobSpec)> {

@@ -205,6 +205,23 @@ pub struct JobOverlay {
 }
 
 impl JobSpec {
+    /// The profiles this spec names, in any environment.
+    pub fn profiles(&self) -> impl Iterator<Item = &str> {
+        let overlays = self.environments.values().flat_map(|o| {
+            [
+                o.job_manager.as_ref().and_then(|j| j.profile.as_deref()),
+                o.task_manager.as_ref().and_then(|t| t.profile.as_deref()),
+            ]
+        });
+        [
+            self.job_manager.profile.as_deref(),
+            self.task_manager.profile.as_deref(),
+        ]
+        .into_iter()
+        .chain(overlays)
+        .flatten()
+    }
+
     /// This spec as one environment sees it. Flink options are not merged here: validation
     /// reads them from each place separately, so errors point at the line that set them.
     /// Destructured so that a new overlay field that is not merged fails to compile.

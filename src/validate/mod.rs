@@ -72,7 +72,13 @@ pub struct Defaults {
 /// Profiles by name, as loaded; each use resolves them for its process and overrides.
 pub type Profiles = BTreeMap<String, (Source, ProfileSpec)>;
 
-pub fn validate(inputs: &Inputs, diags: &mut Diagnostics) -> Vec<Job> {
+/// Every job of the loaded specs, validated; what each job spec's validation said goes to
+/// `by_spec` too (by the spec's path), for the render cache.
+pub fn validate(
+    inputs: &Inputs,
+    diags: &mut Diagnostics,
+    by_spec: &mut std::collections::BTreeMap<String, Vec<crate::diag::Diagnostic>>,
+) -> Vec<Job> {
     let defaults = defaults(inputs, diags);
     check_unused_profiles(inputs, &defaults, diags);
     let envs = &inputs.project.environments;
@@ -108,7 +114,7 @@ pub fn validate(inputs: &Inputs, diags: &mut Diagnostics) -> Vec<Job> {
     for ((_, i), (job, d)) in cluster_pairs.iter().zip(validated) {
         diags.extend(d);
         let (src, spec) = &inputs.clusters[*i];
-        add_unique(&mut all, job, src, spec, diags);
+        add_unique(&mut all, job, src, spec, &[], diags);
     }
     let clusters = all.clone();
     let job_pairs = pairs(&inputs.jobs);
@@ -136,9 +142,13 @@ pub fn validate(inputs: &Inputs, diags: &mut Diagnostics) -> Vec<Job> {
         (job, d)
     });
     for ((_, i), (job, d)) in job_pairs.iter().zip(validated) {
-        diags.extend(d);
         let (src, spec) = &inputs.jobs[*i];
-        add_unique(&mut all, job, src, spec, diags);
+        by_spec
+            .entry(src.path.clone())
+            .or_default()
+            .extend(d.items().iter().cloned());
+        diags.extend(d);
+        add_unique(&mut all, job, src, spec, &inputs.known, diags);
     }
     all
 }
@@ -229,30 +239,50 @@ fn spec_name(src: &Source, spec: &JobSpec) -> String {
 }
 
 /// Keeps a validated job unless another spec already uses its name (in its environment).
+/// Adds a job unless its name is taken, in its environment, by a job already added or by one
+/// of the `known` specs (unchanged, and not loaded by an incremental render).
 fn add_unique(
     jobs: &mut Vec<Job>,
     job: Option<Job>,
     src: &Source,
     spec: &JobSpec,
+    known: &[crate::load::Known],
     diags: &mut Diagnostics,
 ) {
     let Some(job) = job else { return };
-    if let Some(first) = jobs
+    let same = |n: &String, e: &Option<String>| *n == job.name && *e == job.environment;
+    let first = jobs
         .iter()
-        .find(|j| j.name == job.name && j.environment == job.environment)
-    {
-        let message = format!("the name `{}` is also used by {}", job.name, first.source);
-        let d = match spec.name {
-            Some(_) => src.key_error("name", message),
-            // The name is the file's: there is no field to point at.
-            None => Diagnostic::error(&src.path, format!("{message} (the name comes from this file's name; set `name:` to give it another)")),
-        };
-        diags.push(d.help(
-            "job and cluster names must be unique: they name the output folder and the Kubernetes resources",
-        ));
+        .find(|j| same(&j.name, &j.environment))
+        .map(|j| j.source.as_str())
+        .or_else(|| {
+            known
+                .iter()
+                .find(|k| k.jobs.iter().any(|(n, e)| same(n, e)))
+                .map(|k| k.source.as_str())
+        });
+    if let Some(first) = first {
+        diags.push(duplicate(&job.name, first, src, spec));
         return;
     }
     jobs.push(job);
+}
+
+fn duplicate(name: &str, first: &str, src: &Source, spec: &JobSpec) -> Diagnostic {
+    let message = format!("the name `{name}` is also used by {first}");
+    let d = match spec.name {
+        Some(_) => src.key_error("name", message),
+        // The name is the file's: there is no field to point at.
+        None => Diagnostic::error(
+            &src.path,
+            format!(
+                "{message} (the name comes from this file's name; set `name:` to give it another)"
+            ),
+        ),
+    };
+    d.help(
+        "job and cluster names must be unique: they name the output folder and the Kubernetes resources",
+    )
 }
 
 /// Environment names become folder names; a job may only refine declared environments.
@@ -540,12 +570,10 @@ fn check_unused_profiles(inputs: &Inputs, defaults: &Defaults, diags: &mut Diagn
         used.extend(e.profiles.task_manager.as_deref());
     }
     for (_, spec) in inputs.jobs.iter().chain(&inputs.clusters) {
-        used.extend(spec.job_manager.profile.as_deref());
-        used.extend(spec.task_manager.profile.as_deref());
-        for o in spec.environments.values() {
-            used.extend(o.job_manager.as_ref().and_then(|j| j.profile.as_deref()));
-            used.extend(o.task_manager.as_ref().and_then(|t| t.profile.as_deref()));
-        }
+        used.extend(spec.profiles());
+    }
+    for k in &inputs.known {
+        used.extend(k.profiles.iter().map(String::as_str));
     }
     for (name, (src, spec)) in &inputs.profiles {
         // The file name becomes the `flinkgen/profile` label of every pod that uses it.
