@@ -138,6 +138,8 @@ pub struct Incremental {
     /// Output files of unchanged specs: their sha256 and spec, as the lock lists them.
     pub kept: emit::Owners,
     pub specs: Vec<cache::SpecRecord>,
+    /// How many job specs were not rendered again.
+    pub reused: usize,
 }
 
 /// `generate`, rendering only the job specs that `unchanged` does not record. Any problem
@@ -242,7 +244,15 @@ fn generate_with(
         jobs: names.len(),
         project_files,
     };
-    Ok((g, Incremental { kept, specs }))
+    let reused = unchanged.len();
+    Ok((
+        g,
+        Incremental {
+            kept,
+            specs,
+            reused,
+        },
+    ))
 }
 
 type RenderedJob = Result<(emit::Files, emit::Owners), Box<Diagnostic>>;

@@ -266,6 +266,7 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
     };
     let out = common.root.join(&g.out_dir);
     let result = emit::write_kept(&out, &g.files, &g.owners, &inc.kept, &scope, force);
+    let reused = inc.reused;
     if let Some(r) = result.as_ref().ok().filter(|r| !r.reselected.is_empty()) {
         eprintln!(
             "note: the selector of {} workload(s) changed (flinkgen now selects standalone pods by app.kubernetes.io/instance and app.kubernetes.io/component); Kubernetes refuses to change a selector, so replace each once: kubectl replace --force -f <file> (Argo CD: Replace=true)",
@@ -281,7 +282,7 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
             _ => cache::forget(&common.root),
         }
     }
-    report_write(result, &g, common.quiet)
+    report_write(result, &g, reused, common.quiet)
 }
 
 /// Records a written render in the cache.
@@ -316,10 +317,11 @@ fn remember(
     );
 }
 
-/// What a render did, or why it wrote nothing.
+/// What a render did, or why it wrote nothing; `reused` job specs were not rendered again.
 fn report_write(
     result: Result<emit::WriteReport, emit::WriteError>,
     g: &flinkgen::Generated,
+    reused: usize,
     quiet: bool,
 ) -> ExitCode {
     match result {
@@ -355,8 +357,12 @@ fn report_write(
                 eprintln!("finished an interrupted earlier render of {}/", g.out_dir);
             }
             if !quiet {
+                let skipped = match reused {
+                    0 => String::new(),
+                    n => format!(" ({n} unchanged job spec(s) not rendered again)"),
+                };
                 eprintln!(
-                    "rendered {} job(s) into {}/: {} file(s) written, {} unchanged, {} deleted",
+                    "rendered {} job(s) into {}/: {} file(s) written, {} unchanged, {} deleted{skipped}",
                     g.jobs,
                     g.out_dir,
                     report.written.len(),
