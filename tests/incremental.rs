@@ -251,7 +251,7 @@ fn repair(p: &mut Project, stderr: &str) {
         if text.contains("paralelism: 2") {
             p.write(&s, &text.replace("\nparalelism: 2\n", "\n"));
         }
-        if stderr.contains(&format!("{s}")) && stderr.contains("is also used by") {
+        if stderr.contains(s.as_str()) && stderr.contains("is also used by") {
             std::fs::remove_file(p.root.join(&s)).unwrap();
         }
     }
