@@ -109,13 +109,11 @@ fn probe_recorded(root: &Path) -> Option<Probe> {
     let [(jobs_dir, depth), ..] = load::input_dirs(&project);
     load::project_folder(root, &jobs_dir).ok()?;
     let present = load::find_yaml(root, &jobs_dir, depth);
-    let by_source: BTreeMap<&str, &SpecRecord> =
-        rec.specs.iter().map(|s| (s.source.as_str(), s)).collect();
-    let clean: Vec<Option<SpecRecord>> = crate::par::map(&present, |rel| {
-        let r = by_source.get(rel.as_str())?;
-        unchanged(root, &out, &out_dir, r).then(|| (*r).clone())
+    let listed: std::collections::HashSet<&str> = present.iter().map(String::as_str).collect();
+    let clean: Vec<bool> = crate::par::map(&rec.specs, |r| {
+        listed.contains(r.source.as_str()) && unchanged(root, &out, &out_dir, r)
     });
-    let all_clean = clean.iter().all(Option::is_some) && present.len() == rec.specs.len();
+    let all_clean = clean.iter().all(|c| *c) && present.len() == rec.specs.len();
     let others_clean = written(&out, &rec.others);
     let files_clean = rec
         .files
@@ -131,7 +129,8 @@ fn probe_recorded(root: &Path) -> Option<Probe> {
             warnings: rec.warnings,
         }));
     }
-    Some(Probe::Partial(clean.into_iter().flatten().collect()))
+    let kept = rec.specs.into_iter().zip(clean).filter(|(_, c)| *c);
+    Some(Probe::Partial(kept.map(|(r, _)| r).collect()))
 }
 
 /// Whether a spec, the project files it read and its output files are as recorded.
@@ -297,7 +296,10 @@ pub fn forget(root: &Path) {
 /// The cache as lines: counts before lists, paths last on their line (they may hold spaces),
 /// structured values as one line of JSON.
 fn write(r: &Recorded) -> String {
-    let mut t = format!(
+    use std::fmt::Write as _;
+    let mut t = String::with_capacity(256 * (r.specs.len() + r.others.len() + 1));
+    let _ = write!(
+        t,
         "{VERSION_LINE}\n{}\n{} {}\n{}\n{}\n{}\n",
         r.shared,
         r.lock.0,
@@ -307,26 +309,24 @@ fn write(r: &Recorded) -> String {
         r.files.len()
     );
     for (p, sha) in &r.files {
-        t.push_str(&format!("{sha} {p}\n"));
+        let _ = writeln!(t, "{sha} {p}");
     }
     let warning_lines: Vec<&str> = r.warnings.lines().collect();
-    t.push_str(&format!("{}\n", warning_lines.len()));
+    let _ = writeln!(t, "{}", warning_lines.len());
     for l in warning_lines {
-        t.push_str(l);
-        t.push('\n');
+        let _ = writeln!(t, "{l}");
     }
     outputs(&mut t, &r.others);
-    t.push_str(&format!("{}\n", r.specs.len()));
+    let _ = writeln!(t, "{}", r.specs.len());
     for s in &r.specs {
         let (size, mtime) = s.stamp.unwrap_or((0, 0));
-        t.push_str(&format!("{size} {mtime} {} {}\n", s.sha256, s.source));
+        let _ = writeln!(t, "{size} {mtime} {} {}", s.sha256, s.source);
         t.push_str(&serde_json::to_string(&s.known).unwrap_or_default());
-        t.push('\n');
-        t.push_str(&format!("{}\n", s.files.len()));
+        let _ = writeln!(t, "\n{}", s.files.len());
         for (p, sha) in &s.files {
-            t.push_str(&format!("{sha} {p}\n"));
+            let _ = writeln!(t, "{sha} {p}");
         }
-        t.push_str(&format!("{}\n", s.diags.len()));
+        let _ = writeln!(t, "{}", s.diags.len());
         for d in &s.diags {
             t.push_str(&serde_json::to_string(d).unwrap_or_default());
             t.push('\n');
@@ -337,9 +337,10 @@ fn write(r: &Recorded) -> String {
 }
 
 fn outputs(t: &mut String, list: &[Output]) {
-    t.push_str(&format!("{}\n", list.len()));
+    use std::fmt::Write as _;
+    let _ = writeln!(t, "{}", list.len());
     for o in list {
-        t.push_str(&format!("{} {} {} {}\n", o.size, o.mtime, o.sha256, o.path));
+        let _ = writeln!(t, "{} {} {} {}", o.size, o.mtime, o.sha256, o.path);
     }
 }
 

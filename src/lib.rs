@@ -128,7 +128,7 @@ impl Resolved {
 /// Runs every stage but emit. Either everything renders, or nothing is returned but the
 /// problems, all of them, sorted by file and line.
 pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
-    generate_with(root, &[]).map(|(g, _)| g)
+    generate_with(root, Vec::new()).map(|(g, _)| g)
 }
 
 /// What an incremental render adds to its output: the files of unchanged specs, kept as
@@ -146,10 +146,11 @@ pub struct Incremental {
 /// makes it render in full, so that what is reported is exactly what a full render says.
 pub fn generate_incremental(
     root: &Path,
-    unchanged: &[cache::SpecRecord],
+    unchanged: Vec<cache::SpecRecord>,
 ) -> Result<(Generated, Incremental), Vec<Diagnostic>> {
+    let incremental = !unchanged.is_empty();
     match generate_with(root, unchanged) {
-        Err(_) if !unchanged.is_empty() => generate_with(root, &[]),
+        Err(_) if incremental => generate_with(root, Vec::new()),
         done => done,
     }
 }
@@ -158,7 +159,7 @@ pub fn generate_incremental(
 /// files it keeps, the shared files (environments, the lock) over both, and the records.
 fn generate_with(
     root: &Path,
-    unchanged: &[cache::SpecRecord],
+    unchanged: Vec<cache::SpecRecord>,
 ) -> Result<(Generated, Incremental), Vec<Diagnostic>> {
     let Resolved {
         jobs,
@@ -167,7 +168,7 @@ fn generate_with(
         mut diags,
         mut specs,
         known,
-    } = resolve_with(root, unchanged)?;
+    } = resolve_with(root, &unchanged)?;
     let renderer = render::Renderer::new();
     let (mut files, mut owners) = (emit::Files::new(), emit::Owners::new());
     for rendered in render_all(&renderer, &jobs, &out_dir) {
@@ -195,7 +196,7 @@ fn generate_with(
     }
     environment_kustomizations(&renderer, &names, &mut files, &mut owners);
     let mut kept = emit::Owners::new();
-    for r in unchanged {
+    for r in &unchanged {
         for o in &r.outputs {
             kept.insert(
                 o.path.clone(),
@@ -229,7 +230,8 @@ fn generate_with(
             })
             .collect();
     }
-    specs.extend(unchanged.iter().cloned());
+    let reused = unchanged.len();
+    specs.extend(unchanged);
     specs.sort_by(|a, b| a.source.cmp(&b.source));
     let job_sources = names
         .iter()
@@ -244,7 +246,6 @@ fn generate_with(
         jobs: names.len(),
         project_files,
     };
-    let reused = unchanged.len();
     Ok((
         g,
         Incremental {

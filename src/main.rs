@@ -183,7 +183,7 @@ type Run = (flinkgen::Generated, flinkgen::Incremental, Scope);
 
 /// Renders the project in memory, all of it, or (an incremental render) all but the job
 /// specs `unchanged` records.
-fn generate(common: &CommonArgs, unchanged: &[SpecRecord]) -> Result<Run, ExitCode> {
+fn generate(common: &CommonArgs, unchanged: Vec<SpecRecord>) -> Result<Run, ExitCode> {
     let (g, inc) = match flinkgen::generate_incremental(&common.root, unchanged) {
         Ok(x) => x,
         Err(diags) => {
@@ -260,7 +260,7 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
     } else {
         None
     };
-    let (g, inc, scope) = match generate(common, &unchanged) {
+    let (g, inc, scope) = match generate(common, unchanged) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -389,7 +389,7 @@ fn check(common: &CommonArgs) -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    let (g, inc, scope) = match generate(common, &unchanged) {
+    let (g, inc, scope) = match generate(common, unchanged) {
         Ok(x) => x,
         Err(code) => return code,
     };

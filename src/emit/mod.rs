@@ -267,15 +267,13 @@ impl Owned {
         }
     }
 
-    /// Owned files that render might prune: those of the lock and of the journal.
-    fn entries(&self) -> Lock {
-        let mut all = self.lock.clone();
-        if let Some(j) = &self.journal {
-            for (p, e) in j {
-                all.entry(p.clone()).or_insert_with(|| e.clone());
-            }
-        }
-        all
+    /// Owned files that render might prune: those of the lock and of the journal (each once,
+    /// the lock's entry first).
+    fn entries(&self) -> impl Iterator<Item = (&String, &Entry)> {
+        let journal = self.journal.iter().flatten();
+        self.lock
+            .iter()
+            .chain(journal.filter(|(p, _)| !self.lock.contains_key(*p)))
     }
 }
 
@@ -357,15 +355,19 @@ fn survey<'a>(
         });
     }
     for (path, e) in owned.entries() {
-        if files.contains_key(&path) || kept.contains_key(&path) || !scope.contains(&e.source) {
+        if files.contains_key(path) || kept.contains_key(path) || !scope.contains(&e.source) {
             continue;
         }
-        match confine::read(out_dir, &path) {
+        match confine::read(out_dir, path) {
             Err(u) => found.push(Found::Unsafe(u)),
             Ok(Disk::Missing) => {}
             Ok(Disk::File(disk)) => {
-                let ours = owned.wrote(&path, &disk) == Some(true);
-                found.push(Found::Orphan { path, disk, ours });
+                let ours = owned.wrote(path, &disk) == Some(true);
+                found.push(Found::Orphan {
+                    path: path.clone(),
+                    disk,
+                    ours,
+                });
             }
         }
     }
@@ -484,11 +486,9 @@ pub enum WriteError {
 /// The rendered files plus the lock a run in `scope` leaves behind.
 fn with_lock(files: &Files, owners: &Owners, kept: &Owners, old: &Lock, scope: &Scope) -> Files {
     let mut files = files.clone();
-    let mut lock = lock_for(owners, old, scope);
-    for (p, e) in kept.iter().filter(|(_, e)| scope.contains(&e.source)) {
-        lock.insert(p.clone(), e.clone());
-    }
-    files.insert(LOCK_FILE.into(), lock::render(&lock));
+    let lock = lock_for(owners, old, scope);
+    let kept = kept.iter().filter(|(_, e)| scope.contains(&e.source));
+    files.insert(LOCK_FILE.into(), lock::render_merged(lock.iter(), kept));
     files
 }
 
