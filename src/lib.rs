@@ -82,16 +82,20 @@ fn resolve_with(root: &Path, unchanged: &[cache::SpecRecord]) -> Result<Resolved
         .iter()
         .filter_map(|(p, text)| Some((p.clone(), hash::sha256(text.as_ref().ok()?.as_bytes()))))
         .collect();
+    let mut by_source: std::collections::HashMap<&str, Vec<(String, Option<String>)>> =
+        Default::default();
+    for j in &jobs {
+        by_source
+            .entry(j.source.as_str())
+            .or_default()
+            .push((j.name.clone(), j.environment.clone()));
+    }
     let specs = inputs
         .jobs
         .iter()
         .map(|(src, spec)| {
             let mut known = load::Known::of(&src.path, spec);
-            known.jobs = jobs
-                .iter()
-                .filter(|j| j.source == src.path)
-                .map(|j| (j.name.clone(), j.environment.clone()))
-                .collect();
+            known.jobs = by_source.remove(src.path.as_str()).unwrap_or_default();
             cache::SpecRecord {
                 source: src.path.clone(),
                 sha256: hash::sha256(src.text.as_bytes()),
@@ -218,17 +222,20 @@ fn generate_with(
         );
         files.insert(emit::lock::LOCK_FILE.into(), lock_text);
     }
-    for s in &mut specs {
-        s.outputs = owners
-            .iter()
-            .filter(|(_, e)| e.source == s.source)
-            .map(|(p, e)| cache::Output {
+    let mut outputs: std::collections::HashMap<&str, Vec<cache::Output>> = Default::default();
+    for (p, e) in &owners {
+        outputs
+            .entry(e.source.as_str())
+            .or_default()
+            .push(cache::Output {
                 path: p.clone(),
                 sha256: e.sha256.clone(),
                 size: 0,
                 mtime: 0,
-            })
-            .collect();
+            });
+    }
+    for s in &mut specs {
+        s.outputs = outputs.remove(s.source.as_str()).unwrap_or_default();
     }
     let reused = unchanged.len();
     specs.extend(unchanged);

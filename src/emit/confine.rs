@@ -28,22 +28,22 @@ pub fn owned_path(rel: &str) -> Result<(), String> {
     if rel.chars().any(char::is_control) {
         return Err("the path contains control characters".into());
     }
-    let parts: Vec<&str> = rel.split('/').collect();
-    if parts
-        .iter()
-        .any(|p| p.is_empty() || *p == "." || *p == ".." || p.starts_with('.'))
+    if rel
+        .split('/')
+        .any(|p| p.is_empty() || p == "." || p == ".." || p.starts_with('.'))
     {
         return Err(format!(
             "`{rel}` is not a normalized path inside the output folder (no `..`, `.`, empty or hidden parts)"
         ));
     }
-    if parts.len() > 3 {
+    let depth = rel.split('/').count();
+    if depth > 3 {
         return Err(format!(
             "`{rel}` is deeper than flinkgen writes (<environment>/<job>/<file>)"
         ));
     }
-    let name = parts[parts.len() - 1];
-    let known = parts.len() >= 2
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let known = depth >= 2
         && (name == "Dockerfile"
             || name == crate::derive::wiring::SQL_RUNNER_SOURCE
             || name.ends_with(".yaml"));

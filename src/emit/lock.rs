@@ -55,13 +55,26 @@ pub fn render_merged<'a>(
 }
 
 pub fn parse(text: &str) -> Result<Lock, String> {
-    let mut lock = Lock::new();
+    // Collected first: the lines are sorted (render writes them so), and a map built from a
+    // sorted list is built at once, where one insert per line costs a search each. A path
+    // listed twice keeps its last entry either way.
+    let mut lock = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }
-        let mut parts = line.splitn(3, "  ");
-        match (parts.next(), parts.next(), parts.next()) {
+        // Split by hand: a sha256 of 64 characters, then path and source, two spaces apart
+        // (`splitn` with a two-character pattern sets up a substring search for every line).
+        let (sha, rest) = match (line.get(..64), line.get(64..66), line.get(66..)) {
+            (Some(sha), Some("  "), Some(rest)) => (Some(sha), rest),
+            _ => (None, ""),
+        };
+        let gap = rest.as_bytes().windows(2).position(|w| w == b"  ");
+        let (path, source) = match gap {
+            Some(i) => (Some(&rest[..i]), Some(&rest[i + 2..])),
+            None => (None, None),
+        };
+        match (sha, path, source) {
             (Some(sha), Some(path), Some(source))
                 if sha.len() == 64 && sha.chars().all(|c| c.is_ascii_hexdigit()) =>
             {
@@ -76,13 +89,13 @@ pub fn parse(text: &str) -> Result<Lock, String> {
                         n + 1
                     ));
                 }
-                lock.insert(
+                lock.push((
                     path.to_string(),
                     Entry {
                         sha256: sha.to_string(),
                         source: source.to_string(),
                     },
-                );
+                ));
             }
             _ => {
                 return Err(format!(
@@ -92,7 +105,7 @@ pub fn parse(text: &str) -> Result<Lock, String> {
             }
         }
     }
-    Ok(lock)
+    Ok(lock.into_iter().collect())
 }
 
 #[cfg(test)]

@@ -98,6 +98,9 @@ pub fn validate(
         };
     // Clusters first: session jobs are checked against their validated cluster.
     let mut all: Vec<Job> = Vec::new();
+    // An unchanged spec's names were taken before any loaded job's; only a name clash
+    // (an error, after which an incremental render starts over in full) can tell.
+    let mut taken = known_names(&inputs.known);
     let cluster_pairs = pairs(&inputs.clusters);
     let validated = crate::par::map(&cluster_pairs, |(env, i)| {
         let mut d = Diagnostics::default();
@@ -114,7 +117,7 @@ pub fn validate(
     for ((_, i), (job, d)) in cluster_pairs.iter().zip(validated) {
         diags.extend(d);
         let (src, spec) = &inputs.clusters[*i];
-        add_unique(&mut all, job, src, spec, &[], diags);
+        add_unique(&mut all, &mut taken, job, (src, spec), diags);
     }
     let clusters = all.clone();
     let job_pairs = pairs(&inputs.jobs);
@@ -148,7 +151,7 @@ pub fn validate(
             .or_default()
             .extend(d.items().iter().cloned());
         diags.extend(d);
-        add_unique(&mut all, job, src, spec, &inputs.known, diags);
+        add_unique(&mut all, &mut taken, job, (src, spec), diags);
     }
     all
 }
@@ -239,32 +242,37 @@ fn spec_name(src: &Source, spec: &JobSpec) -> String {
 }
 
 /// Keeps a validated job unless another spec already uses its name (in its environment).
-/// Adds a job unless its name is taken, in its environment, by a job already added or by one
-/// of the `known` specs (unchanged, and not loaded by an incremental render).
+/// The names taken so far, in each environment, with the spec that took each first.
+type Taken = std::collections::HashMap<(String, Option<String>), String>;
+
+/// The names the `known` specs (unchanged, and not loaded by an incremental render) take.
+fn known_names(known: &[crate::load::Known]) -> Taken {
+    let mut taken = Taken::new();
+    for k in known {
+        for (n, e) in &k.jobs {
+            taken
+                .entry((n.clone(), e.clone()))
+                .or_insert_with(|| k.source.clone());
+        }
+    }
+    taken
+}
+
+/// Adds a job unless its name is taken in its environment.
 fn add_unique(
     jobs: &mut Vec<Job>,
+    taken: &mut Taken,
     job: Option<Job>,
-    src: &Source,
-    spec: &JobSpec,
-    known: &[crate::load::Known],
+    (src, spec): (&Source, &JobSpec),
     diags: &mut Diagnostics,
 ) {
     let Some(job) = job else { return };
-    let same = |n: &String, e: &Option<String>| *n == job.name && *e == job.environment;
-    let first = jobs
-        .iter()
-        .find(|j| same(&j.name, &j.environment))
-        .map(|j| j.source.as_str())
-        .or_else(|| {
-            known
-                .iter()
-                .find(|k| k.jobs.iter().any(|(n, e)| same(n, e)))
-                .map(|k| k.source.as_str())
-        });
-    if let Some(first) = first {
+    let key = (job.name.clone(), job.environment.clone());
+    if let Some(first) = taken.get(&key) {
         diags.push(duplicate(&job.name, first, src, spec));
         return;
     }
+    taken.insert(key, job.source.clone());
     jobs.push(job);
 }
 
