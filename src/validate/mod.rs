@@ -12,6 +12,7 @@ mod lib;
 pub mod literal;
 mod local_state;
 mod metrics;
+mod names;
 mod options;
 mod paths;
 mod pod;
@@ -36,6 +37,7 @@ use crate::load::spec::JobSpec;
 use crate::load::spec::PullPolicy;
 use crate::load::{Inputs, Source};
 use crate::model::{Job, Process};
+use names::{add_unique, known_names};
 use profile::Component;
 
 /// Project files as the loader read them.
@@ -122,26 +124,8 @@ pub fn validate(
     let clusters = all.clone();
     let job_pairs = pairs(&inputs.jobs);
     let validated = crate::par::map(&job_pairs, |(env, i)| {
-        let (src, spec) = &inputs.jobs[*i];
         let mut d = Diagnostics::default();
-        let role = match &spec.session {
-            None => Some(subject::Role::Application),
-            Some(name) => {
-                let env_name = env.map(|(n, _)| n.clone());
-                let found = clusters
-                    .iter()
-                    .find(|c| &c.name == name && c.environment == env_name);
-                match found {
-                    Some(c) => Some(subject::Role::SessionJob(c)),
-                    None => {
-                        unknown_cluster(inputs, src, name, &mut d);
-                        None
-                    }
-                }
-            }
-        };
-        let job =
-            role.and_then(|role| one(inputs, &defaults, *env, &inputs.jobs[*i], &role, &mut d));
+        let job = job(inputs, &defaults, &clusters, *env, &inputs.jobs[*i], &mut d);
         (job, d)
     });
     for ((_, i), (job, d)) in job_pairs.iter().zip(validated) {
@@ -154,6 +138,35 @@ pub fn validate(
         add_unique(&mut all, &mut taken, job, (src, spec), diags);
     }
     all
+}
+
+/// Validates one job spec for one environment (or for none), a session job against its
+/// validated cluster.
+fn job(
+    inputs: &Inputs,
+    defaults: &Defaults,
+    clusters: &[Job],
+    env: Option<(&String, &EnvironmentSpec)>,
+    spec: &(Source, JobSpec),
+    d: &mut Diagnostics,
+) -> Option<Job> {
+    let role = match &spec.1.session {
+        None => subject::Role::Application,
+        Some(name) => {
+            let env_name = env.map(|(n, _)| n.clone());
+            let found = clusters
+                .iter()
+                .find(|c| &c.name == name && c.environment == env_name);
+            match found {
+                Some(c) => subject::Role::SessionJob(c),
+                None => {
+                    unknown_cluster(inputs, &spec.0, name, d);
+                    return None;
+                }
+            }
+        }
+    };
+    one(inputs, defaults, env, spec, &role, d)
 }
 
 /// Validates one spec for one environment (or for none).
@@ -242,56 +255,6 @@ fn spec_name(src: &Source, spec: &JobSpec) -> String {
 }
 
 /// Keeps a validated job unless another spec already uses its name (in its environment).
-/// The names taken so far, in each environment, with the spec that took each first.
-type Taken = std::collections::HashMap<(String, Option<String>), String>;
-
-/// The names the `known` specs (unchanged, and not loaded by an incremental render) take.
-fn known_names(known: &[crate::load::Known]) -> Taken {
-    let mut taken = Taken::new();
-    for k in known {
-        for (n, e) in &k.jobs {
-            taken
-                .entry((n.clone(), e.clone()))
-                .or_insert_with(|| k.source.clone());
-        }
-    }
-    taken
-}
-
-/// Adds a job unless its name is taken in its environment.
-fn add_unique(
-    jobs: &mut Vec<Job>,
-    taken: &mut Taken,
-    job: Option<Job>,
-    (src, spec): (&Source, &JobSpec),
-    diags: &mut Diagnostics,
-) {
-    let Some(job) = job else { return };
-    let key = (job.name.clone(), job.environment.clone());
-    if let Some(first) = taken.get(&key) {
-        diags.push(duplicate(&job.name, first, src, spec));
-        return;
-    }
-    taken.insert(key, job.source.clone());
-    jobs.push(job);
-}
-
-fn duplicate(name: &str, first: &str, src: &Source, spec: &JobSpec) -> Diagnostic {
-    let message = format!("the name `{name}` is also used by {first}");
-    let d = match spec.name {
-        Some(_) => src.key_error("name", message),
-        // The name is the file's: there is no field to point at.
-        None => Diagnostic::error(
-            &src.path,
-            format!(
-                "{message} (the name comes from this file's name; set `name:` to give it another)"
-            ),
-        ),
-    };
-    d.help(
-        "job and cluster names must be unique: they name the output folder and the Kubernetes resources",
-    )
-}
 
 /// Environment names become folder names; a job may only refine declared environments.
 fn check_environment_names(inputs: &Inputs, diags: &mut Diagnostics) {
