@@ -254,7 +254,6 @@ fn spec_name(src: &Source, spec: &JobSpec) -> String {
     })
 }
 
-/// Keeps a validated job unless another spec already uses its name (in its environment).
 
 /// Environment names become folder names; a job may only refine declared environments.
 fn check_environment_names(inputs: &Inputs, diags: &mut Diagnostics) {
