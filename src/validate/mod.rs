@@ -254,7 +254,6 @@ fn spec_name(src: &Source, spec: &JobSpec) -> String {
     })
 }
 
-
 /// Environment names become folder names; a job may only refine declared environments.
 fn check_environment_names(inputs: &Inputs, diags: &mut Diagnostics) {
     let envs = &inputs.project.environments;
