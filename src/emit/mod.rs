@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use similar::TextDiff;
-
+mod check;
 pub mod confine;
 pub mod lock;
+
+pub use check::{check, check_kept, Drift, DriftKind};
 
 use confine::{Disk, IoError, Unsafe};
 use lock::{Entry, Lock, JOURNAL_FILE, LOCK_FILE};
@@ -277,21 +278,21 @@ impl Owned {
     }
 }
 
-type OnDisk<'a> = (Vec<(&'a String, &'a String)>, Vec<Result<Disk, Unsafe>>);
+type OnDisk<'a> = (Vec<(&'a str, &'a str)>, Vec<Result<Disk, Unsafe>>);
 
 /// The files a run in `scope` compares (the lock always), with what is on disk at each.
 fn read_in_scope<'a>(
     out_dir: &Path,
-    files: &'a Files,
+    files: &'a Planned,
     owners: &Owners,
     scope: &Scope,
     lock_max: u64,
 ) -> OnDisk<'a> {
-    let in_scope: Vec<(&String, &String)> = files
+    let in_scope: Vec<(&str, &str)> = files
         .iter()
         .filter(|(p, _)| *p == LOCK_FILE || scope.contains(&owners[*p].source))
         .collect();
-    let paths: Vec<&str> = in_scope.iter().map(|(p, _)| p.as_str()).collect();
+    let paths: Vec<&str> = in_scope.iter().map(|(p, _)| *p).collect();
     let on_disk = confine::read_all(out_dir, &paths, lock_max);
     (in_scope, on_disk)
 }
@@ -329,7 +330,7 @@ enum Found<'a> {
 /// Classifies every path a run in `scope` would write or prune.
 fn survey<'a>(
     out_dir: &Path,
-    (files, kept): (&'a Files, &Owners),
+    (files, kept): (&'a Planned, &Owners),
     owners: &Owners,
     owned: &Owned,
     scope: &Scope,
@@ -376,7 +377,7 @@ fn survey<'a>(
 
 fn changes(
     out_dir: &Path,
-    (files, kept): (&Files, &Owners),
+    (files, kept): (&Planned, &Owners),
     owners: &Owners,
     owned: &Owned,
     scope: &Scope,
@@ -484,17 +485,64 @@ pub enum WriteError {
 }
 
 /// The rendered files plus the lock a run in `scope` leaves behind.
-fn with_lock(files: &Files, owners: &Owners, kept: &Owners, old: &Lock, scope: &Scope) -> Files {
-    let mut files = files.clone();
+fn with_lock<'a>(
+    files: &'a Files,
+    owners: &Owners,
+    kept: &Owners,
+    old: &Lock,
+    scope: &Scope,
+) -> Planned<'a> {
     let lock = lock_for(owners, old, scope);
     let kept = kept.iter().filter(|(_, e)| scope.contains(&e.source));
-    files.insert(LOCK_FILE.into(), lock::render_merged(lock.iter(), kept));
-    files
+    Planned {
+        files,
+        lock: lock::render_merged(lock.iter(), kept),
+    }
+}
+
+/// The rendered files and the lock a run leaves, the files borrowed: a large project's output
+/// is most of a render's memory, and is not copied to add one file.
+struct Planned<'a> {
+    files: &'a Files,
+    lock: String,
+}
+
+impl<'a> Planned<'a> {
+    fn contains_key(&self, path: &str) -> bool {
+        path == LOCK_FILE || self.files.contains_key(path)
+    }
+
+    /// Every file with its text, by path, as a map would list them.
+    fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let files = self
+            .files
+            .iter()
+            .filter(|(p, _)| *p != LOCK_FILE)
+            .map(|(p, t)| (p.as_str(), t.as_str()));
+        let mut lock = Some((LOCK_FILE, self.lock.as_str()));
+        let mut files = files.peekable();
+        std::iter::from_fn(move || match (&lock, files.peek()) {
+            (Some((l, _)), Some((p, _))) if *p < *l => files.next(),
+            (Some(_), _) => lock.take(),
+            (None, _) => files.next(),
+        })
+    }
+}
+
+impl std::ops::Index<&str> for Planned<'_> {
+    type Output = str;
+    fn index(&self, path: &str) -> &str {
+        if path == LOCK_FILE {
+            &self.lock
+        } else {
+            &self.files[path]
+        }
+    }
 }
 
 fn apply(
     out_dir: &Path,
-    files: &Files,
+    files: &Planned,
     owners: &Owners,
     c: Changes,
     interrupted: &[String],
@@ -567,28 +615,6 @@ fn apply(
     })
 }
 
-/// How a file on disk differs from what render would leave there.
-#[derive(Debug, PartialEq, Eq)]
-pub enum DriftKind {
-    Missing,
-    Stale,
-    /// Stale, and not as flinkgen wrote it: edited by hand, or never owned.
-    HandEdited,
-    NotOwned,
-    /// No spec produces it any more; render would delete it.
-    Orphaned,
-    /// Render would refuse it: a link, folder or device where a file belongs, a lock entry
-    /// outside the output folder, or a lock that cannot be read. Its content is not shown.
-    Unsafe,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub struct Drift {
-    pub path: String,
-    pub kind: DriftKind,
-    pub diff: String,
-}
-
 /// Whether a rewritten workload changes its selector. Kubernetes refuses to change a
 /// Deployment's or StatefulSet's selector, so `kubectl apply` of such a file fails until the
 /// object is replaced once; render says so (after flinkgen moved its selectors to
@@ -607,90 +633,6 @@ fn selector_changes(path: &str, disk: &[u8], text: &str) -> bool {
         (Some(old), Some(new)) => old != new,
         _ => false,
     }
-}
-
-/// Compares the output folder with what render would leave there, writing nothing and
-/// reading nothing outside the output folder.
-pub fn check(
-    out_dir: &Path,
-    out_name: &str,
-    files: &Files,
-    owners: &Owners,
-    scope: &Scope,
-) -> Vec<Drift> {
-    check_kept(out_dir, out_name, files, owners, &Owners::new(), scope)
-}
-
-/// `check`, with files an incremental render kept (see `write_kept`).
-pub fn check_kept(
-    out_dir: &Path,
-    out_name: &str,
-    files: &Files,
-    owners: &Owners,
-    kept: &Owners,
-    scope: &Scope,
-) -> Vec<Drift> {
-    let _run = hold(out_dir, false);
-    // An unsafe path's drift carries the reason where others carry a diff: it is printed with
-    // the path, never with the content.
-    let unsafe_drift = |c: Conflict| Drift {
-        path: c.located(out_name),
-        kind: DriftKind::Unsafe,
-        diff: c.reason(),
-    };
-    let bound = lock_bound(out_dir, files, owners, kept);
-    let owned = match real_out_dir(out_dir).and_then(|_| Owned::load(out_dir, bound)) {
-        Ok(o) => o,
-        Err(c) => return vec![unsafe_drift(c)],
-    };
-    let files = with_lock(files, owners, kept, &owned.lock, scope);
-    let mut drifts = Vec::new();
-    for f in survey(out_dir, (&files, kept), owners, &owned, scope) {
-        let drift = |rel: &str, kind, disk: Option<&[u8]>, new: Option<&str>| Drift {
-            path: format!("{out_name}/{rel}"),
-            kind,
-            diff: diff(out_name, rel, disk, new),
-        };
-        drifts.push(match f {
-            Found::Same => continue,
-            Found::Missing(rel) => drift(rel, DriftKind::Missing, None, Some(&files[rel])),
-            Found::Differs { path, disk, writer } => {
-                let kind = match writer {
-                    Writer::Flinkgen => DriftKind::Stale,
-                    Writer::HandEdited => DriftKind::HandEdited,
-                    Writer::Stranger => DriftKind::NotOwned,
-                };
-                drift(path, kind, Some(&disk), Some(&files[path]))
-            }
-            Found::Orphan { path, disk, .. } => {
-                drift(&path, DriftKind::Orphaned, Some(&disk), None)
-            }
-            Found::Unsafe(u) => unsafe_drift(Conflict::Unsafe(u)),
-        });
-    }
-    drifts.dedup_by(|a, b| a.kind == DriftKind::Unsafe && a.path == b.path && a.diff == b.diff);
-    drifts
-}
-
-fn diff(out_name: &str, rel: &str, old: Option<&[u8]>, new: Option<&str>) -> String {
-    let shown = format!("{out_name}/{rel}");
-    let before = old.map(String::from_utf8_lossy).unwrap_or_default();
-    TextDiff::from_lines(before.as_ref(), new.unwrap_or(""))
-        .unified_diff()
-        .context_radius(3)
-        .header(
-            &if old.is_some() {
-                format!("a/{shown}")
-            } else {
-                "/dev/null".into()
-            },
-            &if new.is_some() {
-                format!("b/{shown}")
-            } else {
-                "/dev/null".into()
-            },
-        )
-        .to_string()
 }
 
 #[cfg(test)]

@@ -95,7 +95,13 @@ impl Renderer {
         let mounted = plan::mounted(&plan.view, early, pod_template_text);
         plan.files
             .into_iter()
-            .map(|o| Ok((o.path, self.template(o.template, &plan.view, &mounted)?)))
+            .map(|o| {
+                let mut text = self.template(o.template, &plan.view, &mounted)?;
+                // Rendering grows the text by doubling; a large project holds every file
+                // until it is written, so the slack would be a third of its memory.
+                text.shrink_to_fit();
+                Ok((o.path, text))
+            })
             .collect()
     }
 
