@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use crate::diag::Diagnostic;
+use crate::emit::lock::{Entry, Lock};
+pub use crate::emit::Prior;
 use crate::load::{self, project::ProjectSpec, Known};
 
 const VERSION_LINE: &str = "flinkgen render cache 3";
@@ -68,7 +70,7 @@ pub enum Probe {
     Hit(Hit),
     /// These job specs are unchanged; the others (new, edited, or whose outputs changed on
     /// disk) need rendering.
-    Partial(Vec<SpecRecord>),
+    Partial(Vec<SpecRecord>, Prior),
     Miss,
 }
 
@@ -81,8 +83,9 @@ struct Recorded {
     /// Every project file the render read, with its sha256.
     files: Vec<(String, String)>,
     warnings: String,
-    /// Output files no job spec owns (session clusters, environment kustomizations).
-    others: Vec<Output>,
+    /// Output files no job spec owns (session clusters, environment kustomizations), with
+    /// the source the lock names for each.
+    others: Vec<(String, Output)>,
     specs: Vec<SpecRecord>,
 }
 
@@ -114,7 +117,8 @@ fn probe_recorded(root: &Path) -> Option<Probe> {
         listed.contains(r.source.as_str()) && unchanged(root, &out, &out_dir, r)
     });
     let all_clean = clean.iter().all(|c| *c) && present.len() == rec.specs.len();
-    let others_clean = written(&out, &rec.others);
+    let other_outputs: Vec<Output> = rec.others.iter().map(|(_, o)| o.clone()).collect();
+    let others_clean = written(&out, &other_outputs);
     let files_clean = rec
         .files
         .iter()
@@ -129,8 +133,29 @@ fn probe_recorded(root: &Path) -> Option<Probe> {
             warnings: rec.warnings,
         }));
     }
-    let kept = rec.specs.into_iter().zip(clean).filter(|(_, c)| *c);
-    Some(Probe::Partial(kept.map(|(r, _)| r).collect()))
+    // The lock's entries for every file the render will not keep: with the lock as recorded,
+    // they are all emit needs of it (see `emit::Prior`).
+    let entry = |source: &str, o: &Output| {
+        let e = Entry {
+            sha256: o.sha256.clone(),
+            source: source.to_string(),
+        };
+        (o.path.clone(), e)
+    };
+    let mut entries: Lock = rec.others.iter().map(|(s, o)| entry(s, o)).collect();
+    let mut kept = Vec::new();
+    for (r, clean) in rec.specs.into_iter().zip(clean) {
+        if clean {
+            kept.push(r);
+        } else {
+            entries.extend(r.outputs.iter().map(|o| entry(&r.source, o)));
+        }
+    }
+    let prior = Prior {
+        entries,
+        lock: rec.lock,
+    };
+    Some(Probe::Partial(kept, prior))
 }
 
 /// Whether a spec, the project files it read and its output files are as recorded.
@@ -210,8 +235,8 @@ pub struct Store<'a> {
     pub files: &'a BTreeMap<String, String>,
     pub warnings: &'a str,
     pub specs: Vec<SpecRecord>,
-    /// Output files no spec record owns, with their sha256.
-    pub others: Vec<(String, String)>,
+    /// Output files no spec record owns: path, sha256 and source.
+    pub others: Vec<(String, Entry)>,
 }
 
 /// Records a successful render. Best effort: a cache that cannot be written only means the
@@ -247,9 +272,11 @@ pub fn store(root: &Path, mut s: Store) {
         }
     }
     let mut others = Vec::new();
-    for (path, sha) in &s.others {
-        let Some(o) = stamped(path, sha) else { return };
-        others.push(o);
+    for (path, e) in &s.others {
+        let Some(o) = stamped(path, &e.sha256) else {
+            return;
+        };
+        others.push((e.source.clone(), o));
     }
     let rec = Recorded {
         shared: s.key.to_string(),
@@ -316,12 +343,19 @@ fn write(r: &Recorded) -> String {
     for l in warning_lines {
         let _ = writeln!(t, "{l}");
     }
-    outputs(&mut t, &r.others);
+    let _ = writeln!(t, "{}", r.others.len());
+    for (source, o) in &r.others {
+        let _ = writeln!(
+            t,
+            "{} {} {} {}\n{source}",
+            o.size, o.mtime, o.sha256, o.path
+        );
+    }
     let _ = writeln!(t, "{}", r.specs.len());
     for s in &r.specs {
         let (size, mtime) = s.stamp.unwrap_or((0, 0));
         let _ = writeln!(t, "{size} {mtime} {} {}", s.sha256, s.source);
-        t.push_str(&serde_json::to_string(&s.known).unwrap_or_default());
+        known_line(&mut t, &s.known);
         let _ = writeln!(t, "\n{}", s.files.len());
         for (p, sha) in &s.files {
             let _ = writeln!(t, "{sha} {p}");
@@ -361,14 +395,18 @@ fn parse(text: &str) -> Option<Recorded> {
         warnings.push_str(next()?);
         warnings.push('\n');
     }
-    let others = parse_outputs(&mut next)?;
+    let mut others = Vec::new();
+    for _ in 0..next()?.parse::<usize>().ok()? {
+        let o = parse_output(next()?)?;
+        others.push((next()?.to_string(), o));
+    }
     let mut specs = Vec::new();
     for _ in 0..next()?.parse::<usize>().ok()? {
         let mut head = next()?.splitn(4, ' ');
         let size: u64 = head.next()?.parse().ok()?;
         let mtime: u128 = head.next()?.parse().ok()?;
         let (sha256, source) = (head.next()?, head.next()?);
-        let known = serde_json::from_str(next()?).ok()?;
+        let known = parse_known(source, next()?)?;
         let files = pairs(&mut next)?;
         let mut diags = Vec::new();
         for _ in 0..next()?.parse::<usize>().ok()? {
@@ -396,6 +434,40 @@ fn parse(text: &str) -> Option<Recorded> {
     })
 }
 
+/// A spec's jobs and profiles on one line: `name` or `name@environment` for each job, `|`,
+/// then the profiles. Names, environments and profiles are Kubernetes names (validated
+/// before a render is recorded), so neither a space, `@` nor `|` occurs in them.
+fn known_line(t: &mut String, k: &Known) {
+    for (name, env) in &k.jobs {
+        t.push_str(name);
+        if let Some(e) = env {
+            t.push('@');
+            t.push_str(e);
+        }
+        t.push(' ');
+    }
+    t.push('|');
+    for p in &k.profiles {
+        t.push(' ');
+        t.push_str(p);
+    }
+}
+
+fn parse_known(source: &str, line: &str) -> Option<Known> {
+    let (jobs, profiles) = line.split_once('|')?;
+    Some(Known {
+        source: source.to_string(),
+        jobs: jobs
+            .split_whitespace()
+            .map(|j| match j.split_once('@') {
+                Some((n, e)) => (n.to_string(), Some(e.to_string())),
+                None => (j.to_string(), None),
+            })
+            .collect(),
+        profiles: profiles.split_whitespace().map(str::to_string).collect(),
+    })
+}
+
 /// A count, then that many `<sha256> <path>` lines.
 fn pairs<'a>(next: &mut impl FnMut() -> Option<&'a str>) -> Option<Vec<(String, String)>> {
     let mut out = Vec::new();
@@ -409,15 +481,19 @@ fn pairs<'a>(next: &mut impl FnMut() -> Option<&'a str>) -> Option<Vec<(String, 
 fn parse_outputs<'a>(next: &mut impl FnMut() -> Option<&'a str>) -> Option<Vec<Output>> {
     let mut out = Vec::new();
     for _ in 0..next()?.parse::<usize>().ok()? {
-        let mut parts = next()?.splitn(4, ' ');
-        out.push(Output {
-            size: parts.next()?.parse().ok()?,
-            mtime: parts.next()?.parse().ok()?,
-            sha256: parts.next()?.to_string(),
-            path: parts.next()?.to_string(),
-        });
+        out.push(parse_output(next()?)?);
     }
     Some(out)
+}
+
+fn parse_output(line: &str) -> Option<Output> {
+    let mut parts = line.splitn(4, ' ');
+    Some(Output {
+        size: parts.next()?.parse().ok()?,
+        mtime: parts.next()?.parse().ok()?,
+        sha256: parts.next()?.to_string(),
+        path: parts.next()?.to_string(),
+    })
 }
 
 /// Size and modification time (ns since the epoch) of a file.
@@ -464,7 +540,7 @@ mod tests {
             jobs: 2,
             files: vec![("conf/a file.xml".into(), "cd".repeat(32))],
             warnings: "warning: one\n  --> jobs/a.yaml:1:1\n".into(),
-            others: vec![out("prod/kustomization.yaml")],
+            others: vec![("flinkgen.yaml".into(), out("prod/kustomization.yaml"))],
             specs: vec![SpecRecord {
                 source: "jobs/my job.yaml".into(),
                 sha256: "ef".repeat(32),

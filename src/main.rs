@@ -222,26 +222,29 @@ fn cacheable(common: &CommonArgs, force: bool) -> bool {
     !force && common.jobs.is_empty() && std::env::var_os("FLINKGEN_NO_CACHE").is_none()
 }
 
+/// The unchanged job specs, and what the cache knows of the lock.
+type Reuse = (Vec<SpecRecord>, Option<cache::Prior>);
+
 /// What the render cache lets this run skip: everything (the previous run's result, with its
 /// warnings shown again), the unchanged job specs, or nothing.
-fn from_cache(common: &CommonArgs, cacheable: bool) -> Result<Vec<SpecRecord>, cache::Hit> {
+fn from_cache(common: &CommonArgs, cacheable: bool) -> Result<Reuse, cache::Hit> {
     if !cacheable {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     match cache::probe(&common.root) {
         cache::Probe::Hit(hit) => {
             eprint_report(&hit.warnings);
             Err(hit)
         }
-        cache::Probe::Partial(unchanged) => Ok(unchanged),
-        cache::Probe::Miss => Ok(Vec::new()),
+        cache::Probe::Partial(unchanged, prior) => Ok((unchanged, Some(prior))),
+        cache::Probe::Miss => Ok((Vec::new(), None)),
     }
 }
 
 fn render(common: &CommonArgs, force: bool) -> ExitCode {
     let started = std::time::SystemTime::now();
     let cache = cacheable(common, force);
-    let unchanged = match from_cache(common, cache) {
+    let (unchanged, prior) = match from_cache(common, cache) {
         Ok(u) => u,
         Err(hit) => {
             if !common.quiet {
@@ -265,7 +268,8 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
         Err(code) => return code,
     };
     let out = common.root.join(&g.out_dir);
-    let result = emit::write_kept(&out, &g.files, &g.owners, &inc.kept, &scope, force);
+    let kept = (&inc.kept, prior.as_ref().filter(|_| inc.reused > 0));
+    let result = emit::write_kept(&out, &g.files, &g.owners, kept, &scope, force);
     let reused = inc.reused;
     if let Some(r) = result.as_ref().ok().filter(|r| !r.reselected.is_empty()) {
         eprintln!(
@@ -299,7 +303,7 @@ fn remember(
         .owners
         .iter()
         .filter(|(p, e)| *p != emit::lock::LOCK_FILE && !sources.contains(e.source.as_str()))
-        .map(|(p, e)| (p.clone(), e.sha256.clone()))
+        .map(|(p, e)| (p.clone(), e.clone()))
         .collect();
     let warnings = flinkgen::warning_report(&g.warnings);
     cache::store(
@@ -377,7 +381,7 @@ fn report_write(
 
 fn check(common: &CommonArgs) -> ExitCode {
     // `check` only reads the cache; `render` writes it.
-    let unchanged = match from_cache(common, cacheable(common, false)) {
+    let (unchanged, _) = match from_cache(common, cacheable(common, false)) {
         Ok(u) => u,
         Err(hit) => {
             if !common.quiet {

@@ -432,17 +432,46 @@ pub fn write(
     scope: &Scope,
     force: bool,
 ) -> Result<WriteReport, WriteError> {
-    write_kept(out_dir, files, owners, &Owners::new(), scope, force)
+    write_kept(out_dir, files, owners, (&Owners::new(), None), scope, force)
+}
+
+/// What an incremental render knows of the lock on disk from the render cache: the lock's
+/// size and modification time as the cache recorded them, and its entries for every file
+/// the render does not keep. While the lock is as recorded, that is all emit needs of it:
+/// kept files are neither compared, written nor pruned.
+#[derive(Debug, Clone, Default)]
+pub struct Prior {
+    pub entries: Lock,
+    pub lock: (u64, u128),
+}
+
+impl Prior {
+    /// The owned files, when the lock (and no interrupted run's journal) is as recorded.
+    fn owned(&self, out_dir: &Path, max: u64) -> Option<Owned> {
+        let m = std::fs::symlink_metadata(out_dir.join(LOCK_FILE)).ok()?;
+        let mtime = m
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        let journal = std::fs::symlink_metadata(out_dir.join(JOURNAL_FILE)).is_ok();
+        (m.is_file() && (m.len(), mtime.as_nanos()) == self.lock && !journal).then(|| Owned {
+            lock: self.entries.clone(),
+            journal: None,
+            max,
+        })
+    }
 }
 
 /// `write`, where `kept` are owned files an incremental render did not render: the render
 /// cache vouches that they are on disk as the lock records them, so they are neither read,
-/// written nor pruned, and stay in the lock.
+/// written nor pruned, and stay in the lock. With `prior`, the lock is not read again while
+/// it is as the cache recorded it (checked once this run holds the output folder).
 pub fn write_kept(
     out_dir: &Path,
     files: &Files,
     owners: &Owners,
-    kept: &Owners,
+    (kept, prior): (&Owners, Option<&Prior>),
     scope: &Scope,
     force: bool,
 ) -> Result<WriteReport, WriteError> {
@@ -450,7 +479,8 @@ pub fn write_kept(
     confine::at(out_dir, std::fs::create_dir_all(out_dir)).map_err(WriteError::Io)?;
     let _run = hold(out_dir, true);
     let max = lock_bound(out_dir, files, owners, kept);
-    let owned = match Owned::load(out_dir, max) {
+    let known = prior.and_then(|p| p.owned(out_dir, max)).ok_or(());
+    let owned = match known.or_else(|_| Owned::load(out_dir, max)) {
         Ok(o) => o,
         Err(c) if !force || !c.forcible() => return Err(WriteError::Conflicts(vec![c])),
         Err(_) => Owned {
