@@ -183,6 +183,25 @@ fn edit(p: &mut Project, rng: &mut Rng, step: usize) -> String {
             p.write(&s, &text);
             format!("set cpu {cpu} in {s}")
         }
+        8 if rng.below(3) == 0 => {
+            // Environments on or off: every job renders once per environment, and each
+            // environment gets a kustomization listing its jobs.
+            let on = !p.read("flinkgen.yaml").contains("environments");
+            let text = edit_yaml(&p.read("flinkgen.yaml"), |m| {
+                if on {
+                    let mut envs = serde_yaml::Mapping::new();
+                    envs.insert(key("dev"), serde_yaml::Mapping::new().into());
+                    let mut prod = serde_yaml::Mapping::new();
+                    prod.insert(key("namespace"), "streaming-prod".into());
+                    envs.insert(key("prod"), prod.into());
+                    m.insert(key("environments"), envs.into());
+                } else {
+                    m.remove("environments");
+                }
+            });
+            p.write("flinkgen.yaml", &text);
+            format!("environments {}", if on { "on" } else { "off" })
+        }
         8 => {
             let team = format!("team-{}", rng.below(3));
             let text = edit_yaml(&p.read("flinkgen.yaml"), |m| {
