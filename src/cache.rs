@@ -97,14 +97,16 @@ pub fn probe(root: &Path) -> Probe {
 
 fn probe_recorded(root: &Path) -> Option<Probe> {
     let (shared, out_dir, project) = shared_key(root)?;
+    let out = root.join(&out_dir);
+    // No lock (a first render, or out/ removed): nothing to reuse, and no cache to read.
+    let lock = stamp(&out.join(crate::emit::lock::LOCK_FILE))?;
     let text = std::fs::read_to_string(cache_file(root)?).ok()?;
     let rec = parse(&text)?;
     if rec.shared != shared || rec.out_dir != out_dir {
         return None;
     }
-    let out = root.join(&out_dir);
     // A lock changed behind the cache's back, or an interrupted run: render in full.
-    if stamp(&out.join(crate::emit::lock::LOCK_FILE))? != rec.lock
+    if lock != rec.lock
         || std::fs::symlink_metadata(out.join(crate::emit::lock::JOURNAL_FILE)).is_ok()
     {
         return None;
