@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use crate::diag::Diagnostic;
+use crate::emit::confine::stamp;
 use crate::emit::lock::{Entry, Lock};
 pub use crate::emit::Prior;
 use crate::load::{self, project::ProjectSpec, Known};
@@ -91,12 +92,22 @@ struct Recorded {
 
 /// Compares the project with the last render. Reads every input file (they are small), and
 /// only the size and modification time of the output files.
-pub fn probe(root: &Path) -> Probe {
-    probe_recorded(root).unwrap_or(Probe::Miss)
+/// Also returns the key of what every job reads, as it is before this run reads anything
+/// (see `key`); `None` when the project file cannot be read.
+pub fn probe(root: &Path) -> (Probe, Option<String>) {
+    let Some((shared, out_dir, project)) = shared_key(root) else {
+        return (Probe::Miss, None);
+    };
+    let probe = probe_recorded(root, &shared, out_dir, &project).unwrap_or(Probe::Miss);
+    (probe, Some(shared))
 }
 
-fn probe_recorded(root: &Path) -> Option<Probe> {
-    let (shared, out_dir, project) = shared_key(root)?;
+fn probe_recorded(
+    root: &Path,
+    shared: &str,
+    out_dir: String,
+    project: &ProjectSpec,
+) -> Option<Probe> {
     let out = root.join(&out_dir);
     // No lock (a first render, or out/ removed): nothing to reuse, and no cache to read.
     let lock = stamp(&out.join(crate::emit::lock::LOCK_FILE))?;
@@ -111,7 +122,7 @@ fn probe_recorded(root: &Path) -> Option<Probe> {
     {
         return None;
     }
-    let [(jobs_dir, depth), ..] = load::input_dirs(&project);
+    let [(jobs_dir, depth), ..] = load::input_dirs(project);
     load::project_folder(root, &jobs_dir).ok()?;
     let present = load::find_yaml(root, &jobs_dir, depth);
     let listed: std::collections::HashSet<&str> = present.iter().map(String::as_str).collect();
@@ -119,8 +130,7 @@ fn probe_recorded(root: &Path) -> Option<Probe> {
         listed.contains(r.source.as_str()) && unchanged(root, &out, &out_dir, r)
     });
     let all_clean = clean.iter().all(|c| *c) && present.len() == rec.specs.len();
-    let other_outputs: Vec<Output> = rec.others.iter().map(|(_, o)| o.clone()).collect();
-    let others_clean = written(&out, &other_outputs);
+    let others_clean = written(&out, rec.others.iter().map(|(_, o)| o));
     let files_clean = rec
         .files
         .iter()
@@ -175,9 +185,9 @@ fn unchanged(root: &Path, out: &Path, out_dir: &str, r: &SpecRecord) -> bool {
 }
 
 /// Whether output files are as they were written: same size and modification time.
-fn written(out: &Path, outputs: &[Output]) -> bool {
+fn written<'a>(out: &Path, outputs: impl IntoIterator<Item = &'a Output>) -> bool {
     outputs
-        .iter()
+        .into_iter()
         .all(|o| stamp(&out.join(&o.path)) == Some((o.size, o.mtime)))
 }
 
@@ -221,8 +231,8 @@ fn shared_key(root: &Path) -> Option<(String, String, ProjectSpec)> {
     Some((h.hex(32), out_dir, project))
 }
 
-/// The key a render can record: taken before it reads its inputs, and again after it
-/// wrote, so that an input edited during the run leaves no cache behind.
+/// The key a render can record: taken before it reads its inputs (by `probe`), and again
+/// after it wrote, so that an input edited during the run leaves no cache behind.
 pub fn key(root: &Path) -> Option<String> {
     shared_key(root).map(|(k, _, _)| k)
 }
@@ -496,21 +506,6 @@ fn parse_output(line: &str) -> Option<Output> {
         sha256: parts.next()?.to_string(),
         path: parts.next()?.to_string(),
     })
-}
-
-/// Size and modification time (ns since the epoch) of a file.
-fn stamp(path: &Path) -> Option<(u64, u128)> {
-    // A link planted where a file was is never a hit.
-    let m = std::fs::symlink_metadata(path)
-        .ok()
-        .filter(|m| m.is_file())?;
-    let mtime = m
-        .modified()
-        .ok()?
-        .duration_since(UNIX_EPOCH)
-        .ok()?
-        .as_nanos();
-    Some((m.len(), mtime))
 }
 
 fn cache_file(root: &Path) -> Option<PathBuf> {

@@ -222,29 +222,30 @@ fn cacheable(common: &CommonArgs, force: bool) -> bool {
     !force && common.jobs.is_empty() && std::env::var_os("FLINKGEN_NO_CACHE").is_none()
 }
 
-/// The unchanged job specs, and what the cache knows of the lock.
-type Reuse = (Vec<SpecRecord>, Option<cache::Prior>);
+/// The unchanged job specs, what the cache knows of the lock, and the key of what every job
+/// reads as it was before this run read anything.
+type Reuse = (Vec<SpecRecord>, Option<cache::Prior>, Option<String>);
 
 /// What the render cache lets this run skip: everything (the previous run's result, with its
 /// warnings shown again), the unchanged job specs, or nothing.
 fn from_cache(common: &CommonArgs, cacheable: bool) -> Result<Reuse, cache::Hit> {
     if !cacheable {
-        return Ok((Vec::new(), None));
+        return Ok((Vec::new(), None, None));
     }
     match cache::probe(&common.root) {
-        cache::Probe::Hit(hit) => {
+        (cache::Probe::Hit(hit), _) => {
             eprint_report(&hit.warnings);
             Err(hit)
         }
-        cache::Probe::Partial(unchanged, prior) => Ok((unchanged, Some(prior))),
-        cache::Probe::Miss => Ok((Vec::new(), None)),
+        (cache::Probe::Partial(unchanged, prior), key) => Ok((unchanged, Some(prior), key)),
+        (cache::Probe::Miss, key) => Ok((Vec::new(), None, key)),
     }
 }
 
 fn render(common: &CommonArgs, force: bool) -> ExitCode {
     let started = std::time::SystemTime::now();
     let cache = cacheable(common, force);
-    let (unchanged, prior) = match from_cache(common, cache) {
+    let (unchanged, prior, before) = match from_cache(common, cache) {
         Ok(u) => u,
         Err(hit) => {
             if !common.quiet {
@@ -256,13 +257,9 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    // Taken before the inputs are read, and compared after the write: a shared input edited
-    // during the run leaves no cache behind (each spec's record has the bytes it was read as).
-    let before = if cache {
-        cache::key(&common.root)
-    } else {
-        None
-    };
+    // `before` was taken before the inputs were read, and is compared after the write: a
+    // shared input edited during the run leaves no cache behind (each spec's record has the
+    // bytes it was read as).
     let (g, inc, scope) = match generate(common, unchanged) {
         Ok(x) => x,
         Err(code) => return code,
@@ -381,7 +378,7 @@ fn report_write(
 
 fn check(common: &CommonArgs) -> ExitCode {
     // `check` only reads the cache; `render` writes it.
-    let (unchanged, _) = match from_cache(common, cacheable(common, false)) {
+    let (unchanged, _, _) = match from_cache(common, cacheable(common, false)) {
         Ok(u) => u,
         Err(hit) => {
             if !common.quiet {

@@ -213,6 +213,21 @@ impl std::fmt::Display for IoError {
     }
 }
 
+/// Size and modification time (ns since the epoch) of a regular file; `None` for anything
+/// else, a link planted where a file was included. What the render cache trusts a file by.
+pub fn stamp(path: &Path) -> Option<(u64, u128)> {
+    let m = std::fs::symlink_metadata(path)
+        .ok()
+        .filter(|m| m.is_file())?;
+    let mtime = m
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    Some((m.len(), mtime))
+}
+
 pub fn at<T>(path: &Path, r: std::io::Result<T>) -> Result<T, IoError> {
     r.map_err(|error| IoError {
         path: path.to_path_buf(),

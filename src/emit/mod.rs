@@ -448,14 +448,9 @@ pub struct Prior {
 impl Prior {
     /// The owned files, when the lock (and no interrupted run's journal) is as recorded.
     fn owned(&self, out_dir: &Path, max: u64) -> Option<Owned> {
-        let m = std::fs::symlink_metadata(out_dir.join(LOCK_FILE)).ok()?;
-        let mtime = m
-            .modified()
-            .ok()?
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?;
         let journal = std::fs::symlink_metadata(out_dir.join(JOURNAL_FILE)).is_ok();
-        (m.is_file() && (m.len(), mtime.as_nanos()) == self.lock && !journal).then(|| Owned {
+        let same = confine::stamp(&out_dir.join(LOCK_FILE)) == Some(self.lock);
+        (same && !journal).then(|| Owned {
             lock: self.entries.clone(),
             journal: None,
             max,

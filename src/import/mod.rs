@@ -409,7 +409,7 @@ fn filesystem_plugins(d: &mut Draft) {
         let Some(plugins) = crate::flink::plugins_for_scheme(scheme) else {
             continue;
         };
-        let listed = d.spec.get("plugins").map(Tree::items).unwrap_or(&[]);
+        let listed = d.spec.list("plugins");
         if plugins
             .iter()
             .any(|p| listed.iter().any(|l| l.as_str() == Some(p)))

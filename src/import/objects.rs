@@ -169,8 +169,9 @@ pub fn read(inputs: &[Input], diags: &mut Diagnostics) -> Vec<Obj> {
         for doc in docs {
             let lines = doc.lines;
             let push = |mut tree: Tree, prefix: String| {
-                // The API server takes a null field for an unset one, and `helm template`
-                // writes them wherever a value is empty (`nodeAffinity:`, `initContainers:`).
+                // The API server decodes with Go's encoding/json, where a JSON null leaves a
+                // pointer, slice or map field nil (unset); `helm template` writes nulls
+                // wherever a value is empty (`nodeAffinity:`, `initContainers:`).
                 drop_nulls(&mut tree);
                 let field = |k: &str| -> Option<String> { tree.get(k).and_then(Tree::scalar_text) };
                 let obj = Obj {
@@ -194,14 +195,7 @@ pub fn read(inputs: &[Input], diags: &mut Diagnostics) -> Vec<Obj> {
             };
             let is_list = doc.tree.get("kind").and_then(Tree::as_str) == Some("List");
             if is_list {
-                for (i, item) in doc
-                    .tree
-                    .get("items")
-                    .map(Tree::items)
-                    .unwrap_or(&[])
-                    .iter()
-                    .enumerate()
-                {
+                for (i, item) in doc.tree.list("items").iter().enumerate() {
                     out.push(push(item.clone(), format!("items[{i}]")));
                 }
             } else if doc.tree.get("kind").is_some() {

@@ -40,44 +40,31 @@ fn workload<'a>(obj: &'a Obj, config_maps: &[&Obj]) -> Option<Workload<'a>> {
         return None;
     }
     let pod = obj.at(&["spec", "template", "spec"])?;
-    let runs = pod
-        .get("containers")
-        .map(Tree::items)
-        .unwrap_or(&[])
-        .iter()
-        .find_map(|c| {
-            bitnami_mode(c).or_else(|| {
-                let words: Vec<String> = ["command", "args"]
-                    .iter()
-                    .flat_map(|k| {
-                        c.get(k)
-                            .map(Tree::items)
-                            .unwrap_or(&[])
-                            .iter()
-                            .filter_map(Tree::scalar_text)
-                    })
-                    .collect();
-                // A native JobManager starts through `bash -c "<script> <target>"`: one word.
-                let words: Vec<&str> = words.iter().flat_map(|w| w.split_whitespace()).collect();
-                let native = |target: &str| words.contains(&target);
-                words
-                    .iter()
-                    .find_map(|w| match w.rsplit('/').next().unwrap_or(w) {
-                        "jobmanager" | "jobmanager.sh" => Some(Runs::Session),
-                        "standalone-job" | "standalone-job.sh" => Some(Runs::Application),
-                        "taskmanager" | "taskmanager.sh" => Some(Runs::TaskManager),
-                        "kubernetes-jobmanager.sh" if native("kubernetes-application") => {
-                            Some(Runs::NativeApplication)
-                        }
-                        "kubernetes-jobmanager.sh" => Some(Runs::NativeSession),
-                        _ => None,
-                    })
-            })
-        })?;
+    let runs = pod.list("containers").iter().find_map(|c| {
+        bitnami_mode(c).or_else(|| {
+            let words: Vec<String> = ["command", "args"]
+                .iter()
+                .flat_map(|k| c.list(k).iter().filter_map(Tree::scalar_text))
+                .collect();
+            // A native JobManager starts through `bash -c "<script> <target>"`: one word.
+            let words: Vec<&str> = words.iter().flat_map(|w| w.split_whitespace()).collect();
+            let native = |target: &str| words.contains(&target);
+            words
+                .iter()
+                .find_map(|w| match w.rsplit('/').next().unwrap_or(w) {
+                    "jobmanager" | "jobmanager.sh" => Some(Runs::Session),
+                    "standalone-job" | "standalone-job.sh" => Some(Runs::Application),
+                    "taskmanager" | "taskmanager.sh" => Some(Runs::TaskManager),
+                    "kubernetes-jobmanager.sh" if native("kubernetes-application") => {
+                        Some(Runs::NativeApplication)
+                    }
+                    "kubernetes-jobmanager.sh" => Some(Runs::NativeSession),
+                    _ => None,
+                })
+        })
+    })?;
     let mounted: Vec<String> = pod
-        .get("volumes")
-        .map(Tree::items)
-        .unwrap_or(&[])
+        .list("volumes")
         .iter()
         .filter_map(|v| v.at(&["configMap", "name"]).and_then(Tree::scalar_text))
         .collect();
@@ -108,9 +95,7 @@ fn bitnami_mode(c: &Tree) -> Option<Runs> {
         return None;
     }
     let mode = c
-        .get("env")
-        .map(Tree::items)
-        .unwrap_or(&[])
+        .list("env")
         .iter()
         .find(|e| e.get("name").and_then(Tree::as_str) == Some("FLINK_MODE"))
         .and_then(|e| e.get("value").and_then(Tree::scalar_text));

@@ -67,7 +67,7 @@ pub fn apply(place: &Place, draft: &mut Draft) -> Main {
     let Some(pod) = obj.at(&place.path) else {
         return Main::default();
     };
-    let containers = pod.get("containers").map(Tree::items).unwrap_or(&[]);
+    let containers = pod.list("containers");
     let main_at = match place.main {
         Some(n) => containers
             .iter()
@@ -75,7 +75,7 @@ pub fn apply(place: &Place, draft: &mut Draft) -> Main {
         None => (!containers.is_empty()).then_some(0),
     };
     let mut main = Main::default();
-    let volumes = pod.get("volumes").map(Tree::items).unwrap_or(&[]);
+    let volumes = pod.list("volumes");
     if let Some(i) = main_at {
         main = container(place, &containers[i], i, volumes, draft);
     }
@@ -95,9 +95,7 @@ pub fn apply(place: &Place, draft: &mut Draft) -> Main {
         place.put(draft, "sidecars", Tree::List(sidecars));
     }
     let inits: Vec<Tree> = pod
-        .get("initContainers")
-        .map(Tree::items)
-        .unwrap_or(&[])
+        .list("initContainers")
         .iter()
         .enumerate()
         .filter_map(|(i, c)| {
@@ -119,12 +117,14 @@ pub fn apply(place: &Place, draft: &mut Draft) -> Main {
             draft.put(&["serviceAccount", "create"], Tree::Bool(false));
         }
     }
-    for s in pod.get("imagePullSecrets").map(Tree::items).unwrap_or(&[]) {
+    for s in pod.list("imagePullSecrets") {
         if let Some(n) = s.get("name").and_then(Tree::scalar_text) {
             draft.pull_secret(&n);
         }
     }
-    // A chart writes `priorityClassName: ""` for none, which the API server takes as unset.
+    // A chart writes `priorityClassName: ""` for none: Kubernetes' Priority admission plugin
+    // (plugin/pkg/admission/priority/admission.go) gives a pod with an empty class name the
+    // default priority, as if it named none.
     if let Some(p) = pod
         .get("priorityClassName")
         .filter(|p| p.as_str() != Some(""))
@@ -196,14 +196,8 @@ fn scheduling(place: &Place, pod: &Tree, draft: &mut Draft) {
 fn container(place: &Place, c: &Tree, i: usize, volumes: &[Tree], draft: &mut Draft) -> Main {
     let obj = place.obj;
     let at = |rest: &str| place.field(&format!("containers[{i}].{rest}"));
-    let texts = |key: &str| -> Vec<String> {
-        c.get(key)
-            .map(Tree::items)
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(Tree::scalar_text)
-            .collect()
-    };
+    let texts =
+        |key: &str| -> Vec<String> { c.list(key).iter().filter_map(Tree::scalar_text).collect() };
     let mut main = Main {
         image: c.get("image").and_then(Tree::scalar_text),
         pull_policy: c.get("imagePullPolicy").and_then(Tree::scalar_text),
@@ -221,13 +215,7 @@ fn container(place: &Place, c: &Tree, i: usize, volumes: &[Tree], draft: &mut Dr
         ..Main::default()
     };
     let mut env = Tree::Map(Vec::new());
-    for (n, e) in c
-        .get("env")
-        .map(Tree::items)
-        .unwrap_or(&[])
-        .iter()
-        .enumerate()
-    {
+    for (n, e) in c.list("env").iter().enumerate() {
         let field = at(&format!("env[{n}]"));
         let Some(name) = e.get("name").and_then(Tree::scalar_text) else {
             continue;
@@ -240,9 +228,7 @@ fn container(place: &Place, c: &Tree, i: usize, volumes: &[Tree], draft: &mut Dr
         place.put(draft, "env", env);
     }
     let env_from: Vec<Tree> = c
-        .get("envFrom")
-        .map(Tree::items)
-        .unwrap_or(&[])
+        .list("envFrom")
         .iter()
         .filter_map(|e| {
             let mut out = Tree::Map(Vec::new());
@@ -268,7 +254,7 @@ fn container(place: &Place, c: &Tree, i: usize, volumes: &[Tree], draft: &mut Dr
     if !env_from.is_empty() {
         place.put(draft, "envFrom", Tree::List(env_from));
     }
-    let mounts = c.get("volumeMounts").map(Tree::items).unwrap_or(&[]);
+    let mounts = c.list("volumeMounts");
     let mut out = Tree::Map(Vec::new());
     for (n, m) in mounts.iter().enumerate() {
         let field = at(&format!("volumeMounts[{n}]"));
@@ -291,13 +277,7 @@ fn container(place: &Place, c: &Tree, i: usize, volumes: &[Tree], draft: &mut Dr
             draft.warn(obj.warning(&at(key), why));
         }
     }
-    for (n, p) in c
-        .get("ports")
-        .map(Tree::items)
-        .unwrap_or(&[])
-        .iter()
-        .enumerate()
-    {
+    for (n, p) in c.list("ports").iter().enumerate() {
         let port = p
             .get("containerPort")
             .and_then(Tree::scalar_text)
@@ -560,7 +540,7 @@ fn extra_container(
     let field = place.field(at);
     let words: Vec<String> = ["command", "args"]
         .iter()
-        .flat_map(|k| c.get(k).map(Tree::items).unwrap_or(&[]))
+        .flat_map(|k| c.list(k))
         .filter_map(Tree::scalar_text)
         .collect();
     if let Some(flag) = secret_in_words(&words) {

@@ -64,6 +64,11 @@ impl Tree {
         }
     }
 
+    /// The list under `key` of a map; nothing when it is missing or not a list.
+    pub fn list(&self, key: &str) -> &[Tree] {
+        self.get(key).map_or(&[], Tree::items)
+    }
+
     /// A map's entries; nothing for any other value.
     pub fn entries(&self) -> &[(Tree, Tree)] {
         match self {
