@@ -81,7 +81,8 @@ struct Recorded {
     lock: (u64, u128),
     out_dir: String,
     jobs: usize,
-    /// Every project file the render read, with its sha256.
+    /// The project files the render read that no job spec record lists (session clusters'),
+    /// with their sha256.
     files: Vec<(String, String)>,
     warnings: String,
     /// Output files no job spec owns (session clusters, environment kustomizations), with
@@ -244,6 +245,7 @@ pub struct Store<'a> {
     pub started: std::time::SystemTime,
     pub out_dir: &'a str,
     pub jobs: usize,
+    /// Project files read by no job spec record (session clusters'), with their sha256.
     pub files: &'a BTreeMap<String, String>,
     pub warnings: &'a str,
     pub specs: Vec<SpecRecord>,

@@ -294,6 +294,19 @@ fn remember(
     g: &flinkgen::Generated,
     inc: flinkgen::Incremental,
 ) {
+    // A job spec's record checks the files it read; the others (session clusters') are
+    // checked on their own, once.
+    let read_by_specs: std::collections::HashSet<&str> = inc
+        .specs
+        .iter()
+        .flat_map(|s| s.files.iter().map(|(p, _)| p.as_str()))
+        .collect();
+    let shared_files: std::collections::BTreeMap<String, String> = g
+        .project_files
+        .iter()
+        .filter(|(p, _)| !read_by_specs.contains(p.as_str()))
+        .map(|(p, h)| (p.clone(), h.clone()))
+        .collect();
     let sources: std::collections::HashSet<&str> =
         inc.specs.iter().map(|s| s.source.as_str()).collect();
     let others = g
@@ -310,7 +323,7 @@ fn remember(
             started,
             out_dir: &g.out_dir,
             jobs: g.jobs,
-            files: &g.project_files,
+            files: &shared_files,
             warnings: &warnings,
             specs: inc.specs,
             others,
