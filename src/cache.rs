@@ -318,7 +318,7 @@ pub fn store(root: &Path, mut s: Store) {
 /// Whether a file last modified at `mtime` (ns since the epoch) was so before the run
 /// started, with a margin for clocks and file systems that keep coarse times: only then do
 /// its size and modification time vouch for the bytes the run read (git's "racily clean"
-/// entries are the same problem).
+/// entries are the same problem: git/Documentation/technical/racy-git.txt).
 fn settled(mtime: u128, started: std::time::SystemTime) -> bool {
     let margin = std::time::Duration::from_secs(2);
     started
