@@ -272,26 +272,41 @@ pub fn store(root: &Path, mut s: Store) {
     };
     // Outputs of unchanged specs keep the stamps they were recorded with: the render did not
     // touch them, and a change since is for the next probe to see.
+    // A first render stamps every output file: thousands of stat calls, on all cores.
+    let fresh: Vec<&Output> = s
+        .specs
+        .iter()
+        .flat_map(|spec| &spec.outputs)
+        .filter(|o| o.mtime == 0)
+        .collect();
+    let Some(fresh) = crate::par::map(&fresh, |o| stamped(&o.path, &o.sha256))
+        .into_iter()
+        .collect::<Option<Vec<Output>>>()
+    else {
+        return;
+    };
+    let mut fresh = fresh.into_iter();
     for o in s.specs.iter_mut().flat_map(|spec| &mut spec.outputs) {
         if o.mtime == 0 {
-            let Some(now) = stamped(&o.path, &o.sha256) else {
-                return;
-            };
-            *o = now;
+            *o = fresh.next().expect("one stamp per fresh output");
         }
     }
-    for spec in &mut s.specs {
-        if spec.stamp.is_none() {
-            spec.stamp = stamp(&root.join(&spec.source)).filter(|st| settled(st.1, s.started));
-        }
+    let unstamped: Vec<usize> = (0..s.specs.len())
+        .filter(|i| s.specs[*i].stamp.is_none())
+        .collect();
+    let stamps = crate::par::map(&unstamped, |i| {
+        stamp(&root.join(&s.specs[*i].source)).filter(|st| settled(st.1, s.started))
+    });
+    for (i, st) in unstamped.into_iter().zip(stamps) {
+        s.specs[i].stamp = st;
     }
-    let mut others = Vec::new();
-    for (path, e) in &s.others {
-        let Some(o) = stamped(path, &e.sha256) else {
-            return;
-        };
-        others.push((e.source.clone(), o));
-    }
+    let Some(others) = crate::par::map(&s.others, |(path, e)| {
+        Some((e.source.clone(), stamped(path, &e.sha256)?))
+    })
+    .into_iter()
+    .collect::<Option<Vec<_>>>() else {
+        return;
+    };
     let rec = Recorded {
         shared: s.key.to_string(),
         lock,

@@ -188,30 +188,19 @@ fn plain_safe(s: &str, in_flow: bool) -> bool {
         }
         prev = b;
     }
-    !s.chars().any(crate::diag::hidden) && !looks_typed(s)
+    // The byte loop rejected every ASCII control; only other characters can be hidden.
+    (s.is_ascii() || !s.chars().any(crate::diag::hidden)) && !looks_typed(s)
 }
 
 /// Would a YAML 1.1 or 1.2 reader take this plain scalar for a bool, null or number?
 /// Both are checked because Flink 1.19+ and kubectl tooling use different YAML versions.
 fn looks_typed(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "true"
-            | "false"
-            | "yes"
-            | "no"
-            | "on"
-            | "off"
-            | "y"
-            | "n"
-            | "null"
-            | "~"
-            | ".nan"
-            | ".inf"
-            | "-.inf"
-            | "+.inf"
-    ) {
+    const WORDS: [&str; 14] = [
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".nan", ".inf", "-.inf",
+        "+.inf",
+    ];
+    // Called for every string a template writes: compared in place, not lower-cased copies.
+    if WORDS.iter().any(|w| w.eq_ignore_ascii_case(s)) {
         return true;
     }
     let body = s.trim_start_matches(['+', '-']);
