@@ -46,6 +46,26 @@ pub fn resolve(root: &Path) -> Result<Resolved, Vec<Diagnostic>> {
 /// Like `resolve`, skipping the job specs `unchanged` records: their warnings come from the
 /// records, and the checks across specs see their names and profiles.
 fn resolve_with(root: &Path, unchanged: &[cache::SpecRecord]) -> Result<Resolved, Vec<Diagnostic>> {
+    let skipped: std::collections::HashSet<&str> =
+        unchanged.iter().map(|r| r.source.as_str()).collect();
+    let known = unchanged.iter().map(|r| r.known.clone()).collect();
+    let mut r = resolve_part(root, &|rel| !skipped.contains(rel), known, false)?;
+    for u in unchanged {
+        r.diags.extend_from(&u.diags);
+        r.project_files.extend(u.files.iter().cloned());
+    }
+    Ok(r)
+}
+
+/// Loads and validates the job specs `wanted` picks. `known` are the other specs as far as
+/// the checks across specs are concerned (returned in `Resolved::known`); `partial` says that
+/// some specs are neither loaded nor known, so the checks that need all wait.
+fn resolve_part(
+    root: &Path,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+    known: Vec<load::Known>,
+    partial: bool,
+) -> Result<Resolved, Vec<Diagnostic>> {
     let mut diags = Diagnostics::default();
     let unusable = match std::fs::metadata(root) {
         Ok(m) if m.is_dir() => None,
@@ -60,13 +80,9 @@ fn resolve_with(root: &Path, unchanged: &[cache::SpecRecord]) -> Result<Resolved
         .help("pass the folder that holds flinkgen.yaml and jobs/ with --root");
         return Err(vec![d]);
     }
-    let skipped: std::collections::HashSet<&str> =
-        unchanged.iter().map(|r| r.source.as_str()).collect();
-    let mut inputs = load::load_some(root, &mut diags, &|rel| !skipped.contains(rel));
-    inputs.known = unchanged.iter().map(|r| r.known.clone()).collect();
-    for r in unchanged {
-        diags.extend_from(&r.diags);
-    }
+    let mut inputs = load::load_some(root, &mut diags, wanted);
+    inputs.known = known;
+    inputs.partial = partial;
     let out_dir = inputs.out_dir.clone();
     check_out_dir(root, &inputs, &mut diags);
     if inputs.shared_input_failed {
@@ -77,7 +93,7 @@ fn resolve_with(root: &Path, unchanged: &[cache::SpecRecord]) -> Result<Resolved
     if diags.has_errors() {
         return Err(diags.into_sorted());
     }
-    let mut project_files: std::collections::BTreeMap<String, String> = inputs
+    let project_files: std::collections::BTreeMap<String, String> = inputs
         .files
         .iter()
         .filter_map(|(p, text)| Some((p.clone(), hash::sha256(text.as_ref().ok()?.as_bytes()))))
@@ -110,9 +126,6 @@ fn resolve_with(root: &Path, unchanged: &[cache::SpecRecord]) -> Result<Resolved
             }
         })
         .collect();
-    for r in unchanged {
-        project_files.extend(r.files.iter().cloned());
-    }
     Ok(Resolved {
         jobs,
         out_dir,
@@ -132,7 +145,9 @@ impl Resolved {
 /// Runs every stage but emit. Either everything renders, or nothing is returned but the
 /// problems, all of them, sorted by file and line.
 pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
-    generate_with(root, Vec::new()).map(|(g, _)| g)
+    generate_with(root, Vec::new(), WHOLE, None)
+        .map(|(g, _)| g)
+        .map_err(Stopped::into_problems)
 }
 
 /// What an incremental render adds to its output: the files of unchanged specs, kept as
@@ -146,59 +161,226 @@ pub struct Incremental {
     pub reused: usize,
 }
 
-/// `generate`, rendering only the job specs that `unchanged` does not record. Any problem
+/// `generate`, rendering only the job specs `unchanged` does not record. Any problem
 /// makes it render in full, so that what is reported is exactly what a full render says.
 pub fn generate_incremental(
     root: &Path,
     unchanged: Vec<cache::SpecRecord>,
 ) -> Result<(Generated, Incremental), Vec<Diagnostic>> {
     let incremental = !unchanged.is_empty();
-    match generate_with(root, unchanged) {
-        Err(_) if incremental => generate_with(root, Vec::new()),
+    match generate_with(root, unchanged, WHOLE, None) {
+        Err(_) if incremental => generate_with(root, Vec::new(), WHOLE, None),
+        done => done,
+    }
+    .map_err(Stopped::into_problems)
+}
+
+/// `generate` in chunks of `chunk` job specs: the same result, for tests that hold a render
+/// in chunks equal to a render at once.
+pub fn generate_in_chunks(root: &Path, chunk: usize) -> Result<Generated, Vec<Diagnostic>> {
+    match generate_with(root, Vec::new(), chunk.max(1), None) {
+        Err(_) if chunk < WHOLE => generate(root),
+        done => done.map(|(g, _)| g).map_err(Stopped::into_problems),
+    }
+}
+
+/// How many job specs a render holds in memory at once: a large project's specs, jobs and
+/// rendered files would otherwise all be in memory together. A project of at most this
+/// many specs renders in one piece.
+pub const CHUNK: usize = 1000;
+
+const WHOLE: usize = usize::MAX;
+
+/// Receives the files of each chunk of job specs, then those shared by all (environment
+/// kustomizations), with the output folder. The lock is emit's to write.
+pub type Sink<'a> = &'a mut dyn FnMut(&str, emit::Files) -> Result<(), emit::confine::IoError>;
+
+/// Why a render stopped.
+#[derive(Debug)]
+pub enum Stopped {
+    Problems(Vec<Diagnostic>),
+    /// The sink could not take the files.
+    Io(emit::confine::IoError),
+}
+
+impl Stopped {
+    fn into_problems(self) -> Vec<Diagnostic> {
+        match self {
+            Stopped::Problems(d) => d,
+            Stopped::Io(e) => vec![Diagnostic::general(e.to_string())],
+        }
+    }
+}
+
+/// Renders the project (but the job specs `unchanged` records) `chunk` job specs at a time,
+/// handing each chunk's files to `sink` and then dropping everything of the chunk but what
+/// the checks across specs and the lock need. On a problem it renders again, in full and
+/// in memory, so that the messages are exactly those of a render at once.
+pub fn generate_into(
+    root: &Path,
+    unchanged: Vec<cache::SpecRecord>,
+    chunk: usize,
+    sink: Sink,
+) -> Result<(Generated, Incremental), Stopped> {
+    let simple = unchanged.is_empty() && chunk == WHOLE;
+    match generate_with(root, unchanged, chunk.max(1), Some(sink)) {
+        Err(Stopped::Problems(first)) if !simple => match generate(root) {
+            Err(d) => Err(Stopped::Problems(d)),
+            // The project changed between the two renders; the first one's word stands.
+            Ok(_) => Err(Stopped::Problems(first)),
+        },
         done => done,
     }
 }
 
-/// Long because it assembles the output of both kinds of render: the files it renders, the
-/// files it keeps, the shared files (environments, the lock) over both, and the records.
-fn generate_with(
-    root: &Path,
-    unchanged: Vec<cache::SpecRecord>,
-) -> Result<(Generated, Incremental), Vec<Diagnostic>> {
-    let Resolved {
-        jobs,
-        out_dir,
-        project_files,
-        mut diags,
-        mut specs,
-        known,
-    } = resolve_with(root, &unchanged)?;
-    let renderer = render::Renderer::new();
-    let (mut files, mut owners) = (emit::Files::new(), emit::Owners::new());
-    for rendered in render_all(&renderer, &jobs, &out_dir) {
+/// What the chunks of a render add up to.
+#[derive(Default)]
+struct Totals {
+    out_dir: String,
+    files: emit::Files,
+    owners: emit::Owners,
+    names: Vec<(String, Option<String>, String)>,
+    diags: Diagnostics,
+    specs: Vec<cache::SpecRecord>,
+    project_files: std::collections::BTreeMap<String, String>,
+}
+
+/// Renders one chunk's jobs into `t` (their owners, names and warnings); its files, for the
+/// sink.
+fn render_chunk(
+    renderer: &render::Renderer,
+    jobs: &[model::Job],
+    out_dir: &str,
+    t: &mut Totals,
+) -> emit::Files {
+    let mut files = emit::Files::new();
+    for rendered in render_all(renderer, jobs, out_dir) {
         match rendered {
             Ok((f, o)) => {
                 files.extend(f);
-                owners.extend(o);
+                t.owners.extend(o);
             }
-            Err(d) => diags.push(*d),
+            Err(d) => t.diags.push(*d),
         }
     }
-    if diags.has_errors() {
-        return Err(diags.into_sorted());
+    t.names.extend(
+        jobs.iter()
+            .map(|j| (j.name.clone(), j.environment.clone(), j.source.clone())),
+    );
+    files
+}
+
+/// The job specs to render, in chunks of `chunk` (one chunk, listed by the loader itself,
+/// when they fit).
+fn chunks(
+    root: &Path,
+    skipped: &std::collections::HashSet<&str>,
+    chunk: usize,
+) -> Vec<Vec<String>> {
+    let paths: Vec<String> = match chunk {
+        WHOLE => Vec::new(),
+        _ => load::job_spec_paths(root)
+            .into_iter()
+            .filter(|p| !skipped.contains(p.as_str()))
+            .collect(),
+    };
+    match paths.len() {
+        n if n <= chunk => vec![Vec::new()],
+        _ => paths.chunks(chunk).map(<[String]>::to_vec).collect(),
     }
-    let mut names: Vec<(String, Option<String>, String)> = jobs
-        .iter()
-        .map(|j| (j.name.clone(), j.environment.clone(), j.source.clone()))
-        .collect();
-    for k in &known {
-        names.extend(
-            k.jobs
+}
+
+/// Long because it drives the chunks and then assembles what both kinds of render leave:
+/// the files it keeps, the shared files (environments, the lock) over all, and the records.
+fn generate_with(
+    root: &Path,
+    unchanged: Vec<cache::SpecRecord>,
+    chunk: usize,
+    mut sink: Option<Sink>,
+) -> Result<(Generated, Incremental), Stopped> {
+    let skipped: std::collections::HashSet<&str> =
+        unchanged.iter().map(|r| r.source.as_str()).collect();
+    let chunks = chunks(root, &skipped, chunk);
+    let whole = chunks.len() == 1;
+    let mut known: Vec<load::Known> = unchanged.iter().map(|r| r.known.clone()).collect();
+    let renderer = render::Renderer::new();
+    let mut t = Totals::default();
+    for (i, part) in chunks.iter().enumerate() {
+        let set: std::collections::HashSet<&str> = part.iter().map(String::as_str).collect();
+        let wanted = |rel: &str| match whole {
+            true => !skipped.contains(rel),
+            false => set.contains(rel),
+        };
+        let r = resolve_part(root, &wanted, std::mem::take(&mut known), !whole)
+            .map_err(Stopped::Problems)?;
+        known = r.known;
+        // Session clusters are validated with every chunk (their jobs need them) and
+        // rendered with the first.
+        let jobs: Vec<model::Job> = r
+            .jobs
+            .into_iter()
+            .filter(|j| i == 0 || set.contains(j.source.as_str()))
+            .collect();
+        t.diags.extend(r.diags);
+        let files = render_chunk(&renderer, &jobs, &r.out_dir, &mut t);
+        if t.diags.has_errors() {
+            return Err(Stopped::Problems(t.diags.into_sorted()));
+        }
+        drop(jobs);
+        if !whole {
+            known.extend(r.specs.iter().map(|s| s.known.clone()));
+        }
+        t.specs.extend(r.specs);
+        t.project_files.extend(r.project_files);
+        t.out_dir = r.out_dir;
+        match sink.as_mut() {
+            Some(s) => s(&t.out_dir, files).map_err(Stopped::Io)?,
+            None => t.files.extend(files),
+        }
+    }
+    if !whole {
+        // The checks across every spec, now that all are known.
+        let mut d = Diagnostics::default();
+        let mut shared = load::load_some(root, &mut d, &|_| false);
+        shared.known = known;
+        validate::unused_profiles(&shared, &mut d);
+        if d.has_errors() {
+            return Err(Stopped::Problems(d.into_sorted()));
+        }
+        t.diags.extend(d);
+    }
+    for u in &unchanged {
+        t.diags.extend_from(&u.diags);
+        t.project_files.extend(u.files.iter().cloned());
+        t.names.extend(
+            u.known
+                .jobs
                 .iter()
-                .map(|(n, e)| (n.clone(), e.clone(), k.source.clone())),
+                .map(|(n, e)| (n.clone(), e.clone(), u.source.clone())),
         );
     }
-    environment_kustomizations(&renderer, &names, &mut files, &mut owners);
+    let mut shared = emit::Files::new();
+    environment_kustomizations(&renderer, &t.names, &mut shared, &mut t.owners);
+    match sink.as_mut() {
+        Some(s) => s(&t.out_dir, shared).map_err(Stopped::Io)?,
+        None => t.files.extend(shared),
+    }
+    // An incremental render's lock depends on the lock on disk, and a sink's is written by
+    // emit; a full render in memory has it as part of its output.
+    if unchanged.is_empty() && sink.is_none() {
+        let lock = emit::lock_for(&t.owners, &Default::default(), &emit::Scope::default());
+        let lock_text = emit::lock::render(&lock);
+        t.owners.insert(
+            emit::lock::LOCK_FILE.into(),
+            emit::owner(&lock_text, load::PROJECT_FILE),
+        );
+        t.files.insert(emit::lock::LOCK_FILE.into(), lock_text);
+    }
+    Ok(assemble(t, unchanged))
+}
+
+/// The render's result and the records of every job spec, with the outputs of each.
+fn assemble(mut t: Totals, unchanged: Vec<cache::SpecRecord>) -> (Generated, Incremental) {
     let mut kept = emit::Owners::new();
     for r in &unchanged {
         for o in &r.outputs {
@@ -211,19 +393,8 @@ fn generate_with(
             );
         }
     }
-    // An incremental render's lock depends on the lock on disk, so only emit writes it; a
-    // full render's is part of its output.
-    if unchanged.is_empty() {
-        let lock = emit::lock_for(&owners, &Default::default(), &emit::Scope::default());
-        let lock_text = emit::lock::render(&lock);
-        owners.insert(
-            emit::lock::LOCK_FILE.into(),
-            emit::owner(&lock_text, load::PROJECT_FILE),
-        );
-        files.insert(emit::lock::LOCK_FILE.into(), lock_text);
-    }
     let mut outputs: std::collections::HashMap<&str, Vec<cache::Output>> = Default::default();
-    for (p, e) in &owners {
+    for (p, e) in &t.owners {
         outputs
             .entry(e.source.as_str())
             .or_default()
@@ -234,33 +405,33 @@ fn generate_with(
                 mtime: 0,
             });
     }
-    for s in &mut specs {
+    for s in &mut t.specs {
         s.outputs = outputs.remove(s.source.as_str()).unwrap_or_default();
     }
+    drop(outputs);
     let reused = unchanged.len();
-    specs.extend(unchanged);
-    specs.sort_by(|a, b| a.source.cmp(&b.source));
-    let job_sources = names
+    t.specs.extend(unchanged);
+    t.specs.sort_by(|a, b| a.source.cmp(&b.source));
+    let job_sources = t
+        .names
         .iter()
         .map(|(n, _, s)| (n.clone(), s.clone()))
         .collect();
     let g = Generated {
-        out_dir,
-        files,
-        owners,
+        out_dir: t.out_dir,
+        files: t.files,
+        owners: t.owners,
         job_sources,
-        warnings: diags.into_sorted(),
-        jobs: names.len(),
-        project_files,
+        warnings: t.diags.into_sorted(),
+        jobs: t.names.len(),
+        project_files: t.project_files,
     };
-    Ok((
-        g,
-        Incremental {
-            kept,
-            specs,
-            reused,
-        },
-    ))
+    let inc = Incremental {
+        kept,
+        specs: t.specs,
+        reused,
+    };
+    (g, inc)
 }
 
 type RenderedJob = Result<(emit::Files, emit::Owners), Box<Diagnostic>>;

@@ -36,10 +36,20 @@ fn read_tree(dir: &Path) -> Tree {
 
 /// What flinkgen produces for a case: the output tree and the printed text.
 fn run(input: &Path) -> (Tree, String) {
-    match flinkgen::generate(input) {
+    let outcome = |r: Result<flinkgen::Generated, Vec<flinkgen::diag::Diagnostic>>| match r {
         Ok(g) => (g.files, flinkgen::warning_report(&g.warnings)),
         Err(diags) => (Tree::new(), flinkgen::error_report(&diags)),
-    }
+    };
+    let at_once = outcome(flinkgen::generate(input));
+    // A render one job spec at a time (as a large project renders, a chunk at a time) must
+    // leave the same files and say the same.
+    let in_chunks = outcome(flinkgen::generate_in_chunks(input, 1));
+    assert!(
+        at_once == in_chunks,
+        "{}: a render in chunks differs from a render at once",
+        input.display()
+    );
+    at_once
 }
 
 fn overwrite(case: &Path, files: &Tree, stderr: &str) {

@@ -44,6 +44,9 @@ pub struct Inputs {
     /// Job specs an incremental render did not load (unchanged since the last render), as
     /// the render cache remembers them: what the checks across specs need.
     pub known: Vec<Known>,
+    /// Some job specs are neither loaded nor known (a render in chunks, before its last):
+    /// checks that need every spec wait for `validate::unused_profiles`.
+    pub partial: bool,
 }
 
 /// An unchanged job spec, as far as the checks across specs are concerned.
@@ -110,6 +113,7 @@ pub fn load_some(
         files: BTreeMap::new(),
         spec_diags: BTreeMap::new(),
         known: Vec::new(),
+        partial: false,
     };
     if inputs.shared_input_failed {
         return inputs;
@@ -134,6 +138,18 @@ pub fn load_some(
     inputs.shared_input_failed = diags.error_count() > before_profiles;
     inputs.files = project_files(root, &inputs);
     inputs
+}
+
+/// The job specs of the project as `load` lists them; none when the project file or the
+/// jobs folder cannot be used (loading them reports why).
+pub fn job_spec_paths(root: &Path) -> Vec<String> {
+    let mut d = Diagnostics::default();
+    let (project, _) = load_project(root, &mut d);
+    let [(jobs_dir, _), _, _] = input_dirs(&project);
+    if d.has_errors() || project_folder(root, &jobs_dir).is_err() {
+        return Vec::new();
+    }
+    find_yaml(root, &jobs_dir, usize::MAX)
 }
 
 /// Reads the project files that specs' volumes name. Only plain relative paths inside the

@@ -82,7 +82,9 @@ pub fn validate(
     by_spec: &mut std::collections::BTreeMap<String, Vec<crate::diag::Diagnostic>>,
 ) -> Vec<Job> {
     let defaults = defaults(inputs, diags);
-    check_unused_profiles(inputs, &defaults, diags);
+    if !inputs.partial {
+        check_unused_profiles(inputs, &defaults, diags);
+    }
     let envs = &inputs.project.environments;
     check_environment_names(inputs, diags);
     // One (environment, spec) pair per rendering; without environments, one per spec.
@@ -528,6 +530,13 @@ pub fn version(v: &Scalar) -> Result<Version, (String, String)> {
 /// Profiles no job uses are still checked, so a broken one fails before anyone adopts it.
 /// A profile with JobManager-only memory fields is checked as a JobManager's, others as a
 /// TaskManager's.
+/// The checks across every job spec that a render in chunks makes once all are known:
+/// `inputs` holds the shared inputs, and every job spec in `known`.
+pub fn unused_profiles(inputs: &Inputs, diags: &mut Diagnostics) {
+    let defaults = defaults(inputs, diags);
+    check_unused_profiles(inputs, &defaults, diags);
+}
+
 fn check_unused_profiles(inputs: &Inputs, defaults: &Defaults, diags: &mut Diagnostics) {
     let mut used: Vec<&str> = [&defaults.jm_profile, &defaults.tm_profile]
         .into_iter()
