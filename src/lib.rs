@@ -193,21 +193,22 @@ const WHOLE: usize = usize::MAX;
 
 /// Receives the files of each chunk of job specs, then those shared by all (environment
 /// kustomizations), with the output folder. The lock is emit's to write.
-pub type Sink<'a> = &'a mut dyn FnMut(&str, emit::Files) -> Result<(), emit::confine::IoError>;
+pub type Sink<'a> =
+    &'a mut dyn FnMut(&str, &emit::Files, &emit::Owners) -> Result<(), emit::WriteError>;
 
 /// Why a render stopped.
 #[derive(Debug)]
 pub enum Stopped {
     Problems(Vec<Diagnostic>),
     /// The sink could not take the files.
-    Io(emit::confine::IoError),
+    Write(emit::WriteError),
 }
 
 impl Stopped {
     fn into_problems(self) -> Vec<Diagnostic> {
         match self {
             Stopped::Problems(d) => d,
-            Stopped::Io(e) => vec![Diagnostic::general(e.to_string())],
+            Stopped::Write(e) => vec![Diagnostic::general(format!("{e:?}"))],
         }
     }
 }
@@ -245,20 +246,19 @@ struct Totals {
     project_files: std::collections::BTreeMap<String, String>,
 }
 
-/// Renders one chunk's jobs into `t` (their owners, names and warnings); its files, for the
-/// sink.
+/// Renders one chunk's jobs (their names and warnings go to `t`): their files and owners.
 fn render_chunk(
     renderer: &render::Renderer,
     jobs: &[model::Job],
     out_dir: &str,
     t: &mut Totals,
-) -> emit::Files {
-    let mut files = emit::Files::new();
+) -> (emit::Files, emit::Owners) {
+    let (mut files, mut owners) = (emit::Files::new(), emit::Owners::new());
     for rendered in render_all(renderer, jobs, out_dir) {
         match rendered {
             Ok((f, o)) => {
                 files.extend(f);
-                t.owners.extend(o);
+                owners.extend(o);
             }
             Err(d) => t.diags.push(*d),
         }
@@ -267,7 +267,7 @@ fn render_chunk(
         jobs.iter()
             .map(|j| (j.name.clone(), j.environment.clone(), j.source.clone())),
     );
-    files
+    (files, owners)
 }
 
 /// The job specs to render, in chunks of `chunk` (one chunk, listed by the loader itself,
@@ -322,7 +322,7 @@ fn generate_with(
             .filter(|j| i == 0 || set.contains(j.source.as_str()))
             .collect();
         t.diags.extend(r.diags);
-        let files = render_chunk(&renderer, &jobs, &r.out_dir, &mut t);
+        let (files, owners) = render_chunk(&renderer, &jobs, &r.out_dir, &mut t);
         if t.diags.has_errors() {
             return Err(Stopped::Problems(t.diags.into_sorted()));
         }
@@ -334,9 +334,10 @@ fn generate_with(
         t.project_files.extend(r.project_files);
         t.out_dir = r.out_dir;
         match sink.as_mut() {
-            Some(s) => s(&t.out_dir, files).map_err(Stopped::Io)?,
+            Some(s) => s(&t.out_dir, &files, &owners).map_err(Stopped::Write)?,
             None => t.files.extend(files),
         }
+        t.owners.extend(owners);
     }
     if !whole {
         // The checks across every spec, now that all are known.
@@ -359,12 +360,13 @@ fn generate_with(
                 .map(|(n, e)| (n.clone(), e.clone(), u.source.clone())),
         );
     }
-    let mut shared = emit::Files::new();
-    environment_kustomizations(&renderer, &t.names, &mut shared, &mut t.owners);
+    let (mut shared, mut owners) = (emit::Files::new(), emit::Owners::new());
+    environment_kustomizations(&renderer, &t.names, &mut shared, &mut owners);
     match sink.as_mut() {
-        Some(s) => s(&t.out_dir, shared).map_err(Stopped::Io)?,
+        Some(s) => s(&t.out_dir, &shared, &owners).map_err(Stopped::Write)?,
         None => t.files.extend(shared),
     }
+    t.owners.extend(owners);
     // An incremental render's lock depends on the lock on disk, and a sink's is written by
     // emit; a full render in memory has it as part of its output.
     if unchanged.is_empty() && sink.is_none() {

@@ -260,13 +260,14 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
     // `before` was taken before the inputs were read, and is compared after the write: a
     // shared input edited during the run leaves no cache behind (each spec's record has the
     // bytes it was read as).
-    let (g, inc, scope) = match generate(common, unchanged) {
+    let written = match common.jobs.is_empty() {
+        true => render_streamed(common, unchanged, prior.as_ref(), force),
+        false => render_scoped(common, unchanged, force),
+    };
+    let (g, inc, result) = match written {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let out = common.root.join(&g.out_dir);
-    let kept = (&inc.kept, prior.as_ref().filter(|_| inc.reused > 0));
-    let result = emit::write_kept(&out, &g.files, &g.owners, kept, &scope, force);
     let reused = inc.reused;
     if let Some(r) = result.as_ref().ok().filter(|r| !r.reselected.is_empty()) {
         eprintln!(
@@ -283,7 +284,73 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
             _ => cache::forget(&common.root),
         }
     }
-    report_write(result, &g, reused, common.quiet)
+    report_write(result, (&g.out_dir, g.jobs), reused, common.quiet)
+}
+
+type Written = (
+    flinkgen::Generated,
+    flinkgen::Incremental,
+    Result<emit::WriteReport, emit::WriteError>,
+);
+
+/// A whole-project render: chunk by chunk into the output folder's staging area, then moved
+/// into place (see `emit::Stager`), so memory is bounded by a chunk of job specs.
+fn render_streamed(
+    common: &CommonArgs,
+    unchanged: Vec<SpecRecord>,
+    prior: Option<&cache::Prior>,
+    force: bool,
+) -> Result<Written, ExitCode> {
+    let mut stager: Option<emit::Stager> = None;
+    let mut out_name = String::new();
+    let mut sink = |out_dir: &str, files: &emit::Files, owners: &emit::Owners| {
+        if stager.is_none() {
+            out_name = out_dir.to_string();
+            let out = common.root.join(out_dir);
+            stager = Some(emit::Stager::begin(&out, &Scope::default())?);
+        }
+        stager.as_mut().expect("begun above").add(files, owners)
+    };
+    let streamed = flinkgen::generate_into(&common.root, unchanged, chunk_size(), &mut sink);
+    let (g, inc) = match streamed {
+        Ok(x) => x,
+        Err(flinkgen::Stopped::Problems(diags)) => {
+            drop(stager);
+            eprint_report(&flinkgen::error_report(&diags));
+            return Err(ExitCode::from(1));
+        }
+        Err(flinkgen::Stopped::Write(e)) => {
+            drop(stager);
+            return Err(report_write(Err(e), (&out_name, 0), 0, common.quiet));
+        }
+    };
+    eprint_report(&flinkgen::warning_report(&g.warnings));
+    let stager = stager.expect("the shared files always reach the sink");
+    let kept = (&inc.kept, prior.filter(|_| inc.reused > 0));
+    let result = stager.finish(&g.owners, kept, force);
+    Ok((g, inc, result))
+}
+
+/// A render of some jobs (`--job`): the whole project in memory, then written in scope.
+fn render_scoped(
+    common: &CommonArgs,
+    unchanged: Vec<SpecRecord>,
+    force: bool,
+) -> Result<Written, ExitCode> {
+    let (g, inc, scope) = generate(common, unchanged)?;
+    let out = common.root.join(&g.out_dir);
+    let result = emit::write_kept(&out, &g.files, &g.owners, (&inc.kept, None), &scope, force);
+    Ok((g, inc, result))
+}
+
+/// Job specs per chunk: `FLINKGEN_CHUNK` when set (tests render small projects in many
+/// chunks), else `flinkgen::CHUNK`.
+fn chunk_size() -> usize {
+    std::env::var("FLINKGEN_CHUNK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(flinkgen::CHUNK)
 }
 
 /// Records a written render in the cache.
@@ -334,7 +401,7 @@ fn remember(
 /// What a render did, or why it wrote nothing; `reused` job specs were not rendered again.
 fn report_write(
     result: Result<emit::WriteReport, emit::WriteError>,
-    g: &flinkgen::Generated,
+    (out_name, jobs): (&str, usize),
     reused: usize,
     quiet: bool,
 ) -> ExitCode {
@@ -342,7 +409,7 @@ fn report_write(
         Err(emit::WriteError::Conflicts(conflicts)) => {
             let mut diags: Vec<Diagnostic> = conflicts
                 .iter()
-                .map(|c| Diagnostic::error(c.located(&g.out_dir), c.reason()))
+                .map(|c| Diagnostic::error(c.located(out_name), c.reason()))
                 .collect();
             let help = if conflicts.iter().all(|c| c.forcible()) {
                 "move the change into the spec, or run `flinkgen render --force` to overwrite"
@@ -363,12 +430,12 @@ fn report_write(
             1,
             io_problem(&e).help(format!(
                 "the files already in {}/ are whole; fix the cause and render again, the next run finishes this one",
-                g.out_dir
+                out_name
             )),
         ),
         Ok(report) => {
             if report.recovered && !quiet {
-                eprintln!("finished an interrupted earlier render of {}/", g.out_dir);
+                eprintln!("finished an interrupted earlier render of {}/", out_name);
             }
             if !quiet {
                 let skipped = match reused {
@@ -377,8 +444,8 @@ fn report_write(
                 };
                 eprintln!(
                     "rendered {} job(s) into {}/: {} file(s) written, {} unchanged, {} deleted{skipped}",
-                    g.jobs,
-                    g.out_dir,
+                    jobs,
+                    out_name,
                     report.written.len(),
                     report.unchanged,
                     report.deleted.len()

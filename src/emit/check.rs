@@ -61,7 +61,7 @@ pub fn check_kept(
         kind: DriftKind::Unsafe,
         diff: c.reason(),
     };
-    let bound = lock_bound(out_dir, files, owners, kept);
+    let bound = lock_bound(out_dir, owners, kept);
     let owned = match real_out_dir(out_dir).and_then(|_| Owned::load(out_dir, bound)) {
         Ok(o) => o,
         Err(c) => return vec![unsafe_drift(c)],

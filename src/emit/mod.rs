@@ -8,8 +8,10 @@ use std::path::Path;
 mod check;
 pub mod confine;
 pub mod lock;
+mod stage;
 
 pub use check::{check, check_kept, Drift, DriftKind};
+pub use stage::{Stager, STAGE_DIR};
 
 use confine::{Disk, IoError, Unsafe};
 use lock::{Entry, Lock, JOURNAL_FILE, LOCK_FILE};
@@ -211,16 +213,11 @@ const MAX_LOCK_LINE: u64 = 64 + 2 + (3 * 255 + 2) + 2 + 4096 + 1;
 /// a committed lock of gigabytes exhaust memory. What a render writes for the files it
 /// produces is known to the byte; owned files no spec produces any more are at most one line
 /// per entry still under the output folder, which is counted only when the lock is that large.
-fn lock_bound(out_dir: &Path, files: &Files, owners: &Owners, kept: &Owners) -> u64 {
-    let line = |p: &String| {
-        let source = owners.get(p).map_or(4096, |o| o.source.len()) as u64;
-        64 + 2 + p.len() as u64 + 2 + source + 1
-    };
-    let kept_lines = kept
-        .iter()
-        .map(|(p, o)| (64 + 2 + p.len() + 2 + o.source.len() + 1) as u64)
-        .sum::<u64>();
-    let produced = confine::MAX_FILE + kept_lines + files.keys().map(line).sum::<u64>();
+fn lock_bound(out_dir: &Path, owners: &Owners, kept: &Owners) -> u64 {
+    let line = |(p, o): (&String, &Entry)| (64 + 2 + p.len() + 2 + o.source.len() + 1) as u64;
+    let produced = confine::MAX_FILE
+        + kept.iter().map(line).sum::<u64>()
+        + owners.iter().map(line).sum::<u64>();
     let on_disk = [LOCK_FILE, JOURNAL_FILE]
         .iter()
         .filter_map(|f| std::fs::symlink_metadata(out_dir.join(f)).ok())
@@ -258,7 +255,11 @@ impl Owned {
     /// Whether flinkgen wrote these bytes at `path`: as the lock says, or as the interrupted
     /// run it finishes was writing them.
     fn wrote(&self, path: &str, disk: &[u8]) -> Option<bool> {
-        let sha = lock::sha256(disk);
+        self.wrote_sha(path, &lock::sha256(disk))
+    }
+
+    /// `wrote`, by the sha256 of the bytes on disk.
+    fn wrote_sha(&self, path: &str, sha: &str) -> Option<bool> {
         let journal = self.journal.as_ref().and_then(|j| j.get(path));
         match (self.lock.get(path), journal) {
             (None, None) => None,
@@ -355,8 +356,21 @@ fn survey<'a>(
             }
         });
     }
+    let planned = |p: &str| files.contains_key(p) || kept.contains_key(p);
+    found.extend(orphans(out_dir, owned, planned, scope));
+    found
+}
+
+/// Owned files in `scope` that no spec produces any more (not `planned`), as on disk.
+fn orphans(
+    out_dir: &Path,
+    owned: &Owned,
+    planned: impl Fn(&str) -> bool,
+    scope: &Scope,
+) -> Vec<Found<'static>> {
+    let mut found = Vec::new();
     for (path, e) in owned.entries() {
-        if files.contains_key(path) || kept.contains_key(path) || !scope.contains(&e.source) {
+        if planned(path) || !scope.contains(&e.source) {
             continue;
         }
         match confine::read(out_dir, path) {
@@ -373,47 +387,6 @@ fn survey<'a>(
         }
     }
     found
-}
-
-fn changes(
-    out_dir: &Path,
-    (files, kept): (&Planned, &Owners),
-    owners: &Owners,
-    owned: &Owned,
-    scope: &Scope,
-) -> Changes {
-    let mut c = Changes {
-        unchanged: kept
-            .keys()
-            .filter(|p| scope.contains(&kept[*p].source))
-            .count(),
-        ..Changes::default()
-    };
-    for f in survey(out_dir, (files, kept), owners, owned, scope) {
-        match f {
-            Found::Same => c.unchanged += 1,
-            Found::Missing(path) => c.write.push(path.to_string()),
-            Found::Differs { path, writer, disk } => {
-                if selector_changes(path, &disk, &files[path]) {
-                    c.reselected.push(path.to_string());
-                }
-                match writer {
-                    Writer::Flinkgen => {}
-                    Writer::HandEdited => c.conflicts.push(Conflict::HandEdited(path.into())),
-                    Writer::Stranger => c.conflicts.push(Conflict::NotOwned(path.into())),
-                }
-                c.write.push(path.to_string());
-            }
-            Found::Orphan { path, ours, .. } => {
-                if !ours {
-                    c.conflicts.push(Conflict::HandEditedOrphan(path.clone()));
-                }
-                c.delete.push(path);
-            }
-            Found::Unsafe(u) => c.refuse(u),
-        }
-    }
-    c
 }
 
 /// Writes the rendered tree: changed files through a temporary file and a rename (a reader
@@ -470,36 +443,9 @@ pub fn write_kept(
     scope: &Scope,
     force: bool,
 ) -> Result<WriteReport, WriteError> {
-    real_out_dir(out_dir).map_err(|c| WriteError::Conflicts(vec![c]))?;
-    confine::at(out_dir, std::fs::create_dir_all(out_dir)).map_err(WriteError::Io)?;
-    let _run = hold(out_dir, true);
-    let max = lock_bound(out_dir, files, owners, kept);
-    let known = prior.and_then(|p| p.owned(out_dir, max)).ok_or(());
-    let owned = match known.or_else(|_| Owned::load(out_dir, max)) {
-        Ok(o) => o,
-        Err(c) if !force || !c.forcible() => return Err(WriteError::Conflicts(vec![c])),
-        Err(_) => Owned {
-            max,
-            ..Owned::default()
-        },
-    };
-    let files = with_lock(files, owners, kept, &owned.lock, scope);
-    let c = changes(out_dir, (&files, kept), owners, &owned, scope);
-    let refused: Vec<Conflict> = c
-        .conflicts
-        .iter()
-        .filter(|x| !force || !x.forcible())
-        .cloned()
-        .collect();
-    if !refused.is_empty() {
-        return Err(WriteError::Conflicts(refused));
-    }
-    let interrupted: Vec<String> = owned
-        .journal
-        .iter()
-        .flat_map(|j| j.keys().cloned())
-        .collect();
-    apply(out_dir, &files, owners, c, &interrupted).map_err(WriteError::Io)
+    let mut w = Stager::begin(out_dir, scope)?;
+    w.add(files, owners)?;
+    w.finish(owners, (kept, prior), force)
 }
 
 #[derive(Debug)]
@@ -563,81 +509,6 @@ impl std::ops::Index<&str> for Planned<'_> {
             &self.files[path]
         }
     }
-}
-
-fn apply(
-    out_dir: &Path,
-    files: &Planned,
-    owners: &Owners,
-    c: Changes,
-    interrupted: &[String],
-) -> Result<WriteReport, IoError> {
-    // A run killed while it wrote the journal or the lock leaves their temporary files and
-    // no journal naming them: those two are always swept.
-    confine::remove_stale_temps(out_dir, JOURNAL_FILE);
-    confine::remove_stale_temps(out_dir, LOCK_FILE);
-    let (lock_changes, others): (Vec<String>, Vec<String>) =
-        c.write.into_iter().partition(|p| p == LOCK_FILE);
-    if !others.is_empty() || !c.delete.is_empty() {
-        let journal: Lock = others
-            .iter()
-            .map(|p| (p.clone(), owners[p].clone()))
-            .collect();
-        confine::replace(out_dir, JOURNAL_FILE, lock::render(&journal).as_bytes())?;
-    }
-    // The files an interrupted run was writing may have temporary files beside them.
-    for rel in interrupted {
-        confine::remove_stale_temps(out_dir, rel);
-    }
-    // A job folder holds several files; create each folder once.
-    let mut made = std::collections::HashSet::new();
-    for rel in &others {
-        let dir = out_dir.join(rel);
-        let dir = dir.parent().expect("output files live in a folder");
-        if made.insert(dir.to_path_buf()) {
-            confine::at(dir, std::fs::create_dir_all(dir))?;
-        }
-    }
-    // Creating files is most of a first render's time; the file system takes them in parallel.
-    let results = crate::par::map(&others, |rel| {
-        let path = out_dir.join(rel);
-        let dir = path.parent().expect("output files live in a folder");
-        let name = path.file_name().expect("output files have names");
-        confine::replace(dir, &name.to_string_lossy(), files[rel].as_bytes())
-    });
-    for r in results {
-        r?;
-    }
-    for rel in &c.delete {
-        let path = out_dir.join(rel);
-        confine::at(&path, std::fs::remove_file(&path))?;
-        // Remove folders the prune emptied, up to the output folder itself.
-        let mut dir = path.parent().map(Path::to_path_buf);
-        while let Some(d) = dir.filter(|d| d != out_dir && d.starts_with(out_dir)) {
-            if std::fs::remove_dir(&d).is_err() {
-                break;
-            }
-            dir = d.parent().map(Path::to_path_buf);
-        }
-    }
-    // The lock goes last: until it is in place, the journal vouches for the new files.
-    if !lock_changes.is_empty() {
-        confine::replace(out_dir, LOCK_FILE, files[LOCK_FILE].as_bytes())?;
-    }
-    let journal = out_dir.join(JOURNAL_FILE);
-    match std::fs::remove_file(&journal) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => confine::at(&journal, Err(e))?,
-        _ => {}
-    }
-    let mut written = others;
-    written.extend(lock_changes);
-    Ok(WriteReport {
-        written,
-        deleted: c.delete,
-        unchanged: c.unchanged,
-        recovered: !interrupted.is_empty(),
-        reselected: c.reselected,
-    })
 }
 
 /// Whether a rewritten workload changes its selector. Kubernetes refuses to change a

@@ -1,0 +1,314 @@
+//! The write of a render that arrives in chunks. Each chunk's files are compared with the
+//! output folder as they come; those to write wait in a staging folder inside it (so a
+//! render holds one chunk's text, not the project's), and nothing is moved into place until
+//! every chunk has rendered and every conflict is decided. A render that stops, or a run that
+//! is killed before the journal, leaves the output folder as it was but for the staging
+//! folder, which the next run removes.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::confine::{self, Disk, IoError, RunLock, Unsafe};
+use super::lock::{self, Lock, JOURNAL_FILE, LOCK_FILE};
+use super::{
+    hold, lock_bound, lock_for, orphans, real_out_dir, selector_changes, Changes, Conflict, Files,
+    Found, Owned, Owners, Prior, Scope, WriteError, WriteReport,
+};
+
+/// The staging folder, below the output folder. Runs on one output folder never overlap (the
+/// run lock), so one name serves every run.
+pub const STAGE_DIR: &str = ".flinkgen-stage";
+
+/// A path render writes or leaves, as found when its chunk arrived.
+enum Seen {
+    Same,
+    /// Missing or different on disk (the sha256 of what is there); the new text waits in the
+    /// staging folder under `staged`.
+    Write {
+        path: String,
+        staged: String,
+        disk: Option<String>,
+        reselected: bool,
+    },
+    Unsafe(Unsafe),
+}
+
+/// A write in progress: holds the output folder from the first chunk to the last rename.
+pub struct Stager {
+    out_dir: PathBuf,
+    scope: Scope,
+    _run: Option<RunLock>,
+    stage: PathBuf,
+    /// The output folder did not exist: a render that stops removes it again.
+    created: bool,
+    serial: AtomicUsize,
+    seen: Vec<Seen>,
+    finished: bool,
+}
+
+impl Stager {
+    /// Takes the output folder (creating it) and an empty staging folder in it.
+    pub fn begin(out_dir: &Path, scope: &Scope) -> Result<Stager, WriteError> {
+        real_out_dir(out_dir).map_err(|c| WriteError::Conflicts(vec![c]))?;
+        let created = std::fs::symlink_metadata(out_dir).is_err();
+        confine::at(out_dir, std::fs::create_dir_all(out_dir)).map_err(WriteError::Io)?;
+        let run = hold(out_dir, true);
+        let stage = out_dir.join(STAGE_DIR);
+        // A killed run's staging folder: removed whole, a link or file there only unlinked.
+        let stale = std::fs::symlink_metadata(&stage);
+        let removed = match stale {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&stage),
+            Ok(_) => std::fs::remove_file(&stage),
+            Err(_) => Ok(()),
+        };
+        confine::at(&stage, removed).map_err(WriteError::Io)?;
+        confine::at(&stage, std::fs::create_dir(&stage)).map_err(WriteError::Io)?;
+        Ok(Stager {
+            out_dir: out_dir.to_path_buf(),
+            scope: scope.clone(),
+            _run: run,
+            stage,
+            created,
+            serial: AtomicUsize::new(0),
+            seen: Vec::new(),
+            finished: false,
+        })
+    }
+
+    /// Compares a chunk's files (those in scope; the lock is emit's own) with the output
+    /// folder, staging each one to write.
+    pub fn add(&mut self, files: &Files, owners: &Owners) -> Result<(), WriteError> {
+        let planned: Vec<(&str, &str)> = files
+            .iter()
+            .filter(|(p, _)| *p != LOCK_FILE && self.scope.contains(&owners[*p].source))
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let paths: Vec<&str> = planned.iter().map(|(p, _)| *p).collect();
+        let on_disk = confine::read_all(&self.out_dir, &paths, confine::MAX_FILE);
+        let pairs: Vec<_> = planned.into_iter().zip(on_disk).collect();
+        let seen = crate::par::map(&pairs, |((path, text), disk)| {
+            let (disk, reselected) = match disk {
+                Err(u) => return Ok(Seen::Unsafe(u.clone())),
+                Ok(Disk::File(d)) if d == text.as_bytes() => return Ok(Seen::Same),
+                Ok(Disk::File(d)) => (Some(lock::sha256(d)), selector_changes(path, d, text)),
+                Ok(Disk::Missing) => (None, false),
+            };
+            let staged = self.serial.fetch_add(1, Ordering::Relaxed).to_string();
+            stage_file(&self.stage.join(&staged), text.as_bytes())?;
+            Ok(Seen::Write {
+                path: path.to_string(),
+                staged,
+                disk,
+                reselected,
+            })
+        });
+        for s in seen {
+            self.seen.push(s.map_err(WriteError::Io)?);
+        }
+        Ok(())
+    }
+
+    /// Decides, then moves the staged files into place, prunes and writes the lock (see
+    /// `emit::write`). `owners` are every rendered file's; `kept`, with `prior`, as for
+    /// `write_kept`.
+    pub fn finish(
+        mut self,
+        owners: &Owners,
+        (kept, prior): (&Owners, Option<&Prior>),
+        force: bool,
+    ) -> Result<WriteReport, WriteError> {
+        let out_dir = self.out_dir.clone();
+        let max = lock_bound(&out_dir, owners, kept);
+        let known = prior.and_then(|p| p.owned(&out_dir, max)).ok_or(());
+        let owned = match known.or_else(|_| Owned::load(&out_dir, max)) {
+            Ok(o) => o,
+            Err(c) if !force || !c.forcible() => return Err(WriteError::Conflicts(vec![c])),
+            Err(_) => Owned {
+                max,
+                ..Owned::default()
+            },
+        };
+        let lock_text = {
+            let lock = lock_for(owners, &owned.lock, &self.scope);
+            let kept = kept.iter().filter(|(_, e)| self.scope.contains(&e.source));
+            lock::render_merged(lock.iter(), kept)
+        };
+        let (c, staged) = self.changes(owners, kept, &owned, &lock_text);
+        let refused: Vec<Conflict> = c
+            .conflicts
+            .iter()
+            .filter(|x| !force || !x.forcible())
+            .cloned()
+            .collect();
+        if !refused.is_empty() {
+            return Err(WriteError::Conflicts(refused));
+        }
+        let interrupted: Vec<String> = owned
+            .journal
+            .iter()
+            .flat_map(|j| j.keys().cloned())
+            .collect();
+        let report = self.apply(owners, c, &staged, &lock_text, &interrupted);
+        self.finished = report.is_ok();
+        report.map_err(WriteError::Io)
+    }
+
+    /// What the run would do: every staged file with who wrote what it replaces, the lock,
+    /// and the orphans; with the staged name of each path to write.
+    fn changes(
+        &mut self,
+        owners: &Owners,
+        kept: &Owners,
+        owned: &Owned,
+        lock_text: &str,
+    ) -> (Changes, Vec<(String, String)>) {
+        let scope = &self.scope;
+        let mut c = Changes {
+            unchanged: kept.values().filter(|e| scope.contains(&e.source)).count(),
+            ..Changes::default()
+        };
+        let mut staged = Vec::new();
+        for s in std::mem::take(&mut self.seen) {
+            match s {
+                Seen::Same => c.unchanged += 1,
+                Seen::Unsafe(u) => c.refuse(u),
+                Seen::Write {
+                    path,
+                    staged: name,
+                    disk,
+                    reselected,
+                } => {
+                    if let Some(sha) = disk {
+                        match owned.wrote_sha(&path, &sha) {
+                            Some(true) => {}
+                            Some(false) => c.conflicts.push(Conflict::HandEdited(path.clone())),
+                            None => c.conflicts.push(Conflict::NotOwned(path.clone())),
+                        }
+                    }
+                    if reselected {
+                        c.reselected.push(path.clone());
+                    }
+                    staged.push((path, name));
+                }
+            }
+        }
+        match confine::read_max(&self.out_dir, LOCK_FILE, owned.max) {
+            Err(u) => c.refuse(u),
+            Ok(Disk::File(d)) if d == lock_text.as_bytes() => c.unchanged += 1,
+            Ok(_) => c.write.push(LOCK_FILE.to_string()),
+        }
+        let planned = |p: &str| owners.contains_key(p) || kept.contains_key(p);
+        for f in orphans(&self.out_dir, owned, planned, scope) {
+            match f {
+                Found::Orphan { path, ours, .. } => {
+                    if !ours {
+                        c.conflicts.push(Conflict::HandEditedOrphan(path.clone()));
+                    }
+                    c.delete.push(path);
+                }
+                Found::Unsafe(u) => c.refuse(u),
+                _ => {}
+            }
+        }
+        staged.sort();
+        (c, staged)
+    }
+
+    fn apply(
+        &self,
+        owners: &Owners,
+        c: Changes,
+        staged: &[(String, String)],
+        lock_text: &str,
+        interrupted: &[String],
+    ) -> Result<WriteReport, IoError> {
+        let out_dir = &self.out_dir;
+        // A run killed while it wrote the journal or the lock leaves their temporary files and
+        // no journal naming them: those two are always swept.
+        confine::remove_stale_temps(out_dir, JOURNAL_FILE);
+        confine::remove_stale_temps(out_dir, LOCK_FILE);
+        if !staged.is_empty() || !c.delete.is_empty() {
+            let journal: Lock = staged
+                .iter()
+                .map(|(p, _)| (p.clone(), owners[p].clone()))
+                .collect();
+            confine::replace(out_dir, JOURNAL_FILE, lock::render(&journal).as_bytes())?;
+        }
+        // The files an interrupted run was writing may have temporary files beside them.
+        for rel in interrupted {
+            confine::remove_stale_temps(out_dir, rel);
+        }
+        // A job folder holds several files; create each folder once.
+        let mut made = std::collections::HashSet::new();
+        for (rel, _) in staged {
+            let dir = out_dir.join(rel);
+            let dir = dir.parent().expect("output files live in a folder");
+            if made.insert(dir.to_path_buf()) {
+                confine::at(dir, std::fs::create_dir_all(dir))?;
+            }
+        }
+        // Renaming thousands of files is most of a first render's writing; on all cores.
+        let moved = crate::par::map(staged, |(rel, name)| {
+            let target = out_dir.join(rel);
+            confine::at(&target, std::fs::rename(self.stage.join(name), &target))
+        });
+        for r in moved {
+            r?;
+        }
+        for rel in &c.delete {
+            let path = out_dir.join(rel);
+            confine::at(&path, std::fs::remove_file(&path))?;
+            // Remove folders the prune emptied, up to the output folder itself.
+            let mut dir = path.parent().map(Path::to_path_buf);
+            while let Some(d) = dir.filter(|d| d != out_dir && d.starts_with(out_dir)) {
+                if std::fs::remove_dir(&d).is_err() {
+                    break;
+                }
+                dir = d.parent().map(Path::to_path_buf);
+            }
+        }
+        // The lock goes last: until it is in place, the journal vouches for the new files.
+        if !c.write.is_empty() {
+            confine::replace(out_dir, LOCK_FILE, lock_text.as_bytes())?;
+        }
+        let journal = out_dir.join(JOURNAL_FILE);
+        match std::fs::remove_file(&journal) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => confine::at(&journal, Err(e))?,
+            _ => {}
+        }
+        let mut written: Vec<String> = staged.iter().map(|(p, _)| p.clone()).collect();
+        written.extend(c.write);
+        Ok(WriteReport {
+            written,
+            deleted: c.delete,
+            unchanged: c.unchanged,
+            recovered: !interrupted.is_empty(),
+            reselected: c.reselected,
+        })
+    }
+}
+
+impl Drop for Stager {
+    /// The staging folder never outlives the run; nor does an output folder the run created
+    /// and did not fill.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.stage);
+        if self.created && !self.finished {
+            let _ = std::fs::remove_dir(&self.out_dir);
+        }
+    }
+}
+
+/// A staged file: created new (a link planted at its name makes it fail, never followed).
+fn stage_file(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes));
+    confine::at(path, written)
+}
