@@ -90,3 +90,50 @@ fn a_scope_leaves_other_jobs_alone() {
     let lock = lock::parse(&std::fs::read_to_string(out.join(LOCK_FILE)).unwrap()).unwrap();
     assert_eq!(lock.len(), 2, "b's entry is kept");
 }
+
+#[test]
+fn a_write_in_chunks_moves_nothing_until_it_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let all = Scope::default();
+    let (f1, s1) = files(&[("a/x.yaml", "one\n")]);
+    let (f2, s2) = files(&[("b/y.yaml", "two\n")]);
+
+    // A render that stops after its first chunk: the folder it created is gone again.
+    let mut w = Stager::begin(&out, &all).unwrap();
+    w.add(&f1, &s1).unwrap();
+    assert!(out.join(STAGE_DIR).is_dir() && !out.join("a").exists());
+    drop(w);
+    assert!(!out.exists());
+
+    // Two chunks, then the lock over both.
+    let mut owners = s1.clone();
+    owners.extend(s2.clone());
+    let mut w = Stager::begin(&out, &all).unwrap();
+    w.add(&f1, &s1).unwrap();
+    w.add(&f2, &s2).unwrap();
+    let r = w.finish(&owners, (&Owners::new(), None), false).unwrap();
+    assert_eq!(r.written, vec!["a/x.yaml", "b/y.yaml", LOCK_FILE]);
+    assert!(!out.join(STAGE_DIR).exists());
+    let mut both = f1.clone();
+    both.extend(f2.clone());
+    assert!(check(&out, "out", &both, &owners, &all).is_empty());
+
+    // A stopped render leaves an existing folder as it was; a killed run's staging folder
+    // is removed by the next run, and a link planted at its name is removed, not followed.
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("keep.yaml"), "keep").unwrap();
+    std::os::unix::fs::symlink(&outside, out.join(STAGE_DIR)).unwrap();
+    let (f3, s3) = files(&[("a/x.yaml", "changed\n")]);
+    let mut w = Stager::begin(&out, &all).unwrap();
+    w.add(&f3, &s3).unwrap();
+    drop(w);
+    assert!(outside.join("keep.yaml").exists());
+    assert_eq!(
+        std::fs::read_to_string(out.join("a/x.yaml")).unwrap(),
+        "one\n"
+    );
+    assert!(check(&out, "out", &both, &owners, &all).is_empty());
+    assert!(!out.join(STAGE_DIR).exists());
+}
