@@ -9,7 +9,6 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::confine::{self, Disk, IoError, RunLock, Unsafe};
 use super::lock::{self, Lock, JOURNAL_FILE, LOCK_FILE};
@@ -18,18 +17,17 @@ use super::{
     Found, Owned, Owners, Prior, Scope, WriteError, WriteReport,
 };
 
-/// The staging folder, below the output folder. Runs on one output folder never overlap (the
-/// run lock), so one name serves every run.
+/// The staging folder, below the output folder; it mirrors the output tree. Runs on one
+/// output folder never overlap (the run lock), so one name serves every run.
 pub const STAGE_DIR: &str = ".flinkgen-stage";
 
 /// A path render writes or leaves, as found when its chunk arrived.
 enum Seen {
     Same,
-    /// Missing or different on disk (the sha256 of what is there); the new text waits in the
-    /// staging folder under `staged`.
+    /// Missing or different on disk (the sha256 of what is there); the new text waits at the
+    /// same path in the staging folder.
     Write {
         path: String,
-        staged: String,
         disk: Option<String>,
         reselected: bool,
     },
@@ -44,7 +42,6 @@ pub struct Stager {
     stage: PathBuf,
     /// The output folder did not exist: a render that stops removes it again.
     created: bool,
-    serial: AtomicUsize,
     seen: Vec<Seen>,
     finished: bool,
 }
@@ -72,7 +69,6 @@ impl Stager {
             _run: run,
             stage,
             created,
-            serial: AtomicUsize::new(0),
             seen: Vec::new(),
             finished: false,
         })
@@ -89,25 +85,37 @@ impl Stager {
         let paths: Vec<&str> = planned.iter().map(|(p, _)| *p).collect();
         let on_disk = confine::read_all(&self.out_dir, &paths, confine::MAX_FILE);
         let pairs: Vec<_> = planned.into_iter().zip(on_disk).collect();
-        let seen = crate::par::map(&pairs, |((path, text), disk)| {
-            let (disk, reselected) = match disk {
-                Err(u) => return Ok(Seen::Unsafe(u.clone())),
-                Ok(Disk::File(d)) if d == text.as_bytes() => return Ok(Seen::Same),
-                Ok(Disk::File(d)) => (Some(lock::sha256(d)), selector_changes(path, d, text)),
-                Ok(Disk::Missing) => (None, false),
-            };
-            let staged = self.serial.fetch_add(1, Ordering::Relaxed).to_string();
-            stage_file(&self.stage.join(&staged), text.as_bytes())?;
-            Ok(Seen::Write {
+        let seen = crate::par::map(&pairs, |((path, text), disk)| match disk {
+            Err(u) => Seen::Unsafe(u.clone()),
+            Ok(Disk::File(d)) if d == text.as_bytes() => Seen::Same,
+            Ok(disk) => Seen::Write {
                 path: path.to_string(),
-                staged,
-                disk,
-                reselected,
-            })
+                disk: match disk {
+                    Disk::File(d) => Some(lock::sha256(d)),
+                    Disk::Missing => None,
+                },
+                reselected: matches!(disk, Disk::File(d) if selector_changes(path, d, text)),
+            },
         });
-        for s in seen {
-            self.seen.push(s.map_err(WriteError::Io)?);
+        let to_stage: Vec<(&str, &str)> = pairs
+            .iter()
+            .zip(&seen)
+            .filter(|(_, s)| matches!(s, Seen::Write { .. }))
+            .map(|(((p, t), _), _)| (*p, *t))
+            .collect();
+        let dirs: std::collections::BTreeSet<&str> =
+            to_stage.iter().filter_map(|(p, _)| parent(p)).collect();
+        for d in dirs {
+            let dir = self.stage.join(d);
+            confine::at(&dir, std::fs::create_dir_all(&dir)).map_err(WriteError::Io)?;
         }
+        let staged = crate::par::map(&to_stage, |(path, text)| {
+            stage_file(&self.stage.join(path), text.as_bytes())
+        });
+        for r in staged {
+            r.map_err(WriteError::Io)?;
+        }
+        self.seen.extend(seen);
         Ok(())
     }
 
@@ -157,14 +165,14 @@ impl Stager {
     }
 
     /// What the run would do: every staged file with who wrote what it replaces, the lock,
-    /// and the orphans; with the staged name of each path to write.
+    /// and the orphans; with the staged paths, sorted.
     fn changes(
         &mut self,
         owners: &Owners,
         kept: &Owners,
         owned: &Owned,
         lock_text: &str,
-    ) -> (Changes, Vec<(String, String)>) {
+    ) -> (Changes, Vec<String>) {
         let scope = &self.scope;
         let mut c = Changes {
             unchanged: kept.values().filter(|e| scope.contains(&e.source)).count(),
@@ -177,7 +185,6 @@ impl Stager {
                 Seen::Unsafe(u) => c.refuse(u),
                 Seen::Write {
                     path,
-                    staged: name,
                     disk,
                     reselected,
                 } => {
@@ -191,7 +198,7 @@ impl Stager {
                     if reselected {
                         c.reselected.push(path.clone());
                     }
-                    staged.push((path, name));
+                    staged.push(path);
                 }
             }
         }
@@ -221,7 +228,7 @@ impl Stager {
         &self,
         owners: &Owners,
         c: Changes,
-        staged: &[(String, String)],
+        staged: &[String],
         lock_text: &str,
         interrupted: &[String],
     ) -> Result<WriteReport, IoError> {
@@ -233,7 +240,7 @@ impl Stager {
         if !staged.is_empty() || !c.delete.is_empty() {
             let journal: Lock = staged
                 .iter()
-                .map(|(p, _)| (p.clone(), owners[p].clone()))
+                .map(|p| (p.clone(), owners[p].clone()))
                 .collect();
             confine::replace(out_dir, JOURNAL_FILE, lock::render(&journal).as_bytes())?;
         }
@@ -241,22 +248,12 @@ impl Stager {
         for rel in interrupted {
             confine::remove_stale_temps(out_dir, rel);
         }
-        // A job folder holds several files; create each folder once.
-        let mut made = std::collections::HashSet::new();
-        for (rel, _) in staged {
-            let dir = out_dir.join(rel);
-            let dir = dir.parent().expect("output files live in a folder");
-            if made.insert(dir.to_path_buf()) {
-                confine::at(dir, std::fs::create_dir_all(dir))?;
-            }
-        }
-        // Renaming thousands of files is most of a first render's writing; on all cores.
-        let moved = crate::par::map(staged, |(rel, name)| {
+        let files = self.move_folders(staged)?;
+        // Renames between folders are serialised by the kernel; these are the files of
+        // folders that exist already, usually few.
+        for rel in files {
             let target = out_dir.join(rel);
-            confine::at(&target, std::fs::rename(self.stage.join(name), &target))
-        });
-        for r in moved {
-            r?;
+            confine::at(&target, std::fs::rename(self.stage.join(rel), &target))?;
         }
         for rel in &c.delete {
             let path = out_dir.join(rel);
@@ -279,7 +276,7 @@ impl Stager {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => confine::at(&journal, Err(e))?,
             _ => {}
         }
-        let mut written: Vec<String> = staged.iter().map(|(p, _)| p.clone()).collect();
+        let mut written: Vec<String> = staged.to_vec();
         written.extend(c.write);
         Ok(WriteReport {
             written,
@@ -289,6 +286,47 @@ impl Stager {
             reselected: c.reselected,
         })
     }
+}
+
+impl Stager {
+    /// Moves each staged folder whose place in the output folder is free, whole: a job's
+    /// folder in a first render is one rename, not one per file. The files of folders that
+    /// exist are left to move one by one, and returned.
+    fn move_folders<'a>(&self, staged: &'a [String]) -> Result<Vec<&'a str>, IoError> {
+        let dirs: std::collections::BTreeSet<&str> =
+            staged.iter().filter_map(|p| parent(p)).collect();
+        let mut moved: std::collections::HashSet<&str> = Default::default();
+        // Sorted, a folder comes before the folders inside it.
+        for d in dirs {
+            if ancestors(d).any(|a| moved.contains(a)) {
+                continue;
+            }
+            let target = self.out_dir.join(d);
+            if std::fs::symlink_metadata(&target).is_ok() {
+                continue;
+            }
+            if let Some(up) = target.parent() {
+                confine::at(up, std::fs::create_dir_all(up))?;
+            }
+            confine::at(&target, std::fs::rename(self.stage.join(d), &target))?;
+            moved.insert(d);
+        }
+        Ok(staged
+            .iter()
+            .map(String::as_str)
+            .filter(|p| !parent(p).is_some_and(|d| ancestors(d).any(|a| moved.contains(a))))
+            .collect())
+    }
+}
+
+/// The folder of an output path (every output file lives in one).
+fn parent(path: &str) -> Option<&str> {
+    path.rsplit_once('/').map(|(d, _)| d)
+}
+
+/// A folder and the folders above it, below the output folder: `a/b` gives `a/b`, `a`.
+fn ancestors(dir: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(dir), |d| parent(d))
 }
 
 impl Drop for Stager {
