@@ -278,9 +278,11 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
             eprintln!("  {}/{p}", g.out_dir);
         }
     }
-    if result.is_ok() {
+    if let Ok(r) = &result {
         match (before, cache::key(&common.root)) {
-            (Some(a), Some(b)) if a == b && cache => remember(common, &a, started, &g, inc),
+            (Some(a), Some(b)) if a == b && cache => {
+                remember(common, &a, started, &g, with_stamps(inc, &r.stamps))
+            }
             _ => cache::forget(&common.root),
         }
     }
@@ -351,6 +353,22 @@ fn chunk_size() -> usize {
         .and_then(|v| v.parse().ok())
         .filter(|n| *n > 0)
         .unwrap_or(flinkgen::CHUNK)
+}
+
+/// The records with the stamps of the files this run wrote, which the cache need not take
+/// again.
+fn with_stamps(
+    mut inc: flinkgen::Incremental,
+    stamps: &[(String, (u64, u128))],
+) -> flinkgen::Incremental {
+    let by_path: std::collections::HashMap<&str, (u64, u128)> =
+        stamps.iter().map(|(p, s)| (p.as_str(), *s)).collect();
+    for o in inc.specs.iter_mut().flat_map(|s| &mut s.outputs) {
+        if let Some((size, mtime)) = by_path.get(o.path.as_str()).filter(|_| o.mtime == 0) {
+            (o.size, o.mtime) = (*size, *mtime);
+        }
+    }
+    inc
 }
 
 /// Records a written render in the cache.

@@ -148,6 +148,8 @@ pub struct WriteReport {
     pub recovered: bool,
     /// Rewritten workloads whose selector changed: they must be replaced once.
     pub reselected: Vec<String>,
+    /// Size and modification time of each file written (the lock's aside), as written.
+    pub stamps: Vec<(String, (u64, u128))>,
 }
 
 /// What a render would do, decided before anything is written.

@@ -43,6 +43,8 @@ pub struct Stager {
     /// The output folder did not exist: a render that stops removes it again.
     created: bool,
     seen: Vec<Seen>,
+    /// Size and modification time of each staged file, which a rename keeps.
+    stamps: Vec<(String, (u64, u128))>,
     finished: bool,
 }
 
@@ -70,6 +72,7 @@ impl Stager {
             stage,
             created,
             seen: Vec::new(),
+            stamps: Vec::new(),
             finished: false,
         })
     }
@@ -112,8 +115,9 @@ impl Stager {
         let staged = crate::par::map(&to_stage, |(path, text)| {
             stage_file(&self.stage.join(path), text.as_bytes())
         });
-        for r in staged {
-            r.map_err(WriteError::Io)?;
+        for ((path, _), r) in to_stage.iter().zip(staged) {
+            let stamp = r.map_err(WriteError::Io)?;
+            self.stamps.push((path.to_string(), stamp));
         }
         self.seen.extend(seen);
         Ok(())
@@ -278,7 +282,14 @@ impl Stager {
         }
         let mut written: Vec<String> = staged.to_vec();
         written.extend(c.write);
+        let staged: std::collections::HashSet<&str> = staged.iter().map(String::as_str).collect();
         Ok(WriteReport {
+            stamps: self
+                .stamps
+                .iter()
+                .filter(|(p, _)| staged.contains(p.as_str()))
+                .cloned()
+                .collect(),
             written,
             deleted: c.delete,
             unchanged: c.unchanged,
@@ -341,12 +352,22 @@ impl Drop for Stager {
 }
 
 /// A staged file: created new (a link planted at its name makes it fail, never followed).
-fn stage_file(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+/// Its size and modification time, from the open file, for the render cache.
+fn stage_file(path: &Path, bytes: &[u8]) -> Result<(u64, u128), IoError> {
     let written = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o644)
         .open(path)
-        .and_then(|mut f| f.write_all(bytes));
-    confine::at(path, written)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.metadata()
+        });
+    let m = confine::at(path, written)?;
+    let mtime = m
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    Ok((m.len(), mtime))
 }

@@ -213,9 +213,7 @@ fn block_filter(text: String, indent: usize) -> Value {
         && !text.contains('\r')
         && text.ends_with('\n')
         && !text.ends_with("\n\n")
-        && !text
-            .chars()
-            .any(|c| c != '\n' && c != '\t' && crate::diag::hidden(c))
+        && !hides_characters(&text)
         && !text.lines().any(|l| l.ends_with([' ', '\t']));
     if !representable {
         return Value::from_safe_string(crate::flink::config::double_quoted(&text));
@@ -247,6 +245,18 @@ fn comment(text: &str) -> String {
     text.chars()
         .map(|c| if crate::diag::hidden(c) { '?' } else { c })
         .collect()
+}
+
+/// Whether a text holds characters a block scalar cannot show (line breaks and tabs are
+/// fine). Most texts are ASCII, where only control bytes can hide.
+fn hides_characters(text: &str) -> bool {
+    if text.is_ascii() {
+        return text
+            .bytes()
+            .any(|b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f);
+    }
+    text.chars()
+        .any(|c| c != '\n' && c != '\t' && crate::diag::hidden(c))
 }
 
 /// Text for a `#` comment: one line, no control characters.
