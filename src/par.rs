@@ -12,14 +12,18 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     let chunk = items.len().div_ceil(threads);
     let f = &f;
     std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
+        // The calling thread takes the first chunk itself: one thread fewer to start (and,
+        // for the allocator, one heap fewer to leave behind) per call.
+        let mut chunks = items.chunks(chunk);
+        let first = chunks.next().unwrap_or_default();
+        let handles: Vec<_> = chunks
             .map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<R>>()))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("worker threads do not panic"))
-            .collect()
+        let mut all: Vec<R> = first.iter().map(f).collect();
+        for h in handles {
+            all.extend(h.join().expect("worker threads do not panic"));
+        }
+        all
     })
 }
 

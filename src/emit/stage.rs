@@ -11,7 +11,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::confine::{self, Disk, IoError, RunLock, Unsafe};
-use super::lock::{self, Lock, JOURNAL_FILE, LOCK_FILE};
+use super::lock::{self, JOURNAL_FILE, LOCK_FILE};
 use super::{
     hold, lock_bound, lock_for, orphans, real_out_dir, selector_changes, Changes, Conflict, Files,
     Found, Owned, Owners, Prior, Scope, WriteError, WriteReport,
@@ -143,10 +143,18 @@ impl Stager {
                 ..Owned::default()
             },
         };
-        let lock_text = {
-            let lock = lock_for(owners, &owned.lock, &self.scope);
-            let kept = kept.iter().filter(|(_, e)| self.scope.contains(&e.source));
-            lock::render_merged(lock.iter(), kept)
+        let kept_in_scope = kept.iter().filter(|(_, e)| self.scope.contains(&e.source));
+        // A whole-project run's lock is its owners: listed from them, not from a copy (the
+        // owners of 10,000 jobs are tens of megabytes).
+        let lock_text = match self.scope.sources {
+            None => {
+                let rendered = owners.iter().filter(|(p, _)| *p != LOCK_FILE);
+                lock::render_merged(rendered, kept_in_scope)
+            }
+            Some(_) => {
+                let lock = lock_for(owners, &owned.lock, &self.scope);
+                lock::render_merged(lock.iter(), kept_in_scope)
+            }
         };
         let (c, staged) = self.changes(owners, kept, &owned, &lock_text);
         let refused: Vec<Conflict> = c
@@ -242,11 +250,9 @@ impl Stager {
         confine::remove_stale_temps(out_dir, JOURNAL_FILE);
         confine::remove_stale_temps(out_dir, LOCK_FILE);
         if !staged.is_empty() || !c.delete.is_empty() {
-            let journal: Lock = staged
-                .iter()
-                .map(|p| (p.clone(), owners[p].clone()))
-                .collect();
-            confine::replace(out_dir, JOURNAL_FILE, lock::render(&journal).as_bytes())?;
+            let journal =
+                lock::render_merged(staged.iter().map(|p| (p, &owners[p])), std::iter::empty());
+            confine::replace(out_dir, JOURNAL_FILE, journal.as_bytes())?;
         }
         // The files an interrupted run was writing may have temporary files beside them.
         for rel in interrupted {
