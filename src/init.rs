@@ -22,9 +22,13 @@ const FILES: &[(&str, &str)] = &[
     ),
 ];
 
-/// What `.gitignore` gets: the temporary files and the journal a killed render leaves in
-/// `out/` until the next render finishes it.
-const IGNORED: &[&str] = &["**/.*.flinkgen-tmp-*", "**/.flinkgen-journal"];
+/// What `.gitignore` gets: the temporary files, the journal and the staging folder a killed
+/// render leaves in `out/` until the next render finishes it.
+const IGNORED: &[&str] = &[
+    "**/.*.flinkgen-tmp-*",
+    "**/.flinkgen-journal",
+    "**/.flinkgen-stage/",
+];
 
 /// Creates the project files that do not exist yet and returns their paths; adds the files
 /// an interrupted render may leave to `.gitignore`. Nothing that exists is overwritten, and no

@@ -10,11 +10,6 @@ use flinkgen::cache::{self, SpecRecord};
 use flinkgen::diag::Diagnostic;
 use flinkgen::emit::{self, DriftKind, Scope};
 
-/// A render allocates and frees millions of small strings across threads; mimalloc takes
-/// about a tenth of a cold render's CPU less than the system allocator (see docs/src/speed.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {

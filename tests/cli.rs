@@ -479,9 +479,8 @@ fn init_scaffolds_a_project_that_renders_and_never_overwrites() {
     assert!(root
         .join("out/my-job/taskmanager-deployment.yaml")
         .is_file());
-    assert!(std::fs::read_to_string(root.join(".gitignore"))
-        .unwrap()
-        .contains(".flinkgen-tmp"));
+    let ignored = std::fs::read_to_string(root.join(".gitignore")).unwrap();
+    assert!(ignored.contains(".flinkgen-tmp") && ignored.contains(".flinkgen-stage/"));
     let again = run(&["init", root.to_str().unwrap()]);
     assert!(
         !text(&again.stderr).contains("created"),
