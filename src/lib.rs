@@ -36,6 +36,8 @@ pub struct Resolved {
     specs: Vec<cache::SpecRecord>,
     /// The job specs not loaded (unchanged since the last render).
     known: Vec<load::Known>,
+    /// Every job spec listed.
+    listed: Vec<String>,
 }
 
 /// Load and validate: every job resolved, or every problem found.
@@ -133,6 +135,7 @@ fn resolve_part(
         diags,
         specs,
         known: inputs.known,
+        listed: inputs.listed,
     })
 }
 
@@ -270,26 +273,6 @@ fn render_chunk(
     (files, owners)
 }
 
-/// The job specs to render, in chunks of `chunk` (one chunk, listed by the loader itself,
-/// when they fit).
-fn chunks(
-    root: &Path,
-    skipped: &std::collections::HashSet<&str>,
-    chunk: usize,
-) -> Vec<Vec<String>> {
-    let paths: Vec<String> = match chunk {
-        WHOLE => Vec::new(),
-        _ => load::job_spec_paths(root)
-            .into_iter()
-            .filter(|p| !skipped.contains(p.as_str()))
-            .collect(),
-    };
-    match paths.len() {
-        n if n <= chunk => vec![Vec::new()],
-        _ => paths.chunks(chunk).map(<[String]>::to_vec).collect(),
-    }
-}
-
 /// Long because it drives the chunks and then assembles what both kinds of render leave:
 /// the files it keeps, the shared files (environments, the lock) over all, and the records.
 fn generate_with(
@@ -300,20 +283,38 @@ fn generate_with(
 ) -> Result<(Generated, Incremental), Stopped> {
     let skipped: std::collections::HashSet<&str> =
         unchanged.iter().map(|r| r.source.as_str()).collect();
-    let chunks = chunks(root, &skipped, chunk);
-    let whole = chunks.len() == 1;
+    // Split in chunks, no check across all specs runs before the last chunk.
+    let split = chunk != WHOLE;
     let mut known: Vec<load::Known> = unchanged.iter().map(|r| r.known.clone()).collect();
     let renderer = render::Renderer::new();
     let mut t = Totals::default();
-    for (i, part) in chunks.iter().enumerate() {
-        let set: std::collections::HashSet<&str> = part.iter().map(String::as_str).collect();
-        let wanted = |rel: &str| match whole {
-            true => !skipped.contains(rel),
-            false => set.contains(rel),
+    // The first chunk is the first `chunk` specs the loader lists; the loader's listing gives
+    // the others (so the specs folder is listed once).
+    let mut rest: Vec<Vec<String>> = Vec::new();
+    let mut i = 0;
+    while i == 0 || !rest.is_empty() {
+        let part = rest.pop();
+        let set: std::collections::HashSet<&str> =
+            part.iter().flatten().map(String::as_str).collect();
+        let taken = std::sync::atomic::AtomicUsize::new(0);
+        let wanted = |rel: &str| match part {
+            None => {
+                !skipped.contains(rel)
+                    && taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < chunk
+            }
+            Some(_) => set.contains(rel),
         };
-        let r = resolve_part(root, &wanted, std::mem::take(&mut known), !whole)
+        let r = resolve_part(root, &wanted, std::mem::take(&mut known), split)
             .map_err(Stopped::Problems)?;
         known = r.known;
+        if i == 0 {
+            let later: Vec<String> = (r.listed.iter())
+                .filter(|p| !skipped.contains(p.as_str()))
+                .skip(chunk)
+                .cloned()
+                .collect();
+            rest = later.chunks(chunk).rev().map(<[String]>::to_vec).collect();
+        }
         // Session clusters are validated with every chunk (their jobs need them) and
         // rendered with the first.
         let jobs: Vec<model::Job> = r
@@ -327,7 +328,7 @@ fn generate_with(
             return Err(Stopped::Problems(t.diags.into_sorted()));
         }
         drop(jobs);
-        if !whole {
+        if split {
             known.extend(r.specs.iter().map(|s| s.known.clone()));
         }
         t.specs.extend(r.specs);
@@ -338,11 +339,12 @@ fn generate_with(
             None => t.files.extend(files),
         }
         t.owners.extend(owners);
+        i += 1;
     }
-    if !whole {
+    if split {
         // The checks across every spec, now that all are known.
         let mut d = Diagnostics::default();
-        let mut shared = load::load_some(root, &mut d, &|_| false);
+        let mut shared = load::load_shared(root, &mut d);
         shared.known = known;
         validate::unused_profiles(&shared, &mut d);
         if d.has_errors() {

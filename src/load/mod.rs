@@ -47,6 +47,8 @@ pub struct Inputs {
     /// Some job specs are neither loaded nor known (a render in chunks, before its last):
     /// checks that need every spec wait for `validate::unused_profiles`.
     pub partial: bool,
+    /// Every job spec listed, loaded or not (a render in chunks takes the next ones from it).
+    pub listed: Vec<String>,
 }
 
 /// An unchanged job spec, as far as the checks across specs are concerned.
@@ -84,6 +86,20 @@ pub fn load_some(
     diags: &mut Diagnostics,
     wanted: &(dyn Fn(&str) -> bool + Sync),
 ) -> Inputs {
+    load_inputs(root, diags, Some(wanted))
+}
+
+/// What every job reads (the project file, profiles, session clusters and the files they
+/// name), without listing or loading any job spec.
+pub fn load_shared(root: &Path, diags: &mut Diagnostics) -> Inputs {
+    load_inputs(root, diags, None)
+}
+
+fn load_inputs(
+    root: &Path,
+    diags: &mut Diagnostics,
+    wanted: Option<&(dyn Fn(&str) -> bool + Sync)>,
+) -> Inputs {
     let before = diags.error_count();
     let (project, project_src) = load_project(root, diags);
     let [(jobs_dir, _), (clusters_dir, _), (profiles_dir, _)] = input_dirs(&project);
@@ -114,6 +130,7 @@ pub fn load_some(
         spec_diags: BTreeMap::new(),
         known: Vec::new(),
         partial: false,
+        listed: Vec::new(),
     };
     if inputs.shared_input_failed {
         return inputs;
@@ -127,29 +144,24 @@ pub fn load_some(
     let only_clusters = !inputs.clusters.is_empty()
         && inputs.project.jobs_dir.is_none()
         && std::fs::symlink_metadata(root.join(&jobs_dir)).is_err();
-    if !only_clusters {
-        let (jobs, spec_diags) =
-            load_jobs(root, &jobs_dir, !inputs.clusters.is_empty(), wanted, diags);
+    if let Some(wanted) = wanted.filter(|_| !only_clusters) {
+        let listed = yaml_files(root, &jobs_dir, usize::MAX, diags);
+        let (jobs, spec_diags) = load_jobs(
+            root,
+            (&jobs_dir, &listed),
+            !inputs.clusters.is_empty(),
+            wanted,
+            diags,
+        );
         inputs.jobs = jobs;
         inputs.spec_diags = spec_diags;
+        inputs.listed = listed;
     }
     let before_profiles = diags.error_count();
     inputs.profiles = load_profiles(root, &profiles_dir, diags);
     inputs.shared_input_failed = diags.error_count() > before_profiles;
     inputs.files = project_files(root, &inputs);
     inputs
-}
-
-/// The job specs of the project as `load` lists them; none when the project file or the
-/// jobs folder cannot be used (loading them reports why).
-pub fn job_spec_paths(root: &Path) -> Vec<String> {
-    let mut d = Diagnostics::default();
-    let (project, _) = load_project(root, &mut d);
-    let [(jobs_dir, _), _, _] = input_dirs(&project);
-    if d.has_errors() || project_folder(root, &jobs_dir).is_err() {
-        return Vec::new();
-    }
-    find_yaml(root, &jobs_dir, usize::MAX)
 }
 
 /// Reads the project files that specs' volumes name. Only plain relative paths inside the
@@ -225,12 +237,11 @@ type Loaded = (
 
 fn load_jobs(
     root: &Path,
-    jobs_dir: &str,
+    (jobs_dir, job_files): (&str, &[String]),
     has_clusters: bool,
     wanted: &(dyn Fn(&str) -> bool + Sync),
     diags: &mut Diagnostics,
 ) -> Loaded {
-    let job_files = yaml_files(root, jobs_dir, usize::MAX, diags);
     if job_files.is_empty() && !has_clusters && !diags.has_errors() {
         diags.push(
             Diagnostic::error(jobs_dir, "no job or session cluster specs found").help(format!(
@@ -238,7 +249,7 @@ fn load_jobs(
             )),
         );
     }
-    let job_files: Vec<String> = job_files.into_iter().filter(|f| wanted(f)).collect();
+    let job_files: Vec<String> = job_files.iter().filter(|f| wanted(f)).cloned().collect();
     // Reading and parsing are independent per file; large projects parse on all cores.
     let parsed = crate::par::map(&job_files, |rel| {
         let mut d = Diagnostics::default();
