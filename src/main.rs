@@ -295,6 +295,45 @@ type Written = (
     Result<emit::WriteReport, emit::WriteError>,
 );
 
+/// The render, how many files it leaves (the lock included), and how `out/` differs.
+type Checked = (flinkgen::Generated, usize, Vec<emit::Drift>);
+
+/// A whole-project check: chunk by chunk, as `render_streamed` renders, keeping only drifts.
+fn check_streamed(common: &CommonArgs, unchanged: Vec<SpecRecord>) -> Result<Checked, ExitCode> {
+    let mut checker: Option<emit::Checker> = None;
+    let mut sink = |out_dir: &str, files: &emit::Files, owners: &emit::Owners| {
+        let c = checker.get_or_insert_with(|| {
+            emit::Checker::begin(&common.root.join(out_dir), out_dir, &Scope::default())
+        });
+        c.add(files, owners);
+        Ok(())
+    };
+    let streamed = flinkgen::generate_into(&common.root, unchanged, chunk_size(), &mut sink);
+    let (g, inc) = match streamed {
+        Ok(x) => x,
+        Err(flinkgen::Stopped::Problems(diags)) => {
+            drop(checker);
+            eprint_report(&flinkgen::error_report(&diags));
+            return Err(ExitCode::from(1));
+        }
+        Err(flinkgen::Stopped::Write(_)) => unreachable!("a check's sink never fails"),
+    };
+    eprint_report(&flinkgen::warning_report(&g.warnings));
+    let checker = checker.expect("the shared files always reach the sink");
+    let drifts = checker.finish(&g.owners, &inc.kept);
+    let files = g.owners.len() + inc.kept.len() + 1;
+    Ok((g, files, drifts))
+}
+
+/// A check of some jobs (`--job`): the whole project in memory, compared in scope.
+fn check_scoped(common: &CommonArgs, unchanged: Vec<SpecRecord>) -> Result<Checked, ExitCode> {
+    let (g, inc, scope) = generate(common, unchanged)?;
+    let out = common.root.join(&g.out_dir);
+    let drifts = emit::check_kept(&out, &g.out_dir, &g.files, &g.owners, &inc.kept, &scope);
+    let files = g.files.len() + inc.kept.len();
+    Ok((g, files, drifts))
+}
+
 /// A whole-project render: chunk by chunk into the output folder's staging area, then moved
 /// into place (see `emit::Stager`), so memory is bounded by a chunk of job specs.
 fn render_streamed(
@@ -488,25 +527,19 @@ fn check(common: &CommonArgs) -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    let (g, inc, scope) = match generate(common, unchanged) {
+    let checked = match common.jobs.is_empty() {
+        true => check_streamed(common, unchanged),
+        false => check_scoped(common, unchanged),
+    };
+    let (g, files, drifts) = match checked {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let drifts = emit::check_kept(
-        &common.root.join(&g.out_dir),
-        &g.out_dir,
-        &g.files,
-        &g.owners,
-        &inc.kept,
-        &scope,
-    );
     if drifts.is_empty() {
         if !common.quiet {
             eprintln!(
                 "{}/ is up to date ({} files, {} job(s))",
-                g.out_dir,
-                g.files.len() + inc.kept.len(),
-                g.jobs
+                g.out_dir, files, g.jobs
             );
         }
         return ExitCode::SUCCESS;

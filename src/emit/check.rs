@@ -1,13 +1,15 @@
 //! `check`: the output folder compared with what render would leave there, file by file,
 //! with a diff for each difference; nothing is written.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use similar::TextDiff;
 
+use super::confine::{self, Disk, RunLock};
+use super::lock::LOCK_FILE;
 use super::{
-    hold, lock_bound, real_out_dir, survey, with_lock, Conflict, Files, Found, Owned, Owners,
-    Scope, Writer,
+    hold, lock_bound, lock_text, orphans, real_out_dir, Conflict, Files, Found, Owned, Owners,
+    Scope,
 };
 
 /// How a file on disk differs from what render would leave there.
@@ -53,46 +55,122 @@ pub fn check_kept(
     kept: &Owners,
     scope: &Scope,
 ) -> Vec<Drift> {
-    let _run = hold(out_dir, false);
-    // An unsafe path's drift carries the reason where others carry a diff: it is printed with
-    // the path, never with the content.
-    let unsafe_drift = |c: Conflict| Drift {
+    let mut c = Checker::begin(out_dir, out_name, scope);
+    c.add(files, owners);
+    c.finish(owners, kept)
+}
+
+/// A check of a render that arrives in chunks (see `Stager`): each chunk is compared with the
+/// output folder as it comes, and only its drifts are kept.
+pub struct Checker {
+    out_dir: PathBuf,
+    out_name: String,
+    scope: Scope,
+    _run: Option<RunLock>,
+    owned: Result<Owned, Conflict>,
+    drifts: Vec<Drift>,
+}
+
+impl Checker {
+    /// Holds the output folder (shared) and reads who owns what. The lock is read with the
+    /// bound of a render that produces nothing: the files on disk (see `lock_bound`).
+    pub fn begin(out_dir: &Path, out_name: &str, scope: &Scope) -> Checker {
+        let run = hold(out_dir, false);
+        let bound = lock_bound(out_dir, &Owners::new(), &Owners::new());
+        Checker {
+            out_dir: out_dir.to_path_buf(),
+            out_name: out_name.to_string(),
+            scope: scope.clone(),
+            _run: run,
+            owned: real_out_dir(out_dir).and_then(|_| Owned::load(out_dir, bound)),
+            drifts: Vec::new(),
+        }
+    }
+
+    /// Compares a chunk's files (those in scope; the lock is compared at the end).
+    pub fn add(&mut self, files: &Files, owners: &Owners) {
+        let Ok(owned) = &self.owned else { return };
+        let planned: Vec<(&str, &str)> = files
+            .iter()
+            .filter(|(p, _)| *p != LOCK_FILE && self.scope.contains(&owners[*p].source))
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let paths: Vec<&str> = planned.iter().map(|(p, _)| *p).collect();
+        let on_disk = confine::read_all(&self.out_dir, &paths, confine::MAX_FILE);
+        let name = &self.out_name;
+        let found = crate::par::map(
+            &planned.iter().zip(on_disk).collect::<Vec<_>>(),
+            |((rel, text), disk)| {
+                let drift = |kind, disk: Option<&[u8]>| Drift {
+                    path: format!("{name}/{rel}"),
+                    kind,
+                    diff: diff(name, rel, disk, Some(text)),
+                };
+                match disk {
+                    Err(u) => Some(unsafe_drift(name, Conflict::Unsafe(u.clone()))),
+                    Ok(Disk::Missing) => Some(drift(DriftKind::Missing, None)),
+                    Ok(Disk::File(d)) if d == text.as_bytes() => None,
+                    Ok(Disk::File(d)) => {
+                        let kind = match owned.wrote(rel, d) {
+                            Some(true) => DriftKind::Stale,
+                            Some(false) => DriftKind::HandEdited,
+                            None => DriftKind::NotOwned,
+                        };
+                        Some(drift(kind, Some(d)))
+                    }
+                }
+            },
+        );
+        self.drifts.extend(found.into_iter().flatten());
+    }
+
+    /// The drifts: the files of every chunk and the lock in path order, then the orphans.
+    pub fn finish(mut self, owners: &Owners, kept: &Owners) -> Vec<Drift> {
+        let name = self.out_name.clone();
+        let owned = match std::mem::replace(&mut self.owned, Err(Conflict::BadLock(String::new())))
+        {
+            Ok(o) => o,
+            Err(c) => return vec![unsafe_drift(&name, c)],
+        };
+        let lock_text = &lock_text(owners, kept, &owned.lock, &self.scope);
+        let lock_drift = |kind, disk: Option<&[u8]>| Drift {
+            path: format!("{name}/{LOCK_FILE}"),
+            kind,
+            diff: diff(&name, LOCK_FILE, disk, Some(lock_text)),
+        };
+        match confine::read_max(&self.out_dir, LOCK_FILE, owned.max) {
+            Err(u) => self.drifts.push(unsafe_drift(&name, Conflict::Unsafe(u))),
+            Ok(Disk::Missing) => self.drifts.push(lock_drift(DriftKind::Missing, None)),
+            Ok(Disk::File(d)) if d == lock_text.as_bytes() => {}
+            // The lock is always flinkgen's to rewrite.
+            Ok(Disk::File(d)) => self.drifts.push(lock_drift(DriftKind::Stale, Some(&d))),
+        }
+        let mut drifts = std::mem::take(&mut self.drifts);
+        drifts.sort_by(|a, b| a.path.cmp(&b.path));
+        let produced = |p: &str| owners.contains_key(p) || kept.contains_key(p);
+        for f in orphans(&self.out_dir, &owned, produced, &self.scope) {
+            drifts.push(match f {
+                Found::Orphan { path, disk, .. } => Drift {
+                    path: format!("{name}/{path}"),
+                    kind: DriftKind::Orphaned,
+                    diff: diff(&name, &path, Some(&disk), None),
+                },
+                Found::Unsafe(u) => unsafe_drift(&name, Conflict::Unsafe(u)),
+            });
+        }
+        drifts.dedup_by(|a, b| a.kind == DriftKind::Unsafe && a.path == b.path && a.diff == b.diff);
+        drifts
+    }
+}
+
+/// An unsafe path's drift carries the reason where others carry a diff: it is printed with
+/// the path, never with the content.
+fn unsafe_drift(out_name: &str, c: Conflict) -> Drift {
+    Drift {
         path: c.located(out_name),
         kind: DriftKind::Unsafe,
         diff: c.reason(),
-    };
-    let bound = lock_bound(out_dir, owners, kept);
-    let owned = match real_out_dir(out_dir).and_then(|_| Owned::load(out_dir, bound)) {
-        Ok(o) => o,
-        Err(c) => return vec![unsafe_drift(c)],
-    };
-    let files = with_lock(files, owners, kept, &owned.lock, scope);
-    let mut drifts = Vec::new();
-    for f in survey(out_dir, (&files, kept), owners, &owned, scope) {
-        let drift = |rel: &str, kind, disk: Option<&[u8]>, new: Option<&str>| Drift {
-            path: format!("{out_name}/{rel}"),
-            kind,
-            diff: diff(out_name, rel, disk, new),
-        };
-        drifts.push(match f {
-            Found::Same => continue,
-            Found::Missing(rel) => drift(rel, DriftKind::Missing, None, Some(&files[rel])),
-            Found::Differs { path, disk, writer } => {
-                let kind = match writer {
-                    Writer::Flinkgen => DriftKind::Stale,
-                    Writer::HandEdited => DriftKind::HandEdited,
-                    Writer::Stranger => DriftKind::NotOwned,
-                };
-                drift(path, kind, Some(&disk), Some(&files[path]))
-            }
-            Found::Orphan { path, disk, .. } => {
-                drift(&path, DriftKind::Orphaned, Some(&disk), None)
-            }
-            Found::Unsafe(u) => unsafe_drift(Conflict::Unsafe(u)),
-        });
     }
-    drifts.dedup_by(|a, b| a.kind == DriftKind::Unsafe && a.path == b.path && a.diff == b.diff);
-    drifts
 }
 
 fn diff(out_name: &str, rel: &str, old: Option<&[u8]>, new: Option<&str>) -> String {

@@ -10,7 +10,7 @@ pub mod confine;
 pub mod lock;
 mod stage;
 
-pub use check::{check, check_kept, Drift, DriftKind};
+pub use check::{check, check_kept, Checker, Drift, DriftKind};
 pub use stage::{Stager, STAGE_DIR};
 
 use confine::{Disk, IoError, Unsafe};
@@ -281,46 +281,8 @@ impl Owned {
     }
 }
 
-type OnDisk<'a> = (Vec<(&'a str, &'a str)>, Vec<Result<Disk, Unsafe>>);
-
-/// The files a run in `scope` compares (the lock always), with what is on disk at each.
-fn read_in_scope<'a>(
-    out_dir: &Path,
-    files: &'a Planned,
-    owners: &Owners,
-    scope: &Scope,
-    lock_max: u64,
-) -> OnDisk<'a> {
-    let in_scope: Vec<(&str, &str)> = files
-        .iter()
-        .filter(|(p, _)| *p == LOCK_FILE || scope.contains(&owners[*p].source))
-        .collect();
-    let paths: Vec<&str> = in_scope.iter().map(|(p, _)| *p).collect();
-    let on_disk = confine::read_all(out_dir, &paths, lock_max);
-    (in_scope, on_disk)
-}
-
-/// Who wrote the bytes on disk at a path render would write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Writer {
-    /// flinkgen (by the lock, or the journal of a run it finishes); they are merely stale.
-    Flinkgen,
-    /// Someone, after flinkgen wrote the file.
-    HandEdited,
-    /// Someone, and flinkgen never owned the file.
-    Stranger,
-}
-
-/// The state of one path of the output folder: the one classification that `render` acts on
-/// and `check` reports.
-enum Found<'a> {
-    Same,
-    Missing(&'a str),
-    Differs {
-        path: &'a str,
-        disk: Vec<u8>,
-        writer: Writer,
-    },
+/// An owned file no spec produces any more, or a path flinkgen may not touch.
+enum Found {
     /// Owned, produced by no spec any more; `ours` unless edited since.
     Orphan {
         path: String,
@@ -330,46 +292,13 @@ enum Found<'a> {
     Unsafe(Unsafe),
 }
 
-/// Classifies every path a run in `scope` would write or prune.
-fn survey<'a>(
-    out_dir: &Path,
-    (files, kept): (&'a Planned, &Owners),
-    owners: &Owners,
-    owned: &Owned,
-    scope: &Scope,
-) -> Vec<Found<'a>> {
-    let mut found = Vec::new();
-    // Reading thousands of files dominates a no-op run; read_all does it on all cores.
-    let (in_scope, on_disk) = read_in_scope(out_dir, files, owners, scope, owned.max);
-    for ((path, text), disk) in in_scope.into_iter().zip(on_disk) {
-        found.push(match disk {
-            Err(u) => Found::Unsafe(u),
-            Ok(Disk::Missing) => Found::Missing(path),
-            Ok(Disk::File(disk)) if disk == text.as_bytes() => Found::Same,
-            Ok(Disk::File(disk)) => {
-                let writer = match owned.wrote(path, &disk) {
-                    // The lock is always flinkgen's to rewrite.
-                    _ if path == LOCK_FILE => Writer::Flinkgen,
-                    Some(true) => Writer::Flinkgen,
-                    Some(false) => Writer::HandEdited,
-                    None => Writer::Stranger,
-                };
-                Found::Differs { path, disk, writer }
-            }
-        });
-    }
-    let planned = |p: &str| files.contains_key(p) || kept.contains_key(p);
-    found.extend(orphans(out_dir, owned, planned, scope));
-    found
-}
-
 /// Owned files in `scope` that no spec produces any more (not `planned`), as on disk.
 fn orphans(
     out_dir: &Path,
     owned: &Owned,
     planned: impl Fn(&str) -> bool,
     scope: &Scope,
-) -> Vec<Found<'static>> {
+) -> Vec<Found> {
     let mut found = Vec::new();
     for (path, e) in owned.entries() {
         if planned(path) || !scope.contains(&e.source) {
@@ -457,59 +386,15 @@ pub enum WriteError {
     Io(IoError),
 }
 
-/// The rendered files plus the lock a run in `scope` leaves behind.
-fn with_lock<'a>(
-    files: &'a Files,
-    owners: &Owners,
-    kept: &Owners,
-    old: &Lock,
-    scope: &Scope,
-) -> Planned<'a> {
-    let lock = lock_for(owners, old, scope);
+/// The lock a run in `scope` leaves: its rendered files' entries, the kept files' and, out
+/// of scope, the old lock's.
+fn lock_text(owners: &Owners, kept: &Owners, old: &Lock, scope: &Scope) -> String {
     let kept = kept.iter().filter(|(_, e)| scope.contains(&e.source));
-    Planned {
-        files,
-        lock: lock::render_merged(lock.iter(), kept),
-    }
-}
-
-/// The rendered files and the lock a run leaves, the files borrowed: a large project's output
-/// is most of a render's memory, and is not copied to add one file.
-struct Planned<'a> {
-    files: &'a Files,
-    lock: String,
-}
-
-impl<'a> Planned<'a> {
-    fn contains_key(&self, path: &str) -> bool {
-        path == LOCK_FILE || self.files.contains_key(path)
-    }
-
-    /// Every file with its text, by path, as a map would list them.
-    fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        let files = self
-            .files
-            .iter()
-            .filter(|(p, _)| *p != LOCK_FILE)
-            .map(|(p, t)| (p.as_str(), t.as_str()));
-        let mut lock = Some((LOCK_FILE, self.lock.as_str()));
-        let mut files = files.peekable();
-        std::iter::from_fn(move || match (&lock, files.peek()) {
-            (Some((l, _)), Some((p, _))) if *p < *l => files.next(),
-            (Some(_), _) => lock.take(),
-            (None, _) => files.next(),
-        })
-    }
-}
-
-impl std::ops::Index<&str> for Planned<'_> {
-    type Output = str;
-    fn index(&self, path: &str) -> &str {
-        if path == LOCK_FILE {
-            &self.lock
-        } else {
-            &self.files[path]
-        }
+    match scope.sources {
+        // The whole project's lock is its owners: listed from them, not from a copy (the
+        // owners of 10,000 jobs are tens of megabytes).
+        None => lock::render_merged(owners.iter().filter(|(p, _)| *p != LOCK_FILE), kept),
+        Some(_) => lock::render_merged(lock_for(owners, old, scope).iter(), kept),
     }
 }
 

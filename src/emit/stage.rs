@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use super::confine::{self, Disk, IoError, RunLock, Unsafe};
 use super::lock::{self, JOURNAL_FILE, LOCK_FILE};
 use super::{
-    hold, lock_bound, lock_for, orphans, real_out_dir, selector_changes, Changes, Conflict, Files,
+    hold, lock_bound, lock_text, orphans, real_out_dir, selector_changes, Changes, Conflict, Files,
     Found, Owned, Owners, Prior, Scope, WriteError, WriteReport,
 };
 
@@ -143,19 +143,7 @@ impl Stager {
                 ..Owned::default()
             },
         };
-        let kept_in_scope = kept.iter().filter(|(_, e)| self.scope.contains(&e.source));
-        // A whole-project run's lock is its owners: listed from them, not from a copy (the
-        // owners of 10,000 jobs are tens of megabytes).
-        let lock_text = match self.scope.sources {
-            None => {
-                let rendered = owners.iter().filter(|(p, _)| *p != LOCK_FILE);
-                lock::render_merged(rendered, kept_in_scope)
-            }
-            Some(_) => {
-                let lock = lock_for(owners, &owned.lock, &self.scope);
-                lock::render_merged(lock.iter(), kept_in_scope)
-            }
-        };
+        let lock_text = lock_text(owners, kept, &owned.lock, &self.scope);
         let (c, staged) = self.changes(owners, kept, &owned, &lock_text);
         let refused: Vec<Conflict> = c
             .conflicts
@@ -229,7 +217,6 @@ impl Stager {
                     c.delete.push(path);
                 }
                 Found::Unsafe(u) => c.refuse(u),
-                _ => {}
             }
         }
         staged.sort();

@@ -137,3 +137,40 @@ fn a_write_in_chunks_moves_nothing_until_it_finishes() {
     assert!(check(&out, "out", &both, &owners, &all).is_empty());
     assert!(!out.join(STAGE_DIR).exists());
 }
+
+#[test]
+fn a_check_in_chunks_finds_what_a_check_at_once_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let all = Scope::default();
+    let (f1, s1) = files(&[("a/x.yaml", "one\n")]);
+    let (f2, s2) = files(&[("b/y.yaml", "two\n")]);
+    let mut owners = s1.clone();
+    owners.extend(s2.clone());
+    let mut both = f1.clone();
+    both.extend(f2.clone());
+    write(&out, &both, &owners, &all, false).unwrap();
+    std::fs::write(out.join("b/y.yaml"), "edited\n").unwrap();
+    std::fs::write(out.join(".flinkgen-orphan-test.yaml"), "x").unwrap();
+    let (f3, s3) = files(&[("c/z.yaml", "three\n")]);
+    owners.extend(s3.clone());
+    let mut c = Checker::begin(&out, "out", &all);
+    c.add(&f1, &s1);
+    c.add(&f3, &s3);
+    c.add(&f2, &s2);
+    let chunked = c.finish(&owners, &Owners::new());
+    let mut every = both.clone();
+    every.extend(f3.clone());
+    let at_once = check(&out, "out", &every, &owners, &all);
+    assert_eq!(chunked, at_once);
+    let kinds: Vec<(&str, &DriftKind)> =
+        chunked.iter().map(|d| (d.path.as_str(), &d.kind)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("out/b/y.yaml", &DriftKind::HandEdited),
+            ("out/c/z.yaml", &DriftKind::Missing),
+            ("out/flinkgen.lock", &DriftKind::Stale),
+        ]
+    );
+}
