@@ -8,8 +8,8 @@ use similar::TextDiff;
 use super::confine::{self, Disk, RunLock};
 use super::lock::LOCK_FILE;
 use super::{
-    hold, lock_bound, lock_text, orphans, real_out_dir, Conflict, Files, Found, Owned, Owners,
-    Scope,
+    hold, lock_bound, lock_text, on_disk, orphans, real_out_dir, Conflict, Files, Found, Owned,
+    Owners, Scope,
 };
 
 /// How a file on disk differs from what render would leave there.
@@ -90,37 +90,28 @@ impl Checker {
     /// Compares a chunk's files (those in scope; the lock is compared at the end).
     pub fn add(&mut self, files: &Files, owners: &Owners) {
         let Ok(owned) = &self.owned else { return };
-        let planned: Vec<(&str, &str)> = files
-            .iter()
-            .filter(|(p, _)| *p != LOCK_FILE && self.scope.contains(&owners[*p].source))
-            .map(|(p, t)| (p.as_str(), t.as_str()))
-            .collect();
-        let paths: Vec<&str> = planned.iter().map(|(p, _)| *p).collect();
-        let on_disk = confine::read_all(&self.out_dir, &paths, confine::MAX_FILE);
+        let pairs = on_disk(&self.out_dir, files, owners, &self.scope);
         let name = &self.out_name;
-        let found = crate::par::map(
-            &planned.iter().zip(on_disk).collect::<Vec<_>>(),
-            |((rel, text), disk)| {
-                let drift = |kind, disk: Option<&[u8]>| Drift {
-                    path: format!("{name}/{rel}"),
-                    kind,
-                    diff: diff(name, rel, disk, Some(text)),
-                };
-                match disk {
-                    Err(u) => Some(unsafe_drift(name, Conflict::Unsafe(u.clone()))),
-                    Ok(Disk::Missing) => Some(drift(DriftKind::Missing, None)),
-                    Ok(Disk::File(d)) if d == text.as_bytes() => None,
-                    Ok(Disk::File(d)) => {
-                        let kind = match owned.wrote(rel, d) {
-                            Some(true) => DriftKind::Stale,
-                            Some(false) => DriftKind::HandEdited,
-                            None => DriftKind::NotOwned,
-                        };
-                        Some(drift(kind, Some(d)))
-                    }
+        let found = crate::par::map(&pairs, |((rel, text), disk)| {
+            let drift = |kind, disk: Option<&[u8]>| Drift {
+                path: format!("{name}/{rel}"),
+                kind,
+                diff: diff(name, rel, disk, Some(text)),
+            };
+            match disk {
+                Err(u) => Some(unsafe_drift(name, Conflict::Unsafe(u.clone()))),
+                Ok(Disk::Missing) => Some(drift(DriftKind::Missing, None)),
+                Ok(Disk::File(d)) if d == text.as_bytes() => None,
+                Ok(Disk::File(d)) => {
+                    let kind = match owned.wrote(rel, d) {
+                        Some(true) => DriftKind::Stale,
+                        Some(false) => DriftKind::HandEdited,
+                        None => DriftKind::NotOwned,
+                    };
+                    Some(drift(kind, Some(d)))
                 }
-            },
-        );
+            }
+        });
         self.drifts.extend(found.into_iter().flatten());
     }
 

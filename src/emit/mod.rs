@@ -292,6 +292,21 @@ enum Found {
     Unsafe(Unsafe),
 }
 
+/// A chunk's files in `scope` (the lock aside: emit makes its own), each with what is on disk
+/// at its path.
+type OnDisk<'a> = Vec<((&'a str, &'a str), Result<Disk, Unsafe>)>;
+
+fn on_disk<'a>(out_dir: &Path, files: &'a Files, owners: &Owners, scope: &Scope) -> OnDisk<'a> {
+    let planned: Vec<(&str, &str)> = files
+        .iter()
+        .filter(|(p, _)| *p != LOCK_FILE && scope.contains(&owners[*p].source))
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let paths: Vec<&str> = planned.iter().map(|(p, _)| *p).collect();
+    let disk = confine::read_all(out_dir, &paths, confine::MAX_FILE);
+    planned.into_iter().zip(disk).collect()
+}
+
 /// Owned files in `scope` that no spec produces any more (not `planned`), as on disk.
 fn orphans(
     out_dir: &Path,

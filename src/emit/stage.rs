@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use super::confine::{self, Disk, IoError, RunLock, Unsafe};
 use super::lock::{self, JOURNAL_FILE, LOCK_FILE};
 use super::{
-    hold, lock_bound, lock_text, orphans, real_out_dir, selector_changes, Changes, Conflict, Files,
-    Found, Owned, Owners, Prior, Scope, WriteError, WriteReport,
+    hold, lock_bound, lock_text, on_disk, orphans, real_out_dir, selector_changes, Changes,
+    Conflict, Files, Found, Owned, Owners, Prior, Scope, WriteError, WriteReport,
 };
 
 /// The staging folder, below the output folder; it mirrors the output tree. Runs on one
@@ -80,14 +80,7 @@ impl Stager {
     /// Compares a chunk's files (those in scope; the lock is emit's own) with the output
     /// folder, staging each one to write.
     pub fn add(&mut self, files: &Files, owners: &Owners) -> Result<(), WriteError> {
-        let planned: Vec<(&str, &str)> = files
-            .iter()
-            .filter(|(p, _)| *p != LOCK_FILE && self.scope.contains(&owners[*p].source))
-            .map(|(p, t)| (p.as_str(), t.as_str()))
-            .collect();
-        let paths: Vec<&str> = planned.iter().map(|(p, _)| *p).collect();
-        let on_disk = confine::read_all(&self.out_dir, &paths, confine::MAX_FILE);
-        let pairs: Vec<_> = planned.into_iter().zip(on_disk).collect();
+        let pairs = on_disk(&self.out_dir, files, owners, &self.scope);
         let seen = crate::par::map(&pairs, |((path, text), disk)| match disk {
             Err(u) => Seen::Unsafe(u.clone()),
             Ok(Disk::File(d)) if d == text.as_bytes() => Seen::Same,
