@@ -518,7 +518,7 @@ fn deliverable(text: &str) -> Result<(), String> {
         ));
     }
     // Nearly every file is printable ASCII; only others need the character scan. Counted
-    // over blocks without stopping early, the check compiles to vector instructions.
+    // over blocks without stopping early, the check leaves the compiler free to vectorise it.
     let plain = |b: u8| ((0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t') as usize;
     let printable = text
         .as_bytes()

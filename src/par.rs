@@ -12,8 +12,7 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     let chunk = items.len().div_ceil(threads);
     let f = &f;
     std::thread::scope(|s| {
-        // The calling thread takes the first chunk itself: one thread fewer to start (and,
-        // for the allocator, one heap fewer to leave behind) per call.
+        // The calling thread takes the first chunk itself: one thread fewer to start per call.
         let mut chunks = items.chunks(chunk);
         let first = chunks.next().unwrap_or_default();
         let handles: Vec<_> = chunks

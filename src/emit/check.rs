@@ -116,30 +116,36 @@ impl Checker {
     }
 
     /// The drifts: the files of every chunk and the lock in path order, then the orphans.
-    pub fn finish(mut self, owners: &Owners, kept: &Owners) -> Vec<Drift> {
-        let name = self.out_name.clone();
-        let owned = match std::mem::replace(&mut self.owned, Err(Conflict::BadLock(String::new())))
-        {
+    pub fn finish(self, owners: &Owners, kept: &Owners) -> Vec<Drift> {
+        // `_run` is bound, so the output folder stays held until the drifts are complete.
+        let Checker {
+            out_dir,
+            out_name: name,
+            scope,
+            _run,
+            owned,
+            mut drifts,
+        } = self;
+        let owned = match owned {
             Ok(o) => o,
             Err(c) => return vec![unsafe_drift(&name, c)],
         };
-        let lock_text = &lock_text(owners, kept, &owned.lock, &self.scope);
+        let lock_text = &lock_text(owners, kept, &owned.lock, &scope);
         let lock_drift = |kind, disk: Option<&[u8]>| Drift {
             path: format!("{name}/{LOCK_FILE}"),
             kind,
             diff: diff(&name, LOCK_FILE, disk, Some(lock_text)),
         };
-        match confine::read_max(&self.out_dir, LOCK_FILE, owned.max) {
-            Err(u) => self.drifts.push(unsafe_drift(&name, Conflict::Unsafe(u))),
-            Ok(Disk::Missing) => self.drifts.push(lock_drift(DriftKind::Missing, None)),
+        match confine::read_max(&out_dir, LOCK_FILE, owned.max) {
+            Err(u) => drifts.push(unsafe_drift(&name, Conflict::Unsafe(u))),
+            Ok(Disk::Missing) => drifts.push(lock_drift(DriftKind::Missing, None)),
             Ok(Disk::File(d)) if d == lock_text.as_bytes() => {}
             // The lock is always flinkgen's to rewrite.
-            Ok(Disk::File(d)) => self.drifts.push(lock_drift(DriftKind::Stale, Some(&d))),
+            Ok(Disk::File(d)) => drifts.push(lock_drift(DriftKind::Stale, Some(&d))),
         }
-        let mut drifts = std::mem::take(&mut self.drifts);
         drifts.sort_by(|a, b| a.path.cmp(&b.path));
         let produced = |p: &str| owners.contains_key(p) || kept.contains_key(p);
-        for f in orphans(&self.out_dir, &owned, produced, &self.scope) {
+        for f in orphans(&out_dir, &owned, produced, &scope) {
             drifts.push(match f {
                 Found::Orphan { path, disk, .. } => Drift {
                     path: format!("{name}/{path}"),

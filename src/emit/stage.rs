@@ -239,8 +239,9 @@ impl Stager {
             confine::remove_stale_temps(out_dir, rel);
         }
         let files = self.move_folders(staged)?;
-        // Renames between folders are serialised by the kernel; these are the files of
-        // folders that exist already, usually few.
+        // Renames between folders are serialised by the kernel (they take the file system's
+        // s_vfs_rename_mutex: Linux Documentation/filesystems/directory-locking.rst); these
+        // are the files of folders that exist already, usually few.
         for rel in files {
             let target = out_dir.join(rel);
             confine::at(&target, std::fs::rename(self.stage.join(rel), &target))?;
@@ -268,14 +269,9 @@ impl Stager {
         }
         let mut written: Vec<String> = staged.to_vec();
         written.extend(c.write);
-        let staged: std::collections::HashSet<&str> = staged.iter().map(String::as_str).collect();
+        // Every staged file was moved: its stamp is the written file's.
         Ok(WriteReport {
-            stamps: self
-                .stamps
-                .iter()
-                .filter(|(p, _)| staged.contains(p.as_str()))
-                .cloned()
-                .collect(),
+            stamps: self.stamps.clone(),
             written,
             deleted: c.delete,
             unchanged: c.unchanged,
