@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use crate::diag::Diagnostic;
-use crate::emit::confine::stamp;
+use crate::emit::confine::{stamp, Stamper};
 use crate::emit::lock::{Entry, Lock};
 pub use crate::emit::Prior;
 use crate::load::{self, project::ProjectSpec, Known};
@@ -113,7 +113,7 @@ fn probe_recorded(
     // No lock (a first render, or out/ removed): nothing to reuse, and no cache to read.
     let lock = stamp(&out.join(crate::emit::lock::LOCK_FILE))?;
     let text = std::fs::read_to_string(cache_file(root)?).ok()?;
-    let rec = parse(&text)?;
+    let (mut rec, blocks) = split(&text)?;
     if rec.shared != shared || rec.out_dir != out_dir {
         return None;
     }
@@ -127,11 +127,24 @@ fn probe_recorded(
     load::project_folder(root, &jobs_dir).ok()?;
     let present = load::find_yaml(root, &jobs_dir, depth);
     let listed: std::collections::HashSet<&str> = present.iter().map(String::as_str).collect();
-    let clean: Vec<bool> = crate::par::map(&rec.specs, |r| {
-        listed.contains(r.source.as_str()) && unchanged(root, &out, &out_dir, r)
+    let at = Folders {
+        root: Stamper::open(root)?,
+        out: Stamper::open(&out)?,
+    };
+    // Each record is parsed where it is checked: the parse, like the stat calls, on all cores.
+    let parsed = crate::par::map(&blocks, |b| {
+        let r = parse_spec(b)?;
+        let clean = listed.contains(r.source.as_str()) && unchanged(root, &at, &out_dir, &r);
+        Some((r, clean))
     });
+    let (specs, clean): (Vec<SpecRecord>, Vec<bool>) = parsed
+        .into_iter()
+        .collect::<Option<Vec<_>>>()?
+        .into_iter()
+        .unzip();
+    rec.specs = specs;
     let all_clean = clean.iter().all(|c| *c) && present.len() == rec.specs.len();
-    let others_clean = written(&out, rec.others.iter().map(|(_, o)| o));
+    let others_clean = written(&at.out, rec.others.iter().map(|(_, o)| o));
     let files_clean = rec
         .files
         .iter()
@@ -171,25 +184,33 @@ fn probe_recorded(
     Some(Probe::Partial(kept, prior))
 }
 
+/// The project and output folders, open for the stamps of many files below them.
+struct Folders {
+    root: Stamper,
+    out: Stamper,
+}
+
 /// Whether a spec, the project files it read and its output files are as recorded.
-fn unchanged(root: &Path, out: &Path, out_dir: &str, r: &SpecRecord) -> bool {
+fn unchanged(root: &Path, at: &Folders, out_dir: &str, r: &SpecRecord) -> bool {
     let same = match r.stamp {
         // The listing reached it through real folders; a link now in its place is no file.
-        Some(st) if stamp(&root.join(&r.source)) == Some(st) => true,
+        Some(st) if at.root.stamp(&r.source) == Some(st) => true,
         _ => file_sha(root, &r.source, out_dir).as_deref() == Some(r.sha256.as_str()),
     };
     same && r
         .files
         .iter()
         .all(|(p, sha)| file_sha(root, p, out_dir).as_ref() == Some(sha))
-        && written(out, &r.outputs)
+        && written(&at.out, &r.outputs)
 }
 
 /// Whether output files are as they were written: same size and modification time.
-fn written<'a>(out: &Path, outputs: impl IntoIterator<Item = &'a Output>) -> bool {
-    outputs
-        .into_iter()
-        .all(|o| stamp(&out.join(&o.path)) == Some((o.size, o.mtime)))
+fn written<'a>(out: &Stamper, outputs: impl IntoIterator<Item = &'a Output>) -> bool {
+    out.all_match(
+        outputs
+            .into_iter()
+            .map(|o| (o.path.as_str(), (o.size, o.mtime))),
+    )
 }
 
 /// The sha256 of an input file, read with the loader's checked reader (a link out of the
@@ -407,7 +428,17 @@ fn outputs(t: &mut String, list: &[Output]) {
     }
 }
 
+/// The whole cache (the tests' way to read it back).
+#[cfg(test)]
 fn parse(text: &str) -> Option<Recorded> {
+    let (mut rec, blocks) = split(text)?;
+    rec.specs = blocks.into_iter().map(parse_spec).collect::<Option<_>>()?;
+    Some(rec)
+}
+
+/// Everything but the job spec records, and the text of each of those: a probe parses the
+/// records on all cores, each with the check of its files.
+fn split(text: &str) -> Option<(Recorded, Vec<&str>)> {
     let mut lines = text.split('\n');
     let mut next = || lines.next();
     if next()? != VERSION_LINE {
@@ -429,29 +460,23 @@ fn parse(text: &str) -> Option<Recorded> {
         let o = parse_output(next()?)?;
         others.push((next()?.to_string(), o));
     }
-    let mut specs = Vec::new();
+    let mut blocks = Vec::new();
     for _ in 0..next()?.parse::<usize>().ok()? {
-        let mut head = next()?.splitn(4, ' ');
-        let size: u64 = head.next()?.parse().ok()?;
-        let mtime: u128 = head.next()?.parse().ok()?;
-        let (sha256, source) = (head.next()?, head.next()?);
-        let known = parse_known(source, next()?)?;
-        let files = pairs(&mut next)?;
-        let mut diags = Vec::new();
-        for _ in 0..next()?.parse::<usize>().ok()? {
-            diags.push(serde_json::from_str(next()?).ok()?);
+        // A record: its head and known lines, then three counted lists.
+        let first = next()?;
+        let mut last = next()?;
+        for _ in 0..3 {
+            last = next()?;
+            for _ in 0..last.parse::<usize>().ok()? {
+                last = next()?;
+            }
         }
-        specs.push(SpecRecord {
-            source: source.to_string(),
-            sha256: sha256.to_string(),
-            stamp: (mtime != 0).then_some((size, mtime)),
-            files,
-            known,
-            diags,
-            outputs: parse_outputs(&mut next)?,
-        });
+        // Both are slices of `text`, so their offsets in it bound the record.
+        let start = first.as_ptr() as usize - text.as_ptr() as usize;
+        let end = last.as_ptr() as usize + last.len() - text.as_ptr() as usize;
+        blocks.push(text.get(start..end)?);
     }
-    Some(Recorded {
+    let rec = Recorded {
         shared,
         lock,
         out_dir,
@@ -459,7 +484,33 @@ fn parse(text: &str) -> Option<Recorded> {
         files,
         warnings,
         others,
-        specs,
+        specs: Vec::new(),
+    };
+    Some((rec, blocks))
+}
+
+/// One job spec's record, as `split` cut it out.
+fn parse_spec(block: &str) -> Option<SpecRecord> {
+    let mut lines = block.split('\n');
+    let mut next = || lines.next();
+    let mut head = next()?.splitn(4, ' ');
+    let size: u64 = head.next()?.parse().ok()?;
+    let mtime: u128 = head.next()?.parse().ok()?;
+    let (sha256, source) = (head.next()?, head.next()?);
+    let known = parse_known(source, next()?)?;
+    let files = pairs(&mut next)?;
+    let mut diags = Vec::new();
+    for _ in 0..next()?.parse::<usize>().ok()? {
+        diags.push(serde_json::from_str(next()?).ok()?);
+    }
+    Some(SpecRecord {
+        source: source.to_string(),
+        sha256: sha256.to_string(),
+        stamp: (mtime != 0).then_some((size, mtime)),
+        files,
+        known,
+        diags,
+        outputs: parse_outputs(&mut next)?,
     })
 }
 
@@ -555,23 +606,59 @@ mod tests {
             files: vec![("conf/a file.xml".into(), "cd".repeat(32))],
             warnings: "warning: one\n  --> jobs/a.yaml:1:1\n".into(),
             others: vec![("flinkgen.yaml".into(), out("prod/kustomization.yaml"))],
-            specs: vec![SpecRecord {
-                source: "jobs/my job.yaml".into(),
-                sha256: "ef".repeat(32),
-                stamp: Some((300, 1_700_000_000_000_000_001)),
-                files: vec![],
-                known: Known {
+            specs: vec![
+                SpecRecord {
                     source: "jobs/my job.yaml".into(),
-                    jobs: vec![("my-job".into(), Some("prod".into()))],
-                    profiles: vec!["tm".into()],
+                    sha256: "ef".repeat(32),
+                    stamp: Some((300, 1_700_000_000_000_000_001)),
+                    files: vec![],
+                    known: Known {
+                        source: "jobs/my job.yaml".into(),
+                        jobs: vec![("my-job".into(), Some("prod".into()))],
+                        profiles: vec!["tm".into()],
+                    },
+                    diags: vec![Diagnostic::warning("jobs/my job.yaml", "a\nb")],
+                    outputs: vec![out("my-job/Dockerfile")],
                 },
-                diags: vec![Diagnostic::warning("jobs/my job.yaml", "a\nb")],
-                outputs: vec![out("my-job/Dockerfile")],
-            }],
+                // Records are cut apart before they are parsed: one whose lists are empty but
+                // the first must end where the next begins.
+                SpecRecord {
+                    source: "jobs/b.yaml".into(),
+                    sha256: "01".repeat(32),
+                    stamp: None,
+                    files: vec![("conf/b.xml".into(), "23".repeat(32))],
+                    known: Known {
+                        source: "jobs/b.yaml".into(),
+                        jobs: vec![],
+                        profiles: vec![],
+                    },
+                    diags: vec![],
+                    outputs: vec![],
+                },
+                SpecRecord {
+                    source: "jobs/c.yaml".into(),
+                    sha256: "45".repeat(32),
+                    stamp: None,
+                    files: vec![],
+                    known: Known {
+                        source: "jobs/c.yaml".into(),
+                        jobs: vec![("c".into(), None)],
+                        profiles: vec![],
+                    },
+                    diags: vec![],
+                    outputs: vec![out("c/Dockerfile"), out("c/kustomization.yaml")],
+                },
+            ],
         };
         let back = parse(&write(&rec)).expect("parses");
         assert_eq!(write(&back), write(&rec));
         assert_eq!(back.specs, rec.specs);
+        let text = write(&rec);
+        let cut = text.trim_end().rfind('\n').unwrap();
+        assert!(
+            parse(&text[..cut]).is_none(),
+            "a cache missing its last line is no cache"
+        );
         assert!(parse("flinkgen render cache 2\n").is_none());
     }
 }

@@ -157,11 +157,28 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
 /// they are on disk, and the records the render cache keeps of every job spec.
 #[derive(Debug, Default)]
 pub struct Incremental {
-    /// Output files of unchanged specs: their sha256 and spec, as the lock lists them.
-    pub kept: emit::Owners,
+    /// Records of the job specs this run rendered, by path.
     pub specs: Vec<cache::SpecRecord>,
-    /// How many job specs were not rendered again.
-    pub reused: usize,
+    /// Records of the job specs it did not render again, as the cache had them.
+    pub reused: Vec<cache::SpecRecord>,
+}
+
+impl Incremental {
+    /// Output files of the specs not rendered again: their sha256 and spec, as the lock
+    /// lists them.
+    pub fn kept(&self) -> emit::Kept<'_> {
+        emit::Kept::new(self.reused.iter().flat_map(|r| {
+            (r.outputs.iter()).map(|o| (o.path.as_str(), o.sha256.as_str(), r.source.as_str()))
+        }))
+    }
+
+    /// Every job spec's record, by path.
+    pub fn into_records(self) -> Vec<cache::SpecRecord> {
+        let mut all = self.specs;
+        all.extend(self.reused);
+        all.sort_by(|a, b| a.source.cmp(&b.source));
+        all
+    }
 }
 
 /// `generate`, rendering only the job specs `unchanged` does not record. Any problem
@@ -380,23 +397,12 @@ fn generate_with(
         );
         t.files.insert(emit::lock::LOCK_FILE.into(), lock_text);
     }
-    Ok(assemble(t, unchanged))
+    let a = assemble(t, unchanged);
+    Ok(a)
 }
 
 /// The render's result and the records of every job spec, with the outputs of each.
 fn assemble(mut t: Totals, unchanged: Vec<cache::SpecRecord>) -> (Generated, Incremental) {
-    let mut kept = emit::Owners::new();
-    for r in &unchanged {
-        for o in &r.outputs {
-            kept.insert(
-                o.path.clone(),
-                emit::lock::Entry {
-                    sha256: o.sha256.clone(),
-                    source: r.source.clone(),
-                },
-            );
-        }
-    }
     let mut outputs: std::collections::HashMap<&str, Vec<cache::Output>> = Default::default();
     for (p, e) in &t.owners {
         outputs
@@ -413,8 +419,6 @@ fn assemble(mut t: Totals, unchanged: Vec<cache::SpecRecord>) -> (Generated, Inc
         s.outputs = outputs.remove(s.source.as_str()).unwrap_or_default();
     }
     drop(outputs);
-    let reused = unchanged.len();
-    t.specs.extend(unchanged);
     t.specs.sort_by(|a, b| a.source.cmp(&b.source));
     let job_sources = t
         .names
@@ -431,9 +435,8 @@ fn assemble(mut t: Totals, unchanged: Vec<cache::SpecRecord>) -> (Generated, Inc
         project_files: t.project_files,
     };
     let inc = Incremental {
-        kept,
         specs: t.specs,
-        reused,
+        reused: unchanged,
     };
     (g, inc)
 }

@@ -268,7 +268,7 @@ fn render(common: &CommonArgs, force: bool) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let reused = inc.reused;
+    let reused = inc.reused.len();
     if let Some(r) = result.as_ref().ok().filter(|r| !r.reselected.is_empty()) {
         eprintln!(
             "note: the selector of {} workload(s) changed (flinkgen now selects standalone pods by app.kubernetes.io/instance and app.kubernetes.io/component); Kubernetes refuses to change a selector, so replace each once: kubectl replace --force -f <file> (Argo CD: Replace=true)",
@@ -320,8 +320,9 @@ fn check_streamed(common: &CommonArgs, unchanged: Vec<SpecRecord>) -> Result<Che
     };
     eprint_report(&flinkgen::warning_report(&g.warnings));
     let checker = checker.expect("the shared files always reach the sink");
-    let drifts = checker.finish(&g.owners, &inc.kept);
-    let files = g.owners.len() + inc.kept.len() + 1;
+    let kept = inc.kept();
+    let drifts = checker.finish(&g.owners, &kept);
+    let files = g.owners.len() + kept.len() + 1;
     Ok((g, files, drifts))
 }
 
@@ -329,8 +330,9 @@ fn check_streamed(common: &CommonArgs, unchanged: Vec<SpecRecord>) -> Result<Che
 fn check_scoped(common: &CommonArgs, unchanged: Vec<SpecRecord>) -> Result<Checked, ExitCode> {
     let (g, inc, scope) = generate(common, unchanged)?;
     let out = common.root.join(&g.out_dir);
-    let drifts = emit::check_kept(&out, &g.out_dir, &g.files, &g.owners, &inc.kept, &scope);
-    let files = g.files.len() + inc.kept.len();
+    let kept = inc.kept();
+    let drifts = emit::check_kept(&out, &g.out_dir, &g.files, &g.owners, &kept, &scope);
+    let files = g.files.len() + kept.len();
     Ok((g, files, drifts))
 }
 
@@ -367,8 +369,10 @@ fn render_streamed(
     };
     eprint_report(&flinkgen::warning_report(&g.warnings));
     let stager = stager.expect("the shared files always reach the sink");
-    let kept = (&inc.kept, prior.filter(|_| inc.reused > 0));
-    let result = stager.finish(&g.owners, kept, force);
+    let kept = inc.kept();
+    let prior = prior.filter(|_| !inc.reused.is_empty());
+    let result = stager.finish(&g.owners, (&kept, prior), force);
+    drop(kept);
     Ok((g, inc, result))
 }
 
@@ -380,7 +384,9 @@ fn render_scoped(
 ) -> Result<Written, ExitCode> {
     let (g, inc, scope) = generate(common, unchanged)?;
     let out = common.root.join(&g.out_dir);
-    let result = emit::write_kept(&out, &g.files, &g.owners, (&inc.kept, None), &scope, force);
+    let kept = inc.kept();
+    let result = emit::write_kept(&out, &g.files, &g.owners, (&kept, None), &scope, force);
+    drop(kept);
     Ok((g, inc, result))
 }
 
@@ -420,8 +426,8 @@ fn remember(
 ) {
     // A job spec's record checks the files it read; the others (session clusters') are
     // checked on their own, once.
-    let read_by_specs: std::collections::HashSet<&str> = inc
-        .specs
+    let specs = inc.into_records();
+    let read_by_specs: std::collections::HashSet<&str> = specs
         .iter()
         .flat_map(|s| s.files.iter().map(|(p, _)| p.as_str()))
         .collect();
@@ -432,7 +438,7 @@ fn remember(
         .map(|(p, h)| (p.clone(), h.clone()))
         .collect();
     let sources: std::collections::HashSet<&str> =
-        inc.specs.iter().map(|s| s.source.as_str()).collect();
+        specs.iter().map(|s| s.source.as_str()).collect();
     let others = g
         .owners
         .iter()
@@ -449,7 +455,7 @@ fn remember(
             jobs: g.jobs,
             files: &shared_files,
             warnings: &warnings,
-            specs: inc.specs,
+            specs,
             others,
         },
     );

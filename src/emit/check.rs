@@ -8,8 +8,8 @@ use similar::TextDiff;
 use super::confine::{self, Disk, RunLock};
 use super::lock::LOCK_FILE;
 use super::{
-    hold, lock_bound, lock_text, on_disk, orphans, real_out_dir, Conflict, Files, Found, Owned,
-    Owners, Scope,
+    hold, lock_bound, lock_text, on_disk, orphans, real_out_dir, Conflict, Files, Found, Kept,
+    Owned, Owners, Scope,
 };
 
 /// How a file on disk differs from what render would leave there.
@@ -43,7 +43,7 @@ pub fn check(
     owners: &Owners,
     scope: &Scope,
 ) -> Vec<Drift> {
-    check_kept(out_dir, out_name, files, owners, &Owners::new(), scope)
+    check_kept(out_dir, out_name, files, owners, &Kept::default(), scope)
 }
 
 /// `check`, with files an incremental render kept (see `write_kept`).
@@ -52,7 +52,7 @@ pub fn check_kept(
     out_name: &str,
     files: &Files,
     owners: &Owners,
-    kept: &Owners,
+    kept: &Kept,
     scope: &Scope,
 ) -> Vec<Drift> {
     let mut c = Checker::begin(out_dir, out_name, scope);
@@ -76,7 +76,7 @@ impl Checker {
     /// bound of a render that produces nothing: the files on disk (see `lock_bound`).
     pub fn begin(out_dir: &Path, out_name: &str, scope: &Scope) -> Checker {
         let run = hold(out_dir, false);
-        let bound = lock_bound(out_dir, &Owners::new(), &Owners::new());
+        let bound = lock_bound(out_dir, &Owners::new(), &Kept::default());
         Checker {
             out_dir: out_dir.to_path_buf(),
             out_name: out_name.to_string(),
@@ -116,7 +116,7 @@ impl Checker {
     }
 
     /// The drifts: the files of every chunk and the lock in path order, then the orphans.
-    pub fn finish(self, owners: &Owners, kept: &Owners) -> Vec<Drift> {
+    pub fn finish(self, owners: &Owners, kept: &Kept) -> Vec<Drift> {
         // `_run` is bound, so the output folder stays held until the drifts are complete.
         let Checker {
             out_dir,
@@ -144,7 +144,7 @@ impl Checker {
             Ok(Disk::File(d)) => drifts.push(lock_drift(DriftKind::Stale, Some(&d))),
         }
         drifts.sort_by(|a, b| a.path.cmp(&b.path));
-        let produced = |p: &str| owners.contains_key(p) || kept.contains_key(p);
+        let produced = |p: &str| owners.contains_key(p) || kept.contains(p);
         for f in orphans(&out_dir, &owned, produced, &scope) {
             drifts.push(match f {
                 Found::Orphan { path, disk, .. } => Drift {

@@ -228,6 +228,101 @@ pub fn stamp(path: &Path) -> Option<(u64, u128)> {
     Some((m.len(), mtime))
 }
 
+/// Stamps of many files below one folder, looked up from folder descriptors. A probe of the
+/// render cache stats every output file (6,000 at 1,000 jobs); from the file's own folder the
+/// kernel walks one path part instead of the whole absolute path, and that walk was the
+/// largest single cost of rendering after a one-spec edit (perf: `path_lookupat` ~19 %).
+pub struct Stamper {
+    base: std::os::fd::OwnedFd,
+}
+
+impl Stamper {
+    /// `None` when `dir` cannot be opened: a caller treats that as "nothing matches".
+    pub fn open(dir: &Path) -> Option<Self> {
+        use std::os::unix::ffi::OsStrExt;
+        let base = open_dir(libc::AT_FDCWD, dir.as_os_str().as_bytes(), 0)?;
+        Some(Stamper { base })
+    }
+
+    /// The stamp of `rel` (a `/`-separated path below the folder), as `stamp` gives it; a link
+    /// as the last part is no file.
+    pub fn stamp(&self, rel: &str) -> Option<(u64, u128)> {
+        use std::os::fd::AsRawFd;
+        stat_at(self.base.as_raw_fd(), rel.as_bytes())
+    }
+
+    /// Whether every file has the stamp given. Files of one folder in a row share one
+    /// descriptor of it, opened without following a link at its last part.
+    pub fn all_match<'a>(&self, files: impl IntoIterator<Item = (&'a str, (u64, u128))>) -> bool {
+        use std::os::fd::AsRawFd;
+        let mut folder: Option<(&str, std::os::fd::OwnedFd)> = None;
+        for (rel, want) in files {
+            let found = match rel.rsplit_once('/') {
+                None => self.stamp(rel),
+                Some((parent, name)) => {
+                    if folder.as_ref().map(|(p, _)| *p) != Some(parent) {
+                        let Some(fd) =
+                            open_dir(self.base.as_raw_fd(), parent.as_bytes(), libc::O_NOFOLLOW)
+                        else {
+                            return false;
+                        };
+                        folder = Some((parent, fd));
+                    }
+                    let fd = folder.as_ref().map(|(_, fd)| fd.as_raw_fd());
+                    fd.and_then(|fd| stat_at(fd, name.as_bytes()))
+                }
+            };
+            if found != Some(want) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn open_dir(base: i32, name: &[u8], flags: i32) -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: name is NUL-terminated; a returned descriptor is owned by nobody else.
+    let fd = unsafe {
+        libc::openat(
+            base,
+            name.as_ptr(),
+            flags | libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    // SAFETY: fd was just opened and is valid.
+    (fd >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+fn stat_at(dir: i32, name: &[u8]) -> Option<(u64, u128)> {
+    let name = std::ffi::CString::new(name).ok()?;
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: name is NUL-terminated and st is large enough for what fstatat writes.
+    let rc = unsafe {
+        libc::fstatat(
+            dir,
+            name.as_ptr(),
+            st.as_mut_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: fstatat succeeded, so it filled st.
+    let st = unsafe { st.assume_init() };
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return None;
+    }
+    let secs = u128::try_from(st.st_mtime).ok()?;
+    let nanos = u128::try_from(st.st_mtime_nsec).ok()?;
+    Some((
+        u64::try_from(st.st_size).ok()?,
+        secs * 1_000_000_000 + nanos,
+    ))
+}
+
 pub fn at<T>(path: &Path, r: std::io::Result<T>) -> Result<T, IoError> {
     r.map_err(|error| IoError {
         path: path.to_path_buf(),
@@ -402,5 +497,50 @@ mod tests {
             std::fs::symlink_metadata(out.join("b/.z.yaml.flinkgen-tmp-1")).is_ok(),
             "links are not removed either"
         );
+    }
+
+    #[test]
+    fn stamps_from_folders_are_the_stamps_of_paths_and_never_follow_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(out.join("a")).unwrap();
+        std::fs::create_dir_all(out.join("prod/b")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        for (rel, text) in [
+            ("a/x.yaml", "x"),
+            ("a/y.yaml", "yy"),
+            ("prod/b/z.yaml", "zzz"),
+        ] {
+            std::fs::write(out.join(rel), text).unwrap();
+        }
+        std::fs::write(out.join("top.yaml"), "t").unwrap();
+        std::fs::write(outside.join("x.yaml"), "x").unwrap();
+        let at = Stamper::open(&out).unwrap();
+        let all = ["a/x.yaml", "a/y.yaml", "prod/b/z.yaml", "top.yaml"];
+        let stamps: Vec<(&str, (u64, u128))> = all
+            .iter()
+            .map(|rel| (*rel, stamp(&out.join(rel)).unwrap()))
+            .collect();
+        for (rel, st) in &stamps {
+            assert_eq!(at.stamp(rel), Some(*st), "{rel}");
+        }
+        assert!(at.all_match(stamps.iter().copied()));
+        assert!(at.all_match(std::iter::empty()));
+        let mut wrong = stamps.clone();
+        wrong[1].1 .0 += 1;
+        assert!(!at.all_match(wrong.iter().copied()), "a size differs");
+        assert!(!at.all_match([("a/missing.yaml", stamps[0].1)]));
+        // A folder or a file replaced by a link to an equal file is no match.
+        std::fs::rename(out.join("a"), dir.path().join("a-moved")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("a-moved"), out.join("a")).unwrap();
+        assert!(
+            !at.all_match(stamps[..1].iter().copied()),
+            "a linked folder"
+        );
+        std::fs::remove_file(out.join("top.yaml")).unwrap();
+        std::os::unix::fs::symlink(out.join("prod/b/z.yaml"), out.join("top.yaml")).unwrap();
+        assert_eq!(at.stamp("top.yaml"), None, "a linked file");
+        assert!(Stamper::open(&dir.path().join("none")).is_none());
     }
 }

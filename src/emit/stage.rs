@@ -14,7 +14,7 @@ use super::confine::{self, Disk, IoError, RunLock, Unsafe};
 use super::lock::{self, JOURNAL_FILE, LOCK_FILE};
 use super::{
     hold, lock_bound, lock_text, on_disk, orphans, real_out_dir, selector_changes, Changes,
-    Conflict, Files, Found, Owned, Owners, Prior, Scope, WriteError, WriteReport,
+    Conflict, Files, Found, Kept, Owned, Owners, Prior, Scope, WriteError, WriteReport,
 };
 
 /// The staging folder, below the output folder; it mirrors the output tree. Runs on one
@@ -122,7 +122,7 @@ impl Stager {
     pub fn finish(
         mut self,
         owners: &Owners,
-        (kept, prior): (&Owners, Option<&Prior>),
+        (kept, prior): (&Kept, Option<&Prior>),
         force: bool,
     ) -> Result<WriteReport, WriteError> {
         let out_dir = self.out_dir.clone();
@@ -162,13 +162,13 @@ impl Stager {
     fn changes(
         &mut self,
         owners: &Owners,
-        kept: &Owners,
+        kept: &Kept,
         owned: &Owned,
         lock_text: &str,
     ) -> (Changes, Vec<String>) {
         let scope = &self.scope;
         let mut c = Changes {
-            unchanged: kept.values().filter(|e| scope.contains(&e.source)).count(),
+            unchanged: kept.lines().filter(|(_, _, s)| scope.contains(s)).count(),
             ..Changes::default()
         };
         let mut staged = Vec::new();
@@ -200,7 +200,7 @@ impl Stager {
             Ok(Disk::File(d)) if d == lock_text.as_bytes() => c.unchanged += 1,
             Ok(_) => c.write.push(LOCK_FILE.to_string()),
         }
-        let planned = |p: &str| owners.contains_key(p) || kept.contains_key(p);
+        let planned = |p: &str| owners.contains_key(p) || kept.contains(p);
         for f in orphans(&self.out_dir, owned, planned, scope) {
             match f {
                 Found::Orphan { path, ours, .. } => {
@@ -230,8 +230,12 @@ impl Stager {
         confine::remove_stale_temps(out_dir, JOURNAL_FILE);
         confine::remove_stale_temps(out_dir, LOCK_FILE);
         if !staged.is_empty() || !c.delete.is_empty() {
-            let journal =
-                lock::render_merged(staged.iter().map(|p| (p, &owners[p])), std::iter::empty());
+            let journal = lock::render_merged(
+                staged
+                    .iter()
+                    .map(|p| (p.as_str(), &*owners[p].sha256, &*owners[p].source)),
+                std::iter::empty(),
+            );
             confine::replace(out_dir, JOURNAL_FILE, journal.as_bytes())?;
         }
         // The files an interrupted run was writing may have temporary files beside them.

@@ -112,7 +112,7 @@ fn a_write_in_chunks_moves_nothing_until_it_finishes() {
     let mut w = Stager::begin(&out, &all).unwrap();
     w.add(&f1, &s1).unwrap();
     w.add(&f2, &s2).unwrap();
-    let r = w.finish(&owners, (&Owners::new(), None), false).unwrap();
+    let r = w.finish(&owners, (&Kept::default(), None), false).unwrap();
     assert_eq!(r.written, vec!["a/x.yaml", "b/y.yaml", LOCK_FILE]);
     assert!(!out.join(STAGE_DIR).exists());
     let mut both = f1.clone();
@@ -158,7 +158,7 @@ fn a_check_in_chunks_finds_what_a_check_at_once_finds() {
     c.add(&f1, &s1);
     c.add(&f3, &s3);
     c.add(&f2, &s2);
-    let chunked = c.finish(&owners, &Owners::new());
+    let chunked = c.finish(&owners, &Kept::default());
     let mut every = both.clone();
     every.extend(f3.clone());
     let at_once = check(&out, "out", &every, &owners, &all);

@@ -14,7 +14,7 @@ pub mod tree;
 pub mod yaml;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use walkdir::WalkDir;
 
@@ -347,7 +347,7 @@ fn yaml_files(root: &Path, dir: &str, depth: usize, diags: &mut Diagnostics) -> 
 /// special files with a YAML name are listed too, so that reading them reports why they are
 /// refused instead of skipping them silently; folders are never entered through a link.
 pub fn find_yaml(root: &Path, dir: &str, depth: usize) -> Vec<String> {
-    let mut files: Vec<PathBuf> = WalkDir::new(root.join(dir))
+    let mut files: Vec<String> = WalkDir::new(root.join(dir))
         .max_depth(depth)
         .follow_root_links(false)
         .into_iter()
@@ -355,10 +355,18 @@ pub fn find_yaml(root: &Path, dir: &str, depth: usize) -> Vec<String> {
         .filter(|e| !e.file_type().is_dir())
         // A link to a folder is reported too: its specs would otherwise go unseen.
         .filter(|e| is_yaml_name(e.path()) || (e.path_is_symlink() && e.path().is_dir()))
-        .map(|e| e.into_path())
+        .map(|e| relative(root, e.path()))
         .collect();
-    files.sort();
-    files.into_iter().map(|p| relative(root, &p)).collect()
+    files.sort_unstable_by(|a, b| by_parts(a, b));
+    files
+}
+
+/// The order of paths compared part by part, as `Path`'s order is, on their `/`-joined text:
+/// a `/` sorts before every other character. Sorting the text is several times faster than
+/// sorting `PathBuf`s, which split both paths into parts at every comparison.
+fn by_parts(a: &str, b: &str) -> std::cmp::Ordering {
+    let key = |c: u8| if c == b'/' { 0 } else { u16::from(c) + 1 };
+    a.bytes().map(key).cmp(b.bytes().map(key))
 }
 
 /// A folder setting as written, or its default; a trailing `/` (`deploy/generated/`) is the
@@ -389,10 +397,14 @@ pub fn input_dirs(project: &project::ProjectSpec) -> [(String, usize); 3] {
 
 pub fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
+    let mut out = String::with_capacity(rel.as_os_str().len());
+    for (i, part) in rel.components().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(&part.as_os_str().to_string_lossy());
+    }
+    out
 }
 
 /// `.yaml` and `.yml` in any case: `JOB.YAML` is a spec too, not a file to skip unseen.
@@ -466,4 +478,20 @@ pub fn folder_syntax(dir: &str) -> Result<(), String> {
         return Err(format!("`{dir}` is inside git's own folder"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Specs are listed in `Path` order, whatever characters their names sort around `/`.
+        #[test]
+        fn text_order_is_path_order(a in "[a-c./_-]{0,3}(/[a-c._-]{1,3}){0,3}", b in "[a-c./_-]{0,3}(/[a-c._-]{1,3}){0,3}") {
+            let by_path = std::path::Path::new(&a).cmp(std::path::Path::new(&b));
+            prop_assume!(!a.contains("//") && !b.contains("//") && !a.ends_with('/') && !b.ends_with('/'));
+            prop_assume!(!a.split('/').any(|p| p == ".") && !b.split('/').any(|p| p == "."));
+            prop_assert_eq!(super::by_parts(&a, &b), by_path);
+        }
+    }
 }
