@@ -402,21 +402,31 @@ fn write(r: &Recorded) -> String {
         );
     }
     let _ = writeln!(t, "{}", r.specs.len());
-    for s in &r.specs {
-        let (size, mtime) = s.stamp.unwrap_or((0, 0));
-        let _ = writeln!(t, "{size} {mtime} {} {}", s.sha256, s.source);
-        known_line(&mut t, &s.known);
-        let _ = writeln!(t, "\n{}", s.files.len());
-        for (p, sha) in &s.files {
-            let _ = writeln!(t, "{sha} {p}");
-        }
-        let _ = writeln!(t, "{}", s.diags.len());
-        for d in &s.diags {
-            t.push_str(&serde_json::to_string(d).unwrap_or_default());
-            t.push('\n');
-        }
-        outputs(&mut t, &s.outputs);
+    // Formatted on all cores: after a one-spec edit of 1,000 jobs, writing the records of all
+    // was a tenth of the run.
+    for block in crate::par::map(&r.specs, spec_block) {
+        t.push_str(&block);
     }
+    t
+}
+
+/// One job spec's record, as `parse_spec` reads it.
+fn spec_block(s: &SpecRecord) -> String {
+    use std::fmt::Write as _;
+    let mut t = String::with_capacity(256 + 200 * s.outputs.len());
+    let (size, mtime) = s.stamp.unwrap_or((0, 0));
+    let _ = writeln!(t, "{size} {mtime} {} {}", s.sha256, s.source);
+    known_line(&mut t, &s.known);
+    let _ = writeln!(t, "\n{}", s.files.len());
+    for (p, sha) in &s.files {
+        let _ = writeln!(t, "{sha} {p}");
+    }
+    let _ = writeln!(t, "{}", s.diags.len());
+    for d in &s.diags {
+        t.push_str(&serde_json::to_string(d).unwrap_or_default());
+        t.push('\n');
+    }
+    outputs(&mut t, &s.outputs);
     t
 }
 

@@ -98,8 +98,13 @@ fn real_folders(base: &Path, parts: &[&str]) -> Result<bool, (String, String)> {
 /// Checks the folders on the way to `rel` (not `rel` itself): each is missing or a real
 /// folder. Returns whether all of them exist.
 pub fn folders(out_dir: &Path, rel: &str) -> Result<bool, Unsafe> {
-    let parts: Vec<&str> = rel.split('/').collect();
-    real_folders(out_dir, &parts[..parts.len() - 1]).map_err(|(path, what)| Unsafe {
+    folder(out_dir, rel.rsplit_once('/').map_or("", |(d, _)| d))
+}
+
+/// `folders` of the folder `dir` itself (`a/b`; empty for the output folder).
+fn folder(out_dir: &Path, dir: &str) -> Result<bool, Unsafe> {
+    let parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    real_folders(out_dir, &parts).map_err(|(path, what)| Unsafe {
         path,
         why: format!("{what}, where flinkgen writes a folder"),
     })
@@ -133,13 +138,15 @@ pub fn count_entries(out_dir: &Path) -> u64 {
 /// `read` for many files: each folder on the way is inspected once, the files on all cores.
 /// `lock_max` bounds the lock; every other file is bounded by `MAX_FILE`.
 pub fn read_all(out_dir: &Path, rels: &[&str], lock_max: u64) -> Vec<Result<Disk, Unsafe>> {
-    let mut state: std::collections::HashMap<&str, Result<bool, Unsafe>> = Default::default();
-    for rel in rels {
-        let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
-        if !dir.is_empty() && !state.contains_key(dir) {
-            state.insert(dir, folders(out_dir, rel));
-        }
-    }
+    let mut dirs: Vec<&str> = (rels.iter())
+        .filter_map(|rel| rel.rsplit_once('/').map(|(d, _)| d))
+        .collect();
+    dirs.sort_unstable();
+    dirs.dedup();
+    // One stat per folder part: a first render's thousand job folders are checked on all cores.
+    let checked = crate::par::map(&dirs, |d| folder(out_dir, d));
+    let state: std::collections::HashMap<&str, Result<bool, Unsafe>> =
+        dirs.into_iter().zip(checked).collect();
     crate::par::map(rels, |rel| {
         let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
         match state.get(dir) {

@@ -99,18 +99,27 @@ impl Stager {
             .filter(|(_, s)| matches!(s, Seen::Write { .. }))
             .map(|(((p, t), _), _)| (*p, *t))
             .collect();
-        let dirs: std::collections::BTreeSet<&str> =
-            to_stage.iter().filter_map(|(p, _)| parent(p)).collect();
-        for d in dirs {
-            let dir = self.stage.join(d);
-            confine::at(&dir, std::fs::create_dir_all(&dir)).map_err(WriteError::Io)?;
+        // A folder is created by the worker that stages its files: a first render's thousand
+        // job folders are made on all cores, not one after another before the files.
+        let mut folders: std::collections::BTreeMap<&str, Vec<(&str, &str)>> = Default::default();
+        for (path, text) in &to_stage {
+            folders
+                .entry(parent(path).unwrap_or(""))
+                .or_default()
+                .push((path, text));
         }
-        let staged = crate::par::map(&to_stage, |(path, text)| {
-            stage_file(&self.stage.join(path), text.as_bytes())
+        let folders: Vec<(&str, Vec<(&str, &str)>)> = folders.into_iter().collect();
+        let staged = crate::par::map(&folders, |(dir, files)| {
+            let at = self.stage.join(dir);
+            confine::at(&at, std::fs::create_dir_all(&at))?;
+            let stage = |(path, text): &(&str, &str)| {
+                let stamp = stage_file(&self.stage.join(path), text.as_bytes())?;
+                Ok((path.to_string(), stamp))
+            };
+            files.iter().map(stage).collect::<Result<Vec<_>, IoError>>()
         });
-        for ((path, _), r) in to_stage.iter().zip(staged) {
-            let stamp = r.map_err(WriteError::Io)?;
-            self.stamps.push((path.to_string(), stamp));
+        for r in staged {
+            self.stamps.extend(r.map_err(WriteError::Io)?);
         }
         self.seen.extend(seen);
         Ok(())
