@@ -377,16 +377,37 @@ const LINES: &[((u32, u32), &str, &str)] = lines!(
     (2, 3)
 );
 
+/// A line's keys and deprecated fallbacks, indexed on first use: every option of every job
+/// is looked up, and scanning the thousand lines of text for each was a fifth of validating
+/// a job.
+struct Index {
+    keys: std::collections::HashSet<&'static str>,
+    replaced: std::collections::HashMap<&'static str, &'static str>,
+}
+
+fn index(v: Version) -> Option<&'static Index> {
+    static INDEXES: [std::sync::OnceLock<Index>; LINES.len()] =
+        [const { std::sync::OnceLock::new() }; LINES.len()];
+    let at = LINES
+        .iter()
+        .position(|(line, _, _)| *line == (v.major, v.minor))?;
+    Some(INDEXES[at].get_or_init(|| {
+        let (_, text, deprecated) = LINES[at];
+        let mut replaced = std::collections::HashMap::new();
+        for (old, new) in deprecated.lines().filter_map(|l| l.split_once(' ')) {
+            // The first line naming a key wins, as a scan of the text would find it.
+            replaced.entry(old).or_insert(new);
+        }
+        Index {
+            keys: text.lines().collect(),
+            replaced,
+        }
+    }))
+}
+
 /// The key that replaces `key` in Flink `v`, when `key` is only a deprecated fallback of it.
 pub fn replacement(key: &str, v: Version) -> Option<&'static str> {
-    LINES
-        .iter()
-        .find(|(line, _, _)| *line == (v.major, v.minor))?
-        .2
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .find(|(old, _)| *old == key)
-        .map(|(_, new)| new)
+    index(v)?.replaced.get(key).copied()
 }
 
 /// Keys whose names Flink builds from a user-chosen part, or that plugins and connectors
@@ -418,10 +439,7 @@ pub fn declared_keys(v: Version) -> Vec<&'static str> {
 /// Whether Flink `v` reads `key`: a declared option, or one of the open families.
 pub fn declared(key: &str, v: Version) -> bool {
     OPEN_PREFIXES.iter().any(|p| key.starts_with(p))
-        || LINES
-            .iter()
-            .find(|(line, _, _)| *line == (v.major, v.minor))
-            .is_some_and(|(_, text, _)| text.lines().any(|k| k == key))
+        || index(v).is_some_and(|i| i.keys.contains(key))
 }
 
 /// Judges a user-supplied key for the job's Flink version.
@@ -437,17 +455,16 @@ pub fn check(key: &str, v: Version) -> Verdict {
         ));
     }
     for (table, (major, minor)) in RENAMES {
-        let shown = format!("{major}.{minor}");
         for (new, old) in *table {
             if key == *new && !v.at_least(*major, *minor) {
                 return Verdict::Invalid(format!(
-                    "`{new}` exists from Flink {shown}; on {} use `{old}`",
+                    "`{new}` exists from Flink {major}.{minor}; on {} use `{old}`",
                     v.minor_str()
                 ));
             }
             if key == *old && v.at_least(*major, *minor) {
                 return Verdict::Deprecated(format!(
-                    "`{old}` is deprecated since Flink {shown}; use `{new}`"
+                    "`{old}` is deprecated since Flink {major}.{minor}; use `{new}`"
                 ));
             }
         }
@@ -575,7 +592,7 @@ mod declared_tests {
 
     #[test]
     fn declared_keys_come_from_each_release() {
-        let v = |s| Version::parse(s).unwrap();
+        let v = |s: &str| Version::parse(s).unwrap();
         for key in [
             "taskmanager.data.port",
             "kubernetes.container.image.pull-secrets",
@@ -587,6 +604,16 @@ mod declared_tests {
         assert!(declared("metrics.reporter.prom.port", v("2.2")));
         assert!(!declared("execution.checkpointing.intervall", v("2.2")));
         for line in LINES {
+            // The index answers as a scan of the text does.
+            let shown = format!("{}.{}", line.0 .0, line.0 .1);
+            let at = v(&shown);
+            assert!(line.1.lines().all(|k| declared(k, at)), "{:?}", line.0);
+            for (old, _) in line.2.lines().filter_map(|l| l.split_once(' ')) {
+                let scanned = line.2.lines().filter_map(|l| l.split_once(' '));
+                let first = scanned.into_iter().find(|(o, _)| *o == old).map(|(_, n)| n);
+                assert_eq!(replacement(old, at), first, "{old}");
+            }
+            assert_eq!(replacement("no.such.key", at), None);
             let text = line.1;
             // Every deprecated key is one of the line's keys, replaced by another of them.
             for (old, new) in line.2.lines().filter_map(|l| l.split_once(' ')) {
