@@ -443,3 +443,60 @@ fn incremental_renders_equal_full_renders() {
         .collect();
     assert!(differ.is_empty(), "seed {seed}: files differ: {differ:?}");
 }
+
+/// A spec edited and, in the same change, a file of another spec edited by hand or deleted:
+/// the cache must not vouch for the other spec (the random walk above changes one thing at a
+/// time), and the render must say what a render without the cache says.
+#[test]
+fn an_output_changed_beside_an_edited_spec_is_found() {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut p = project(scratch.path());
+    let (code, said) = p.run(&["render"], true);
+    assert_eq!(code, 0, "{said}");
+    let attempts = |p: &mut Project, n: u64| {
+        let text = edit_yaml(&p.read("jobs/wordcount.yaml"), |m| {
+            let config = m
+                .entry(key("flinkConfig"))
+                .or_insert_with(|| serde_yaml::Mapping::new().into());
+            if let Some(c) = config.as_mapping_mut() {
+                c.insert(key("restart-strategy.fixed-delay.attempts"), n.into());
+            }
+        });
+        p.write("jobs/wordcount.yaml", &text);
+    };
+    let other = "out/orders-ingest/configmap.yaml";
+
+    // Edited by hand: refused, as without the cache, and out/ is left as it was.
+    attempts(&mut p, 3);
+    let text = format!("{}# edited by hand\n", p.read(other));
+    p.write(other, &text);
+    let before = tree(&p.root.join("out"));
+    let (code, said) = p.run(&["render"], true);
+    assert_ne!(
+        code, 0,
+        "a hand edit beside an edited spec was not refused:\n{said}"
+    );
+    assert!(said.contains("orders-ingest/configmap.yaml"), "{said}");
+    assert!(
+        before == tree(&p.root.join("out")),
+        "a refused render changed out/"
+    );
+    assert!(!p.root.join("out/.flinkgen-stage").exists());
+    let (full, full_said) = p.run(&["render"], false);
+    assert_eq!((code, said.as_str()), (full, full_said.as_str()));
+
+    // Deleted: written again with the edited spec's files, and nothing else is stale.
+    std::fs::remove_file(p.root.join(other)).unwrap();
+    attempts(&mut p, 4);
+    let (code, said) = p.run(&["render"], true);
+    assert_eq!(code, 0, "{said}");
+    assert!(
+        p.root.join(other).is_file(),
+        "the deleted file was not written again"
+    );
+    let (full, full_said) = p.run(&["check"], false);
+    assert_eq!(full, 0, "{full_said}");
+    assert!(p
+        .read("out/wordcount/configmap.yaml")
+        .contains("attempts: 4"));
+}
