@@ -131,26 +131,22 @@ fn probe_recorded(
         root: Stamper::open(root)?,
         out: Stamper::open(&out)?,
     };
-    // Each record is parsed where it is checked: the parse, like the stat calls, on all cores.
-    let parsed = crate::par::map(&blocks, |b| {
-        let r = parse_spec(b)?;
-        let clean = listed.contains(r.source.as_str()) && unchanged(root, &at, &out_dir, &r);
-        Some((r, clean))
+    // Each record is read where it is checked: the reading, like the stat calls, on all cores.
+    let checked = crate::par::map(&blocks, |b| {
+        let v = view(b)?;
+        let clean = listed.contains(v.source) && unchanged(root, &at, &out_dir, &v);
+        Some((clean, v.outputs.len()))
     });
-    let (specs, clean): (Vec<SpecRecord>, Vec<bool>) = parsed
-        .into_iter()
-        .collect::<Option<Vec<_>>>()?
-        .into_iter()
-        .unzip();
-    rec.specs = specs;
-    let all_clean = clean.iter().all(|c| *c) && present.len() == rec.specs.len();
+    let checked = checked.into_iter().collect::<Option<Vec<_>>>()?;
+    let clean: Vec<bool> = checked.iter().map(|(c, _)| *c).collect();
+    let all_clean = clean.iter().all(|c| *c) && present.len() == blocks.len();
     let others_clean = written(&at.out, rec.others.iter().map(|(_, o)| o));
     let files_clean = rec
         .files
         .iter()
         .all(|(path, sha)| file_sha(root, path, &out_dir).as_ref() == Some(sha));
     if all_clean && others_clean && files_clean {
-        let files = rec.others.len() + rec.specs.iter().map(|s| s.outputs.len()).sum::<usize>();
+        let files = rec.others.len() + checked.iter().map(|(_, n)| n).sum::<usize>();
         return Some(Probe::Hit(Hit {
             out_dir,
             jobs: rec.jobs,
@@ -169,6 +165,9 @@ fn probe_recorded(
         (o.path.clone(), e)
     };
     let mut entries: Lock = rec.others.iter().map(|(s, o)| entry(s, o)).collect();
+    // Only now are the records built: nothing needs them when nothing changed.
+    let records = crate::par::map(&blocks, |b| view(b)?.record());
+    rec.specs = records.into_iter().collect::<Option<_>>()?;
     let mut kept = Vec::new();
     for (r, clean) in rec.specs.into_iter().zip(clean) {
         if clean {
@@ -191,17 +190,19 @@ struct Folders {
 }
 
 /// Whether a spec, the project files it read and its output files are as recorded.
-fn unchanged(root: &Path, at: &Folders, out_dir: &str, r: &SpecRecord) -> bool {
+fn unchanged(root: &Path, at: &Folders, out_dir: &str, r: &View) -> bool {
     let same = match r.stamp {
         // The listing reached it through real folders; a link now in its place is no file.
-        Some(st) if at.root.stamp(&r.source) == Some(st) => true,
-        _ => file_sha(root, &r.source, out_dir).as_deref() == Some(r.sha256.as_str()),
+        Some(st) if at.root.stamp(r.source) == Some(st) => true,
+        _ => file_sha(root, r.source, out_dir).as_deref() == Some(r.sha256),
     };
     same && r
         .files
         .iter()
-        .all(|(p, sha)| file_sha(root, p, out_dir).as_ref() == Some(sha))
-        && written(&at.out, &r.outputs)
+        .all(|(p, sha)| file_sha(root, p, out_dir).as_deref() == Some(*sha))
+        && at
+            .out
+            .all_match(r.outputs.iter().map(|(p, _, st)| (*p, *st)))
 }
 
 /// Whether output files are as they were written: same size and modification time.
@@ -442,7 +443,9 @@ fn outputs(t: &mut String, list: &[Output]) {
 #[cfg(test)]
 fn parse(text: &str) -> Option<Recorded> {
     let (mut rec, blocks) = split(text)?;
-    rec.specs = blocks.into_iter().map(parse_spec).collect::<Option<_>>()?;
+    rec.specs = (blocks.into_iter())
+        .map(|b| view(b)?.record())
+        .collect::<Option<_>>()?;
     Some(rec)
 }
 
@@ -499,29 +502,79 @@ fn split(text: &str) -> Option<(Recorded, Vec<&str>)> {
     Some((rec, blocks))
 }
 
+/// A job spec's record as the cache file holds it, read in place: a probe checks the records
+/// without building them, and one that finds nothing changed builds none.
+struct View<'a> {
+    source: &'a str,
+    sha256: &'a str,
+    stamp: Option<(u64, u128)>,
+    known: &'a str,
+    /// Project files read, as (path, sha256).
+    files: Vec<(&'a str, &'a str)>,
+    diags: Vec<&'a str>,
+    /// (path, sha256, size and modification time).
+    outputs: Vec<(&'a str, &'a str, (u64, u128))>,
+}
+
 /// One job spec's record, as `split` cut it out.
-fn parse_spec(block: &str) -> Option<SpecRecord> {
+fn view(block: &str) -> Option<View<'_>> {
     let mut lines = block.split('\n');
     let mut next = || lines.next();
     let mut head = next()?.splitn(4, ' ');
     let size: u64 = head.next()?.parse().ok()?;
     let mtime: u128 = head.next()?.parse().ok()?;
     let (sha256, source) = (head.next()?, head.next()?);
-    let known = parse_known(source, next()?)?;
-    let files = pairs(&mut next)?;
+    let known = next()?;
+    let mut files = Vec::new();
+    for _ in 0..next()?.parse::<usize>().ok()? {
+        let (sha, path) = next()?.split_once(' ')?;
+        files.push((path, sha));
+    }
     let mut diags = Vec::new();
     for _ in 0..next()?.parse::<usize>().ok()? {
-        diags.push(serde_json::from_str(next()?).ok()?);
+        diags.push(next()?);
     }
-    Some(SpecRecord {
-        source: source.to_string(),
-        sha256: sha256.to_string(),
+    let mut outputs = Vec::new();
+    for _ in 0..next()?.parse::<usize>().ok()? {
+        let mut parts = next()?.splitn(4, ' ');
+        let (size, mtime) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+        let (sha256, path) = (parts.next()?, parts.next()?);
+        outputs.push((path, sha256, (size, mtime)));
+    }
+    Some(View {
+        source,
+        sha256,
         stamp: (mtime != 0).then_some((size, mtime)),
-        files,
         known,
+        files,
         diags,
-        outputs: parse_outputs(&mut next)?,
+        outputs,
     })
+}
+
+impl View<'_> {
+    fn record(&self) -> Option<SpecRecord> {
+        let owned = |(a, b): &(&str, &str)| (a.to_string(), b.to_string());
+        let diags = self.diags.iter().map(|d| serde_json::from_str(d).ok());
+        let outputs = self
+            .outputs
+            .iter()
+            .map(|(path, sha256, (size, mtime))| Output {
+                path: path.to_string(),
+                sha256: sha256.to_string(),
+                size: *size,
+                mtime: *mtime,
+            });
+        Some(SpecRecord {
+            source: self.source.to_string(),
+            sha256: self.sha256.to_string(),
+            stamp: self.stamp,
+            files: self.files.iter().map(owned).collect(),
+            known: parse_known(self.source, self.known)?,
+            diags: diags.collect::<Option<_>>()?,
+            outputs: outputs.collect(),
+        })
+    }
 }
 
 /// A spec's jobs and profiles on one line: `name` or `name@environment` for each job, `|`,
@@ -564,14 +617,6 @@ fn pairs<'a>(next: &mut impl FnMut() -> Option<&'a str>) -> Option<Vec<(String, 
     for _ in 0..next()?.parse::<usize>().ok()? {
         let (sha, path) = next()?.split_once(' ')?;
         out.push((path.to_string(), sha.to_string()));
-    }
-    Some(out)
-}
-
-fn parse_outputs<'a>(next: &mut impl FnMut() -> Option<&'a str>) -> Option<Vec<Output>> {
-    let mut out = Vec::new();
-    for _ in 0..next()?.parse::<usize>().ok()? {
-        out.push(parse_output(next()?)?);
     }
     Some(out)
 }
