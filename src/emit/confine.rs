@@ -238,7 +238,8 @@ pub fn stamp(path: &Path) -> Option<(u64, u128)> {
 /// Stamps of many files below one folder, looked up from folder descriptors. A probe of the
 /// render cache stats every output file (6,000 at 1,000 jobs); from the file's own folder the
 /// kernel walks one path part instead of the whole absolute path, and that walk was the
-/// largest single cost of rendering after a one-spec edit (perf: `path_lookupat` ~19 %).
+/// largest single cost of rendering after a one-spec edit (perf: `path_lookupat` ~19 % of
+/// the samples).
 pub struct Stamper {
     base: std::os::fd::OwnedFd,
 }
