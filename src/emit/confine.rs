@@ -376,20 +376,25 @@ pub fn replace(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), IoError> {
 /// Removes temporary files an interrupted run left beside `rel`; only regular files with
 /// flinkgen's temporary prefix are touched.
 pub fn remove_stale_temps(out_dir: &Path, rel: &str) {
-    if !matches!(folders(out_dir, rel), Ok(true)) {
+    let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    remove_stale_temps_in(out_dir, dir, &[name]);
+}
+
+/// `remove_stale_temps` of the files `names` of the folder `dir` (`""` for the output folder
+/// itself), listing it once: the output folder holds a folder per job.
+pub fn remove_stale_temps_in(out_dir: &Path, dir: &str, names: &[&str]) {
+    if !matches!(folder(out_dir, dir), Ok(true)) {
         return;
     }
-    let path = out_dir.join(rel);
-    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-        return;
-    };
-    let prefix = temp_prefix(&name.to_string_lossy());
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let prefixes: Vec<String> = names.iter().map(|n| temp_prefix(n)).collect();
+    let Ok(entries) = std::fs::read_dir(out_dir.join(dir)) else {
         return;
     };
     for e in entries.flatten() {
         let is_file = e.file_type().is_ok_and(|t| t.is_file());
-        if is_file && e.file_name().to_string_lossy().starts_with(&prefix) {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if is_file && prefixes.iter().any(|p| name.starts_with(p.as_str())) {
             let _ = std::fs::remove_file(e.path());
         }
     }

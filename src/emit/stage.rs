@@ -236,8 +236,7 @@ impl Stager {
         let out_dir = &self.out_dir;
         // A run killed while it wrote the journal or the lock leaves their temporary files and
         // no journal naming them: those two are always swept.
-        confine::remove_stale_temps(out_dir, JOURNAL_FILE);
-        confine::remove_stale_temps(out_dir, LOCK_FILE);
+        confine::remove_stale_temps_in(out_dir, "", &[JOURNAL_FILE, LOCK_FILE]);
         if !staged.is_empty() || !c.delete.is_empty() {
             let journal = lock::render_merged(
                 staged

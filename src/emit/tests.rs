@@ -174,3 +174,27 @@ fn a_check_in_chunks_finds_what_a_check_at_once_finds() {
         ]
     );
 }
+
+#[test]
+fn a_write_sweeps_the_lock_and_journal_temporaries_of_a_killed_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    let all = Scope::default();
+    let (f, s) = files(&[("a/x.yaml", "one\n")]);
+    write(out, &f, &s, &all, false).unwrap();
+    let planted = [
+        format!(".{LOCK_FILE}.flinkgen-tmp-9-1"),
+        format!(".{JOURNAL_FILE}.flinkgen-tmp-9-2"),
+    ];
+    for p in &planted {
+        std::fs::write(out.join(p), "half").unwrap();
+    }
+    // Not a temporary of either: kept.
+    std::fs::write(out.join(".other.flinkgen-tmp-9-3"), "kept").unwrap();
+    let (f, s) = files(&[("a/x.yaml", "two\n")]);
+    write(out, &f, &s, &all, false).unwrap();
+    for p in &planted {
+        assert!(!out.join(p).exists(), "{p} outlived the run");
+    }
+    assert!(out.join(".other.flinkgen-tmp-9-3").exists());
+}
