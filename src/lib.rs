@@ -157,7 +157,7 @@ pub fn generate(root: &Path) -> Result<Generated, Vec<Diagnostic>> {
 /// they are on disk, and the records the render cache keeps of every job spec.
 #[derive(Debug, Default)]
 pub struct Incremental {
-    /// Records of the job specs this run rendered, by path.
+    /// Records of the job specs this run rendered (`into_records` orders them with the rest).
     pub specs: Vec<cache::SpecRecord>,
     /// Records of the job specs it did not render again, as the cache had them.
     pub reused: Vec<cache::SpecRecord>,
@@ -397,8 +397,7 @@ fn generate_with(
         );
         t.files.insert(emit::lock::LOCK_FILE.into(), lock_text);
     }
-    let a = assemble(t, unchanged);
-    Ok(a)
+    Ok(assemble(t, unchanged))
 }
 
 /// The render's result and the records of every job spec, with the outputs of each.
@@ -419,7 +418,6 @@ fn assemble(mut t: Totals, unchanged: Vec<cache::SpecRecord>) -> (Generated, Inc
         s.outputs = outputs.remove(s.source.as_str()).unwrap_or_default();
     }
     drop(outputs);
-    t.specs.sort_by(|a, b| a.source.cmp(&b.source));
     let job_sources = t
         .names
         .iter()

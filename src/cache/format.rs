@@ -5,8 +5,7 @@
 
 use super::{Known, Output, Recorded, SpecRecord, VERSION_LINE};
 
-/// The cache as lines: counts before lists, paths last on their line (they may hold spaces),
-/// structured values as one line of JSON.
+/// The cache's text.
 pub(super) fn write(r: &Recorded) -> String {
     use std::fmt::Write as _;
     let mut t = String::with_capacity(256 * (r.specs.len() + r.others.len() + 1));
@@ -45,7 +44,7 @@ pub(super) fn write(r: &Recorded) -> String {
     t
 }
 
-/// One job spec's record, as `parse_spec` reads it.
+/// One job spec's record, as `view` reads it.
 fn spec_block(s: &SpecRecord) -> String {
     use std::fmt::Write as _;
     let mut t = String::with_capacity(256 + 200 * s.outputs.len());
@@ -83,7 +82,7 @@ fn parse(text: &str) -> Option<Recorded> {
     Some(rec)
 }
 
-/// Everything but the job spec records, and the text of each of those: a probe parses the
+/// Everything but the job spec records, and the text of each of those: a probe reads the
 /// records on all cores, each with the check of its files.
 pub(super) fn split(text: &str) -> Option<(Recorded, Vec<&str>)> {
     let mut lines = text.split('\n');
@@ -96,7 +95,7 @@ pub(super) fn split(text: &str) -> Option<(Recorded, Vec<&str>)> {
     let lock = (size.parse().ok()?, mtime.parse().ok()?);
     let jobs = next()?.parse().ok()?;
     let out_dir = next()?.to_string();
-    let files = pairs(&mut next)?;
+    let files = pairs(&mut next)?.iter().map(owned).collect();
     let mut warnings = String::new();
     for _ in 0..next()?.parse::<usize>().ok()? {
         warnings.push_str(next()?);
@@ -104,7 +103,7 @@ pub(super) fn split(text: &str) -> Option<(Recorded, Vec<&str>)> {
     }
     let mut others = Vec::new();
     for _ in 0..next()?.parse::<usize>().ok()? {
-        let o = parse_output(next()?)?;
+        let o = output(output_line(next()?)?);
         others.push((next()?.to_string(), o));
     }
     let mut blocks = Vec::new();
@@ -159,21 +158,14 @@ pub(super) fn view(block: &str) -> Option<View<'_>> {
     let mtime: u128 = head.next()?.parse().ok()?;
     let (sha256, source) = (head.next()?, head.next()?);
     let known = next()?;
-    let mut files = Vec::new();
-    for _ in 0..next()?.parse::<usize>().ok()? {
-        let (sha, path) = next()?.split_once(' ')?;
-        files.push((path, sha));
-    }
+    let files = pairs(&mut next)?;
     let mut diags = Vec::new();
     for _ in 0..next()?.parse::<usize>().ok()? {
         diags.push(next()?);
     }
     let mut outputs = Vec::new();
     for _ in 0..next()?.parse::<usize>().ok()? {
-        let mut parts = next()?.splitn(4, ' ');
-        let (size, mtime) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
-        let (sha256, path) = (parts.next()?, parts.next()?);
-        outputs.push((path, sha256, (size, mtime)));
+        outputs.push(output_line(next()?)?);
     }
     Some(View {
         source,
@@ -188,17 +180,8 @@ pub(super) fn view(block: &str) -> Option<View<'_>> {
 
 impl View<'_> {
     pub(super) fn record(&self) -> Option<SpecRecord> {
-        let owned = |(a, b): &(&str, &str)| (a.to_string(), b.to_string());
         let diags = self.diags.iter().map(|d| serde_json::from_str(d).ok());
-        let outputs = self
-            .outputs
-            .iter()
-            .map(|(path, sha256, (size, mtime))| Output {
-                path: path.to_string(),
-                sha256: sha256.to_string(),
-                size: *size,
-                mtime: *mtime,
-            });
+        let outputs = self.outputs.iter().copied().map(output);
         Some(SpecRecord {
             source: self.source.to_string(),
             sha256: self.sha256.to_string(),
@@ -245,24 +228,35 @@ fn parse_known(source: &str, line: &str) -> Option<Known> {
     })
 }
 
-/// A count, then that many `<sha256> <path>` lines.
-fn pairs<'a>(next: &mut impl FnMut() -> Option<&'a str>) -> Option<Vec<(String, String)>> {
+/// A count, then that many `<sha256> <path>` lines, as (path, sha256).
+fn pairs<'a>(next: &mut impl FnMut() -> Option<&'a str>) -> Option<Vec<(&'a str, &'a str)>> {
     let mut out = Vec::new();
     for _ in 0..next()?.parse::<usize>().ok()? {
         let (sha, path) = next()?.split_once(' ')?;
-        out.push((path.to_string(), sha.to_string()));
+        out.push((path, sha));
     }
     Some(out)
 }
 
-pub(super) fn parse_output(line: &str) -> Option<Output> {
+fn owned((a, b): &(&str, &str)) -> (String, String) {
+    (a.to_string(), b.to_string())
+}
+
+/// An output file's line, `<size> <mtime> <sha256> <path>`, as (path, sha256, stamp).
+fn output_line(line: &str) -> Option<(&str, &str, (u64, u128))> {
     let mut parts = line.splitn(4, ' ');
-    Some(Output {
-        size: parts.next()?.parse().ok()?,
-        mtime: parts.next()?.parse().ok()?,
-        sha256: parts.next()?.to_string(),
-        path: parts.next()?.to_string(),
-    })
+    let (size, mtime) = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    let (sha256, path) = (parts.next()?, parts.next()?);
+    Some((path, sha256, (size, mtime)))
+}
+
+fn output((path, sha256, (size, mtime)): (&str, &str, (u64, u128))) -> Output {
+    Output {
+        path: path.to_string(),
+        sha256: sha256.to_string(),
+        size,
+        mtime,
+    }
 }
 
 #[cfg(test)]

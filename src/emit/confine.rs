@@ -136,8 +136,7 @@ pub fn count_entries(out_dir: &Path) -> u64 {
 }
 
 /// `read` for many files: each folder on the way is inspected once, the files on all cores.
-/// `lock_max` bounds the lock; every other file is bounded by `MAX_FILE`.
-pub fn read_all(out_dir: &Path, rels: &[&str], lock_max: u64) -> Vec<Result<Disk, Unsafe>> {
+pub fn read_all(out_dir: &Path, rels: &[&str]) -> Vec<Result<Disk, Unsafe>> {
     let mut dirs: Vec<&str> = (rels.iter())
         .filter_map(|rel| rel.rsplit_once('/').map(|(d, _)| d))
         .collect();
@@ -152,7 +151,6 @@ pub fn read_all(out_dir: &Path, rels: &[&str], lock_max: u64) -> Vec<Result<Disk
         match state.get(dir) {
             Some(Err(u)) => Err(u.clone()),
             Some(Ok(false)) => Ok(Disk::Missing),
-            _ if *rel == super::LOCK_FILE => read_file(out_dir, rel, lock_max),
             _ => read_file(out_dir, rel, MAX_FILE),
         }
     })
@@ -223,16 +221,13 @@ impl std::fmt::Display for IoError {
 /// Size and modification time (ns since the epoch) of a regular file; `None` for anything
 /// else, a link planted where a file was included. What the render cache trusts a file by.
 pub fn stamp(path: &Path) -> Option<(u64, u128)> {
-    let m = std::fs::symlink_metadata(path)
-        .ok()
-        .filter(|m| m.is_file())?;
-    let mtime = m
-        .modified()
-        .ok()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?
-        .as_nanos();
-    Some((m.len(), mtime))
+    use std::os::unix::ffi::OsStrExt;
+    stat_at(libc::AT_FDCWD, path.as_os_str().as_bytes())
+}
+
+/// A modification time as the stat calls give it, in ns since the epoch (`None` before it).
+pub fn nanos(secs: i64, nsec: i64) -> Option<u128> {
+    Some(u128::try_from(secs).ok()? * 1_000_000_000 + u128::try_from(nsec).ok()?)
 }
 
 /// Stamps of many files below one folder, looked up from folder descriptors. A probe of the
@@ -323,12 +318,8 @@ fn stat_at(dir: i32, name: &[u8]) -> Option<(u64, u128)> {
     if st.st_mode & libc::S_IFMT != libc::S_IFREG {
         return None;
     }
-    let secs = u128::try_from(st.st_mtime).ok()?;
-    let nanos = u128::try_from(st.st_mtime_nsec).ok()?;
-    Some((
-        u64::try_from(st.st_size).ok()?,
-        secs * 1_000_000_000 + nanos,
-    ))
+    let mtime = nanos(st.st_mtime, st.st_mtime_nsec)?;
+    Some((u64::try_from(st.st_size).ok()?, mtime))
 }
 
 pub fn at<T>(path: &Path, r: std::io::Result<T>) -> Result<T, IoError> {
@@ -531,10 +522,16 @@ mod tests {
         std::fs::write(outside.join("x.yaml"), "x").unwrap();
         let at = Stamper::open(&out).unwrap();
         let all = ["a/x.yaml", "a/y.yaml", "prod/b/z.yaml", "top.yaml"];
-        let stamps: Vec<(&str, (u64, u128))> = all
-            .iter()
-            .map(|rel| (*rel, stamp(&out.join(rel)).unwrap()))
-            .collect();
+        // Expected as the standard library reads them, not through the same stat call.
+        let of = |rel: &str| {
+            let m = std::fs::symlink_metadata(out.join(rel)).unwrap();
+            let since = m.modified().unwrap().duration_since(std::time::UNIX_EPOCH);
+            (m.len(), since.unwrap().as_nanos())
+        };
+        let stamps: Vec<(&str, (u64, u128))> = all.iter().map(|rel| (*rel, of(rel))).collect();
+        for (rel, st) in &stamps {
+            assert_eq!(stamp(&out.join(rel)), Some(*st), "{rel}");
+        }
         for (rel, st) in &stamps {
             assert_eq!(at.stamp(rel), Some(*st), "{rel}");
         }

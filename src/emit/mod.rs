@@ -338,7 +338,7 @@ fn on_disk<'a>(out_dir: &Path, files: &'a Files, owners: &Owners, scope: &Scope)
         .map(|(p, t)| (p.as_str(), t.as_str()))
         .collect();
     let paths: Vec<&str> = planned.iter().map(|(p, _)| *p).collect();
-    let disk = confine::read_all(out_dir, &paths, confine::MAX_FILE);
+    let disk = confine::read_all(out_dir, &paths);
     planned.into_iter().zip(disk).collect()
 }
 

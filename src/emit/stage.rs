@@ -7,7 +7,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::confine::{self, Disk, IoError, RunLock, Unsafe};
@@ -239,9 +239,8 @@ impl Stager {
         confine::remove_stale_temps_in(out_dir, "", &[JOURNAL_FILE, LOCK_FILE]);
         if !staged.is_empty() || !c.delete.is_empty() {
             let journal = lock::render_merged(
-                staged
-                    .iter()
-                    .map(|p| (p.as_str(), &*owners[p].sha256, &*owners[p].source)),
+                (staged.iter())
+                    .map(|p| lock::line(owners.get_key_value(p).expect("staged files are owned"))),
                 std::iter::empty(),
             );
             confine::replace(out_dir, JOURNAL_FILE, journal.as_bytes())?;
@@ -358,10 +357,8 @@ fn stage_file(path: &Path, bytes: &[u8]) -> Result<(u64, u128), IoError> {
             f.metadata()
         });
     let m = confine::at(path, written)?;
-    let mtime = m
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    Ok((m.len(), mtime))
+    Ok((
+        m.len(),
+        confine::nanos(m.mtime(), m.mtime_nsec()).unwrap_or(0),
+    ))
 }

@@ -23,12 +23,16 @@ impl Default for Renderer {
     }
 }
 
-/// The source of an embedded template, by file name.
-fn embedded(name: &str) -> Option<&'static str> {
+/// Every embedded template: file name and source.
+fn sources() -> impl Iterator<Item = (&'static str, &'static str)> {
     let job_templates = plan::Template::ALL.iter().map(|t| (t.file(), t.source()));
     let parts = plan::FRAGMENTS.iter().chain([&plan::ENVIRONMENT]).copied();
-    job_templates
-        .chain(parts)
+    job_templates.chain(parts)
+}
+
+/// The source of an embedded template, by file name.
+fn embedded(name: &str) -> Option<&'static str> {
+    sources()
         .find(|(file, _)| *file == name)
         .map(|(_, source)| source)
 }
@@ -330,13 +334,7 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         on_disk.sort();
-        let mut embedded: Vec<String> = plan::Template::ALL
-            .iter()
-            .map(|t| t.file())
-            .chain(plan::FRAGMENTS.iter().map(|(n, _)| *n))
-            .chain([plan::ENVIRONMENT.0])
-            .map(String::from)
-            .collect();
+        let mut embedded: Vec<String> = sources().map(|(n, _)| n.to_string()).collect();
         embedded.sort();
         assert_eq!(on_disk, embedded);
         // Templates compile on first use; each must compile, whether or not a case uses it.
